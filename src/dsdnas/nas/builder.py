@@ -48,17 +48,6 @@ class Net(nn.Module):
         return self.classifier(self.dropout(features))
 
 
-def _init_weights(module: nn.Module) -> None:
-    if isinstance(module, nn.Conv2d):
-        nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-    elif isinstance(module, nn.BatchNorm2d):
-        nn.init.ones_(module.weight)
-        nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.Linear):
-        nn.init.normal_(module.weight, std=0.01)
-        nn.init.zeros_(module.bias)
-
-
 def build_model(arch: Arch | dict[str, Any], seed: int = 0) -> Net:
     """Build the network for `arch` (an Arch or its JSON dict), initialized from `seed`.
 
@@ -68,6 +57,5 @@ def build_model(arch: Arch | dict[str, Any], seed: int = 0) -> Net:
     arch = as_arch(arch)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = Net(arch)
-        model.apply(_init_weights)
+        model = Net(arch)  # PyTorch's default init, drawn from the seeded RNG
     return model

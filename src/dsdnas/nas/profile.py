@@ -17,8 +17,11 @@ import warnings
 from dataclasses import asdict, dataclass, field
 
 import torch
-from fvcore.nn import FlopCountAnalysis
 from torch import nn
+
+with warnings.catch_warnings():  # fvcore scripts a helper with torch.jit at import time
+    warnings.simplefilter("ignore", FutureWarning)
+    from fvcore.nn import FlopCountAnalysis
 
 # fvcore's per-operator keys that are multiply-adds of conv and linear layers; it also
 # counts batch_norm and pooling, which we leave out.

@@ -1,0 +1,119 @@
+"""`dsdnas profile`, `dsdnas spaces` and `dsdnas blocks`: look before you search."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from dsdnas.cli._common import console, handle_errors, human
+from dsdnas.errors import DsdnasError
+from dsdnas.nas.arch import load_arch
+from dsdnas.nas.costs import compare_blocks, profile_arch
+from dsdnas.nas.device import resolve_device
+from dsdnas.search_spaces import get_space, list_spaces
+
+
+@handle_errors
+def profile_command(
+    arch_file: Annotated[Path, typer.Argument(help="An arch.json file (e.g. RUN/trials/7/arch.json).")],
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N or mps.")] = "auto",
+    batch_size: Annotated[int, typer.Option(help="Throughput batch size for the second latency figure.")] = 64,
+    repeats: Annotated[int, typer.Option(help="Timed forward passes per latency figure.")] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """MACs, params, receptive field and measured latency of one architecture."""
+    arch = load_arch(str(arch_file))
+    report = profile_arch(arch, resolve_device(device), batch_size, repeats)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    single, batched = report["latency_batch1"], report["latency_batch"]
+    table = Table(title=arch.notation, title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    rows = [
+        ("input", "x".join(map(str, arch.input_shape))),
+        ("MACs (multiply-adds)", f"{report['macs']:,} ({human(report['macs'])})"),
+        ("params", f"{report['params']:,}"),
+        ("receptive field", f"{report['receptive_field']} px"),
+        ("latency, batch 1", f"p50 {single['p50_ms']:.3f} ms, p90 {single['p90_ms']:.3f} ms"),
+        (f"latency, batch {batch_size}", f"p50 {batched['p50_ms']:.3f} ms, p90 {batched['p90_ms']:.3f} ms"),
+        ("throughput", f"{report['images_per_s']:,.0f} images/s"),
+        ("device", f"{single['device']} ({single['threads']} CPU threads)"),
+    ]
+    if batched["peak_memory_mb"] is not None:
+        rows.append(("peak memory", f"{batched['peak_memory_mb']:.1f} MiB"))
+    if report["unsupported_ops"]:
+        rows.append(("ops fvcore skipped", ", ".join(f"{k} x{v}" for k, v in report["unsupported_ops"].items())))
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+@handle_errors
+def spaces_command(
+    spaces: Annotated[Optional[list[str]], typer.Argument(help="Space names or .toml files. Default: the built-ins.")] = None,
+    input_size: Annotated[int, typer.Option(help="Input height and width the sizes are counted for.")] = 28,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List search spaces with their sizes (distinct architectures) and choices."""
+    chosen = [get_space(name) for name in spaces] if spaces else list_spaces()
+    shape = (1, input_size, input_size)
+    for space in chosen:
+        space.check_feasible(shape)
+    if as_json:
+        data = [{"name": s.name, "description": s.description, "size": s.size(shape), "exact": s.size_is_exact,
+                 "choices": s.describe()} for s in chosen]
+        typer.echo(json.dumps(data, indent=2))
+        return
+    for space in chosen:
+        size = space.size(shape)
+        bound = "" if space.size_is_exact else "at most "
+        table = Table(
+            title=f"{space.name}: {bound}{size:,} architectures on {input_size}x{input_size} ({space.description})",
+            title_justify="left", show_header=False,
+        )
+        table.add_column("choice")
+        table.add_column("values")
+        for key, values in space.describe().items():
+            table.add_row(key, escape(json.dumps(values)))
+        console.print(table)
+
+
+@handle_errors
+def blocks_command(
+    in_channels: Annotated[int, typer.Option("--in", help="Input channels C_in.")] = 32,
+    out_channels: Annotated[int, typer.Option("--out", help="Output channels C_out.")] = 64,
+    kernel: Annotated[int, typer.Option("--kernel", "-k", help="Kernel size k (odd).")] = 3,
+    dilation: Annotated[int, typer.Option("--dilation", "-d", help="Dilation d of the dilated variants.")] = 2,
+    size: Annotated[int, typer.Option(help="Input height and width H = W.")] = 56,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N or mps.")] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Compare standard, separable and dilated blocks: params, MACs, receptive field, latency."""
+    if kernel < 1 or kernel % 2 == 0:
+        raise DsdnasError(f"--kernel {kernel}: kernels must be odd (1, 3, 5, 7, ...)")
+    if min(in_channels, out_channels, dilation, size) < 1:
+        raise DsdnasError("--in, --out, --dilation and --size must be positive")
+    rows = compare_blocks(in_channels, out_channels, kernel, dilation, size, resolve_device(device))
+    if as_json:
+        typer.echo(json.dumps([asdict(row) for row in rows], indent=2))
+        return
+    base = rows[0]
+    table = Table(title=f"{in_channels}->{out_channels} channels, k={kernel}, {size}x{size} input", title_justify="left")
+    for column in ("block", "conv params", "x std", "MACs", "x std", "receptive field", "latency p50", "p90"):
+        table.add_column(column, justify="left" if column == "block" else "right")
+    for row in rows:
+        table.add_row(
+            row.name, f"{row.conv_params:,}", f"{row.conv_params / base.conv_params:.4f}", human(row.macs),
+            f"{row.macs / base.macs:.4f}", f"{row.receptive_field} px", f"{row.latency_ms:.3f} ms",
+            f"{row.latency_p90_ms:.3f} ms",
+        )
+    console.print(table)
+    console.print("conv params count conv weights; BatchNorm adds 2 per channel and folds into the conv at inference")

@@ -1,0 +1,235 @@
+"""The multi-objective search: storage, sampler, budget and recovery of lost trials.
+
+A search is an Optuna study in SQLite inside the run directory (or any storage URL).
+Re-running the same command continues it: the budget counts finished trials in the
+study, so only the rest are run. A trial left RUNNING by a killed worker is marked FAIL
+and its candidate retried: at once when the worker was a dead process on this machine,
+else through Optuna's heartbeat once its grace period passes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+from optuna.trial import TrialState
+
+from dsdnas.errors import DsdnasError, RunError
+from dsdnas.nas.budget import Budget
+from dsdnas.nas.events import SearchObserver
+from dsdnas.nas.objective import OBJECTIVE_DIRECTIONS, CandidateFailed, CandidateObjective, Limits
+from dsdnas.nas.results import finished_count, pareto_rows, write_results
+from dsdnas.nas.rundir import RunDir, write_json
+
+HEARTBEAT_S = 10  # a running trial proves it is alive this often
+GRACE_S = 60  # a RUNNING trial silent this long on another machine is taken as dead
+SAMPLERS = ("tpe", "nsga2", "random")
+COUNTED_STATUSES = ("trained", "reused")  # what counts towards --budget N
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Everything that must stay the same for a study to be continued."""
+
+    dataset: str
+    space: str
+    space_choices: dict[str, Any]
+    objectives: tuple[str, ...]
+    train: dict[str, Any]
+    val_fraction: float
+    train_limit: int | None
+    limits: dict[str, float | None]
+    input_shape: tuple[int, int, int]
+    class_names: list[str]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return json.loads(json.dumps(asdict(self)))
+
+
+@dataclass
+class SearchResult:
+    """What `run_search` returns: the study, its run directory and why it stopped."""
+
+    study: optuna.Study
+    run_dir: Path
+    stop_reason: str
+    front: list[dict[str, Any]] = field(default_factory=list)
+
+
+def check_objectives(objectives: tuple[str, ...]) -> tuple[str, ...]:
+    unknown = [name for name in objectives if name not in OBJECTIVE_DIRECTIONS]
+    if unknown or not objectives:
+        raise DsdnasError(f"--objectives {','.join(objectives)}: use names from {', '.join(OBJECTIVE_DIRECTIONS)}")
+    if "accuracy" not in objectives or len(set(objectives)) != len(objectives) or len(objectives) < 2:
+        raise DsdnasError("--objectives must list accuracy and at least one cost (macs, params, latency), once each")
+    return ("accuracy", *(name for name in objectives if name != "accuracy"))  # accuracy first, always
+
+
+def make_sampler(name: str, seed: int, existing_trials: int) -> optuna.samplers.BaseSampler:
+    """Seeded sampler; the seed moves on with the study so a resumed run draws anew."""
+    seed = seed + existing_trials
+    if name == "tpe":
+        # Multivariate TPE models the joint choices; constant_liar spreads parallel workers.
+        return optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=10, constant_liar=True)
+    if name == "nsga2":
+        return optuna.samplers.NSGAIISampler(seed=seed, population_size=20)
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    raise DsdnasError(f"--sampler {name!r} is not one of {', '.join(SAMPLERS)}")
+
+
+def _retry_callback() -> RetryHeartbeatStaleTrialCallback:
+    """Re-enqueue a lost trial's parameters, so its candidate is trained again."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return RetryHeartbeatStaleTrialCallback(max_retry=3)
+
+
+def open_storage(url: str) -> optuna.storages.BaseStorage:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return RDBStorage(
+                url,
+                heartbeat_interval=HEARTBEAT_S,
+                grace_period=GRACE_S,
+                heartbeat_stale_trial_callback=_retry_callback(),
+            )
+    except Exception as error:  # noqa: BLE001 - SQLAlchemy raises many kinds
+        raise RunError(f"cannot open storage {url}: {error}") from None
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_dead_trials(study: optuna.Study) -> list[int]:
+    """Fail RUNNING trials whose worker was a now-dead process on this host; retry them."""
+    host = socket.gethostname()
+    recovered = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        worker_host, _, pid = str(trial.user_attrs.get("worker", "")).rpartition(":")
+        if worker_host != host or not pid.isdigit() or _process_alive(int(pid)):
+            continue
+        if study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
+            _retry_callback()(study, study._storage.get_trial(trial._trial_id))
+            recovered.append(trial.number)
+    return recovered
+
+
+def open_study(storage_url: str, study_name: str, settings: SearchSettings, sampler: str, seed: int) -> optuna.Study:
+    """Create the study, or load it and check that its settings match these."""
+    storage = open_storage(storage_url)
+    directions = [OBJECTIVE_DIRECTIONS[name] for name in settings.objectives]
+    try:
+        existing = optuna.load_study(study_name=study_name, storage=storage)
+    except KeyError:
+        existing = None
+    if existing is not None:
+        stored = existing.user_attrs.get("settings")
+        wanted = settings.to_json()
+        if stored is not None and stored != wanted:
+            changed = sorted(key for key in wanted if stored.get(key) != wanted[key])
+            raise RunError(
+                f"study {study_name!r} in {storage_url} was run with other settings ({', '.join(changed)}); "
+                f"repeat its options or pass --study NEW_NAME / --out NEW_DIR"
+            )
+    count = len(existing.trials) if existing is not None else 0
+    study = optuna.create_study(
+        study_name=study_name,
+        storage=storage,
+        directions=directions,
+        sampler=make_sampler(sampler, seed, count),
+        load_if_exists=True,
+    )
+    if existing is None:
+        study.set_user_attr("settings", settings.to_json())
+        study.set_user_attr("sampler", sampler)
+        study.set_user_attr("seed", seed)
+        study.set_user_attr("created", time.strftime("%Y-%m-%dT%H:%M:%S"))
+    return study
+
+
+def run_search(
+    study: optuna.Study,
+    objective: CandidateObjective,
+    run_dir: RunDir,
+    budget: Budget,
+    observer: SearchObserver | None = None,
+    space_size: int | None = None,
+    note: str = "",
+) -> SearchResult:
+    """Run trials until the budget is met; write results after every trial."""
+    observer = observer or objective.observer
+    recovered = recover_dead_trials(study)
+    if recovered:
+        note = "; ".join(filter(None, [note, f"retrying trial(s) {recovered} left RUNNING by a killed run"]))
+    started = time.monotonic()
+    done = finished_count(study, COUNTED_STATUSES)
+    observer.search_started(done, budget.trials, budget.seconds, note)
+    attempts = 0
+    max_attempts = 10 * (budget.trials or 100) + 50  # skipped and failed trials included
+    while True:
+        done = finished_count(study, COUNTED_STATUSES)
+        if budget.trials is not None and done >= budget.trials:
+            reason = f"budget met: {done} finished trials (budget {budget.trials})"
+            break
+        if budget.seconds is not None and time.monotonic() - started >= budget.seconds:
+            reason = f"time budget of {budget.seconds:g} s used; {done} finished trials"
+            break
+        if space_size is not None and _distinct_archs(study) >= space_size:
+            reason = f"every one of the space's {space_size} architectures has been evaluated"
+            break
+        if attempts >= max_attempts:
+            reason = f"stopped after {attempts} attempts: limits or failures rejected too many candidates"
+            break
+        attempts += 1
+        study.optimize(objective, n_trials=1, catch=(CandidateFailed,), gc_after_trial=False)
+        last = study.trials[-1]
+        front = write_results(study, run_dir)
+        observer.trial_finished(last.number, _summary(last), front, finished_count(study, COUNTED_STATUSES))
+    front = write_results(study, run_dir, final=True)
+    observer.search_finished(reason)
+    return SearchResult(study, run_dir.root, reason, front or pareto_rows(study))
+
+
+def _distinct_archs(study: optuna.Study) -> int:
+    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    return len({t.user_attrs.get("arch_hash") for t in trials})
+
+
+def _summary(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+    attrs = trial.user_attrs
+    return {
+        "trial": trial.number,
+        "state": trial.state.name,
+        "status": attrs.get("status", trial.state.name.lower()),
+        "accuracy": attrs.get("val_accuracy"),
+        "macs": attrs.get("macs"),
+        "params": attrs.get("params"),
+        "latency_ms": attrs.get("latency_ms"),
+        "notation": attrs.get("notation", ""),
+        "reason": attrs.get("reason", ""),
+    }
+
+
+def save_run_json(run_dir: RunDir, study: optuna.Study, storage_url: str | None, extra: dict[str, Any]) -> None:
+    """run.json: where the study lives (None: study.db here) and how the run was set up."""
+    data = {"study": study.study_name, "storage": storage_url, **study.user_attrs, **extra}
+    write_json(run_dir.run_json, data)
