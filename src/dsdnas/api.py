@@ -78,6 +78,7 @@ def search(
     observer: SearchObserver | None = None,
 ) -> SearchResult:
     """Run (or continue) a multi-objective architecture search; see `dsdnas search --help`."""
+    started = time.monotonic()  # a time budget counts from the call, data loading included
     observer = observer or SearchObserver()
     parsed_budget = parse_budget(budget)
     if isinstance(objectives, str):
@@ -128,7 +129,7 @@ def search(
     )
     objective = CandidateObjective(search_space, device_data, train_config, objectives, limits, run_dir, observer)
     size = search_space.size(full.input_shape)
-    return run_search(optuna_study, objective, run_dir, parsed_budget, observer, size, note)
+    return run_search(optuna_study, objective, run_dir, parsed_budget, observer, size, note, started)
 
 
 def _version() -> str:

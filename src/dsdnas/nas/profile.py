@@ -26,8 +26,10 @@ with warnings.catch_warnings():  # fvcore scripts a helper with torch.jit at imp
 # fvcore's per-operator keys that are multiply-adds of conv and linear layers; it also
 # counts batch_norm and pooling, which we leave out.
 _MAC_OPERATORS = ("conv", "linear", "matmul", "addmm", "bmm", "einsum")
-# Ops without an fvcore handle that cost no multiply-adds: residual adds.
-_FREE_OPS = ("aten::add", "aten::add_")
+# Ops without an fvcore handle that cost no multiply-adds: residual adds, activations.
+_FREE_OPS = frozenset(
+    f"aten::{name}{suffix}" for name in ("add", "hardswish", "silu", "gelu", "hardtanh") for suffix in ("", "_")
+)
 
 
 @dataclass(frozen=True)

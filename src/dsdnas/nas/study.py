@@ -174,13 +174,18 @@ def run_search(
     observer: SearchObserver | None = None,
     space_size: int | None = None,
     note: str = "",
+    started: float | None = None,
 ) -> SearchResult:
-    """Run trials until the budget is met; write results after every trial."""
+    """Run trials until the budget is met; write results after every trial.
+
+    `started` is the time.monotonic() at which the invocation began; a time budget
+    counts from there.
+    """
     observer = observer or objective.observer
     recovered = recover_dead_trials(study)
     if recovered:
         note = "; ".join(filter(None, [note, f"retrying trial(s) {recovered} left RUNNING by a killed run"]))
-    started = time.monotonic()
+    started = time.monotonic() if started is None else started
     done = finished_count(study, COUNTED_STATUSES)
     observer.search_started(done, budget.trials, budget.seconds, note)
     attempts = 0

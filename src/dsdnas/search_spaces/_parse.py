@@ -33,7 +33,7 @@ class _Reader:
         return SearchSpaceError(f"{self.source}: {key}: {message}")
 
     def section(self, name: str) -> dict[str, Any]:
-        section = self.data.get(name)
+        section = self.data.get(name, {} if name == "head" else None)  # [head] is optional
         if not isinstance(section, dict):
             raise self.fail(f"[{name}]", f"missing section; it needs keys {', '.join(_SECTIONS[name])}")
         unknown = sorted(set(section) - set(_SECTIONS[name]))

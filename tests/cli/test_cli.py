@@ -1,0 +1,124 @@
+"""The CLI through typer's CliRunner: exit codes, one-line errors, wiring."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from dsdnas.cli import app
+from dsdnas.nas.device import resolve_device
+from dsdnas.errors import DsdnasError
+
+runner = CliRunner()
+FAST = ["--dataset", "mnist-sample", "--space", "dsd-tiny", "--epochs", "1", "--device", "cpu", "--train-limit", "600", "--quiet"]
+
+
+def test_search_then_trials(tmp_path):
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["search", "--budget", "2", "--out", str(out), *FAST])
+    assert result.exit_code == 0, result.output
+    assert "budget met: 2 finished trials" in result.output and "Pareto front" in result.output
+    again = runner.invoke(app, ["search", "--budget", "2", "--out", str(out), *FAST])
+    assert again.exit_code == 0 and "budget met" in again.output
+    listed = runner.invoke(app, ["trials", str(out), "--pareto"])
+    assert listed.exit_code == 0
+    front = pd.read_csv(out / "trials.csv").query("pareto")
+    assert f"{len(front)} trials" in listed.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search", "--budget", "soon"], "--budget 'soon'"),
+        (["search", "--budget", "1", "--dataset", "cifar-100"], "unknown dataset 'cifar-100'"),
+        (["search", "--budget", "1", "--space", "nope"], "unknown search space 'nope'"),
+        (["search", "--budget", "1", "--device", "tpu"], "--device 'tpu'"),
+        (["trials", "/no/such/run"], "not a dsdnas run directory"),
+        (["blocks", "-k", "4"], "--kernel 4"),
+    ],
+)
+def test_bad_input_gives_one_line_and_exit_2(args, message, tmp_path):
+    result = runner.invoke(app, [*args, "--out", str(tmp_path)] if args[0] == "search" else args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_blocks_ratio_matches_the_formula():
+    result = runner.invoke(app, ["blocks", "--in", "32", "--out", "64", "-k", "3", "-d", "2", "--size", "56", "--device", "cpu", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {row["name"]: row for row in json.loads(result.output)}
+    ratio = rows["separable"]["conv_params"] / rows["standard"]["conv_params"]
+    assert ratio == pytest.approx((9 * 32 + 32 * 64) / (9 * 32 * 64))
+    assert rows["separable d2"]["macs"] == rows["separable"]["macs"]  # dilation is free...
+    assert rows["separable d2"]["receptive_field"] == 5 > rows["separable"]["receptive_field"]  # ...and sees more
+    table = runner.invoke(app, ["blocks", "--in", "32", "--out", "64", "-k", "3", "-d", "2", "--size", "56", "--device", "cpu"])
+    assert table.exit_code == 0 and "0.1267" in table.output
+
+
+def test_spaces_lists_builtins_with_sizes():
+    result = runner.invoke(app, ["spaces", "--json"])
+    assert result.exit_code == 0
+    spaces = {s["name"]: s for s in json.loads(result.output)}
+    assert set(spaces) == {"dsd-tiny", "dsd-mnist", "dsd-wide"}
+    assert spaces["dsd-tiny"]["size"] == 272
+    assert spaces["dsd-mnist"]["choices"]["dilation"] == [1, 2, 3, 4]
+
+
+def test_profile_prints_table_and_json(tmp_path, small_arch):
+    path = tmp_path / "arch.json"
+    path.write_text(small_arch.to_json())
+    result = runner.invoke(app, ["profile", str(path), "--device", "cpu", "--json", "--repeats", "3", "--batch-size", "4"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["macs"] > 0 and report["receptive_field"] == small_arch.receptive_field()
+    assert report["latency_batch1"]["p50_ms"] > 0 and report["latency_batch"]["batch_size"] == 4
+    table = runner.invoke(app, ["profile", str(path), "--device", "cpu", "--repeats", "3"])
+    assert "receptive field" in table.output and "MACs" in table.output
+
+
+def test_device_resolution():
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type in ("cpu", "cuda", "mps")
+    with pytest.raises(DsdnasError, match="not one of"):
+        resolve_device("gpu0")
+    import torch
+
+    if not torch.cuda.is_available():
+        with pytest.raises(DsdnasError, match="CUDA is not available"):
+            resolve_device("cuda:0")
+
+
+def test_python_dash_m_works():
+    result = subprocess.run([sys.executable, "-m", "dsdnas", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "search" in result.stdout
+
+
+@pytest.mark.slow
+def test_kill_minus_nine_then_rerun_keeps_finished_trials(tmp_path):
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "dsdnas", "search", "--budget", "3", "--out", str(out), *FAST[:-3], "--train-limit", "2000", "--epochs", "2", "--quiet"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    # Wait until trial 0 is finished and trial 1 has begun, then kill mid-trial.
+    while not ((out / "trials" / "0" / "metrics.json").exists() and (out / "trials" / "1" / "arch.json").exists()):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    before = json.loads((out / "trials" / "0" / "metrics.json").read_text())
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "retrying trial(s) [1]" in rerun.stdout
+    frame = pd.read_csv(out / "trials.csv")
+    assert "RUNNING" not in set(frame["state"])
+    assert (frame["status"].isin(["trained", "reused"])).sum() == 3
+    assert frame.loc[frame["trial"] == 0, "accuracy"].item() == pytest.approx(before["val_accuracy"])

@@ -1,0 +1,58 @@
+"""Shared fixtures: tiny real data and small architectures."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import optuna
+import pytest
+import torch
+
+from dsdnas.nas.arch import Arch, Block, Head, Stem
+from dsdnas.nas.data import load_dataset
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
+@pytest.fixture(scope="session")
+def mnist_sample():
+    return load_dataset("mnist-sample")
+
+
+@pytest.fixture
+def small_arch() -> Arch:
+    return Arch(
+        input_shape=(1, 28, 28),
+        num_classes=10,
+        stem=Stem(16),
+        blocks=(
+            Block("separable", 3, 1, 32, 2),
+            Block("standard", 3, 2, 32, 1, residual=True),
+            Block("separable", 5, 1, 64, 2, activation="hardswish"),
+        ),
+        head=Head(0.1),
+    )
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path, monkeypatch):
+    """Each test gets its own dataset cache and never downloads."""
+    monkeypatch.setenv("DSDNAS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("DSDNAS_OFFLINE", "1")
+
+
+def skip_or_fail(message: str) -> None:
+    """Skip on a developer's machine; fail in CI, where .ci/run sets DSDNAS_STRICT=1."""
+    if os.environ.get("DSDNAS_STRICT") == "1":
+        pytest.fail(f"{message} (DSDNAS_STRICT=1 turns this skip into a failure)")
+    pytest.skip(message)
+
+
+def require_browser() -> str:
+    """Path of Debian's chromium."""
+    path = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+    if path is None:
+        skip_or_fail("chromium not found: apt-get install chromium")
+    return path

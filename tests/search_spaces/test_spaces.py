@@ -1,0 +1,142 @@
+import pytest
+import torch
+
+from dsdnas.errors import SearchSpaceError
+from dsdnas.nas.builder import build_model
+from dsdnas.search_spaces import BUILTIN_NAMES, get_space, list_spaces, parse_space, read_space_file, register_space
+
+INPUT = (1, 28, 28)
+
+
+class ScriptedTrial:
+    """A stand-in for optuna's Trial that picks choices from a fixed script, then index 0."""
+
+    def __init__(self, picks: dict[str, int] | None = None, rng: torch.Generator | None = None):
+        self.picks = picks or {}
+        self.rng = rng
+        self.params: dict[str, list] = {}
+
+    def suggest_categorical(self, name, choices):
+        self.params[name] = list(choices)
+        if self.rng is not None:
+            return choices[int(torch.randint(len(choices), (1,), generator=self.rng))]
+        return choices[self.picks.get(name, 0)]
+
+
+def enumerate_space(space, input_shape=INPUT):
+    """Every architecture reachable through the choice tree: a brute-force oracle for size()."""
+    found, seen, stack = set(), set(), [{}]
+    while stack:
+        picks = stack.pop()
+        key = tuple(sorted(picks.items()))
+        if key in seen:
+            continue
+        seen.add(key)
+        trial = ScriptedTrial(picks)
+        found.add(space.sample(trial, input_shape, 10).hash)
+        for name, choices in trial.params.items():
+            if name not in picks:
+                stack.extend({**picks, name: index} for index in range(1, len(choices)))
+    return found
+
+
+@pytest.mark.parametrize("name", BUILTIN_NAMES)
+def test_fifty_sampled_architectures_build_and_match_their_geometry(name):
+    space = get_space(name)
+    rng = torch.Generator().manual_seed(0)
+    for _ in range(50):
+        arch = space.sample(ScriptedTrial(rng=rng), INPUT, 10)
+        assert arch.infeasible_blocks() == []
+        model = build_model(arch).eval()
+        sizes = []
+        hooks = [m.register_forward_hook(lambda _m, _i, out: sizes.append(tuple(out.shape[1:])))
+                 for m in [model.stem, *model.blocks]]
+        with torch.no_grad():
+            out = model(torch.rand(2, *INPUT))
+        for hook in hooks:
+            hook.remove()
+        assert out.shape == (2, 10)
+        assert sizes == [shape.out_shape for shape in arch.layer_shapes()]
+
+
+def test_default_space_has_both_kinds_and_dilation():
+    space = get_space("dsd-mnist")
+    assert set(space.kinds) == {"standard", "separable"}
+    assert max(space.dilations) > 1
+
+
+def test_size_equals_brute_force_enumeration():
+    space = get_space("dsd-tiny")
+    assert len(enumerate_space(space)) == space.size(INPUT) == 272
+
+
+def test_size_counts_residual_only_where_shapes_match(tmp_path):
+    path = tmp_path / "res.toml"
+    text = TINY.replace("residual = [false]", "residual = [true, false]").replace("blocks = [1]", "blocks = [1, 2]")
+    path.write_text(text.replace('kind = ["standard", "separable"]', 'kind = ["separable"]'))
+    space = read_space_file(path)
+    assert len(enumerate_space(space)) == space.size(INPUT)
+
+
+TINY = """
+name = "tiny-test"
+[stem]
+channels = [8]
+[stages]
+count = [1, 2]
+blocks = [1]
+widths = [[8, 16], [16]]
+strides = [2, 2]
+[block]
+kind = ["standard", "separable"]
+kernel = [3, 5]
+dilation = [1, 2]
+residual = [false]
+[head]
+dropout = [0.0]
+"""
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("[head]", "[head\n"), "TOML syntax error.*line"),
+        (("[head]", "colour = 1\n[head]"), "colour: unknown key"),
+        (('kernel = [3, 5]', 'kernel = []'), "block.kernel: empty choice list"),
+        (('kernel = [3, 5]', 'kernel = [3, 4]'), "block.kernel: even kernel 4"),
+        (('kind = ["standard", "separable"]', 'kind = ["dense"]'), "block.kind: bad value 'dense'"),
+        (("[block]", "[block]\nwidth = 3"), "block.width: unknown key"),
+        (("count = [1, 2]", "count = [1, 3]"), "stages.count: up to 3 stages"),
+    ],
+)
+def test_validation_errors_name_file_key_and_value(tmp_path, edit, message):
+    path = tmp_path / "space.toml"
+    path.write_text(TINY.replace(*edit))
+    with pytest.raises(SearchSpaceError, match=message) as info:
+        read_space_file(path)
+    assert str(path) in str(info.value)
+
+
+def test_infeasible_space_says_so(tmp_path):
+    path = tmp_path / "big.toml"
+    path.write_text(TINY.replace("kernel = [3, 5]", "kernel = [9]").replace("dilation = [1, 2]", "dilation = [4]"))
+    space = read_space_file(path)
+    with pytest.raises(SearchSpaceError, match="admits no feasible candidate"):
+        space.check_feasible((1, 28, 28))
+    # On a larger input the same kernels fit.
+    space.check_feasible((1, 96, 96))
+
+
+def test_kernels_too_big_for_deep_stages_are_never_sampled():
+    space = get_space("dsd-mnist")
+    assert space.conv_choices(4) == [(3, 1)]  # the 4x4 maps of stage 3 take only a plain 3x3
+    assert (7, 4) not in space.conv_choices(14)  # span 25 > 14
+
+
+def test_registry_rejects_duplicates_and_unknown_names():
+    assert [s.name for s in list_spaces()][:3] == list(BUILTIN_NAMES)
+    with pytest.raises(SearchSpaceError, match="already registered"):
+        register_space(get_space("dsd-tiny"))
+    with pytest.raises(SearchSpaceError, match="unknown search space"):
+        get_space("no-such-space")
+    assert parse_space({"name": "x", **__import__("tomllib").loads(TINY.split("\n", 2)[2])}, "inline").name == "x"
