@@ -96,7 +96,8 @@ class Trainer:
     """Trains `model` on `data.train`, scoring `data.val` after every epoch."""
 
     def __init__(self, model: nn.Module, data: DeviceData, config: TrainConfig) -> None:
-        self.model = model.to(data.device)
+        # channels_last: oneDNN and cuDNN run small and depthwise convs faster in NHWC.
+        self.model = model.to(data.device, memory_format=torch.channels_last)
         self.data = data
         self.config = config
         self.epoch = 0
