@@ -114,6 +114,8 @@ def search(
         class_names=full.class_names,
         mean=device_data.mean,
         std=device_data.std,
+        image_size=image_size,
+        color=color,
     )
     study_name = study or slug(f"{search_space.name}-{dataset}")
     run_dir = RunDir(out or Path("runs") / study_name)

@@ -51,6 +51,8 @@ class SearchSettings:
     class_names: list[str]
     mean: tuple[float, ...]
     std: tuple[float, ...]
+    image_size: int | None = None  # how folder: images were resized
+    color: str = "auto"
 
     def to_json(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self)))

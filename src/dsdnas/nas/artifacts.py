@@ -1,0 +1,102 @@
+"""A trained model on disk: a search trial's folder or a fine-tune folder.
+
+Both hold arch.json, weights.safetensors and metrics.json. A search trial takes its
+dataset, class names and normalization from the run's settings; a fine-tune folder
+carries its own in finetune.json.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from dsdnas.errors import RunError
+from dsdnas.nas.arch import load_arch
+from dsdnas.nas.builder import Net, build_model
+from dsdnas.nas.rundir import WEIGHTS_FILE, RunDir, load_weights, read_json
+
+FINETUNE_MARKER = "finetune.json"
+
+
+@dataclass
+class StoredModel:
+    folder: Path
+    arch: Any  # Arch
+    metrics: dict[str, Any]
+    dataset: str
+    class_names: list[str]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    trial: int
+    study: str
+    finetuned: bool = False
+    info: dict[str, Any] = field(default_factory=dict)
+    image_size: int | None = None  # how a folder: dataset was read
+    color: str = "auto"
+
+    @property
+    def weights_path(self) -> Path:
+        return self.folder / WEIGHTS_FILE
+
+    def build(self) -> Net:
+        """The model with its stored weights, in eval mode, on the CPU."""
+        model = build_model(self.arch)
+        model.load_state_dict(load_weights(self.weights_path))
+        return model.eval()
+
+
+def is_finetune_dir(path: Path) -> bool:
+    return (Path(path) / FINETUNE_MARKER).exists()
+
+
+def load_trial_model(run_dir: RunDir, number: int, meta: dict[str, Any]) -> StoredModel:
+    folder = run_dir.trial_dir(number)
+    if not (folder / WEIGHTS_FILE).exists():
+        raise RunError(f"{folder} has no {WEIGHTS_FILE}: trial {number} was not trained to completion")
+    settings = meta["settings"]
+    return StoredModel(
+        folder=folder,
+        arch=load_arch(str(folder / "arch.json")),
+        metrics=read_json(folder / "metrics.json"),
+        dataset=settings["dataset"],
+        class_names=list(settings["class_names"]),
+        mean=tuple(settings["mean"]),
+        std=tuple(settings["std"]),
+        trial=number,
+        study=meta["study"],
+        image_size=settings.get("image_size"),
+        color=settings.get("color", "auto"),
+    )
+
+
+def load_finetune_model(folder: Path) -> StoredModel:
+    folder = Path(folder)
+    if not is_finetune_dir(folder):
+        raise RunError(f"{folder} is not a dsdnas fine-tune folder (no {FINETUNE_MARKER})")
+    info = read_json(folder / FINETUNE_MARKER)
+    if not (folder / WEIGHTS_FILE).exists():
+        raise RunError(f"{folder} has no {WEIGHTS_FILE} yet: the fine-tune has not finished; rerun with --resume")
+    return StoredModel(
+        folder=folder,
+        arch=load_arch(str(folder / "arch.json")),
+        metrics=read_json(folder / "metrics.json"),
+        dataset=info["dataset"],
+        class_names=list(info["class_names"]),
+        mean=tuple(info["mean"]),
+        std=tuple(info["std"]),
+        trial=int(info["trial"]),
+        study=info["study"],
+        finetuned=True,
+        info=info,
+        image_size=info.get("image_size"),
+        color=info.get("color", "auto"),
+    )
+
+
+def normalize(images: torch.Tensor, mean: tuple[float, ...], std: tuple[float, ...]) -> torch.Tensor:
+    """uint8 images to the normalized floats the stored model was trained on."""
+    shape = (1, len(mean), 1, 1)
+    return (images.float() / 255.0 - torch.tensor(mean).view(shape)) / torch.tensor(std).view(shape)

@@ -1,0 +1,76 @@
+"""Pick one trained model from a study: by number, the best, the knee, or within a budget.
+
+Pure functions over Optuna's FrozenTrials; the Pareto front comes from `results`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import optuna
+from optuna.trial import TrialState
+
+from dsdnas.errors import RunError
+from dsdnas.nas.results import pareto_trials
+
+
+def trained_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    return [t for t in trials if t.user_attrs.get("status") == "trained"]
+
+
+def knee(front: list[optuna.trial.FrozenTrial]) -> optuna.trial.FrozenTrial:
+    """The front point farthest from the line joining its two ends.
+
+    Accuracy and log10 of the first cost objective are scaled to [0, 1] first, so the
+    knee is where spending more cost starts to buy little accuracy.
+    """
+    if len(front) <= 2:
+        return max(front, key=lambda t: t.values[0])
+    points = [(math.log10(max(t.values[1], 1e-12)), t.values[0]) for t in front]
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
+    scaled = [((x - min(xs)) / span_x, (y - min(ys)) / span_y) for x, y in points]
+    (x0, y0), (x1, y1) = scaled[0], scaled[-1]
+    length = math.hypot(x1 - x0, y1 - y0) or 1.0
+
+    def distance(point: tuple[float, float]) -> float:
+        return abs((y1 - y0) * point[0] - (x1 - x0) * point[1] + x1 * y0 - y1 * x0) / length
+
+    index = max(range(len(front)), key=lambda i: distance(scaled[i]))
+    return front[index]
+
+
+def select_trial(
+    study: optuna.Study,
+    trial: int | None = None,
+    pick: str | None = None,
+    max_latency_ms: float | None = None,
+    max_macs: float | None = None,
+) -> optuna.trial.FrozenTrial:
+    """One trained trial; the default is `best`, the most accurate Pareto model."""
+    trained = trained_trials(study)
+    if not trained:
+        raise RunError(f"study {study.study_name!r} has no trained trial yet; run dsdnas search first")
+    if trial is not None:
+        for candidate in trained:
+            if candidate.number == trial:
+                return candidate
+        numbers = ", ".join(str(t.number) for t in trained[:20])
+        raise RunError(f"trial {trial} is not a trained trial of {study.study_name!r}; trained: {numbers}")
+    if max_latency_ms is not None or max_macs is not None:
+        within = [
+            t for t in trained
+            if (max_latency_ms is None or t.user_attrs["latency_ms"] <= max_latency_ms)
+            and (max_macs is None or t.user_attrs["macs"] <= max_macs)
+        ]
+        if not within:
+            raise RunError("no trained model fits the budget: raise --max-latency-ms / --max-macs")
+        return max(within, key=lambda t: (t.user_attrs["val_accuracy"], -t.user_attrs["macs"]))
+    front = pareto_trials(study)
+    pick = pick or "best"
+    if pick == "best":
+        return max(front, key=lambda t: (t.values[0], -t.values[1]))
+    if pick == "knee":
+        return knee(front)
+    raise RunError(f"--pick {pick!r} must be best or knee")
