@@ -95,7 +95,13 @@ def _autocast(device: torch.device):
 class Trainer:
     """Trains `model` on `data.train`, scoring `data.val` after every epoch."""
 
-    def __init__(self, model: nn.Module, data: DeviceData, config: TrainConfig) -> None:
+    def __init__(
+        self, model: nn.Module, data: DeviceData, config: TrainConfig, frozen: tuple[nn.Module, ...] = ()
+    ) -> None:
+        """`frozen` modules keep their weights and BatchNorm statistics: eval mode, no gradients."""
+        self.frozen = frozen
+        for module in frozen:
+            module.requires_grad_(False)
         # channels_last: oneDNN and cuDNN run small and depthwise convs faster in NHWC.
         self.model = model.to(data.device, memory_format=torch.channels_last)
         self.data = data
@@ -114,7 +120,7 @@ class Trainer:
         )
 
     def _make_optimizer(self, lr: float) -> torch.optim.Optimizer:
-        params = self.model.parameters()
+        params = [p for p in self.model.parameters() if p.requires_grad]
         if self.config.optimizer == "sgd":
             return torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=self.config.weight_decay)
         return torch.optim.AdamW(params, lr=lr, weight_decay=self.config.weight_decay)
@@ -136,6 +142,8 @@ class Trainer:
         """One pass over the training split; returns the mean loss (nan/inf if it diverged)."""
         config, data = self.config, self.data
         self.model.train()
+        for module in self.frozen:
+            module.eval()
         order = torch.randperm(len(data.train), generator=self.generator).to(data.device)
         loss_sum = torch.zeros((), device=data.device)
         for step in range(self.steps):
