@@ -118,7 +118,7 @@ def search(
         color=color,
     )
     study_name = study or slug(f"{search_space.name}-{dataset}")
-    run_dir = RunDir(out or Path("runs") / study_name)
+    run_dir = RunDir(out or Path("runs") / slug(study_name))
     run_dir.root.mkdir(parents=True, exist_ok=True)
     storage_url = storage or run_dir.storage_url
     optuna_study = open_study(storage_url, study_name, settings, sampler, seed)
@@ -131,7 +131,11 @@ def search(
     )
     objective = CandidateObjective(search_space, device_data, train_config, objectives, limits, run_dir, observer)
     size = search_space.size(full.input_shape)
-    return run_search(optuna_study, objective, run_dir, parsed_budget, observer, size, note, started)
+    result = run_search(optuna_study, objective, run_dir, parsed_budget, observer, size, note, started)
+    from dsdnas.api_report import report  # the report needs a finished run.json and study
+
+    report(run_dir.root, storage=storage)
+    return result
 
 
 def _version() -> str:

@@ -6,6 +6,7 @@ import typer
 
 from dsdnas.cli._export import export_command
 from dsdnas.cli._finetune import finetune_command
+from dsdnas.cli._report import report_command
 from dsdnas.cli._inspect import blocks_command, profile_command, spaces_command
 from dsdnas.cli._search import search_command, trials_command
 
@@ -21,6 +22,7 @@ app.command("trials")(trials_command)
 app.command("profile")(profile_command)
 app.command("spaces")(spaces_command)
 app.command("blocks")(blocks_command)
+app.command("report")(report_command)
 app.command("finetune")(finetune_command)
 app.command("export")(export_command)
 

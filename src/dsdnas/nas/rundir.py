@@ -25,12 +25,16 @@ from safetensors.torch import load_file, save_file
 from dsdnas.errors import RunError
 
 WEIGHTS_FILE = "weights.safetensors"
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+FILE_MODE = 0o666 & ~_UMASK  # what open() would give; mkstemp alone gives 0600
 
 
 def _atomic_path(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
+    os.chmod(name, FILE_MODE)
     return Path(name)
 
 

@@ -1,0 +1,6 @@
+"""Reports: compute the report's data from a study, then render one self-contained HTML file."""
+
+from dsdnas.reports._data import ReportData, build_report_data
+from dsdnas.reports._render import render_report, write_report
+
+__all__ = ["ReportData", "build_report_data", "render_report", "write_report"]

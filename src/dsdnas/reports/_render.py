@@ -1,0 +1,159 @@
+"""Render `ReportData` as one self-contained HTML file: plotly.js and all data inline.
+
+The page makes no network request. Every user-supplied string is escaped: HTML text
+through html.escape, figure data through JSON with <, > and & written as \\u escapes, so
+no string can close a <script> element.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from dsdnas.nas.rundir import write_text
+from dsdnas.reports import _figures
+from dsdnas.reports._data import ReportData
+from dsdnas.reports._plotly_imports import PlotlyJSONEncoder, get_plotlyjs
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }
+h1 { font-size: 1.6rem; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: 0.5rem 0; font-size: 0.9rem; }
+th, td { border: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: right; }
+td.text, th.text { text-align: left; } th { background: #f4f4f4; }
+table.sortable th { cursor: pointer; } table.sortable th:hover { background: #e8e8e8; }
+code { font-size: 0.8rem; background: #f6f6f6; padding: 0.1rem 0.3rem; white-space: nowrap; }
+.note { color: #666; font-size: 0.9rem; }
+"""
+
+_SORT_SCRIPT = """
+document.querySelectorAll("table.sortable").forEach(function (table) {
+  table.querySelectorAll("th").forEach(function (header, column) {
+    header.addEventListener("click", function () {
+      var body = table.tBodies[0], rows = Array.from(body.rows);
+      var ascending = header.dataset.order !== "asc";
+      header.dataset.order = ascending ? "asc" : "desc";
+      rows.sort(function (a, b) {
+        var x = a.cells[column].dataset.sort, y = b.cells[column].dataset.sort;
+        var nx = parseFloat(x), ny = parseFloat(y);
+        var result = (isNaN(nx) || isNaN(ny)) ? x.localeCompare(y) : nx - ny;
+        return ascending ? result : -result;
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
+    });
+  });
+});
+"""
+
+
+def _json(value) -> str:
+    text = json.dumps(value, cls=PlotlyJSONEncoder)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _figure(element_id: str, figure) -> str:
+    spec = figure.to_plotly_json()
+    config = {"displaylogo": False, "responsive": True}
+    return (
+        f'<div id="{element_id}" class="figure"></div>\n<script>Plotly.newPlot("{element_id}", '
+        f"{_json(spec['data'])}, {_json(spec['layout'])}, {_json(config)});</script>"
+    )
+
+
+def _cell(value, text_class: bool = False) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return '<td data-sort="">-</td>'
+    css = ' class="text"' if text_class else ""
+    return f'<td{css} data-sort="{html.escape(str(value))}">{html.escape(_format(value))}</td>'
+
+
+def _format(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _table(frame: pd.DataFrame, element_id: str = "", sortable: bool = False) -> str:
+    attrs = f' id="{element_id}"' if element_id else ""
+    attrs += ' class="sortable"' if sortable else ""
+    text_columns = {c for c in frame.columns if frame[c].dtype == object}
+    head = "".join(f'<th{" class=text" if c in text_columns else ""}>{html.escape(str(c))}</th>' for c in frame.columns)
+    rows = []
+    for record in frame.to_dict("records"):
+        rows.append("<tr>" + "".join(_cell(record[c], c in text_columns) for c in frame.columns) + "</tr>")
+    return f"<table{attrs}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _front_table(data: ReportData) -> str:
+    rows = []
+    for row in data.front.to_dict("records"):
+        cells = [
+            _cell(row["trial"]), _cell(round(100 * row["accuracy"], 2)),
+            _cell(None if row["test_accuracy"] is None or row["test_accuracy"] != row["test_accuracy"] else round(100 * row["test_accuracy"], 2)),
+            _cell(int(row["macs"])), _cell(int(row["params"])), _cell(round(row["latency_ms"], 3)),
+            _cell(row["notation"], True),
+            f'<td class="text"><code>{html.escape(row["finetune"])}</code><br><code>{html.escape(row["export"])}</code></td>',
+        ]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    headers = ["trial", "val accuracy %", "test accuracy % (fine-tuned)", "MACs", "params", "latency ms", "notation", "next"]
+    head = "".join(f'<th{" class=text" if h in ("notation", "next") else ""}>{h}</th>' for h in headers)
+    return f'<table id="front-table" class="sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def _sections(data: ReportData) -> list[str]:
+    summary = pd.DataFrame({"": list(data.summary), "value": [str(v) for v in data.summary.values()]})
+    parts = [f"<h1>{html.escape(data.title)}</h1>", "<h2>Summary</h2>", _table(summary, "summary")]
+    if data.points.empty:
+        parts.append('<p class="note">No finished trial yet.</p>')
+        return parts
+    parts += ["<h2>Pareto front: accuracy against MACs</h2>",
+              '<p class="note">MACs are multiply-adds of conv and linear layers (fvcore). Front points are red and '
+              "joined as steps; dominated points are faded. Hover for details.</p>",
+              _figure("pareto-macs", _figures.pareto_figure(data, "macs", "MACs", step_line=True)),
+              "<h2>Accuracy against measured latency</h2>",
+              '<p class="note">Median of timed batch-1 forward passes after warm-up. Red: the study\'s Pareto '
+              "front. Where MACs and latency disagree shows here: depthwise convs cut MACs more than time.</p>",
+              _figure("pareto-latency", _figures.pareto_figure(data, "latency_ms", "latency (ms)", step_line=False))]
+    if len(data.objectives) >= 3:
+        parts.append(_figure("scatter-matrix", _figures.scatter_matrix(data)))
+    reference = ", ".join(f"{k} = {v:.4g}" for k, v in data.hypervolume["reference"].items())
+    parts += ["<h2>Hypervolume history</h2>", f'<p class="note">Reference point: {html.escape(reference)}.</p>',
+              _figure("hypervolume", _figures.hypervolume_figure(data)),
+              "<h2>Front table</h2>", '<p class="note">Click a header to sort.</p>', _front_table(data),
+              "<h2>What the blocks bought</h2>",
+              '<p class="note">Each block of each trained trial counts once: a trial with two separable blocks adds '
+              "two separable rows with its accuracy and latency.</p>"]
+    for key in ("kind", "kernel", "dilation"):
+        parts += [_figure(f"blocks-{key}", _figures.block_figure(data, key)), _table(data.block_stats[key])]
+    parts.append("<h2>Parameter importance</h2>")
+    parts.append(f'<p class="note">{html.escape(data.importance_note)}</p>')
+    if data.importances:
+        parts.append(_figure("importance", _figures.importance_figure(data)))
+    parts += ["<h2>Learning curves of the front</h2>", _figure("curves", _figures.curves_figure(data)),
+              "<h2>Architectures on the front</h2>"]
+    for trial, table in sorted(data.layer_tables.items()):
+        parts += [f"<h3>Trial {trial}</h3>", _table(table)]
+    return parts
+
+
+def render_report(data: ReportData) -> str:
+    """The whole HTML page as a string."""
+    body = "\n".join(_sections(data))
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(data.title)}</title><style>{_STYLE}</style>"
+        f"<script>{get_plotlyjs()}</script></head>\n<body>\n{body}\n<script>{_SORT_SCRIPT}</script>\n</body></html>\n"
+    )
+
+
+def write_report(data: ReportData, path: str | Path) -> Path:
+    path = Path(path)
+    write_text(path, render_report(data))
+    return path

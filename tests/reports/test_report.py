@@ -1,0 +1,92 @@
+"""The report: its data (no HTML), escaping, and the page in a real browser."""
+
+import re
+from pathlib import Path
+
+import optuna
+import pytest
+
+import dsdnas
+from dsdnas.api import load_run
+from dsdnas.reports import build_report_data, render_report
+from tests.conftest import require_browser
+from tests.support import add_synthetic_trials
+
+EVIL = "</script><img src=x onerror=alert(1)>"
+# Screenshots land here (kept for a look after the run; ignored by git).
+SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("run")
+    dsdnas.search(budget=4, dataset="mnist-sample", space="dsd-tiny", epochs=1, device="cpu", out=out,
+                  train_limit=600, study=EVIL)
+    return out
+
+
+def test_report_data_matches_the_study(run):
+    _, study, meta = load_run(run)
+    data = build_report_data(study, meta, run)
+    finished = [t for t in study.trials if t.user_attrs.get("status") in ("trained", "reused")]
+    assert len(data.points) == len(finished) == 4
+    assert set(data.front["trial"]) == {t.number for t in study.best_trials if t.user_attrs["status"] == "trained"}
+    assert data.points["pareto"].sum() == len(data.front)
+    assert data.hypervolume["reference"]["accuracy"] == 0.0 and len(data.hypervolume["values"]) >= 1
+    assert set(data.block_stats["kind"]["kind"]) <= {"standard", "separable"}
+    assert data.importances == {} and "at least 10" in data.importance_note
+    assert set(data.layer_tables) == set(data.front["trial"])
+    assert all(cmd.startswith("dsdnas finetune ") for cmd in data.front["finetune"])
+    assert data.summary["trials by state"] == "COMPLETE 4"
+
+
+def test_user_strings_appear_only_escaped(run):
+    html = (run / "report.html").read_text()  # written by the search itself
+    assert EVIL not in html
+    assert "&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "onerror=alert(1)>" not in html
+
+
+def test_importances_appear_with_enough_trials():
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    add_synthetic_trials(study, 20)
+    data = build_report_data(study, {"budget": "20"})
+    assert set(data.importances) == {"accuracy", "latency"}
+    assert "s0.b0.kind" in data.importances["accuracy"]
+    assert render_report(data).count('class="figure"') >= 8
+
+
+@pytest.mark.browser
+def test_report_in_a_real_browser(run, tmp_path):
+    chromium = require_browser()
+    SCREENSHOT_DIR.mkdir(exist_ok=True)
+    from playwright.sync_api import sync_playwright
+
+    _, study, _ = load_run(run)
+    front_size = sum(1 for t in study.best_trials if t.user_attrs["status"] == "trained")
+    url = (run / "report.html").resolve().as_uri()
+    errors, requests = [], []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(url)
+        page.wait_for_function("document.querySelectorAll('#pareto-macs .point').length > 0")
+        markers = page.locator("#pareto-macs .scatterlayer .trace .points path.point").count()
+        rows = page.locator("#front-table tbody tr").count()
+        page.screenshot(path=str(SCREENSHOT_DIR / "report.png"), full_page=False)
+        page.locator("#front-table th").nth(3).click()  # sort by MACs
+        macs = [int(v) for v in page.eval_on_selector_all("#front-table tbody tr td:nth-child(4)", "cells => cells.map(c => c.dataset.sort)")]
+        browser.close()
+    assert errors == []
+    assert [u for u in requests if not u.startswith("file://")] == []
+    assert markers == 4  # one marker per finished trial
+    assert rows == front_size
+    assert macs == sorted(macs)
+    assert (SCREENSHOT_DIR / "report.png").stat().st_size > 10_000
