@@ -30,7 +30,9 @@ from dsdnas.nas.train import TrainConfig, Trainer
 MODELS = {
     "tiny": Arch((1, 28, 28), 10, Stem(8), (Block("separable", 3, 2, 16, 2), Block("standard", 3, 1, 32, 2))),
     "medium": Arch(
-        (1, 28, 28), 10, Stem(16),
+        (1, 28, 28),
+        10,
+        Stem(16),
         (Block("separable", 3, 1, 32, 2), Block("standard", 3, 2, 32, 1, True), Block("separable", 5, 1, 64, 2)),
         Head(0.1),
     ),

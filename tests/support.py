@@ -38,9 +38,17 @@ def add_synthetic_trials(study: optuna.Study, count: int, seed: int = 0, space: 
         macs = analytic_macs(arch)
         accuracy = min(0.995, 0.85 + 0.02 * (macs / 1e6) ** 0.3 + rng.gauss(0, 0.01))
         latency = 0.3 + macs / 5e6 + 0.1 * len(arch.blocks) + rng.random() * 0.05
-        attrs = {"arch": arch.to_dict(), "notation": arch.notation, "arch_hash": arch.hash, "status": "trained",
-                 "val_accuracy": accuracy, "macs": macs, "params": macs // 50, "latency_ms": latency,
-                 "val_accuracy_history": [accuracy - 0.05, accuracy - 0.01, accuracy]}
+        attrs = {
+            "arch": arch.to_dict(),
+            "notation": arch.notation,
+            "arch_hash": arch.hash,
+            "status": "trained",
+            "val_accuracy": accuracy,
+            "macs": macs,
+            "params": macs // 50,
+            "latency_ms": latency,
+            "val_accuracy_history": [accuracy - 0.05, accuracy - 0.01, accuracy],
+        }
         for key, value in attrs.items():
             trial.set_user_attr(key, value)
         study.tell(trial, [accuracy, macs])

@@ -97,8 +97,13 @@ def search(
     device_data = to_device(limited, torch_device, val_fraction, seed)
 
     train_config = TrainConfig(
-        epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule=schedule,
-        label_smoothing=label_smoothing, augment=augment, seed=seed,
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        schedule=schedule,
+        label_smoothing=label_smoothing,
+        augment=augment,
+        seed=seed,
     )
     limits = Limits(max_macs, max_params, max_latency_ms)
     settings = SearchSettings(
@@ -126,8 +131,13 @@ def search(
         run_dir,
         optuna_study,
         _hide_password(storage) if storage else None,
-        {"budget": str(budget), "device": str(torch_device), "torch": torch.__version__,
-         "dsdnas": _version(), "started": time.strftime("%Y-%m-%dT%H:%M:%S")},
+        {
+            "budget": str(budget),
+            "device": str(torch_device),
+            "torch": torch.__version__,
+            "dsdnas": _version(),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        },
     )
     objective = CandidateObjective(search_space, device_data, train_config, objectives, limits, run_dir, observer)
     size = search_space.size(full.input_shape)

@@ -30,7 +30,9 @@ def resolve_model(
     if finetuned:
         folder = run_dir.finetune_root / str(chosen.number)
         if not folder.exists():
-            raise RunError(f"trial {chosen.number} has not been fine-tuned: run `dsdnas finetune {run} --trial {chosen.number}`")
+            raise RunError(
+                f"trial {chosen.number} has not been fine-tuned: run `dsdnas finetune {run} --trial {chosen.number}`"
+            )
         return load_finetune_model(folder)
     return load_trial_model(run_dir, chosen.number, meta)
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
 from dsdnas.api import load_dataset_cached, load_run, slug
@@ -52,7 +51,7 @@ def _transfer_model(stored: StoredModel, arch, seed: int) -> nn.Module:
     state = stored.build().state_dict()
     if arch.num_classes != stored.arch.num_classes:
         state = {k: v for k, v in state.items() if not k.startswith("classifier.")}
-    model.load_state_dict(state, strict=False)
+    model.load_state_dict(state, strict=True)
     return model
 
 
@@ -106,17 +105,31 @@ def finetune(
         default_out = run_dir.finetune_root / str(stored.trial)
     steps = steps_per_epoch(len(device_data.train), batch_size)
     config = TrainConfig(
-        epochs=epochs, batch_size=batch_size, lr=lr, schedule="onecycle", label_smoothing=label_smoothing,
-        augment=augment, seed=seed,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        schedule="onecycle",
+        label_smoothing=label_smoothing,
+        augment=augment,
+        seed=seed,
         # EMA over about one epoch of steps; off for transfer, where the best epoch is kept.
         ema_decay=None if transfer or not ema else min(0.9999, max(0.9, 1 - 1 / steps)),
     )
     info = {
-        "study": stored.study, "trial": stored.trial, "dataset": data.name, "class_names": data.class_names,
-        "mean": list(device_data.mean), "std": list(device_data.std), "image_size": image_size if transfer else stored.image_size,
-        "color": color if transfer else stored.color, "mode": "transfer" if transfer else "final", "freeze": freeze,
-        "init": "search" if transfer else init, "config": {k: v for k, v in config.__dict__.items()},
-        "source_dataset": stored.dataset, "search_val_accuracy": stored.metrics.get("val_accuracy"),
+        "study": stored.study,
+        "trial": stored.trial,
+        "dataset": data.name,
+        "class_names": data.class_names,
+        "mean": list(device_data.mean),
+        "std": list(device_data.std),
+        "image_size": image_size if transfer else stored.image_size,
+        "color": color if transfer else stored.color,
+        "mode": "transfer" if transfer else "final",
+        "freeze": freeze,
+        "init": "search" if transfer else init,
+        "config": {k: v for k, v in config.__dict__.items()},
+        "source_dataset": stored.dataset,
+        "search_val_accuracy": stored.metrics.get("val_accuracy"),
     }
     out_dir = Path(out) if out else default_out
     plan = FinetunePlan(out_dir, config, info, freeze, patience if transfer else None, resume)

@@ -12,11 +12,23 @@ import pytest
 from typer.testing import CliRunner
 
 from dsdnas.cli import app
-from dsdnas.nas.device import resolve_device
 from dsdnas.errors import DsdnasError
+from dsdnas.nas.device import resolve_device
 
 runner = CliRunner()
-FAST = ["--dataset", "mnist-sample", "--space", "dsd-tiny", "--epochs", "1", "--device", "cpu", "--train-limit", "600", "--quiet"]
+FAST = [
+    "--dataset",
+    "mnist-sample",
+    "--space",
+    "dsd-tiny",
+    "--epochs",
+    "1",
+    "--device",
+    "cpu",
+    "--train-limit",
+    "600",
+    "--quiet",
+]
 
 
 def test_search_then_trials(tmp_path):
@@ -52,14 +64,18 @@ def test_bad_input_gives_one_line_and_exit_2(args, message, tmp_path):
 
 
 def test_blocks_ratio_matches_the_formula():
-    result = runner.invoke(app, ["blocks", "--in", "32", "--out", "64", "-k", "3", "-d", "2", "--size", "56", "--device", "cpu", "--json"])
+    result = runner.invoke(
+        app, ["blocks", "--in", "32", "--out", "64", "-k", "3", "-d", "2", "--size", "56", "--device", "cpu", "--json"]
+    )
     assert result.exit_code == 0, result.output
     rows = {row["name"]: row for row in json.loads(result.output)}
     ratio = rows["separable"]["conv_params"] / rows["standard"]["conv_params"]
     assert ratio == pytest.approx((9 * 32 + 32 * 64) / (9 * 32 * 64))
     assert rows["separable d2"]["macs"] == rows["separable"]["macs"]  # dilation is free...
     assert rows["separable d2"]["receptive_field"] == 5 > rows["separable"]["receptive_field"]  # ...and sees more
-    table = runner.invoke(app, ["blocks", "--in", "32", "--out", "64", "-k", "3", "-d", "2", "--size", "56", "--device", "cpu"])
+    table = runner.invoke(
+        app, ["blocks", "--in", "32", "--out", "64", "-k", "3", "-d", "2", "--size", "56", "--device", "cpu"]
+    )
     assert table.exit_code == 0 and "0.1267" in table.output
 
 
@@ -75,7 +91,9 @@ def test_spaces_lists_builtins_with_sizes():
 def test_profile_prints_table_and_json(tmp_path, small_arch):
     path = tmp_path / "arch.json"
     path.write_text(small_arch.to_json())
-    result = runner.invoke(app, ["profile", str(path), "--device", "cpu", "--json", "--repeats", "3", "--batch-size", "4"])
+    result = runner.invoke(
+        app, ["profile", str(path), "--device", "cpu", "--json", "--repeats", "3", "--batch-size", "4"]
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["macs"] > 0 and report["receptive_field"] == small_arch.receptive_field()
@@ -104,7 +122,22 @@ def test_python_dash_m_works():
 @pytest.mark.slow
 def test_kill_minus_nine_then_rerun_keeps_finished_trials(tmp_path):
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "dsdnas", "search", "--budget", "3", "--out", str(out), *FAST[:-3], "--train-limit", "2000", "--epochs", "2", "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "dsdnas",
+        "search",
+        "--budget",
+        "3",
+        "--out",
+        str(out),
+        *FAST[:-3],
+        "--train-limit",
+        "2000",
+        "--epochs",
+        "2",
+        "--quiet",
+    ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120

@@ -52,8 +52,14 @@ def test_residual_needs_matching_shapes():
 
 def test_from_dict_names_the_bad_field():
     with pytest.raises(SpecError, match="kernel must be odd"):
-        Arch.from_dict({"input_shape": [1, 8, 8], "num_classes": 2, "stem": {"channels": 4},
-                        "blocks": [{"kind": "standard", "kernel": 4, "dilation": 1, "channels": 4}]})
+        Arch.from_dict(
+            {
+                "input_shape": [1, 8, 8],
+                "num_classes": 2,
+                "stem": {"channels": 4},
+                "blocks": [{"kind": "standard", "kernel": 4, "dilation": 1, "channels": 4}],
+            }
+        )
     with pytest.raises(SpecError, match="unknown architecture field"):
         Arch.from_dict({"input_shape": [1, 8, 8], "num_classes": 2, "stem": {"channels": 4}, "blocks": [], "x": 1})
 

@@ -9,7 +9,7 @@ def test_build_model_is_deterministic_and_accepts_json_dicts(small_arch):
     first = dsdnas.build_model(small_arch, seed=3)
     second = dsdnas.build_model(small_arch.to_dict(), seed=3)
     other = dsdnas.build_model(small_arch, seed=4)
-    for (name, a), b, c in zip(first.state_dict().items(), second.state_dict().values(), other.state_dict().values()):
+    for (name, a), b in zip(first.state_dict().items(), second.state_dict().values(), strict=True):
         assert torch.equal(a, b), name
     assert not torch.equal(first.stem[0].weight, other.stem[0].weight)
 

@@ -7,10 +7,10 @@ import torch
 from PIL import Image
 
 from dsdnas.errors import DataError
-from tests.conftest import skip_or_fail
-from dsdnas.nas.data import load_dataset, limit_train
+from dsdnas.nas.data import limit_train, load_dataset
 from dsdnas.nas.splits import stratified_split
 from dsdnas.nas.tensors import random_shift, to_device
+from tests.conftest import skip_or_fail
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
@@ -99,8 +99,14 @@ def test_folder_errors_name_the_problem(tmp_path):
 def test_npz_dataset_accepts_channels_last_floats(tmp_path):
     path = tmp_path / "d.npz"
     rng = np.random.default_rng(0)
-    np.savez(path, x_train=rng.random((6, 5, 5, 3)), y_train=np.array([0, 1, 2] * 2),
-             x_test=rng.random((3, 5, 5, 3)), y_test=np.array([0, 1, 2]), class_names=np.array(["a", "b", "c"]))
+    np.savez(
+        path,
+        x_train=rng.random((6, 5, 5, 3)),
+        y_train=np.array([0, 1, 2] * 2),
+        x_test=rng.random((3, 5, 5, 3)),
+        y_test=np.array([0, 1, 2]),
+        class_names=np.array(["a", "b", "c"]),
+    )
     data = load_dataset(f"npz:{path}")
     assert data.x_train.shape == (6, 3, 5, 5) and data.x_train.dtype == torch.uint8
     assert data.class_names == ["a", "b", "c"]

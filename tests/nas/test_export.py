@@ -22,7 +22,9 @@ from tests.search_spaces.test_spaces import ScriptedTrial
 
 GOLDEN = Path(__file__).parent / "golden" / "model_golden.py"
 GOLDEN_ARCH = Arch(
-    (1, 28, 28), 10, Stem(16),
+    (1, 28, 28),
+    10,
+    Stem(16),
     (Block("separable", 5, 2, 32, 2), Block("standard", 3, 1, 32, 1, residual=True, activation="hardswish")),
     Head(0.1),
 )
@@ -40,8 +42,9 @@ def test_generator_output_matches_the_golden_file():
 
 
 def test_golden_file_is_ruff_clean():
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", str(GOLDEN)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", str(GOLDEN)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout
 
 
@@ -76,22 +79,33 @@ def test_parity_for_every_builtin_space(tmp_path, space):
     rng = torch.Generator().manual_seed(2)
     for index in range(3):
         arch = get_space(space).sample(ScriptedTrial(rng=rng), (1, 28, 28), 10)
-        result = export_model(stored_model(tmp_path / f"m{index}", arch), tmp_path / f"out{index}", random_images(arch, 4))
+        result = export_model(
+            stored_model(tmp_path / f"m{index}", arch), tmp_path / f"out{index}", random_images(arch, 4)
+        )
         assert result.max_abs_diff <= 1e-5
 
 
-@pytest.mark.parametrize("name", ["class", "1net", "a-b", "Ünïcödé Net", 'quote"s', "it's", "print", "load", "", "名前"])
+@pytest.mark.parametrize(
+    "name", ["class", "1net", "a-b", "Ünïcödé Net", 'quote"s', "it's", "print", "load", "", "名前"]
+)
 def test_any_class_name_gives_valid_importable_code(tmp_path, name):
     arch = GOLDEN_ARCH
-    stored = stored_model(tmp_path / "m", arch, class_names=['a"""b', "back\\slash", "naïve", "x'; import os #", "é", "6", "7", "8", "9", "10"])
+    stored = stored_model(
+        tmp_path / "m",
+        arch,
+        class_names=['a"""b', "back\\slash", "naïve", "x'; import os #", "é", "6", "7", "8", "9", "10"],
+    )
     result = export_model(stored, tmp_path / "out", random_images(arch), class_name=name)
     source = (tmp_path / "out" / "model.py").read_text()
     assert source.isascii()
     module = import_module_from(tmp_path / "out" / "model.py")
     assert module.CLASS_NAMES[0] == 'a"""b' and module.CLASS_NAMES[2] == "naïve"
     assert result.max_abs_diff <= 1e-5
-    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", str(tmp_path / "out" / "model.py")],
-                          capture_output=True, text=True)
+    lint = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", str(tmp_path / "out" / "model.py")],
+        capture_output=True,
+        text=True,
+    )
     assert lint.returncode == 0, lint.stdout
 
 
@@ -151,8 +165,13 @@ def test_exported_module_runs_without_dsdnas_and_gives_the_recorded_accuracy(tmp
     np.save(tmp_path / "y.npy", mnist_sample.y_train[val].numpy())
     script = tmp_path / "standalone.py"
     script.write_text(STANDALONE)
-    out = subprocess.run([sys.executable, str(script), str(tmp_path / "exported"), str(tmp_path / "x.npy"), str(tmp_path / "y.npy")],
-                         capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    out = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "exported"), str(tmp_path / "x.npy"), str(tmp_path / "y.npy")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert "dsdnas importable" not in out.stdout
     recorded = json.loads((run / "trials" / "0" / "metrics.json").read_text())["val_accuracy"]

@@ -32,7 +32,9 @@ def test_final_finetune_writes_metrics_curves_and_weights(run, tmp_path):
     assert len(metrics["confusion_matrix"]) == 10 and sum(map(sum, metrics["confusion_matrix"])) == 1000
     assert set(metrics["per_class_accuracy"]) == {str(d) for d in range(10)}
     assert (tmp_path / "ft" / "curves.csv").read_text().startswith("epoch,")
-    assert {"arch.json", "weights.safetensors", "finetune.json", CHECKPOINT_FILE} <= {p.name for p in (tmp_path / "ft").iterdir()}
+    assert {"arch.json", "weights.safetensors", "finetune.json", CHECKPOINT_FILE} <= {
+        p.name for p in (tmp_path / "ft").iterdir()
+    }
 
 
 def test_export_of_a_finetuned_model_passes_parity(run, tmp_path):
@@ -53,8 +55,16 @@ def _digit_folder(root, mnist_sample, per_class=30):
 
 def test_transfer_with_frozen_layers_keeps_them_bit_identical(run, tmp_path, mnist_sample):
     _digit_folder(tmp_path / "digits", mnist_sample)
-    result = dsdnas.finetune(run, trial=0, dataset=f"folder:{tmp_path / 'digits'}", freeze="head", epochs=8,
-                             device="cpu", out=tmp_path / "ft", lr=3e-2)
+    result = dsdnas.finetune(
+        run,
+        trial=0,
+        dataset=f"folder:{tmp_path / 'digits'}",
+        freeze="head",
+        epochs=8,
+        device="cpu",
+        out=tmp_path / "ft",
+        lr=3e-2,
+    )
     source = load_weights(run / "trials" / "0" / "weights.safetensors")
     tuned = load_weights(tmp_path / "ft" / "weights.safetensors")
     for name, tensor in source.items():
@@ -68,8 +78,13 @@ def test_transfer_with_frozen_layers_keeps_them_bit_identical(run, tmp_path, mni
 def test_transfer_refuses_other_channel_counts(run, tmp_path):
     path = tmp_path / "rgb.npz"
     rng = np.random.default_rng(0)
-    np.savez(path, x_train=rng.integers(0, 255, (20, 28, 28, 3), dtype=np.uint8), y_train=np.arange(20) % 2,
-             x_test=rng.integers(0, 255, (4, 28, 28, 3), dtype=np.uint8), y_test=np.arange(4) % 2)
+    np.savez(
+        path,
+        x_train=rng.integers(0, 255, (20, 28, 28, 3), dtype=np.uint8),
+        y_train=np.arange(20) % 2,
+        x_test=rng.integers(0, 255, (4, 28, 28, 3), dtype=np.uint8),
+        y_test=np.arange(4) % 2,
+    )
     with pytest.raises(DataError, match="3-channel images but the model takes 1"):
         dsdnas.finetune(run, trial=0, dataset=f"npz:{path}", device="cpu", out=tmp_path / "ft")
 
@@ -90,8 +105,21 @@ def test_interrupted_finetune_resumes_to_the_same_weights(run, tmp_path):
     straight = tmp_path / "straight"
     dsdnas.finetune(run, trial=0, epochs=4, out=straight, device="cpu")
     resumed = tmp_path / "resumed"
-    command = [sys.executable, "-m", "dsdnas", "finetune", str(run), "--trial", "0", "--epochs", "4",
-               "--out", str(resumed), "--device", "cpu"]
+    command = [
+        sys.executable,
+        "-m",
+        "dsdnas",
+        "finetune",
+        str(run),
+        "--trial",
+        "0",
+        "--epochs",
+        "4",
+        "--out",
+        str(resumed),
+        "--device",
+        "cpu",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while True:  # interrupt once two epochs are checkpointed

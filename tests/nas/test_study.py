@@ -22,7 +22,18 @@ def test_two_trial_search_writes_the_run_directory(tmp_path):
     result = dsdnas.search(budget=2, out=tmp_path, **FAST)
     assert "budget met" in result.stop_reason
     frame = pd.read_csv(tmp_path / "trials.csv")
-    for column in ("trial", "state", "accuracy", "macs", "params", "latency_ms", "pareto", "notation", "arch_hash", "duration_s"):
+    for column in (
+        "trial",
+        "state",
+        "accuracy",
+        "macs",
+        "params",
+        "latency_ms",
+        "pareto",
+        "notation",
+        "arch_hash",
+        "duration_s",
+    ):
         assert column in frame.columns
     assert list(frame["state"]) == ["COMPLETE", "COMPLETE"]
     assert frame["pareto"].any()
@@ -72,8 +83,9 @@ def test_duplicate_architecture_is_reused_not_retrained(tmp_path):
     study = optuna.create_study(storage=storage, study_name="dup", directions=["maximize", "minimize"])
     study.enqueue_trial({"s0.b0.kind": "standard"})
     study.enqueue_trial({"s0.b0.kind": "standard"})
-    result = dsdnas.search(budget=2, out=tmp_path / "run", storage=storage, study="dup",
-                           **{**FAST, "space": str(space)})
+    result = dsdnas.search(
+        budget=2, out=tmp_path / "run", storage=storage, study="dup", **{**FAST, "space": str(space)}
+    )
     first, second = result.study.trials
     assert first.user_attrs["status"] == "trained" and second.user_attrs["status"] == "reused"
     assert second.user_attrs["reused_from"] == 0 and second.values == first.values
@@ -105,8 +117,15 @@ def test_time_budget_starts_no_trial_after_the_limit(tmp_path):
         assert (trial.datetime_start - started).total_seconds() < 2.0
 
 
-@pytest.mark.parametrize(("text", "expected"), [("50", Budget(trials=50)), ("90s", Budget(seconds=90)),
-                                                 ("30m", Budget(seconds=1800)), ("2h", Budget(seconds=7200))])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("50", Budget(trials=50)),
+        ("90s", Budget(seconds=90)),
+        ("30m", Budget(seconds=1800)),
+        ("2h", Budget(seconds=7200)),
+    ],
+)
 def test_parse_budget(text, expected):
     assert parse_budget(text) == expected
 

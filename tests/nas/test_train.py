@@ -32,7 +32,7 @@ def test_same_seed_same_weights(small_arch, data):
     first, second = build_model(small_arch), build_model(small_arch)
     train_model(first, data, config)
     train_model(second, data, config)
-    for a, b in zip(first.state_dict().values(), second.state_dict().values()):
+    for a, b in zip(first.state_dict().values(), second.state_dict().values(), strict=True):
         assert torch.equal(a, b)
 
 
@@ -48,7 +48,7 @@ def test_resume_from_state_equals_uninterrupted(small_arch, mnist_sample):
     resumed.load_state_dict(state)
     resumed.run()
     assert resumed.epoch == 4
-    for a, b in zip(straight.final_model.state_dict().values(), resumed.final_model.state_dict().values()):
+    for a, b in zip(straight.final_model.state_dict().values(), resumed.final_model.state_dict().values(), strict=True):
         assert torch.equal(a, b)
 
 

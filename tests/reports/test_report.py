@@ -1,6 +1,5 @@
 """The report: its data (no HTML), escaping, and the page in a real browser."""
 
-import re
 from pathlib import Path
 
 import optuna
@@ -20,8 +19,9 @@ SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "test-artifacts"
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("run")
-    dsdnas.search(budget=4, dataset="mnist-sample", space="dsd-tiny", epochs=1, device="cpu", out=out,
-                  train_limit=600, study=EVIL)
+    dsdnas.search(
+        budget=4, dataset="mnist-sample", space="dsd-tiny", epochs=1, device="cpu", out=out, train_limit=600, study=EVIL
+    )
     return out
 
 
@@ -69,8 +69,15 @@ def test_report_in_a_real_browser(run, tmp_path):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
         )
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
@@ -82,7 +89,12 @@ def test_report_in_a_real_browser(run, tmp_path):
         rows = page.locator("#front-table tbody tr").count()
         page.screenshot(path=str(SCREENSHOT_DIR / "report.png"), full_page=False)
         page.locator("#front-table th").nth(3).click()  # sort by MACs
-        macs = [int(v) for v in page.eval_on_selector_all("#front-table tbody tr td:nth-child(4)", "cells => cells.map(c => c.dataset.sort)")]
+        macs = [
+            int(v)
+            for v in page.eval_on_selector_all(
+                "#front-table tbody tr td:nth-child(4)", "cells => cells.map(c => c.dataset.sort)"
+            )
+        ]
         browser.close()
     assert errors == []
     assert [u for u in requests if not u.startswith("file://")] == []

@@ -48,9 +48,12 @@ def test_fifty_sampled_architectures_build_and_match_their_geometry(name):
         arch = space.sample(ScriptedTrial(rng=rng), INPUT, 10)
         assert arch.infeasible_blocks() == []
         model = build_model(arch).eval()
-        sizes = []
-        hooks = [m.register_forward_hook(lambda _m, _i, out: sizes.append(tuple(out.shape[1:])))
-                 for m in [model.stem, *model.blocks]]
+        sizes: list[tuple[int, ...]] = []
+
+        def record(_module, _inputs, output, sizes=sizes):
+            sizes.append(tuple(output.shape[1:]))
+
+        hooks = [m.register_forward_hook(record) for m in [model.stem, *model.blocks]]
         with torch.no_grad():
             out = model(torch.rand(2, *INPUT))
         for hook in hooks:
@@ -102,8 +105,8 @@ dropout = [0.0]
     [
         (("[head]", "[head\n"), "TOML syntax error.*line"),
         (("[head]", "colour = 1\n[head]"), "colour: unknown key"),
-        (('kernel = [3, 5]', 'kernel = []'), "block.kernel: empty choice list"),
-        (('kernel = [3, 5]', 'kernel = [3, 4]'), "block.kernel: even kernel 4"),
+        (("kernel = [3, 5]", "kernel = []"), "block.kernel: empty choice list"),
+        (("kernel = [3, 5]", "kernel = [3, 4]"), "block.kernel: even kernel 4"),
         (('kind = ["standard", "separable"]', 'kind = ["dense"]'), "block.kind: bad value 'dense'"),
         (("[block]", "[block]\nwidth = 3"), "block.width: unknown key"),
         (("count = [1, 2]", "count = [1, 3]"), "stages.count: up to 3 stages"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,16 +14,18 @@ from dsdnas.cli._common import console, handle_errors
 @handle_errors
 def export_command(
     run: Annotated[Path, typer.Argument(help="Run directory, or a fine-tune folder.")],
-    trial: Annotated[Optional[int], typer.Option(help="Export this trial.")] = None,
-    pick: Annotated[Optional[str], typer.Option(help="best (most accurate Pareto model) or knee.")] = None,
-    max_latency_ms: Annotated[Optional[float], typer.Option(help="Most accurate model at or under this latency.")] = None,
-    max_macs: Annotated[Optional[float], typer.Option(help="Most accurate model at or under this many MACs.")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Output folder. Default: RUN/export/trial-N.")] = None,
+    trial: Annotated[int | None, typer.Option(help="Export this trial.")] = None,
+    pick: Annotated[str | None, typer.Option(help="best (most accurate Pareto model) or knee.")] = None,
+    max_latency_ms: Annotated[float | None, typer.Option(help="Most accurate model at or under this latency.")] = None,
+    max_macs: Annotated[float | None, typer.Option(help="Most accurate model at or under this many MACs.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder. Default: RUN/export/trial-N.")] = None,
     name: Annotated[str, typer.Option(help="Class name of the model in model.py.")] = "Net",
     format: Annotated[str, typer.Option("--format", help="Comma-separated: py, onnx, torchscript.")] = "py",
-    finetuned: Annotated[bool, typer.Option("--finetuned", help="Export the fine-tuned model of the chosen trial.")] = False,
-    storage: Annotated[Optional[str], typer.Option(help="Storage URL, when the run used --storage.")] = None,
-    data_dir: Annotated[Optional[str], typer.Option(help="Where the run's dataset files are, if not the default.")] = None,
+    finetuned: Annotated[
+        bool, typer.Option("--finetuned", help="Export the fine-tuned model of the chosen trial.")
+    ] = False,
+    storage: Annotated[str | None, typer.Option(help="Storage URL, when the run used --storage.")] = None,
+    data_dir: Annotated[str | None, typer.Option(help="Where the run's dataset files are, if not the default.")] = None,
 ) -> None:
     """Export a model as readable standalone PyTorch (model.py + weights.safetensors), verified."""
     formats = tuple(f.strip() for f in format.split(",") if f.strip())

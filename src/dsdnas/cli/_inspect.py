@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -58,7 +58,9 @@ def profile_command(
 
 @handle_errors
 def spaces_command(
-    spaces: Annotated[Optional[list[str]], typer.Argument(help="Space names or .toml files. Default: the built-ins.")] = None,
+    spaces: Annotated[
+        list[str] | None, typer.Argument(help="Space names or .toml files. Default: the built-ins.")
+    ] = None,
     input_size: Annotated[int, typer.Option(help="Input height and width the sizes are counted for.")] = 28,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
@@ -68,8 +70,16 @@ def spaces_command(
     for space in chosen:
         space.check_feasible(shape)
     if as_json:
-        data = [{"name": s.name, "description": s.description, "size": s.size(shape), "exact": s.size_is_exact,
-                 "choices": s.describe()} for s in chosen]
+        data = [
+            {
+                "name": s.name,
+                "description": s.description,
+                "size": s.size(shape),
+                "exact": s.size_is_exact,
+                "choices": s.describe(),
+            }
+            for s in chosen
+        ]
         typer.echo(json.dumps(data, indent=2))
         return
     for space in chosen:
@@ -77,7 +87,8 @@ def spaces_command(
         bound = "" if space.size_is_exact else "at most "
         table = Table(
             title=f"{space.name}: {bound}{size:,} architectures on {input_size}x{input_size} ({space.description})",
-            title_justify="left", show_header=False,
+            title_justify="left",
+            show_header=False,
         )
         table.add_column("choice")
         table.add_column("values")
@@ -106,13 +117,20 @@ def blocks_command(
         typer.echo(json.dumps([asdict(row) for row in rows], indent=2))
         return
     base = rows[0]
-    table = Table(title=f"{in_channels}->{out_channels} channels, k={kernel}, {size}x{size} input", title_justify="left")
+    table = Table(
+        title=f"{in_channels}->{out_channels} channels, k={kernel}, {size}x{size} input", title_justify="left"
+    )
     for column in ("block", "conv params", "x std", "MACs", "x std", "receptive field", "latency p50", "p90"):
         table.add_column(column, justify="left" if column == "block" else "right")
     for row in rows:
         table.add_row(
-            row.name, f"{row.conv_params:,}", f"{row.conv_params / base.conv_params:.4f}", human(row.macs),
-            f"{row.macs / base.macs:.4f}", f"{row.receptive_field} px", f"{row.latency_ms:.3f} ms",
+            row.name,
+            f"{row.conv_params:,}",
+            f"{row.conv_params / base.conv_params:.4f}",
+            human(row.macs),
+            f"{row.macs / base.macs:.4f}",
+            f"{row.receptive_field} px",
+            f"{row.latency_ms:.3f} ms",
             f"{row.latency_p90_ms:.3f} ms",
         )
     console.print(table)

@@ -21,8 +21,12 @@ def front_table(front: list[dict[str, Any]], title: str = "Pareto front") -> Tab
         table.add_column(column, justify="left" if column == "notation" else "right")
     for row in front:
         table.add_row(
-            str(row["trial"]), percent(row["accuracy"]), human(row["macs"]), human(row["params"]),
-            f"{row['latency_ms']:.3f} ms" if row.get("latency_ms") is not None else "-", row["notation"],
+            str(row["trial"]),
+            percent(row["accuracy"]),
+            human(row["macs"]),
+            human(row["params"]),
+            f"{row['latency_ms']:.3f} ms" if row.get("latency_ms") is not None else "-",
+            row["notation"],
         )
     return table
 
@@ -49,8 +53,12 @@ class RichObserver(SearchObserver):
 
     def __init__(self) -> None:
         self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
         )
         self.trials_task = None
         self.epoch_task = None
@@ -71,7 +79,9 @@ class RichObserver(SearchObserver):
             self.live.start()
 
     def trial_started(self, number: int, notation: str, epochs: int) -> None:
-        self.progress.update(self.epoch_task, description=f"trial {number}: {notation}", total=epochs, completed=0, visible=True)
+        self.progress.update(
+            self.epoch_task, description=f"trial {number}: {notation}", total=epochs, completed=0, visible=True
+        )
 
     def epoch_finished(self, number: int, stats: EpochStats) -> None:
         self.progress.update(self.epoch_task, completed=stats.epoch)

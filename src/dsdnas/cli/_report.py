@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import webbrowser
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -15,9 +15,9 @@ from dsdnas.cli._common import console, handle_errors
 @handle_errors
 def report_command(
     run: Annotated[Path, typer.Argument(help="Run directory written by dsdnas search.")],
-    out: Annotated[Optional[Path], typer.Option(help="HTML file to write. Default: RUN/report.html.")] = None,
+    out: Annotated[Path | None, typer.Option(help="HTML file to write. Default: RUN/report.html.")] = None,
     open_browser: Annotated[bool, typer.Option("--open", help="Open the report in a browser.")] = False,
-    storage: Annotated[Optional[str], typer.Option(help="Storage URL, when the run used --storage.")] = None,
+    storage: Annotated[str | None, typer.Option(help="Storage URL, when the run used --storage.")] = None,
 ) -> None:
     """Write one self-contained interactive HTML report of a run."""
     path = report(run, out, storage)

@@ -182,10 +182,12 @@ class Arch:
     def infeasible_blocks(self) -> list[str]:
         """Blocks whose effective kernel exceeds the map they run on."""
         problems = []
-        for block, shape in zip(self.blocks, self.layer_shapes()[1:]):
+        for block, shape in zip(self.blocks, self.layer_shapes()[1:], strict=True):
             span = effective_kernel(block.kernel, block.dilation)
             if span > min(shape.in_size):
-                problems.append(f"{shape.name} ({block.notation}) spans {span} px on a {shape.in_size[0]}x{shape.in_size[1]} map")
+                problems.append(
+                    f"{shape.name} ({block.notation}) spans {span} px on a {shape.in_size[0]}x{shape.in_size[1]} map"
+                )
         return problems
 
     # Text forms ---------------------------------------------------------------

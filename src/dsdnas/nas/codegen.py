@@ -12,6 +12,7 @@ names, strings are written with repr(), and the docstring is escaped.
 from __future__ import annotations
 
 import builtins
+import json
 import keyword
 import math
 import re
@@ -20,8 +21,25 @@ from typing import Any
 
 from dsdnas.nas.arch import Arch
 
-ACTIVATION_SOURCE = {"relu": "nn.ReLU", "relu6": "nn.ReLU6", "hardswish": "nn.Hardswish", "silu": "nn.SiLU", "gelu": "nn.GELU"}
-RESERVED = {"torch", "nn", "load", "ConvBNAct", "StandardBlock", "SeparableBlock", "CLASS_NAMES", "INPUT_SHAPE", "MEAN", "STD"}
+ACTIVATION_SOURCE = {
+    "relu": "nn.ReLU",
+    "relu6": "nn.ReLU6",
+    "hardswish": "nn.Hardswish",
+    "silu": "nn.SiLU",
+    "gelu": "nn.GELU",
+}
+RESERVED = {
+    "torch",
+    "nn",
+    "load",
+    "ConvBNAct",
+    "StandardBlock",
+    "SeparableBlock",
+    "CLASS_NAMES",
+    "INPUT_SHAPE",
+    "MEAN",
+    "STD",
+}
 
 _CONV_BN_ACT = '''
 class ConvBNAct(nn.Sequential):
@@ -85,7 +103,10 @@ def sanitize_identifier(name: str, taken: set[str] | frozenset[str] = frozenset(
 def docstring_text(text: str) -> str:
     """Text safe inside a triple-quoted docstring: ASCII, no closing quotes, no escapes."""
     escaped = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    return "".join(c if 32 <= ord(c) < 127 or c == "\n" else f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}" for c in escaped)
+    return "".join(
+        c if 32 <= ord(c) < 127 or c == "\n" else f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}"
+        for c in escaped
+    )
 
 
 def _layer(arch: Arch, index: int, in_channels: int) -> str:
@@ -100,7 +121,7 @@ def _layer(arch: Arch, index: int, in_channels: int) -> str:
 def literal(value: Any) -> str:
     """Python source for a value: ASCII-only strings, nan/inf as float("..."), tuples kept."""
     if isinstance(value, str):
-        return ascii(value)
+        return json.dumps(value, ensure_ascii=True)  # a JSON string is a valid, ASCII Python literal
     if isinstance(value, float):
         return repr(value) if math.isfinite(value) else f'float("{value}")'
     if isinstance(value, tuple):
@@ -189,7 +210,7 @@ def generate_source(
         "        return self.classifier(self.dropout(self.pool(x).flatten(1)))",
         "",
         "",
-        f"def load(weights_path=None, device=\"cpu\") -> {model_class}:",
+        f'def load(weights_path=None, device="cpu") -> {model_class}:',
         '    """The model with its trained weights, in eval mode."""',
         "    from safetensors.torch import load_file",
         "",

@@ -94,5 +94,3 @@ def compare_blocks(
             )
         )
     return rows
-
-

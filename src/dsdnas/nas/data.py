@@ -28,10 +28,24 @@ from dsdnas.errors import DataError
 from dsdnas.nas.splits import stratified_split
 
 MNIST_CLASSES = [str(digit) for digit in range(10)]
-FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+FASHION_CLASSES = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
 _IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 _TORCHVISION = {"mnist": ("MNIST", MNIST_CLASSES), "fashion-mnist": ("FashionMNIST", FASHION_CLASSES)}
-_SYSTEM_DIRS = {"fashion-mnist": [Path("/usr/share/datasets/fashion-mnist")], "mnist": [Path("/usr/share/datasets/mnist")]}
+_SYSTEM_DIRS = {
+    "fashion-mnist": [Path("/usr/share/datasets/fashion-mnist")],
+    "mnist": [Path("/usr/share/datasets/mnist")],
+}
 BUILTIN_DATASETS = ("mnist-sample", "mnist", "fashion-mnist")
 
 
@@ -76,7 +90,7 @@ def _as_tensors(name: str, x: np.ndarray, y: np.ndarray, split: str) -> tuple[to
     if x.ndim != 4 or x.shape[1] not in (1, 3):
         raise DataError(f"{name}: x_{split} has shape {x.shape}; expected (N, H, W), (N, H, W, C) or (N, C, H, W)")
     if x.dtype != np.uint8:
-        if np.issubdtype(x.dtype, np.floating) and x.size and 0.0 <= x.min() and x.max() <= 1.0:
+        if np.issubdtype(x.dtype, np.floating) and x.size and x.min() >= 0.0 and x.max() <= 1.0:
             x = np.round(x * 255.0)
         elif x.size and (x.min() < 0 or x.max() > 255):
             raise DataError(f"{name}: x_{split} values must be uint8 0-255 or floats in [0, 1]")
@@ -96,7 +110,9 @@ def _from_arrays(name: str, arrays, class_names: list[str] | None = None) -> Dat
     x_train, y_train = _as_tensors(name, arrays["x_train"], arrays["y_train"], "train")
     x_test, y_test = _as_tensors(name, arrays["x_test"], arrays["y_test"], "test")
     if x_train.shape[1:] != x_test.shape[1:]:
-        raise DataError(f"{name}: train images are {tuple(x_train.shape[1:])} but test images are {tuple(x_test.shape[1:])}")
+        raise DataError(
+            f"{name}: train images are {tuple(x_train.shape[1:])} but test images are {tuple(x_test.shape[1:])}"
+        )
     num_classes = int(max(y_train.max(), y_test.max())) + 1 if len(y_train) else 0
     if class_names is None and "class_names" in arrays:
         class_names = [str(v) for v in arrays["class_names"]]
@@ -235,4 +251,6 @@ def limit_train(dataset: Dataset, limit: int | None, seed: int) -> Dataset:
     if limit < dataset.num_classes:
         raise DataError(f"--train-limit {limit} is below the number of classes ({dataset.num_classes})")
     _, keep = stratified_split(dataset.y_train, limit / len(dataset.y_train), seed)
-    return Dataset(dataset.name, dataset.x_train[keep], dataset.y_train[keep], dataset.x_test, dataset.y_test, dataset.class_names)
+    return Dataset(
+        dataset.name, dataset.x_train[keep], dataset.y_train[keep], dataset.x_test, dataset.y_test, dataset.class_names
+    )

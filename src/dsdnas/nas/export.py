@@ -48,7 +48,9 @@ def header_lines(stored: StoredModel, version: str) -> list[str]:
     if metrics.get("val_accuracy") is not None:
         lines.append(f"Validation accuracy: {100 * metrics['val_accuracy']:.2f}%")
     if stored.finetuned:
-        lines.append(f"Test accuracy (fine-tuned, {metrics.get('epochs')} epochs): {100 * metrics['test_accuracy']:.2f}%")
+        lines.append(
+            f"Test accuracy (fine-tuned, {metrics.get('epochs')} epochs): {100 * metrics['test_accuracy']:.2f}%"
+        )
     if metrics.get("macs") is not None:
         lines.append(f"MACs: {metrics['macs']:,} per image; params: {metrics['params']:,}")
     if metrics.get("latency_ms") is not None:
@@ -79,8 +81,13 @@ def _max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
 def _write_onnx(model: torch.nn.Module, path: Path, input_shape: tuple[int, ...]) -> None:
     dummy = torch.rand(2, *input_shape)
     torch.onnx.export(
-        model, (dummy,), str(path), input_names=["images"], output_names=["logits"],
-        dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}}, dynamo=False,
+        model,
+        (dummy,),
+        str(path),
+        input_names=["images"],
+        output_names=["logits"],
+        dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}},
+        dynamo=False,
     )
 
 
@@ -142,7 +149,9 @@ def _write_and_verify(
         got = exported(raw)
     diff = _max_diff(got, expected)
     if not diff <= TOLERANCE:
-        raise ExportError(f"exported model differs from the stored one by {diff:.3g} (> {TOLERANCE}); nothing was written")
+        raise ExportError(
+            f"exported model differs from the stored one by {diff:.3g} (> {TOLERANCE}); nothing was written"
+        )
     result = ExportResult(staging, [staging / "model.py", staging / WEIGHTS_FILE], diff)
     if "onnx" in formats:
         _write_onnx(exported, staging / "model.onnx", stored.arch.input_shape)

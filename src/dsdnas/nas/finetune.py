@@ -112,7 +112,11 @@ def run_finetune(model: nn.Module, data: DeviceData, test: DeviceSplit, plan: Fi
         plan.history.append({**stats.__dict__})
         if stats.val_accuracy is not None and stats.val_accuracy > best["accuracy"]:
             state = trainer.final_model.state_dict()
-            best = {"accuracy": stats.val_accuracy, "epoch": stats.epoch, "state": {k: v.clone() for k, v in state.items()}}
+            best = {
+                "accuracy": stats.val_accuracy,
+                "epoch": stats.epoch,
+                "state": {k: v.clone() for k, v in state.items()},
+            }
         _save_checkpoint(plan, trainer, best)
         if plan.patience is not None and stats.epoch - best["epoch"] >= plan.patience:
             break
@@ -132,7 +136,7 @@ def _evaluate_and_write(
     per_class = (confusion.diag().float() / confusion.sum(1).clamp_min(1).float()).tolist()
     metrics = {
         "test_accuracy": accuracy,
-        "per_class_accuracy": dict(zip(plan.info["class_names"], per_class)),
+        "per_class_accuracy": dict(zip(plan.info["class_names"], per_class, strict=True)),
         "confusion_matrix": confusion.tolist(),
         "epochs": len(plan.history),
         "best_epoch": best["epoch"] or None,

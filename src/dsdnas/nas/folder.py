@@ -68,8 +68,12 @@ def load_folder(
         if x_train.shape[1:] != x_test.shape[1:]:
             raise DataError(f"{name}: train and test images differ in size or colour; pass --image-size/--color")
         return Dataset(
-            name, torch.from_numpy(x_train), torch.from_numpy(y_train),
-            torch.from_numpy(x_test), torch.from_numpy(y_test), classes,
+            name,
+            torch.from_numpy(x_train),
+            torch.from_numpy(y_train),
+            torch.from_numpy(x_test),
+            torch.from_numpy(y_test),
+            classes,
         )
     x, y, classes = _read_images(root, image_size, color)
     if len(classes) < 2:

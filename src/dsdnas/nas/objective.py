@@ -102,9 +102,15 @@ class CandidateObjective:
         violations = self.limits.violations(costs)
         for key, value in violations.items():
             trial.set_constraint(key, value)
-        over = [f"{key} {costs[key]:.4g} is over --max-{key.replace('_', '-')} by {v:.4g}" for key, v in violations.items() if v > 0]
+        over = [
+            f"{key} {costs[key]:.4g} is over --max-{key.replace('_', '-')} by {v:.4g}"
+            for key, v in violations.items()
+            if v > 0
+        ]
         if over:
-            return self._finish(trial, arch, costs, {"status": "skipped", "reason": "; ".join(over), "val_accuracy": 0.0}, started)
+            return self._finish(
+                trial, arch, costs, {"status": "skipped", "reason": "; ".join(over), "val_accuracy": 0.0}, started
+            )
 
         self.observer.trial_started(trial.number, arch.notation, self.train_config.epochs)
         config = TrainConfig(**{**self.train_config.__dict__, "seed": self.train_config.seed + trial.number})
@@ -140,7 +146,10 @@ class CandidateObjective:
     def _trained_twin(self, trial: optuna.Trial, arch_hash: str) -> optuna.trial.FrozenTrial | None:
         completed = trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
         for other in completed:
-            if other.user_attrs.get("arch_hash") == arch_hash and other.user_attrs.get("status") in ("trained", "skipped"):
+            if other.user_attrs.get("arch_hash") == arch_hash and other.user_attrs.get("status") in (
+                "trained",
+                "skipped",
+            ):
                 return other
         return None
 

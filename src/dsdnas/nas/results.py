@@ -15,9 +15,25 @@ from optuna.trial import TrialState
 from dsdnas.nas.rundir import RunDir, write_json, write_text
 
 COLUMNS = [
-    "trial", "state", "status", "accuracy", "macs", "params", "latency_ms", "latency_p90_ms", "pareto",
-    "notation", "arch_hash", "receptive_field", "epochs", "duration_s", "train_s", "profile_s", "device",
-    "reused_from", "reason",
+    "trial",
+    "state",
+    "status",
+    "accuracy",
+    "macs",
+    "params",
+    "latency_ms",
+    "latency_p90_ms",
+    "pareto",
+    "notation",
+    "arch_hash",
+    "receptive_field",
+    "epochs",
+    "duration_s",
+    "train_s",
+    "profile_s",
+    "device",
+    "reused_from",
+    "reason",
 ]
 
 

@@ -114,5 +114,7 @@ class RunDir:
     def require(self) -> RunDir:
         """Fail clearly unless this is a run directory that a search wrote."""
         if not self.run_json.exists():
-            raise RunError(f"{self.root} is not a dsdnas run directory (no run.json); run `dsdnas search --out {self.root}`")
+            raise RunError(
+                f"{self.root} is not a dsdnas run directory (no run.json); run `dsdnas search --out {self.root}`"
+            )
         return self

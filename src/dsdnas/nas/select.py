@@ -60,7 +60,8 @@ def select_trial(
         raise RunError(f"trial {trial} is not a trained trial of {study.study_name!r}; trained: {numbers}")
     if max_latency_ms is not None or max_macs is not None:
         within = [
-            t for t in trained
+            t
+            for t in trained
             if (max_latency_ms is None or t.user_attrs["latency_ms"] <= max_latency_ms)
             and (max_macs is None or t.user_attrs["macs"] <= max_macs)
         ]

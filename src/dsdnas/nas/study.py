@@ -25,7 +25,7 @@ from optuna.trial import TrialState
 from dsdnas.errors import DsdnasError, RunError
 from dsdnas.nas.budget import Budget
 from dsdnas.nas.events import SearchObserver
-from dsdnas.nas.objective import OBJECTIVE_DIRECTIONS, CandidateFailed, CandidateObjective, Limits
+from dsdnas.nas.objective import OBJECTIVE_DIRECTIONS, CandidateFailed, CandidateObjective
 from dsdnas.nas.results import finished_count, pareto_rows, write_results
 from dsdnas.nas.rundir import RunDir, write_json
 

@@ -89,9 +89,7 @@ def to_device(
         train_x, train_y, other = dataset.x_train, dataset.y_train, None
     mean, std = channel_stats(train_x)
     val_split = DeviceSplit(other[0].to(device), other[1].to(device)) if other is not None else None
-    return DeviceData(
-        DeviceSplit(train_x.to(device), train_y.to(device)), val_split, mean, std, dataset.num_classes
-    )
+    return DeviceData(DeviceSplit(train_x.to(device), train_y.to(device)), val_split, mean, std, dataset.num_classes)
 
 
 def random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:

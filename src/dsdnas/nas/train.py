@@ -89,7 +89,9 @@ def evaluate(model: nn.Module, data: DeviceData, split: DeviceSplit) -> tuple[fl
 
 
 def _autocast(device: torch.device):
-    return torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
+    return (
+        torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
+    )
 
 
 class Trainer:

@@ -50,7 +50,11 @@ def summary(study: optuna.Study, meta: dict[str, Any]) -> dict[str, Any]:
     settings = study.user_attrs.get("settings", {})
     trials = study.get_trials(deepcopy=False)
     states = pd.Series([t.state.name for t in trials]).value_counts().to_dict() if trials else {}
-    statuses = pd.Series([t.user_attrs.get("status", t.state.name.lower()) for t in trials]).value_counts().to_dict() if trials else {}
+    statuses = (
+        pd.Series([t.user_attrs.get("status", t.state.name.lower()) for t in trials]).value_counts().to_dict()
+        if trials
+        else {}
+    )
     starts = [t.datetime_start for t in trials if t.datetime_start]
     ends = [t.datetime_complete for t in trials if t.datetime_complete]
     wall = (max(ends) - min(starts)).total_seconds() if starts and ends else 0.0
@@ -76,11 +80,18 @@ def points_frame(study: optuna.Study) -> pd.DataFrame:
     rows = []
     for trial in _finished(study):
         attrs = trial.user_attrs
-        rows.append({
-            "trial": trial.number, "accuracy": attrs["val_accuracy"], "macs": attrs["macs"], "params": attrs["params"],
-            "latency_ms": attrs["latency_ms"], "notation": attrs["notation"], "pareto": trial.number in front,
-            "status": attrs["status"],
-        })
+        rows.append(
+            {
+                "trial": trial.number,
+                "accuracy": attrs["val_accuracy"],
+                "macs": attrs["macs"],
+                "params": attrs["params"],
+                "latency_ms": attrs["latency_ms"],
+                "notation": attrs["notation"],
+                "pareto": trial.number in front,
+                "status": attrs["status"],
+            }
+        )
     columns = ["trial", "accuracy", "macs", "params", "latency_ms", "notation", "pareto", "status"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -89,15 +100,33 @@ def front_frame(study: optuna.Study, run_label: str, finetuned: dict[int, float]
     rows = []
     for trial in pareto_trials(study):
         attrs = trial.user_attrs
-        rows.append({
-            "trial": trial.number, "accuracy": attrs["val_accuracy"], "test_accuracy": finetuned.get(trial.number),
-            "macs": attrs["macs"], "params": attrs["params"], "latency_ms": attrs["latency_ms"],
-            "notation": attrs["notation"],
-            "finetune": f"dsdnas finetune {shlex.quote(run_label)} --trial {trial.number}",
-            "export": f"dsdnas export {shlex.quote(run_label)} --trial {trial.number}",
-        })
-    return pd.DataFrame(rows, columns=["trial", "accuracy", "test_accuracy", "macs", "params", "latency_ms",
-                                       "notation", "finetune", "export"])
+        rows.append(
+            {
+                "trial": trial.number,
+                "accuracy": attrs["val_accuracy"],
+                "test_accuracy": finetuned.get(trial.number),
+                "macs": attrs["macs"],
+                "params": attrs["params"],
+                "latency_ms": attrs["latency_ms"],
+                "notation": attrs["notation"],
+                "finetune": f"dsdnas finetune {shlex.quote(run_label)} --trial {trial.number}",
+                "export": f"dsdnas export {shlex.quote(run_label)} --trial {trial.number}",
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "trial",
+            "accuracy",
+            "test_accuracy",
+            "macs",
+            "params",
+            "latency_ms",
+            "notation",
+            "finetune",
+            "export",
+        ],
+    )
 
 
 def hypervolume(study: optuna.Study, objectives: list[str]) -> dict[str, Any]:
@@ -110,7 +139,7 @@ def hypervolume(study: optuna.Study, objectives: list[str]) -> dict[str, Any]:
         return {"trials": [], "values": [], "reference": []}
     reference = [0.0] + [1.1 * max(t.values[i] for t in finished) for i in range(1, len(objectives))]
     numbers, values = hypervolume_values(study, reference)
-    return {"trials": numbers, "values": values, "reference": dict(zip(objectives, reference))}
+    return {"trials": numbers, "values": values, "reference": dict(zip(objectives, reference, strict=True))}
 
 
 def block_stats(study: optuna.Study) -> dict[str, pd.DataFrame]:
@@ -124,15 +153,25 @@ def block_stats(study: optuna.Study) -> dict[str, pd.DataFrame]:
             continue  # a reused trial would count its architecture twice
         arch = Arch.from_dict(trial.user_attrs["arch"])
         for block in arch.blocks:
-            rows.append({"kind": block.kind, "kernel": block.kernel, "dilation": block.dilation,
-                         "accuracy": trial.user_attrs["val_accuracy"], "latency_ms": trial.user_attrs["latency_ms"],
-                         "trial": trial.number})
+            rows.append(
+                {
+                    "kind": block.kind,
+                    "kernel": block.kernel,
+                    "dilation": block.dilation,
+                    "accuracy": trial.user_attrs["val_accuracy"],
+                    "latency_ms": trial.user_attrs["latency_ms"],
+                    "trial": trial.number,
+                }
+            )
     blocks = pd.DataFrame(rows, columns=["kind", "kernel", "dilation", "accuracy", "latency_ms", "trial"])
     stats = {}
     for key in ("kind", "kernel", "dilation"):
         grouped = blocks.groupby(key).agg(
-            blocks=("trial", "size"), trials=("trial", "nunique"), accuracy_median=("accuracy", "median"),
-            accuracy_max=("accuracy", "max"), latency_median_ms=("latency_ms", "median"),
+            blocks=("trial", "size"),
+            trials=("trial", "nunique"),
+            accuracy_median=("accuracy", "median"),
+            accuracy_max=("accuracy", "max"),
+            latency_median_ms=("latency_ms", "median"),
         )
         stats[key] = grouped.reset_index()
     stats["raw"] = blocks
@@ -142,7 +181,11 @@ def block_stats(study: optuna.Study) -> dict[str, pd.DataFrame]:
 def importances(study: optuna.Study) -> tuple[dict[str, dict[str, float]], str]:
     trained = [t for t in _finished(study) if t.user_attrs["status"] == "trained"]
     if len(trained) < MIN_TRIALS_FOR_IMPORTANCE:
-        return {}, f"parameter importance needs at least {MIN_TRIALS_FOR_IMPORTANCE} trained trials; this run has {len(trained)}"
+        return (
+            {},
+            f"parameter importance needs at least {MIN_TRIALS_FOR_IMPORTANCE} trained trials; "
+            f"this run has {len(trained)}",
+        )
     result = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -155,10 +198,29 @@ def importances(study: optuna.Study) -> tuple[dict[str, dict[str, float]], str]:
 
 
 def layer_table(arch: Arch) -> pd.DataFrame:
-    rows = [{"layer": "stem", "block": "standard", "kernel": arch.stem.kernel, "dilation": 1, "stride": arch.stem.stride,
-             "residual": False, "activation": arch.stem.activation}]
-    rows += [{"layer": f"block {i}", "block": b.kind, "kernel": b.kernel, "dilation": b.dilation, "stride": b.stride,
-              "residual": b.residual, "activation": b.activation} for i, b in enumerate(arch.blocks)]
+    rows = [
+        {
+            "layer": "stem",
+            "block": "standard",
+            "kernel": arch.stem.kernel,
+            "dilation": 1,
+            "stride": arch.stem.stride,
+            "residual": False,
+            "activation": arch.stem.activation,
+        }
+    ]
+    rows += [
+        {
+            "layer": f"block {i}",
+            "block": b.kind,
+            "kernel": b.kernel,
+            "dilation": b.dilation,
+            "stride": b.stride,
+            "residual": b.residual,
+            "activation": b.activation,
+        }
+        for i, b in enumerate(arch.blocks)
+    ]
     frame = pd.DataFrame(rows)
     shapes = arch.layer_shapes()
     frame["input map"] = [f"{s.in_size[0]}x{s.in_size[1]}" for s in shapes]

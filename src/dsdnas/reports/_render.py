@@ -84,7 +84,7 @@ def _table(frame: pd.DataFrame, element_id: str = "", sortable: bool = False) ->
     attrs = f' id="{element_id}"' if element_id else ""
     attrs += ' class="sortable"' if sortable else ""
     text_columns = {c for c in frame.columns if frame[c].dtype == object}
-    head = "".join(f'<th{" class=text" if c in text_columns else ""}>{html.escape(str(c))}</th>' for c in frame.columns)
+    head = "".join(f"<th{' class=text' if c in text_columns else ''}>{html.escape(str(c))}</th>" for c in frame.columns)
     rows = []
     for record in frame.to_dict("records"):
         rows.append("<tr>" + "".join(_cell(record[c], c in text_columns) for c in frame.columns) + "</tr>")
@@ -95,16 +95,35 @@ def _front_table(data: ReportData) -> str:
     rows = []
     for row in data.front.to_dict("records"):
         cells = [
-            _cell(row["trial"]), _cell(round(100 * row["accuracy"], 2)),
-            _cell(None if row["test_accuracy"] is None or row["test_accuracy"] != row["test_accuracy"] else round(100 * row["test_accuracy"], 2)),
-            _cell(int(row["macs"])), _cell(int(row["params"])), _cell(round(row["latency_ms"], 3)),
+            _cell(row["trial"]),
+            _cell(round(100 * row["accuracy"], 2)),
+            _cell(
+                None
+                if row["test_accuracy"] is None or row["test_accuracy"] != row["test_accuracy"]
+                else round(100 * row["test_accuracy"], 2)
+            ),
+            _cell(int(row["macs"])),
+            _cell(int(row["params"])),
+            _cell(round(row["latency_ms"], 3)),
             _cell(row["notation"], True),
-            f'<td class="text"><code>{html.escape(row["finetune"])}</code><br><code>{html.escape(row["export"])}</code></td>',
+            f'<td class="text"><code>{html.escape(row["finetune"])}</code><br>'
+            f"<code>{html.escape(row['export'])}</code></td>",
         ]
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    headers = ["trial", "val accuracy %", "test accuracy % (fine-tuned)", "MACs", "params", "latency ms", "notation", "next"]
-    head = "".join(f'<th{" class=text" if h in ("notation", "next") else ""}>{h}</th>' for h in headers)
-    return f'<table id="front-table" class="sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    headers = [
+        "trial",
+        "val accuracy %",
+        "test accuracy % (fine-tuned)",
+        "MACs",
+        "params",
+        "latency ms",
+        "notation",
+        "next",
+    ]
+    head = "".join(f"<th{' class=text' if h in ('notation', 'next') else ''}>{h}</th>" for h in headers)
+    return (
+        f'<table id="front-table" class="sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
 
 
 def _sections(data: ReportData) -> list[str]:
@@ -113,31 +132,41 @@ def _sections(data: ReportData) -> list[str]:
     if data.points.empty:
         parts.append('<p class="note">No finished trial yet.</p>')
         return parts
-    parts += ["<h2>Pareto front: accuracy against MACs</h2>",
-              '<p class="note">MACs are multiply-adds of conv and linear layers (fvcore). Front points are red and '
-              "joined as steps; dominated points are faded. Hover for details.</p>",
-              _figure("pareto-macs", _figures.pareto_figure(data, "macs", "MACs", step_line=True)),
-              "<h2>Accuracy against measured latency</h2>",
-              '<p class="note">Median of timed batch-1 forward passes after warm-up. Red: the study\'s Pareto '
-              "front. Where MACs and latency disagree shows here: depthwise convs cut MACs more than time.</p>",
-              _figure("pareto-latency", _figures.pareto_figure(data, "latency_ms", "latency (ms)", step_line=False))]
+    parts += [
+        "<h2>Pareto front: accuracy against MACs</h2>",
+        '<p class="note">MACs are multiply-adds of conv and linear layers (fvcore). Front points are red and '
+        "joined as steps; dominated points are faded. Hover for details.</p>",
+        _figure("pareto-macs", _figures.pareto_figure(data, "macs", "MACs", step_line=True)),
+        "<h2>Accuracy against measured latency</h2>",
+        '<p class="note">Median of timed batch-1 forward passes after warm-up. Red: the study\'s Pareto '
+        "front. Where MACs and latency disagree shows here: depthwise convs cut MACs more than time.</p>",
+        _figure("pareto-latency", _figures.pareto_figure(data, "latency_ms", "latency (ms)", step_line=False)),
+    ]
     if len(data.objectives) >= 3:
         parts.append(_figure("scatter-matrix", _figures.scatter_matrix(data)))
     reference = ", ".join(f"{k} = {v:.4g}" for k, v in data.hypervolume["reference"].items())
-    parts += ["<h2>Hypervolume history</h2>", f'<p class="note">Reference point: {html.escape(reference)}.</p>',
-              _figure("hypervolume", _figures.hypervolume_figure(data)),
-              "<h2>Front table</h2>", '<p class="note">Click a header to sort.</p>', _front_table(data),
-              "<h2>What the blocks bought</h2>",
-              '<p class="note">Each block of each trained trial counts once: a trial with two separable blocks adds '
-              "two separable rows with its accuracy and latency.</p>"]
+    parts += [
+        "<h2>Hypervolume history</h2>",
+        f'<p class="note">Reference point: {html.escape(reference)}.</p>',
+        _figure("hypervolume", _figures.hypervolume_figure(data)),
+        "<h2>Front table</h2>",
+        '<p class="note">Click a header to sort.</p>',
+        _front_table(data),
+        "<h2>What the blocks bought</h2>",
+        '<p class="note">Each block of each trained trial counts once: a trial with two separable blocks adds '
+        "two separable rows with its accuracy and latency.</p>",
+    ]
     for key in ("kind", "kernel", "dilation"):
         parts += [_figure(f"blocks-{key}", _figures.block_figure(data, key)), _table(data.block_stats[key])]
     parts.append("<h2>Parameter importance</h2>")
     parts.append(f'<p class="note">{html.escape(data.importance_note)}</p>')
     if data.importances:
         parts.append(_figure("importance", _figures.importance_figure(data)))
-    parts += ["<h2>Learning curves of the front</h2>", _figure("curves", _figures.curves_figure(data)),
-              "<h2>Architectures on the front</h2>"]
+    parts += [
+        "<h2>Learning curves of the front</h2>",
+        _figure("curves", _figures.curves_figure(data)),
+        "<h2>Architectures on the front</h2>",
+    ]
     for trial, table in sorted(data.layer_tables.items()):
         parts += [f"<h3>Trial {trial}</h3>", _table(table)]
     return parts
@@ -147,7 +176,7 @@ def render_report(data: ReportData) -> str:
     """The whole HTML page as a string."""
     body = "\n".join(_sections(data))
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(data.title)}</title><style>{_STYLE}</style>"
         f"<script>{get_plotlyjs()}</script></head>\n<body>\n{body}\n<script>{_SORT_SCRIPT}</script>\n</body></html>\n"
     )

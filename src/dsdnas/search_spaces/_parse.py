@@ -5,9 +5,10 @@ Every error names the file, the key and the bad value, and says what is allowed.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from dsdnas.errors import SearchSpaceError
 from dsdnas.nas.arch import ACTIVATIONS, BLOCK_KINDS
@@ -41,9 +42,7 @@ class _Reader:
             raise self.fail(f"{name}.{unknown[0]}", f"unknown key; allowed keys are {', '.join(_SECTIONS[name])}")
         return section
 
-    def choices(
-        self, section: str, key: str, kind: type, default: list | None = None, unique: bool = True
-    ) -> tuple:
+    def choices(self, section: str, key: str, kind: type, default: list | None = None, unique: bool = True) -> tuple:
         values = self.section(section).get(key, default)
         full_key = f"{section}.{key}"
         if values is None:

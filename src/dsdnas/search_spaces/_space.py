@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from dsdnas.nas.arch import ACTIVATIONS, BLOCK_KINDS, Arch, Block, Head, Stem, conv_output_size, effective_kernel
 from dsdnas.errors import SearchSpaceError
+from dsdnas.nas.arch import Arch, Block, Head, Stem, conv_output_size, effective_kernel
 
 
 class TrialLike(Protocol):
@@ -194,4 +194,3 @@ class SearchSpace:
             "activation": list(self.activations),
             "dropout": list(self.dropouts),
         }
-

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-CLASS_NAMES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']
+CLASS_NAMES = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
 INPUT_SHAPE = (1, 28, 28)
 MEAN = (0.1307,)  # per channel, of the training images in [0, 1]
 STD = (0.3081,)
