@@ -155,3 +155,22 @@ def test_kill_minus_nine_then_rerun_keeps_finished_trials(tmp_path):
     assert "RUNNING" not in set(frame["state"])
     assert (frame["status"].isin(["trained", "reused"])).sum() == 3
     assert frame.loc[frame["trial"] == 0, "accuracy"].item() == pytest.approx(before["val_accuracy"])
+
+
+def test_report_finetune_and_export_commands(tmp_path):
+    out = tmp_path / "run"
+    assert runner.invoke(app, ["search", "--budget", "2", "--out", str(out), *FAST]).exit_code == 0
+    report = runner.invoke(app, ["report", str(out), "--out", str(tmp_path / "r.html")])
+    assert report.exit_code == 0 and "works offline" in report.output
+    assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
+    tuned = runner.invoke(app, ["finetune", str(out), "--pick", "best", "--epochs", "1", "--device", "cpu"])
+    assert tuned.exit_code == 0, tuned.output
+    assert "test accuracy" in tuned.output
+    exported = runner.invoke(app, ["export", str(out), "--pick", "best", "--finetuned", "--out", str(tmp_path / "x")])
+    assert exported.exit_code == 0, exported.output
+    assert "max |logit difference|" in exported.output
+    assert (tmp_path / "x" / "model.py").exists() and (tmp_path / "x" / "weights.safetensors").exists()
+    tuned_trial = int(tuned.output.split("trial ")[1].split()[0])
+    other = 1 - tuned_trial  # the search ran trials 0 and 1
+    missing = runner.invoke(app, ["export", str(out), "--trial", str(other), "--finetuned"])
+    assert missing.exit_code == 2 and f"trial {other} has not been fine-tuned" in missing.output

@@ -26,7 +26,7 @@ from dsdnas.errors import DsdnasError, RunError
 from dsdnas.nas.budget import Budget
 from dsdnas.nas.events import SearchObserver
 from dsdnas.nas.objective import OBJECTIVE_DIRECTIONS, CandidateFailed, CandidateObjective
-from dsdnas.nas.results import finished_count, pareto_rows, write_results
+from dsdnas.nas.results import finished_count, pareto_rows, trial_row, write_results
 from dsdnas.nas.rundir import RunDir, write_json
 
 HEARTBEAT_S = 10  # a running trial proves it is alive this often
@@ -210,7 +210,8 @@ def run_search(
         study.optimize(objective, n_trials=1, catch=(CandidateFailed,), gc_after_trial=False)
         last = study.trials[-1]
         front = write_results(study, run_dir)
-        observer.trial_finished(last.number, _summary(last), front, finished_count(study, COUNTED_STATUSES))
+        row = trial_row(last, {r["trial"] for r in front})
+        observer.trial_finished(last.number, row, front, finished_count(study, COUNTED_STATUSES))
     front = write_results(study, run_dir, final=True)
     observer.search_finished(reason)
     return SearchResult(study, run_dir.root, reason, front or pareto_rows(study))
@@ -219,21 +220,6 @@ def run_search(
 def _distinct_archs(study: optuna.Study) -> int:
     trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     return len({t.user_attrs.get("arch_hash") for t in trials})
-
-
-def _summary(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
-    attrs = trial.user_attrs
-    return {
-        "trial": trial.number,
-        "state": trial.state.name,
-        "status": attrs.get("status", trial.state.name.lower()),
-        "accuracy": attrs.get("val_accuracy"),
-        "macs": attrs.get("macs"),
-        "params": attrs.get("params"),
-        "latency_ms": attrs.get("latency_ms"),
-        "notation": attrs.get("notation", ""),
-        "reason": attrs.get("reason", ""),
-    }
 
 
 def save_run_json(run_dir: RunDir, study: optuna.Study, storage_url: str | None, extra: dict[str, Any]) -> None:
