@@ -51,7 +51,7 @@ def _transfer_model(stored: StoredModel, arch, seed: int) -> nn.Module:
     state = stored.build().state_dict()
     if arch.num_classes != stored.arch.num_classes:
         state = {k: v for k, v in state.items() if not k.startswith("classifier.")}
-    model.load_state_dict(state, strict=True)
+    model.load_state_dict(state, strict=False)  # the new head keeps its fresh weights
     return model
 
 

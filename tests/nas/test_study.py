@@ -93,6 +93,7 @@ def test_duplicate_architecture_is_reused_not_retrained(tmp_path):
     assert [row["trial"] for row in result.front] == [0]
 
 
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")  # study.ask() stands in for a worker
 def test_trial_left_running_by_a_dead_process_is_failed_and_retried(tmp_path):
     dsdnas.search(budget=1, out=tmp_path, **FAST)
     _, study, _ = load_run(tmp_path)
