@@ -1,31 +1,38 @@
 """dsdnas: depthwise-separable dilated NAS for small CNNs.
 
-import dsdnas
-model = dsdnas.build_model(arch_or_json_dict)
-result = dsdnas.search(budget=6, dataset="mnist-sample", epochs=1)
+    import dsdnas
+    model = dsdnas.build_model(arch_or_json_dict)
+    result = dsdnas.search(budget=6, dataset="mnist-sample", epochs=1)
+
+Attributes load on first use, so `dsdnas --help` starts without importing torch.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-from dsdnas.api import load_run, search
-from dsdnas.api_export import export
-from dsdnas.api_finetune import finetune
-from dsdnas.api_report import report
-from dsdnas.errors import DsdnasError
-from dsdnas.nas.arch import Arch, Block, Head, Stem
-from dsdnas.nas.builder import build_model
+_EXPORTS = {
+    "search": "dsdnas.api",
+    "load_run": "dsdnas.api",
+    "export": "dsdnas.api_export",
+    "finetune": "dsdnas.api_finetune",
+    "report": "dsdnas.api_report",
+    "DsdnasError": "dsdnas.errors",
+    "Arch": "dsdnas.nas.arch",
+    "Block": "dsdnas.nas.arch",
+    "Head": "dsdnas.nas.arch",
+    "Stem": "dsdnas.nas.arch",
+    "build_model": "dsdnas.nas.builder",
+}
+__all__ = sorted([*_EXPORTS, "__version__"])
 
-__all__ = [
-    "Arch",
-    "Block",
-    "DsdnasError",
-    "Head",
-    "Stem",
-    "__version__",
-    "build_model",
-    "export",
-    "finetune",
-    "load_run",
-    "report",
-    "search",
-]
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'dsdnas' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value

@@ -114,6 +114,7 @@ def search(
         train={k: v for k, v in train_config.__dict__.items() if k != "seed"},
         val_fraction=val_fraction,
         train_limit=train_limit,
+        seed=seed,
         limits=limits.__dict__,
         input_shape=full.input_shape,
         class_names=full.class_names,
@@ -126,7 +127,7 @@ def search(
     run_dir = RunDir(out or Path("runs") / slug(study_name))
     run_dir.root.mkdir(parents=True, exist_ok=True)
     storage_url = storage or run_dir.storage_url
-    optuna_study = open_study(storage_url, study_name, settings, sampler, seed)
+    optuna_study = open_study(storage_url, study_name, settings, sampler, seed, shared=storage is not None)
     save_run_json(
         run_dir,
         optuna_study,

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from dsdnas.api_export import export
 from dsdnas.cli._common import console, handle_errors
 
 
@@ -28,6 +27,8 @@ def export_command(
     data_dir: Annotated[str | None, typer.Option(help="Where the run's dataset files are, if not the default.")] = None,
 ) -> None:
     """Export a model as readable standalone PyTorch (model.py + weights.safetensors), verified."""
+    from dsdnas.api_export import export
+
     formats = tuple(f.strip() for f in format.split(",") if f.strip())
     if "py" not in formats:
         formats = ("py", *formats)  # the source and weights are always written

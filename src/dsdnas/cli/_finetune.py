@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from dsdnas.api_finetune import finetune
 from dsdnas.cli._common import console, handle_errors, percent
 
 
@@ -44,6 +43,8 @@ def finetune_command(
     color: Annotated[str, typer.Option(help="folder: images as auto, gray or rgb.")] = "auto",
 ) -> None:
     """Train the chosen model to its best test accuracy, or transfer it to new data."""
+    from dsdnas.api_finetune import finetune
+
     result = finetune(
         run,
         trial=trial,

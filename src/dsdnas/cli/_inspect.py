@@ -14,8 +14,6 @@ from rich.table import Table
 from dsdnas.cli._common import console, handle_errors, human
 from dsdnas.errors import DsdnasError
 from dsdnas.nas.arch import load_arch
-from dsdnas.nas.costs import compare_blocks, profile_arch
-from dsdnas.nas.device import resolve_device
 from dsdnas.search_spaces import get_space, list_spaces
 
 
@@ -28,6 +26,9 @@ def profile_command(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """MACs, params, receptive field and measured latency of one architecture."""
+    from dsdnas.nas.costs import profile_arch
+    from dsdnas.nas.device import resolve_device
+
     arch = load_arch(str(arch_file))
     report = profile_arch(arch, resolve_device(device), batch_size, repeats)
     if as_json:
@@ -112,6 +113,9 @@ def blocks_command(
         raise DsdnasError(f"--kernel {kernel}: kernels must be odd (1, 3, 5, 7, ...)")
     if min(in_channels, out_channels, dilation, size) < 1:
         raise DsdnasError("--in, --out, --dilation and --size must be positive")
+    from dsdnas.nas.costs import compare_blocks
+    from dsdnas.nas.device import resolve_device
+
     rows = compare_blocks(in_channels, out_channels, kernel, dilation, size, resolve_device(device))
     if as_json:
         typer.echo(json.dumps([asdict(row) for row in rows], indent=2))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.live import Live
@@ -12,7 +12,9 @@ from rich.table import Table
 
 from dsdnas.cli._common import console, human, percent
 from dsdnas.nas.events import SearchObserver
-from dsdnas.nas.train import EpochStats
+
+if TYPE_CHECKING:
+    from dsdnas.nas.train import EpochStats
 
 
 def front_table(front: list[dict[str, Any]], title: str = "Pareto front") -> Table:

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from dsdnas.api_report import report
 from dsdnas.cli._common import console, handle_errors
 
 
@@ -20,6 +19,8 @@ def report_command(
     storage: Annotated[str | None, typer.Option(help="Storage URL, when the run used --storage.")] = None,
 ) -> None:
     """Write one self-contained interactive HTML report of a run."""
+    from dsdnas.api_report import report
+
     path = report(run, out, storage)
     console.print(f"report written to {path} ({path.stat().st_size / 2**20:.1f} MiB, works offline)")
     if open_browser:

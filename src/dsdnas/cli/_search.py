@@ -8,10 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dsdnas.api import load_run, search
 from dsdnas.cli._common import console, handle_errors, human, interactive, percent
 from dsdnas.cli._progress import PlainObserver, RichObserver, front_table
-from dsdnas.nas.results import trials_frame
 from dsdnas.search_spaces import DEFAULT_SPACE
 
 
@@ -60,6 +58,8 @@ def search_command(
     """Search architectures: a multi-objective Optuna study, resumable by rerunning."""
     import optuna
 
+    from dsdnas.api import search
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     observer = PlainObserver() if quiet or not interactive() else RichObserver()
     try:
@@ -104,6 +104,9 @@ def trials_command(
     storage: Annotated[str | None, typer.Option(help="Storage URL, when the run used --storage.")] = None,
 ) -> None:
     """Print the trials of a run."""
+    from dsdnas.api import load_run
+    from dsdnas.nas.results import trials_frame
+
     _, study, _ = load_run(run, storage)
     frame = trials_frame(study)
     if pareto:

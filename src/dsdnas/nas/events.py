@@ -5,9 +5,10 @@ The engine calls these hooks; it never prints. Every hook has a no-op default.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dsdnas.nas.train import EpochStats
+if TYPE_CHECKING:  # the CLI imports this module before torch
+    from dsdnas.nas.train import EpochStats
 
 
 class SearchObserver:

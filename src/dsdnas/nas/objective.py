@@ -81,7 +81,6 @@ class CandidateObjective:
     limits: Limits
     run_dir: RunDir
     observer: SearchObserver = field(default_factory=SearchObserver)
-    finished_count: Any = None  # callable () -> int, for progress
 
     def __call__(self, trial: optuna.Trial) -> list[float]:
         started = time.perf_counter()

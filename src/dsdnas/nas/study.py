@@ -46,6 +46,7 @@ class SearchSettings:
     train: dict[str, Any]
     val_fraction: float
     train_limit: int | None
+    seed: int  # carves the validation split, so it must not change within a study
     limits: dict[str, float | None]
     input_shape: tuple[int, int, int]
     class_names: list[str]
@@ -77,9 +78,12 @@ def check_objectives(objectives: tuple[str, ...]) -> tuple[str, ...]:
     return ("accuracy", *(name for name in objectives if name != "accuracy"))  # accuracy first, always
 
 
-def make_sampler(name: str, seed: int, existing_trials: int) -> optuna.samplers.BaseSampler:
-    """Seeded sampler; the seed moves on with the study so a resumed run draws anew."""
-    seed = seed + existing_trials
+def make_sampler(name: str, seed: int, existing_trials: int, salt: int = 0) -> optuna.samplers.BaseSampler:
+    """Seeded sampler; the seed moves on with the study so a resumed run draws anew.
+
+    `salt` separates workers that share one storage and start together.
+    """
+    seed = (seed + existing_trials + salt) % 2**32
     if name == "tpe":
         # Multivariate TPE models the joint choices; constant_liar spreads parallel workers.
         return optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=10, constant_liar=True)
@@ -135,7 +139,9 @@ def recover_dead_trials(study: optuna.Study) -> list[int]:
     return recovered
 
 
-def open_study(storage_url: str, study_name: str, settings: SearchSettings, sampler: str, seed: int) -> optuna.Study:
+def open_study(
+    storage_url: str, study_name: str, settings: SearchSettings, sampler: str, seed: int, shared: bool = False
+) -> optuna.Study:
     """Create the study, or load it and check that its settings match these."""
     storage = open_storage(storage_url)
     directions = [OBJECTIVE_DIRECTIONS[name] for name in settings.objectives]
@@ -157,10 +163,10 @@ def open_study(storage_url: str, study_name: str, settings: SearchSettings, samp
         study_name=study_name,
         storage=storage,
         directions=directions,
-        sampler=make_sampler(sampler, seed, count),
+        sampler=make_sampler(sampler, seed, count, salt=os.getpid() if shared else 0),
         load_if_exists=True,
     )
-    if existing is None:
+    if existing is None or "settings" not in existing.user_attrs:
         study.set_user_attr("settings", settings.to_json())
         study.set_user_attr("sampler", sampler)
         study.set_user_attr("seed", seed)

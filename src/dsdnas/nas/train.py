@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from dsdnas.errors import DsdnasError
 from dsdnas.nas.tensors import DeviceData, DeviceSplit, random_shift
 
 DEFAULT_LR = {"adamw": 1e-2, "sgd": 0.1}  # peak learning rate at batch 64, scaled by sqrt(batch/64)
@@ -39,9 +40,9 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.optimizer not in DEFAULT_LR:
-            raise ValueError(f"optimizer must be one of {list(DEFAULT_LR)}, got {self.optimizer!r}")
+            raise DsdnasError(f"--optimizer {self.optimizer!r} must be one of {', '.join(DEFAULT_LR)}")
         if self.schedule not in ("onecycle", "cosine", "constant"):
-            raise ValueError(f"schedule must be onecycle, cosine or constant, got {self.schedule!r}")
+            raise DsdnasError(f"--schedule {self.schedule!r} must be onecycle, cosine or constant")
 
 
 @dataclass
