@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import optuna
@@ -23,7 +23,7 @@ from dsdnas.nas.events import SearchObserver
 from dsdnas.nas.profile import count_macs, count_params, measure_latency
 from dsdnas.nas.rundir import WEIGHTS_FILE, RunDir, save_weights, write_json, write_text
 from dsdnas.nas.tensors import DeviceData
-from dsdnas.nas.train import TrainConfig, Trainer
+from dsdnas.nas.train import TrainConfig, Trainer, TrainResult
 
 OBJECTIVE_DIRECTIONS = {"accuracy": "maximize", "macs": "minimize", "params": "minimize", "latency": "minimize"}
 # Objective name -> the trial attribute holding its value.
@@ -112,9 +112,14 @@ class CandidateObjective:
             )
 
         self.observer.trial_started(trial.number, arch.notation, self.train_config.epochs)
-        config = TrainConfig(**{**self.train_config.__dict__, "seed": self.train_config.seed + trial.number})
+        config = replace(self.train_config, seed=self.train_config.seed + trial.number)
         trainer = Trainer(model, self.data, config)
-        result = trainer.run(on_epoch=lambda stats: self.observer.epoch_finished(trial.number, stats))
+        try:
+            result = trainer.run(on_epoch=lambda stats: self.observer.epoch_finished(trial.number, stats))
+        except torch.OutOfMemoryError:  # a candidate too big for the device fails alone
+            result = TrainResult(failure=f"out of memory on {self.data.device} at batch {config.batch_size}")
+            if self.data.device.type == "cuda":
+                torch.cuda.empty_cache()
         outcome = {
             "status": "trained",
             "val_accuracy": result.val_accuracy,
