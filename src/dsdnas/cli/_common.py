@@ -13,7 +13,6 @@ from rich.console import Console
 from dsdnas.errors import DsdnasError
 
 console = Console(highlight=False)
-error_console = Console(stderr=True, highlight=False)
 EXIT_USER_ERROR = 2
 
 

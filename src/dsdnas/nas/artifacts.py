@@ -52,24 +52,30 @@ def is_finetune_dir(path: Path) -> bool:
     return (Path(path) / FINETUNE_MARKER).exists()
 
 
-def load_trial_model(run_dir: RunDir, number: int, meta: dict[str, Any]) -> StoredModel:
-    folder = run_dir.trial_dir(number)
-    if not (folder / WEIGHTS_FILE).exists():
-        raise RunError(f"{folder} has no {WEIGHTS_FILE}: trial {number} was not trained to completion")
-    settings = meta["settings"]
+def _read(folder: Path, source: dict[str, Any], trial: int, study: str, finetuned: bool) -> StoredModel:
+    """A StoredModel from `folder`; `source` holds the dataset and normalization it was trained with."""
     return StoredModel(
         folder=folder,
         arch=load_arch(str(folder / "arch.json")),
         metrics=read_json(folder / "metrics.json"),
-        dataset=settings["dataset"],
-        class_names=list(settings["class_names"]),
-        mean=tuple(settings["mean"]),
-        std=tuple(settings["std"]),
-        trial=number,
-        study=meta["study"],
-        image_size=settings.get("image_size"),
-        color=settings.get("color", "auto"),
+        dataset=source["dataset"],
+        class_names=list(source["class_names"]),
+        mean=tuple(source["mean"]),
+        std=tuple(source["std"]),
+        trial=trial,
+        study=study,
+        finetuned=finetuned,
+        info=source if finetuned else {},
+        image_size=source.get("image_size"),
+        color=source.get("color", "auto"),
     )
+
+
+def load_trial_model(run_dir: RunDir, number: int, meta: dict[str, Any]) -> StoredModel:
+    folder = run_dir.trial_dir(number)
+    if not (folder / WEIGHTS_FILE).exists():
+        raise RunError(f"{folder} has no {WEIGHTS_FILE}: trial {number} was not trained to completion")
+    return _read(folder, meta["settings"], number, meta["study"], finetuned=False)
 
 
 def load_finetune_model(folder: Path) -> StoredModel:
@@ -79,21 +85,7 @@ def load_finetune_model(folder: Path) -> StoredModel:
     info = read_json(folder / FINETUNE_MARKER)
     if not (folder / WEIGHTS_FILE).exists():
         raise RunError(f"{folder} has no {WEIGHTS_FILE} yet: the fine-tune has not finished; rerun with --resume")
-    return StoredModel(
-        folder=folder,
-        arch=load_arch(str(folder / "arch.json")),
-        metrics=read_json(folder / "metrics.json"),
-        dataset=info["dataset"],
-        class_names=list(info["class_names"]),
-        mean=tuple(info["mean"]),
-        std=tuple(info["std"]),
-        trial=int(info["trial"]),
-        study=info["study"],
-        finetuned=True,
-        info=info,
-        image_size=info.get("image_size"),
-        color=info.get("color", "auto"),
-    )
+    return _read(folder, info, int(info["trial"]), info["study"], finetuned=True)
 
 
 def normalize(images: torch.Tensor, mean: tuple[float, ...], std: tuple[float, ...]) -> torch.Tensor:

@@ -15,9 +15,6 @@ class Budget:
     trials: int | None = None  # finished trials the study should hold in total
     seconds: float | None = None  # no new trial starts after this much wall time
 
-    def __str__(self) -> str:
-        return f"{self.trials} trials" if self.trials is not None else f"{self.seconds:g} s"
-
 
 def parse_budget(text: str | int) -> Budget:
     value = str(text).strip().lower()
