@@ -174,3 +174,11 @@ def test_report_finetune_and_export_commands(tmp_path):
     other = 1 - tuned_trial  # the search ran trials 0 and 1
     missing = runner.invoke(app, ["export", str(out), "--trial", str(other), "--finetuned"])
     assert missing.exit_code == 2 and f"trial {other} has not been fine-tuned" in missing.output
+
+
+def test_no_dataset_falls_back_to_the_bundled_sample_offline(tmp_path):
+    args = ["search", "--budget", "1", "--space", "dsd-tiny", "--epochs", "1", "--device", "cpu"]
+    result = runner.invoke(app, [*args, "--train-limit", "600", "--quiet", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "DSDNAS_OFFLINE=1" in result.output and "using the bundled mnist-sample" in result.output
+    assert json.loads((tmp_path / "run.json").read_text())["settings"]["dataset"] == "mnist-sample"

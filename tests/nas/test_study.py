@@ -49,6 +49,15 @@ def test_two_trial_search_writes_the_run_directory(tmp_path):
     assert meta["settings"]["dataset"] == "mnist-sample" and len(study.trials) == 2
 
 
+@pytest.mark.parametrize("sampler", ["nsga2", "random"])
+def test_other_samplers_and_three_objectives(tmp_path, sampler):
+    result = dsdnas.search(budget=2, out=tmp_path, sampler=sampler, objectives="latency,accuracy,params", **FAST)
+    assert result.study.user_attrs["settings"]["objectives"] == ["accuracy", "latency", "params"]
+    assert [d.name for d in result.study.directions] == ["MAXIMIZE", "MINIMIZE", "MINIMIZE"]
+    assert len(result.study.trials[0].values) == 3
+    assert 'id="scatter-matrix"' in (tmp_path / "report.html").read_text()
+
+
 def test_rerun_meets_budget_and_larger_budget_adds_exactly_the_rest(tmp_path):
     dsdnas.search(budget=2, out=tmp_path, **FAST)
     again = dsdnas.search(budget=2, out=tmp_path, **FAST)
