@@ -76,6 +76,29 @@ def textbook(arch: Arch, root: Path, device: torch.device, epochs: int) -> float
     return seen / (time.perf_counter() - start)
 
 
+def data_only(root: Path, dataset, device: torch.device) -> tuple[float, float]:
+    """Images/s of each loop's data path alone: batches made, no model."""
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
+    loader = torch.utils.data.DataLoader(
+        datasets.MNIST(str(root), train=True, download=False, transform=transform), batch_size=64, shuffle=True
+    )
+    start = time.perf_counter()
+    seen = 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        seen += len(y)
+    textbook_rate = seen / (time.perf_counter() - start)
+    data = to_device(dataset, device, val_fraction=0.0)
+    start = time.perf_counter()
+    order = torch.randperm(len(data.train)).to(device)
+    for step in range(len(data.train) // 64):
+        index = order[step * 64 : (step + 1) * 64]
+        data.normalize(data.train.x[index]), data.train.y[index]
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return textbook_rate, (len(data.train) // 64) * 64 / (time.perf_counter() - start)
+
+
 def ours(arch: Arch, dataset, device: torch.device, epochs: int, batch_size: int) -> float:
     data = to_device(dataset, device, val_fraction=0.0)
     trainer = Trainer(build_model(arch), data, TrainConfig(epochs=epochs, batch_size=batch_size))
@@ -94,6 +117,13 @@ def main() -> None:
     device = torch.device(args.device)
     dataset = load_dataset("mnist-sample")
     print(f"{len(dataset.y_train)} train images; device {device}; {torch.get_num_threads()} threads")
+    with tempfile.TemporaryDirectory() as folder:
+        write_idx(Path(folder), dataset)
+        loader_rate, resident_rate = data_only(Path(folder), dataset, device)
+    print("\ndata path alone (batches of 64, no model):")
+    print(f"  textbook DataLoader, ToTensor, Normalize : {loader_rate:12.0f} images/s")
+    ratio = resident_rate / loader_rate
+    print(f"  dsdnas device-resident index + normalize : {resident_rate:12.0f} images/s  ({ratio:.0f}x)")
     for label, arch in MODELS.items():
         print(f"\n{label} model: {arch.notation}")
         with tempfile.TemporaryDirectory() as folder:
