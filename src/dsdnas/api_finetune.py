@@ -17,7 +17,7 @@ from dsdnas.nas.data import Dataset
 from dsdnas.nas.device import resolve_device
 from dsdnas.nas.finetune import FinetunePlan, parse_freeze, run_finetune
 from dsdnas.nas.objective import profile_costs
-from dsdnas.nas.rundir import write_json, write_text
+from dsdnas.nas.rundir import write_text
 from dsdnas.nas.tensors import DeviceSplit, to_device
 from dsdnas.nas.train import TrainConfig, steps_per_epoch
 
@@ -127,18 +127,18 @@ def finetune(
         "mode": "transfer" if transfer else "final",
         "freeze": freeze,
         "init": "search" if transfer else init,
-        "config": {k: v for k, v in config.__dict__.items()},
+        "config": dict(config.__dict__),
         "source_dataset": stored.dataset,
         "search_val_accuracy": stored.metrics.get("val_accuracy"),
     }
     out_dir = Path(out) if out else default_out
     plan = FinetunePlan(out_dir, config, info, freeze, patience if transfer else None, resume)
+    costs = profile_costs(build_model(arch), arch, torch_device)
+    plan.extra_metrics = {k: costs[k] for k in ("macs", "params", "latency_ms", "latency_p90_ms")}
+    plan.extra_metrics["device"] = str(torch_device)
+    if not transfer:  # transfer reports its own best validation accuracy instead
+        plan.extra_metrics["val_accuracy"] = stored.metrics.get("val_accuracy")
     test = DeviceSplit(data.x_test.to(torch_device), data.y_test.to(torch_device))
     out_dir.mkdir(parents=True, exist_ok=True)
     write_text(out_dir / "arch.json", arch.to_json())
-    metrics = run_finetune(model, device_data, test, plan)
-    costs = profile_costs(build_model(arch), arch, torch_device)
-    metrics.update({k: costs[k] for k in ("macs", "params", "latency_ms", "latency_p90_ms")}, device=str(torch_device))
-    metrics["val_accuracy"] = stored.metrics.get("val_accuracy") if not transfer else metrics["best_val_accuracy"]
-    write_json(out_dir / "metrics.json", metrics)
-    return FinetuneResult(out_dir, metrics)
+    return FinetuneResult(out_dir, run_finetune(model, device_data, test, plan))

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from dsdnas.errors import DsdnasError, RunError
-from dsdnas.nas.rundir import WEIGHTS_FILE, save_weights, write_json, write_text
+from dsdnas.nas.rundir import WEIGHTS_FILE, read_json, save_weights, write_json, write_text
 from dsdnas.nas.tensors import DeviceData, DeviceSplit
 from dsdnas.nas.train import EpochStats, TrainConfig, Trainer, evaluate
 
@@ -64,6 +64,7 @@ class FinetunePlan:
     patience: int | None = None  # early stopping on validation accuracy; None trains all epochs
     resume: bool = False
     history: list[dict[str, Any]] = field(default_factory=list)
+    extra_metrics: dict[str, Any] = field(default_factory=dict)  # costs and provenance for metrics.json
 
 
 def _save_checkpoint(plan: FinetunePlan, trainer: Trainer, best: dict[str, Any]) -> None:
@@ -86,9 +87,7 @@ def _load_checkpoint(plan: FinetunePlan, trainer: Trainer) -> dict[str, Any]:
 def _check_resume_matches(plan: FinetunePlan) -> None:
     marker = plan.out_dir / "finetune.json"
     if plan.resume and marker.exists():
-        import json
-
-        stored = json.loads(marker.read_text())
+        stored = read_json(marker)
         changed = sorted(k for k in ("trial", "dataset", "config", "freeze") if stored.get(k) != plan.info.get(k))
         if changed:
             raise RunError(f"--resume: {plan.out_dir} was started with other settings ({', '.join(changed)})")
@@ -144,7 +143,9 @@ def _evaluate_and_write(
         "train_s": seconds,
         "history": plan.history,
         **{k: plan.info[k] for k in ("trial", "dataset", "mode", "freeze")},
+        **plan.extra_metrics,
     }
+    metrics.setdefault("val_accuracy", metrics["best_val_accuracy"])
     save_weights(plan.out_dir / WEIGHTS_FILE, model.state_dict())
     write_json(plan.out_dir / "metrics.json", metrics)
     write_text(plan.out_dir / "curves.csv", pd.DataFrame(plan.history).to_csv(index=False))

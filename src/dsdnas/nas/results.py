@@ -80,22 +80,23 @@ def trial_row(trial: optuna.trial.FrozenTrial, front_numbers: set[int]) -> dict[
     }
 
 
-def trials_frame(study: optuna.Study) -> pd.DataFrame:
-    front_numbers = {t.number for t in pareto_trials(study)}
+def trials_frame(study: optuna.Study, front: list[optuna.trial.FrozenTrial] | None = None) -> pd.DataFrame:
+    front_numbers = {t.number for t in (pareto_trials(study) if front is None else front)}
     rows = [trial_row(t, front_numbers) for t in study.get_trials(deepcopy=False)]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def pareto_rows(study: optuna.Study) -> list[dict[str, Any]]:
-    front = pareto_trials(study)
+def pareto_rows(study: optuna.Study, front: list[optuna.trial.FrozenTrial] | None = None) -> list[dict[str, Any]]:
+    front = pareto_trials(study) if front is None else front
     numbers = {t.number for t in front}
     return [{**trial_row(t, numbers), "arch": t.user_attrs.get("arch")} for t in front]
 
 
 def write_results(study: optuna.Study, run_dir: RunDir, final: bool = False) -> list[dict[str, Any]]:
     """Rewrite trials.csv after every trial; pareto.json too when `final`."""
-    write_text(run_dir.trials_csv, trials_frame(study).to_csv(index=False))
-    front = pareto_rows(study)
+    front_trials = pareto_trials(study)  # once: both files need it
+    write_text(run_dir.trials_csv, trials_frame(study, front_trials).to_csv(index=False))
+    front = pareto_rows(study, front_trials)
     if final:
         write_json(
             run_dir.pareto_json,
