@@ -4,7 +4,13 @@ Same model, same data (the bundled mnist-sample written as torchvision MNIST fil
 batch size (64), same optimizer, one epoch each, on this machine's CPU (or --device).
 Prints images per second of both loops and the ratio.
 
+It also prints each model's ceiling: the ratio a data path costing nothing would give
+if the model's forward, backward and step ran at the textbook loop's speed. It is the
+textbook loop's time per image over that time less its data path's time per image
+(Amdahl's law). A ratio above the ceiling comes from faster compute, not faster data.
+
     python benchmarks/bench_trainer.py [--device cpu] [--epochs 1]
+    python benchmarks/bench_trainer.py --space dsd-mnist --candidates 5   # random candidates
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import optuna
 import torch
 import torch.nn.functional as F
 from torchvision import datasets, transforms
@@ -25,6 +32,7 @@ from dsdnas.nas.builder import build_model
 from dsdnas.nas.data import load_dataset
 from dsdnas.nas.tensors import to_device
 from dsdnas.nas.train import TrainConfig, Trainer
+from dsdnas.search_spaces import get_space
 
 # A typical dsd-tiny candidate, and a heavier dsd-mnist one (about 12x the MACs).
 MODELS = {
@@ -109,13 +117,24 @@ def ours(arch: Arch, dataset, device: torch.device, epochs: int, batch_size: int
     return trainer.steps * batch_size * epochs / (time.perf_counter() - start)
 
 
+def sample_candidates(space_name: str, count: int, seed: int = 1) -> dict[str, Arch]:
+    """`count` random candidates of a search space, as the random sampler would draw them."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    space = get_space(space_name)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+    return {f"{space_name} #{i}": space.sample(study.ask(), (1, 28, 28), 10) for i in range(count)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--space", help="benchmark random candidates of this search space instead")
+    parser.add_argument("--candidates", type=int, default=5, help="how many, with --space")
     args = parser.parse_args()
     device = torch.device(args.device)
     dataset = load_dataset("mnist-sample")
+    models = sample_candidates(args.space, args.candidates) if args.space else MODELS
     print(f"{len(dataset.y_train)} train images; device {device}; {torch.get_num_threads()} threads")
     with tempfile.TemporaryDirectory() as folder:
         write_idx(Path(folder), dataset)
@@ -124,15 +143,16 @@ def main() -> None:
     print(f"  textbook DataLoader, ToTensor, Normalize : {loader_rate:12.0f} images/s")
     ratio = resident_rate / loader_rate
     print(f"  dsdnas device-resident index + normalize : {resident_rate:12.0f} images/s  ({ratio:.0f}x)")
-    for label, arch in MODELS.items():
-        print(f"\n{label} model: {arch.notation}")
+    for label, arch in models.items():
+        print(f"\n{label}: {arch.notation}")
         with tempfile.TemporaryDirectory() as folder:
             write_idx(Path(folder), dataset)
             textbook(arch, Path(folder), device, 1)  # warm-up: allocator and kernels
             slow = textbook(arch, Path(folder), device, args.epochs)
         ours(arch, dataset, device, 1, 64)
         fast = ours(arch, dataset, device, args.epochs, 64)
-        print(f"  textbook DataLoader loop, batch 64  : {slow:10.0f} images/s")
+        ceiling = (1 / slow) / (1 / slow - 1 / loader_rate)
+        print(f"  textbook DataLoader loop, batch 64  : {slow:10.0f} images/s  (ceiling {ceiling:.2f}x)")
         print(f"  dsdnas device-resident, batch 64    : {fast:10.0f} images/s  ({fast / slow:.2f}x)")
         rate = ours(arch, dataset, device, args.epochs, 256)
         print(f"  dsdnas device-resident, batch 256   : {rate:10.0f} images/s  ({rate / slow:.2f}x)")

@@ -4,7 +4,7 @@ import torch
 from dsdnas.nas.builder import build_model
 from dsdnas.nas.data import limit_train
 from dsdnas.nas.tensors import to_device
-from dsdnas.nas.train import TrainConfig, Trainer, evaluate, train_model
+from dsdnas.nas.train import TrainConfig, Trainer, evaluate, train_model, training_memory_format
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +55,13 @@ def test_resume_from_state_equals_uninterrupted(small_arch, mnist_sample):
 def test_evaluate_returns_loss_accuracy_and_predictions(small_arch, data):
     loss, accuracy, predicted = evaluate(build_model(small_arch), data, data.val)
     assert predicted.shape == (400,) and 0 <= accuracy <= 1 and loss > 0
+
+
+def test_cpu_trains_nchw_with_a_fused_optimizer_and_cuda_would_use_nhwc(small_arch, data):
+    trainer = Trainer(build_model(small_arch), data, TrainConfig(epochs=1, optimizer="sgd"))
+    # Only a k x k conv over several input channels lays out differently in NHWC.
+    weights = [m.weight for m in trainer.model.modules() if isinstance(m, torch.nn.Conv2d)]
+    telling = [w for w in weights if w.shape[1] > 1 and w.shape[2] > 1]
+    assert telling and not any(w.is_contiguous(memory_format=torch.channels_last) for w in telling)
+    assert trainer.optimizer.param_groups[0]["fused"] is True
+    assert training_memory_format(torch.device("cuda", 0)) is torch.channels_last

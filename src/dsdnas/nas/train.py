@@ -2,7 +2,8 @@
 
 One `Trainer` holds the model, optimizer, schedule, RNG and optional weight average
 (EMA). Its whole state round-trips through `state_dict`, so an interrupted run resumes
-bit-exactly on the CPU. On CUDA the forward pass runs under bf16 autocast.
+bit-exactly on the CPU. On CUDA the model runs in
+channels_last under bf16 autocast.
 """
 
 from __future__ import annotations
@@ -89,6 +90,15 @@ def evaluate(model: nn.Module, data: DeviceData, split: DeviceSplit) -> tuple[fl
     return (torch.stack(losses).sum() / len(split)).item(), accuracy, predicted
 
 
+def training_memory_format(device: torch.device) -> torch.memory_format:
+    """NHWC on CUDA, where cuDNN's bf16 kernels want it; NCHW elsewhere.
+
+    On a 2-core AVX2 CPU, oneDNN trained 15 of 20 random dsd-tiny and dsd-mnist
+    candidates slower in NHWC, up to 2x slower for dilated depthwise convs.
+    """
+    return torch.channels_last if device.type == "cuda" else torch.contiguous_format
+
+
 def _autocast(device: torch.device):
     return (
         torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
@@ -105,8 +115,7 @@ class Trainer:
         self.frozen = frozen
         for module in frozen:
             module.requires_grad_(False)
-        # channels_last: oneDNN and cuDNN run small and depthwise convs faster in NHWC.
-        self.model = model.to(data.device, memory_format=torch.channels_last)
+        self.model = model.to(data.device, memory_format=training_memory_format(data.device))
         self.data = data
         self.config = config
         self.epoch = 0
@@ -124,9 +133,14 @@ class Trainer:
 
     def _make_optimizer(self, lr: float) -> torch.optim.Optimizer:
         params = [p for p in self.model.parameters() if p.requires_grad]
+        # One fused kernel per step instead of a dozen per parameter: up to 17% more
+        # images/s for the smallest candidates on a CPU. CPU and CUDA only.
+        fused = self.data.device.type in ("cpu", "cuda") or None
         if self.config.optimizer == "sgd":
-            return torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=self.config.weight_decay)
-        return torch.optim.AdamW(params, lr=lr, weight_decay=self.config.weight_decay)
+            return torch.optim.SGD(
+                params, lr=lr, momentum=0.9, nesterov=True, weight_decay=self.config.weight_decay, fused=fused
+            )
+        return torch.optim.AdamW(params, lr=lr, weight_decay=self.config.weight_decay, fused=fused)
 
     def _make_scheduler(self, lr: float) -> torch.optim.lr_scheduler.LRScheduler:
         total = self.config.epochs * self.steps
