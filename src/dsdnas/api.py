@@ -86,6 +86,7 @@ def search(
     objectives = check_objectives(tuple(objectives))
     if epochs < 1 or batch_size < 2:
         raise DsdnasError(f"--epochs must be >= 1 and --batch-size >= 2 (got {epochs} and {batch_size})")
+    limits = Limits(max_macs, max_params, max_latency_ms)
     search_space = get_space(space)
     note = ""
     if dataset is None:
@@ -105,7 +106,6 @@ def search(
         augment=augment,
         seed=seed,
     )
-    limits = Limits(max_macs, max_params, max_latency_ms)
     settings = SearchSettings(
         dataset=dataset,
         space=search_space.name,

@@ -51,6 +51,8 @@ def test_search_then_trials(tmp_path):
         (["search", "--budget", "1", "--dataset", "cifar-100"], "unknown dataset 'cifar-100'"),
         (["search", "--budget", "1", "--space", "nope"], "unknown search space 'nope'"),
         (["search", "--budget", "1", "--device", "tpu"], "--device 'tpu'"),
+        (["search", "--budget", "1", "--max-macs", "-5"], "--max-macs -5 must be a positive number"),
+        (["search", "--budget", "1", "--max-latency-ms", "0"], "--max-latency-ms 0 must be a positive number"),
         (["trials", "/no/such/run"], "not a dsdnas run directory"),
         (["blocks", "-k", "4"], "--kernel 4"),
     ],

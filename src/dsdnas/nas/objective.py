@@ -17,6 +17,7 @@ from typing import Any
 import optuna
 import torch
 
+from dsdnas.errors import DsdnasError
 from dsdnas.nas.arch import Arch
 from dsdnas.nas.builder import build_model
 from dsdnas.nas.events import SearchObserver
@@ -45,6 +46,15 @@ class Limits:
     max_macs: float | None = None
     max_params: float | None = None
     max_latency_ms: float | None = None
+
+    def __post_init__(self) -> None:
+        for option, limit in (
+            ("--max-macs", self.max_macs),
+            ("--max-params", self.max_params),
+            ("--max-latency-ms", self.max_latency_ms),
+        ):
+            if limit is not None and not limit > 0:  # `not >` also rejects nan
+                raise DsdnasError(f"{option} {limit:g} must be a positive number")
 
     def violations(self, costs: dict[str, float]) -> dict[str, float]:
         """Constraint values per limit: the amount over it (> 0 means infeasible)."""
