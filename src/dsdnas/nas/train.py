@@ -2,8 +2,8 @@
 
 One `Trainer` holds the model, optimizer, schedule, RNG and optional weight average
 (EMA). Its whole state round-trips through `state_dict`, so an interrupted run resumes
-bit-exactly on the CPU. On CUDA the model runs in
-channels_last under bf16 autocast.
+bit-exactly on the CPU. On CUDA the model runs in channels_last under bf16
+autocast.
 """
 
 from __future__ import annotations
