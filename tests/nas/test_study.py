@@ -2,18 +2,24 @@
 
 import datetime
 import json
+import os
+import socket
 import subprocess
 import sys
+import threading
 
 import optuna
 import pandas as pd
 import pytest
+import torch
 from optuna.trial import TrialState
 
 import dsdnas
+import dsdnas.nas.events
 from dsdnas.api import load_run
 from dsdnas.errors import DsdnasError, RunError
 from dsdnas.nas.budget import Budget, parse_budget
+from dsdnas.nas.tensors import channel_stats
 
 FAST = {"dataset": "mnist-sample", "space": "dsd-tiny", "epochs": 1, "device": "cpu", "train_limit": 600}
 
@@ -116,6 +122,65 @@ def test_trial_left_running_by_a_dead_process_is_failed_and_retried(tmp_path):
     assert TrialState.RUNNING not in states
     assert states[1] == TrialState.FAIL
     assert sum(s == TrialState.COMPLETE for s in states) == 2
+
+
+class WaitRecorder(dsdnas.nas.events.SearchObserver):
+    def __init__(self) -> None:
+        self.waits: list[tuple[int, int]] = []
+        self.finished: list[int] = []
+
+    def waiting(self, running: int, finished: int) -> None:
+        self.waits.append((running, finished))
+
+    def trial_finished(self, number, row, front, finished) -> None:
+        self.finished.append(number)
+
+
+def test_a_trial_running_in_another_live_worker_is_waited_for_not_overshot(tmp_path):
+    dsdnas.search(budget=1, out=tmp_path, **FAST)
+    _, study, _ = load_run(tmp_path)
+    held = study.ask()  # another worker's trial, alive (this very process), that will fail
+    held.suggest_categorical("stages", [1, 2])
+    held.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+    failer = threading.Timer(2.0, lambda: study.tell(held, state=TrialState.FAIL))
+    failer.start()
+    recorder = WaitRecorder()
+    result = dsdnas.search(budget=2, out=tmp_path, observer=recorder, **FAST)
+    failer.join()
+    assert recorder.waits == [(1, 1)]
+    trials = result.study.trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE]
+    assert trials[2].datetime_start >= trials[1].datetime_complete  # started only once room was left
+    assert recorder.finished == [1, 2]  # the other worker's trial is reported too
+
+
+def test_channel_stats_do_not_depend_on_the_thread_count(mnist_sample):
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        single = channel_stats(mnist_sample.x_train)
+        torch.set_num_threads(2)
+        double = channel_stats(mnist_sample.x_train)
+    finally:
+        torch.set_num_threads(threads)
+    assert single == double
+    pixels = mnist_sample.x_train.double() / 255
+    assert single[0][0] == pytest.approx(pixels.mean().item(), rel=1e-9)
+    assert single[1][0] == pytest.approx(pixels.std().item(), rel=1e-9)
+
+
+def test_settings_equal_to_rounding_continue_the_study(tmp_path):
+    dsdnas.search(budget=1, out=tmp_path, **FAST)
+    _, study, _ = load_run(tmp_path)
+    settings = study.user_attrs["settings"]
+    storage = study._storage
+    for mean, accepted in ((settings["mean"][0] * (1 + 1e-14), True), (settings["mean"][0] * 1.001, False)):
+        storage.set_study_user_attr(study._study_id, "settings", {**settings, "mean": [mean]})
+        if accepted:
+            assert "budget met" in dsdnas.search(budget=1, out=tmp_path, **FAST).stop_reason
+        else:
+            with pytest.raises(RunError, match=r"other settings \(mean\)"):
+                dsdnas.search(budget=1, out=tmp_path, **FAST)
 
 
 def test_time_budget_starts_no_trial_after_the_limit(tmp_path):

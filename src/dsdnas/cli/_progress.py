@@ -46,8 +46,15 @@ class PlainObserver(SearchObserver):
         detail = row["reason"] or f"acc {percent(row['accuracy'])} MACs {human(row['macs'])}"
         console.print(f"trial {number} {row['status']}: {row['notation']} | {detail} | finished {finished}")
 
+    def waiting(self, running: int, finished: int) -> None:
+        console.print(waiting_line(running, finished))
+
     def search_finished(self, reason: str) -> None:
         console.print(reason)
+
+
+def waiting_line(running: int, finished: int) -> str:
+    return f"waiting: {finished} finished and {running} running in other workers fill the budget"
 
 
 class RichObserver(SearchObserver):
@@ -87,6 +94,10 @@ class RichObserver(SearchObserver):
 
     def epoch_finished(self, number: int, stats: EpochStats) -> None:
         self.progress.update(self.epoch_task, completed=stats.epoch)
+
+    def waiting(self, running: int, finished: int) -> None:
+        self.progress.update(self.epoch_task, visible=False)
+        console.print(waiting_line(running, finished))
 
     def trial_finished(self, number: int, row: dict[str, Any], front: list[dict[str, Any]], finished: int) -> None:
         self.progress.update(self.trials_task, completed=finished)

@@ -18,6 +18,9 @@ class SearchObserver:
     def trial_started(self, number: int, notation: str, epochs: int) -> None:
         pass
 
+    def waiting(self, running: int, finished: int) -> None:
+        """No trial left to start: `running` trials of other workers may still meet the budget."""
+
     def epoch_finished(self, number: int, stats: EpochStats) -> None:
         pass
 

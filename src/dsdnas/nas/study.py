@@ -10,10 +10,12 @@ else through Optuna's heartbeat once its grace period passes.
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from optuna.trial import TrialState
 
 from dsdnas.errors import DsdnasError, RunError
 from dsdnas.nas.budget import Budget
+from dsdnas.nas.claim import ClaimLock
 from dsdnas.nas.events import SearchObserver
 from dsdnas.nas.objective import OBJECTIVE_DIRECTIONS, CandidateFailed, CandidateObjective
 from dsdnas.nas.results import finished_count, pareto_rows, trial_row, write_results
@@ -33,6 +36,8 @@ HEARTBEAT_S = 10  # a running trial proves it is alive this often
 GRACE_S = 60  # a RUNNING trial silent this long on another machine is taken as dead
 SAMPLERS = ("tpe", "nsga2", "random")
 COUNTED_STATUSES = ("trained", "reused")  # what counts towards --budget N
+CLAIM_LOCK = "claim.lock"  # in the run directory; see nas/claim.py
+WAIT_S = 1.0  # how often a worker with no trial left to start looks again
 
 
 @dataclass(frozen=True)
@@ -152,8 +157,8 @@ def open_study(
     if existing is not None:
         stored = existing.user_attrs.get("settings")
         wanted = settings.to_json()
-        if stored is not None and stored != wanted:
-            changed = sorted(key for key in wanted if stored.get(key) != wanted[key])
+        changed = sorted(key for key in wanted if stored is not None and not _same(stored.get(key), wanted[key]))
+        if changed:
             raise RunError(
                 f"study {study_name!r} in {storage_url} was run with other settings ({', '.join(changed)}); "
                 f"repeat its options or pass --study NEW_NAME / --out NEW_DIR"
@@ -174,6 +179,17 @@ def open_study(
     return study
 
 
+def _same(stored: Any, wanted: Any) -> bool:
+    """Settings equality, with floats equal to 1e-9 (older versions summed in float64)."""
+    if isinstance(stored, float) and isinstance(wanted, float):
+        return math.isclose(stored, wanted, rel_tol=1e-9)
+    if isinstance(stored, list) and isinstance(wanted, list):
+        return len(stored) == len(wanted) and all(_same(a, b) for a, b in zip(stored, wanted, strict=True))
+    if isinstance(stored, dict) and isinstance(wanted, dict):
+        return stored.keys() == wanted.keys() and all(_same(stored[key], wanted[key]) for key in stored)
+    return stored == wanted
+
+
 def run_search(
     study: optuna.Study,
     objective: CandidateObjective,
@@ -187,40 +203,91 @@ def run_search(
     """Run trials until the budget is met; write results after every trial.
 
     `started` is the time.monotonic() at which the invocation began; a time budget
-    counts from there.
+    counts from there. A trial budget counts the running trials of other workers too:
+    while they could still fill it, this worker waits instead of starting another.
     """
     observer = observer or objective.observer
     recovered = recover_dead_trials(study)
     if recovered:
         note = "; ".join(filter(None, [note, f"retrying trial(s) {recovered} left RUNNING by a killed run"]))
     started = time.monotonic() if started is None else started
-    done = finished_count(study, COUNTED_STATUSES)
-    observer.search_started(done, budget.trials, budget.seconds, note)
+    observer.search_started(finished_count(study, COUNTED_STATUSES), budget.trials, budget.seconds, note)
+    claim = ClaimLock(run_dir.root / CLAIM_LOCK)
+    reported = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
     attempts = 0
     max_attempts = 10 * (budget.trials or 100) + 50  # skipped and failed trials included
+    waited = False
     while True:
-        done = finished_count(study, COUNTED_STATUSES)
-        if budget.trials is not None and done >= budget.trials:
-            reason = f"budget met: {done} finished trials (budget {budget.trials})"
+        reason = _stop_reason(study, budget, started, space_size, attempts, max_attempts)
+        if reason is not None:
             break
-        if budget.seconds is not None and time.monotonic() - started >= budget.seconds:
-            reason = f"time budget of {budget.seconds:g} s used; {done} finished trials"
-            break
-        if space_size is not None and _distinct_archs(study) >= space_size:
-            reason = f"every one of the space's {space_size} architectures has been evaluated"
-            break
-        if attempts >= max_attempts:
-            reason = f"stopped after {attempts} attempts: limits or failures rejected too many candidates"
-            break
-        attempts += 1
-        study.optimize(objective, n_trials=1, catch=(CandidateFailed,), gc_after_trial=False)
-        last = study.trials[-1]
-        front = write_results(study, run_dir)
-        row = trial_row(last, {r["trial"] for r in front})
-        observer.trial_finished(last.number, row, front, finished_count(study, COUNTED_STATUSES))
+        claim.acquire()
+        try:
+            done, running = finished_count(study, COUNTED_STATUSES), _running_count(study)
+            if budget.trials is not None and done + running >= budget.trials:
+                # Other workers' trials may still finish the budget, or fail and leave room.
+                claim.release()
+                if not waited:
+                    observer.waiting(running, done)
+                    waited = True
+                time.sleep(WAIT_S)
+                recover_dead_trials(study)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    optuna.storages.fail_stale_trials(study)  # workers elsewhere: heartbeat grace
+                _report_new_trials(study, run_dir, observer, reported)
+                continue
+            attempts += 1
+            objective_once = _releasing(objective, claim)
+            study.optimize(objective_once, n_trials=1, catch=(CandidateFailed,), gc_after_trial=False)
+        finally:
+            claim.release()
+        _report_new_trials(study, run_dir, observer, reported)
     front = write_results(study, run_dir, final=True)
     observer.search_finished(reason)
     return SearchResult(study, run_dir.root, reason, front or pareto_rows(study))
+
+
+def _stop_reason(
+    study: optuna.Study, budget: Budget, started: float, space_size: int | None, attempts: int, max_attempts: int
+) -> str | None:
+    done = finished_count(study, COUNTED_STATUSES)
+    if budget.trials is not None and done >= budget.trials:
+        return f"budget met: {done} finished trials (budget {budget.trials})"
+    if budget.seconds is not None and time.monotonic() - started >= budget.seconds:
+        return f"time budget of {budget.seconds:g} s used; {done} finished trials"
+    if space_size is not None and _distinct_archs(study) >= space_size:
+        return f"every one of the space's {space_size} architectures has been evaluated"
+    if attempts >= max_attempts:
+        return f"stopped after {attempts} attempts: limits or failures rejected too many candidates"
+    return None
+
+
+def _report_new_trials(study: optuna.Study, run_dir: RunDir, observer: SearchObserver, reported: set[int]) -> None:
+    """Write results and tell the observer of each trial finished since the last call, by any worker."""
+    new = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished() and t.number not in reported]
+    if not new:
+        return
+    front = write_results(study, run_dir)
+    on_front = {row["trial"] for row in front}
+    finished = finished_count(study, COUNTED_STATUSES)
+    for trial in new:
+        reported.add(trial.number)
+        observer.trial_finished(trial.number, trial_row(trial, on_front), front, finished)
+
+
+def _running_count(study: optuna.Study) -> int:
+    return len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+
+
+def _releasing(objective: CandidateObjective, claim: ClaimLock) -> Callable[[optuna.Trial], list[float]]:
+    """The objective, releasing the claim once Optuna has created (and numbered) the trial."""
+
+    def run(trial: optuna.Trial) -> list[float]:
+        claim.release()
+        return objective(trial)
+
+    return run
 
 
 def _distinct_archs(study: optuna.Study) -> int:

@@ -7,6 +7,7 @@ std of the training split. No DataLoader, no per-sample Python.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -57,10 +58,20 @@ class DeviceData:
 
 
 def channel_stats(x: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """Per-channel mean and std of uint8 images scaled to [0, 1]."""
-    pixels = x.transpose(0, 1).reshape(x.shape[1], -1).double() / 255.0
-    std = pixels.std(dim=1).clamp_min(1e-3)  # a constant channel must not divide by zero
-    return tuple(pixels.mean(dim=1).tolist()), tuple(std.tolist())
+    """Per-channel mean and (sample) std of uint8 images scaled to [0, 1].
+
+    Integer sums are exact, so the result does not depend on the thread count or the
+    machine: a study stores these numbers and its workers must compute the same ones.
+    """
+    pixels = x.transpose(0, 1).reshape(x.shape[1], -1).long()
+    count = pixels.shape[1]
+    sums, squares = pixels.sum(dim=1).tolist(), (pixels * pixels).sum(dim=1).tolist()
+    means, stds = [], []
+    for total, square in zip(sums, squares, strict=True):
+        variance = (square * count - total * total) / (count * max(count - 1, 1)) / 255.0**2
+        means.append(total / count / 255.0)
+        stds.append(max(math.sqrt(variance), 1e-3))  # a constant channel must not divide by zero
+    return tuple(means), tuple(stds)
 
 
 def to_device(
