@@ -37,7 +37,3 @@ class ClaimLock:
             fcntl.flock(self._handle, fcntl.LOCK_UN)
         self._handle.close()
         self._handle = None
-
-    @property
-    def held(self) -> bool:
-        return self._handle is not None

@@ -157,7 +157,7 @@ def open_study(
     if existing is not None:
         stored = existing.user_attrs.get("settings")
         wanted = settings.to_json()
-        changed = sorted(key for key in wanted if stored is not None and not _same(stored.get(key), wanted[key]))
+        changed = [] if stored is None else sorted(key for key in wanted if not _same(stored.get(key), wanted[key]))
         if changed:
             raise RunError(
                 f"study {study_name!r} in {storage_url} was run with other settings ({', '.join(changed)}); "
@@ -224,24 +224,23 @@ def run_search(
         claim.acquire()
         try:
             done, running = finished_count(study, COUNTED_STATUSES), _running_count(study)
-            if budget.trials is not None and done + running >= budget.trials:
-                # Other workers' trials may still finish the budget, or fail and leave room.
-                claim.release()
-                if not waited:
-                    observer.waiting(running, done)
-                    waited = True
-                time.sleep(WAIT_S)
-                recover_dead_trials(study)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                    optuna.storages.fail_stale_trials(study)  # workers elsewhere: heartbeat grace
-                _report_new_trials(study, run_dir, observer, reported)
-                continue
-            attempts += 1
-            objective_once = _releasing(objective, claim)
-            study.optimize(objective_once, n_trials=1, catch=(CandidateFailed,), gc_after_trial=False)
+            room = budget.trials is None or done + running < budget.trials
+            if room:
+                attempts += 1
+                objective_once = _releasing(objective, claim)
+                study.optimize(objective_once, n_trials=1, catch=(CandidateFailed,), gc_after_trial=False)
         finally:
             claim.release()
+        if not room:
+            # Other workers' running trials may still fill the budget, or fail and leave room.
+            if not waited:
+                observer.waiting(running, done)
+                waited = True
+            time.sleep(WAIT_S)
+            recover_dead_trials(study)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.fail_stale_trials(study)  # workers elsewhere: heartbeat grace
         _report_new_trials(study, run_dir, observer, reported)
     front = write_results(study, run_dir, final=True)
     observer.search_finished(reason)

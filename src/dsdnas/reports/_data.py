@@ -75,23 +75,24 @@ def summary(study: optuna.Study, meta: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _measured(trial: optuna.trial.FrozenTrial) -> dict:
+    """What every table row of a trained trial shows: its number, accuracy, costs and notation."""
+    attrs = trial.user_attrs
+    return {
+        "trial": trial.number,
+        "accuracy": attrs["val_accuracy"],
+        "macs": attrs["macs"],
+        "params": attrs["params"],
+        "latency_ms": attrs["latency_ms"],
+        "notation": attrs["notation"],
+    }
+
+
 def points_frame(study: optuna.Study) -> pd.DataFrame:
     front = {t.number for t in pareto_trials(study)}
     rows = []
     for trial in _finished(study):
-        attrs = trial.user_attrs
-        rows.append(
-            {
-                "trial": trial.number,
-                "accuracy": attrs["val_accuracy"],
-                "macs": attrs["macs"],
-                "params": attrs["params"],
-                "latency_ms": attrs["latency_ms"],
-                "notation": attrs["notation"],
-                "pareto": trial.number in front,
-                "status": attrs["status"],
-            }
-        )
+        rows.append({**_measured(trial), "pareto": trial.number in front, "status": trial.user_attrs["status"]})
     columns = ["trial", "accuracy", "macs", "params", "latency_ms", "notation", "pareto", "status"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -99,16 +100,10 @@ def points_frame(study: optuna.Study) -> pd.DataFrame:
 def front_frame(study: optuna.Study, run_label: str, finetuned: dict[int, float]) -> pd.DataFrame:
     rows = []
     for trial in pareto_trials(study):
-        attrs = trial.user_attrs
         rows.append(
             {
-                "trial": trial.number,
-                "accuracy": attrs["val_accuracy"],
+                **_measured(trial),
                 "test_accuracy": finetuned.get(trial.number),
-                "macs": attrs["macs"],
-                "params": attrs["params"],
-                "latency_ms": attrs["latency_ms"],
-                "notation": attrs["notation"],
                 "finetune": f"dsdnas finetune {shlex.quote(run_label)} --trial {trial.number}",
                 "export": f"dsdnas export {shlex.quote(run_label)} --trial {trial.number}",
             }
