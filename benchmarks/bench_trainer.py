@@ -27,11 +27,11 @@ import torch
 import torch.nn.functional as F
 from torchvision import datasets, transforms
 
-from dsdnas.nas.arch import Arch, Block, Head, Stem
-from dsdnas.nas.builder import build_model
-from dsdnas.nas.data import load_dataset
-from dsdnas.nas.tensors import to_device
-from dsdnas.nas.train import TrainConfig, Trainer
+from dsdnas.nas.datasets.device_data import to_device
+from dsdnas.nas.datasets.sources import load_dataset
+from dsdnas.nas.model.arch import Arch, Block, Head, Stem
+from dsdnas.nas.model.builder import build_model
+from dsdnas.nas.training.trainer import TrainConfig, Trainer
 from dsdnas.search_spaces import get_space
 
 # A typical dsd-tiny candidate, and a heavier dsd-mnist one (about 12x the MACs).

@@ -9,8 +9,8 @@ import optuna
 import pytest
 import torch
 
-from dsdnas.nas.arch import Arch, Block, Head, Stem
-from dsdnas.nas.data import load_dataset
+from dsdnas.nas.datasets.sources import load_dataset
+from dsdnas.nas.model.arch import Arch, Block, Head, Stem
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 torch.set_num_threads(min(2, torch.get_num_threads()))

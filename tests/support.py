@@ -1,30 +1,85 @@
-"""Synthetic trials with real architectures and made-up scores, for report tests and benchmarks."""
+"""Helpers shared by the tests: one MAC oracle, one image-folder writer, a scripted trial,
+synthetic trials for reports and benchmarks, and the options of a fast real search."""
 
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
+import numpy as np
 import optuna
+import torch
+from PIL import Image
 
-from dsdnas.nas.arch import Arch, conv_output_size
+from dsdnas.nas.model.arch import Arch, conv_output_size
 from dsdnas.search_spaces import get_space
+
+# A real search that takes seconds: the bundled sample, the tiny space, 1 epoch.
+FAST = {"dataset": "mnist-sample", "space": "dsd-tiny", "epochs": 1, "device": "cpu", "train_limit": 600}
+FAST_ARGS = [
+    "--dataset",
+    "mnist-sample",
+    "--space",
+    "dsd-tiny",
+    "--epochs",
+    "1",
+    "--device",
+    "cpu",
+    "--train-limit",
+    "600",
+    "--quiet",
+]
+
+
+def block_macs(kind: str, c_in: int, c_out: int, kernel: int, out_size: int) -> int:
+    """Multiply-adds of one block on an out_size x out_size output map, by the textbook formula."""
+    pixels = out_size * out_size
+    if kind == "standard":
+        return pixels * c_out * c_in * kernel * kernel
+    return pixels * c_in * kernel * kernel + pixels * c_in * c_out  # depthwise, then pointwise
 
 
 def analytic_macs(arch: Arch) -> int:
-    """Conv and linear multiply-adds, by the textbook formula."""
-    macs = 0
-    channels, size = arch.input_shape[0], arch.input_shape[1]
-    size = conv_output_size(size, arch.stem.stride)
-    macs += size * size * arch.stem.channels * channels * arch.stem.kernel**2
+    """Conv and linear multiply-adds of a whole architecture: the oracle for fvcore's count."""
+    size = conv_output_size(arch.input_shape[1], arch.stem.stride)
+    macs = block_macs("standard", arch.input_shape[0], arch.stem.channels, arch.stem.kernel, size)
     channels = arch.stem.channels
     for block in arch.blocks:
         size = conv_output_size(size, block.stride)
-        if block.kind == "standard":
-            macs += size * size * block.channels * channels * block.kernel**2
-        else:
-            macs += size * size * channels * block.kernel**2 + size * size * channels * block.channels
+        macs += block_macs(block.kind, channels, block.channels, block.kernel, size)
         channels = block.channels
     return macs + channels * arch.num_classes
+
+
+def write_image_folder(root: Path, images_by_class: dict[str, np.ndarray]) -> Path:
+    """PNG files in ImageFolder layout: root/<class>/<i>.png, one per (H, W) or (H, W, 3) uint8 array."""
+    for name, images in images_by_class.items():
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for index, image in enumerate(images):
+            Image.fromarray(image, "L" if image.ndim == 2 else "RGB").save(root / name / f"{index}.png")
+    return root
+
+
+def noise_images(mean: float, count: int, size: int = 10, rgb: bool = False, seed: int = 0) -> np.ndarray:
+    """`count` noisy uint8 images around a grey level: tiny, separable classes."""
+    rng = np.random.default_rng(seed)
+    shape = (count, size, size, 3) if rgb else (count, size, size)
+    return np.clip(rng.normal(mean, 10, shape), 0, 255).astype(np.uint8)
+
+
+class ScriptedTrial:
+    """A stand-in for optuna's Trial that picks choices from a fixed script (index 0 by default) or at random."""
+
+    def __init__(self, picks: dict[str, int] | None = None, rng: torch.Generator | None = None):
+        self.picks = picks or {}
+        self.rng = rng
+        self.params: dict[str, list] = {}
+
+    def suggest_categorical(self, name, choices):
+        self.params[name] = list(choices)
+        if self.rng is not None:
+            return choices[int(torch.randint(len(choices), (1,), generator=self.rng))]
+        return choices[self.picks.get(name, 0)]
 
 
 def add_synthetic_trials(study: optuna.Study, count: int, seed: int = 0, space: str = "dsd-mnist") -> None:

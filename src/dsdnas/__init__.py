@@ -12,20 +12,23 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+from dsdnas.version import __version__ as __version__
 
 _EXPORTS = {
-    "search": "dsdnas.api",
-    "load_run": "dsdnas.api",
-    "export": "dsdnas.api_export",
-    "finetune": "dsdnas.api_finetune",
-    "report": "dsdnas.api_report",
+    "search": "dsdnas.api._search",
+    "load_run": "dsdnas.api._runs",
+    "export": "dsdnas.api._export",
+    "finetune": "dsdnas.api._finetune",
+    "report": "dsdnas.api._report",
+    "SearchConfig": "dsdnas.api.config",
+    "FinetuneConfig": "dsdnas.api.config",
+    "ExportConfig": "dsdnas.api.config",
     "DsdnasError": "dsdnas.errors",
-    "Arch": "dsdnas.nas.arch",
-    "Block": "dsdnas.nas.arch",
-    "Head": "dsdnas.nas.arch",
-    "Stem": "dsdnas.nas.arch",
-    "build_model": "dsdnas.nas.builder",
+    "Arch": "dsdnas.nas.model.arch",
+    "Block": "dsdnas.nas.model.arch",
+    "Head": "dsdnas.nas.model.arch",
+    "Stem": "dsdnas.nas.model.arch",
+    "build_model": "dsdnas.nas.model.builder",
 }
 __all__ = sorted([*_EXPORTS, "__version__"])
 

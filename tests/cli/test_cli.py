@@ -1,5 +1,6 @@
 """The CLI through typer's CliRunner: exit codes, one-line errors, wiring."""
 
+import dataclasses
 import json
 import os
 import signal
@@ -11,26 +12,14 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from dsdnas.api.config import ExportConfig, FinetuneConfig, SearchConfig
 from dsdnas.cli import app
-from dsdnas.errors import DsdnasError
-from dsdnas.nas.device import resolve_device
+from tests.support import FAST_ARGS as FAST
 
 runner = CliRunner()
-FAST = [
-    "--dataset",
-    "mnist-sample",
-    "--space",
-    "dsd-tiny",
-    "--epochs",
-    "1",
-    "--device",
-    "cpu",
-    "--train-limit",
-    "600",
-    "--quiet",
-]
 
 
+@pytest.mark.slow
 def test_search_then_trials(tmp_path):
     out = tmp_path / "run"
     result = runner.invoke(app, ["search", "--budget", "2", "--out", str(out), *FAST])
@@ -53,8 +42,15 @@ def test_search_then_trials(tmp_path):
         (["search", "--budget", "1", "--device", "tpu"], "--device 'tpu'"),
         (["search", "--budget", "1", "--max-macs", "-5"], "--max-macs -5 must be a positive number"),
         (["search", "--budget", "1", "--max-latency-ms", "0"], "--max-latency-ms 0 must be a positive number"),
+        (["search", "--budget", "1", "--val-fraction", "0"], "--val-fraction 0.0 must be in (0, 1)"),
+        (["search", "--budget", "1", "--epochs", "0"], "--epochs 0 must be at least 1"),
+        (["search", "--budget", "1", "--objectives", "accuracy,speed"], "--objectives accuracy,speed"),
         (["trials", "/no/such/run"], "not a dsdnas run directory"),
         (["blocks", "-k", "4"], "--kernel 4"),
+        (["export", "/no/such/run", "--name", "Path"], "--name 'Path' is already used inside model.py"),
+        (["export", "/no/such/run", "--format", "tflite"], "--format tflite"),
+        (["finetune", "/no/such/run", "--init", "imagenet"], "--init 'imagenet'"),
+        (["finetune", "/no/such/run", "--pick", "fastest"], "--pick 'fastest'"),
     ],
 )
 def test_bad_input_gives_one_line_and_exit_2(args, message, tmp_path):
@@ -104,18 +100,7 @@ def test_profile_prints_table_and_json(tmp_path, small_arch):
     assert "receptive field" in table.output and "MACs" in table.output
 
 
-def test_device_resolution():
-    assert resolve_device("cpu").type == "cpu"
-    assert resolve_device("auto").type in ("cpu", "cuda", "mps")
-    with pytest.raises(DsdnasError, match="not one of"):
-        resolve_device("gpu0")
-    import torch
-
-    if not torch.cuda.is_available():
-        with pytest.raises(DsdnasError, match="CUDA is not available"):
-            resolve_device("cuda:0")
-
-
+@pytest.mark.slow
 def test_python_dash_m_works():
     result = subprocess.run([sys.executable, "-m", "dsdnas", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "search" in result.stdout
@@ -176,6 +161,7 @@ def test_the_same_search_in_two_terminals_meets_the_budget_exactly(tmp_path):
     assert "RUNNING" not in set(frame["state"])
 
 
+@pytest.mark.slow
 def test_report_finetune_and_export_commands(tmp_path):
     out = tmp_path / "run"
     assert runner.invoke(app, ["search", "--budget", "2", "--out", str(out), *FAST]).exit_code == 0
@@ -195,9 +181,27 @@ def test_report_finetune_and_export_commands(tmp_path):
     assert missing.exit_code == 2 and f"trial {other} has not been fine-tuned" in missing.output
 
 
+@pytest.mark.slow
 def test_no_dataset_falls_back_to_the_bundled_sample_offline(tmp_path):
     args = ["search", "--budget", "1", "--space", "dsd-tiny", "--epochs", "1", "--device", "cpu"]
     result = runner.invoke(app, [*args, "--train-limit", "600", "--quiet", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "DSDNAS_OFFLINE=1" in result.output and "using the bundled mnist-sample" in result.output
     assert json.loads((tmp_path / "run.json").read_text())["settings"]["dataset"] == "mnist-sample"
+
+
+@pytest.mark.parametrize(
+    ("command", "config"), [("search", SearchConfig), ("finetune", FinetuneConfig), ("export", ExportConfig)]
+)
+def test_every_config_field_is_a_command_option_and_the_defaults_agree(command, config):
+    import typer.main
+
+    click_command = typer.main.get_command(app).commands[command]
+    params = {p.name: p for p in click_command.params}
+    for field in dataclasses.fields(config):
+        assert field.name in params, f"{config.__name__}.{field.name} has no option in dsdnas {command}"
+        default = getattr(config(), field.name)
+        shown = params[field.name].default
+        if isinstance(default, tuple):
+            default = ",".join(default)
+        assert shown == default or str(shown) == str(default), (field.name, shown, default)

@@ -25,6 +25,7 @@ def run(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_report_data_matches_the_study(run):
     _, study, meta = load_run(run)
     data = build_report_data(study, meta, run)
@@ -40,6 +41,7 @@ def test_report_data_matches_the_study(run):
     assert data.summary["trials by state"] == "COMPLETE 4"
 
 
+@pytest.mark.slow
 def test_user_strings_appear_only_escaped(run):
     html = (run / "report.html").read_text()  # written by the search itself
     assert EVIL not in html
@@ -56,6 +58,7 @@ def test_importances_appear_with_enough_trials():
     assert render_report(data).count('class="figure"') >= 8
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_report_in_a_real_browser(run, tmp_path):
     chromium = require_browser()

@@ -2,25 +2,11 @@ import pytest
 import torch
 
 from dsdnas.errors import SearchSpaceError
-from dsdnas.nas.builder import build_model
+from dsdnas.nas.model.builder import build_model
 from dsdnas.search_spaces import BUILTIN_NAMES, get_space, list_spaces, parse_space, read_space_file, register_space
+from tests.support import ScriptedTrial
 
 INPUT = (1, 28, 28)
-
-
-class ScriptedTrial:
-    """A stand-in for optuna's Trial that picks choices from a fixed script, then index 0."""
-
-    def __init__(self, picks: dict[str, int] | None = None, rng: torch.Generator | None = None):
-        self.picks = picks or {}
-        self.rng = rng
-        self.params: dict[str, list] = {}
-
-    def suggest_categorical(self, name, choices):
-        self.params[name] = list(choices)
-        if self.rng is not None:
-            return choices[int(torch.randint(len(choices), (1,), generator=self.rng))]
-        return choices[self.picks.get(name, 0)]
 
 
 def enumerate_space(space, input_shape=INPUT):
@@ -60,12 +46,6 @@ def test_fifty_sampled_architectures_build_and_match_their_geometry(name):
             hook.remove()
         assert out.shape == (2, 10)
         assert sizes == [shape.out_shape for shape in arch.layer_shapes()]
-
-
-def test_default_space_has_both_kinds_and_dilation():
-    space = get_space("dsd-mnist")
-    assert set(space.kinds) == {"standard", "separable"}
-    assert max(space.dilations) > 1
 
 
 def test_size_equals_brute_force_enumeration():

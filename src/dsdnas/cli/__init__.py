@@ -8,7 +8,8 @@ from dsdnas.cli._export import export_command
 from dsdnas.cli._finetune import finetune_command
 from dsdnas.cli._inspect import blocks_command, profile_command, spaces_command
 from dsdnas.cli._report import report_command
-from dsdnas.cli._search import search_command, trials_command
+from dsdnas.cli._search import search_command
+from dsdnas.cli._trials import trials_command
 
 app = typer.Typer(
     name="dsdnas",

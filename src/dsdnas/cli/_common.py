@@ -1,11 +1,12 @@
-"""Shared CLI plumbing: one-line errors, the console, number formatting."""
+"""Shared CLI plumbing: one-line errors, the console, configs from options, number formatting."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -14,6 +15,12 @@ from dsdnas.errors import DsdnasError
 
 console = Console(highlight=False)
 EXIT_USER_ERROR = 2
+Config = TypeVar("Config")
+
+
+def config_from(cls: type[Config], options: dict[str, Any]) -> Config:
+    """The command's config from its options: each field taken from the option of the same name."""
+    return cls(**{field.name: options[field.name] for field in dataclasses.fields(cls)})
 
 
 def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -12,25 +12,21 @@ from rich.markup import escape
 from rich.table import Table
 
 from dsdnas.cli._common import console, handle_errors, human
-from dsdnas.errors import DsdnasError
-from dsdnas.nas.arch import load_arch
-from dsdnas.search_spaces import get_space, list_spaces
+from dsdnas.cli._options import DeviceOption, JsonOption
 
 
 @handle_errors
 def profile_command(
     arch_file: Annotated[Path, typer.Argument(help="An arch.json file (e.g. RUN/trials/7/arch.json).")],
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N or mps.")] = "auto",
+    device: DeviceOption = "auto",
     batch_size: Annotated[int, typer.Option(help="Throughput batch size for the second latency figure.")] = 64,
     repeats: Annotated[int, typer.Option(help="Timed forward passes per latency figure.")] = 30,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """MACs, params, receptive field and measured latency of one architecture."""
-    from dsdnas.nas.costs import profile_arch
-    from dsdnas.nas.device import resolve_device
+    from dsdnas.api import profile
 
-    arch = load_arch(str(arch_file))
-    report = profile_arch(arch, resolve_device(device), batch_size, repeats)
+    arch, report = profile(arch_file, device=device, batch_size=batch_size, repeats=repeats)
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return
@@ -63,13 +59,13 @@ def spaces_command(
         list[str] | None, typer.Argument(help="Space names or .toml files. Default: the built-ins.")
     ] = None,
     input_size: Annotated[int, typer.Option(help="Input height and width the sizes are counted for.")] = 28,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """List search spaces with their sizes (distinct architectures) and choices."""
-    chosen = [get_space(name) for name in spaces] if spaces else list_spaces()
+    from dsdnas.api import spaces as find_spaces
+
+    chosen = find_spaces(spaces, input_size)
     shape = (1, input_size, input_size)
-    for space in chosen:
-        space.check_feasible(shape)
     if as_json:
         data = [
             {
@@ -105,18 +101,15 @@ def blocks_command(
     kernel: Annotated[int, typer.Option("--kernel", "-k", help="Kernel size k (odd).")] = 3,
     dilation: Annotated[int, typer.Option("--dilation", "-d", help="Dilation d of the dilated variants.")] = 2,
     size: Annotated[int, typer.Option(help="Input height and width H = W.")] = 56,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N or mps.")] = "auto",
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    device: DeviceOption = "auto",
+    as_json: JsonOption = False,
 ) -> None:
     """Compare standard, separable and dilated blocks: params, MACs, receptive field, latency."""
-    if kernel < 1 or kernel % 2 == 0:
-        raise DsdnasError(f"--kernel {kernel}: kernels must be odd (1, 3, 5, 7, ...)")
-    if min(in_channels, out_channels, dilation, size) < 1:
-        raise DsdnasError("--in, --out, --dilation and --size must be positive")
-    from dsdnas.nas.costs import compare_blocks
-    from dsdnas.nas.device import resolve_device
+    from dsdnas.api import compare_blocks
 
-    rows = compare_blocks(in_channels, out_channels, kernel, dilation, size, resolve_device(device))
+    rows = compare_blocks(
+        in_channels=in_channels, out_channels=out_channels, kernel=kernel, dilation=dilation, size=size, device=device
+    )
     if as_json:
         typer.echo(json.dumps([asdict(row) for row in rows], indent=2))
         return

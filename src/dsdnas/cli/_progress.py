@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Group
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from dsdnas.api.events import EpochStats, SearchObserver
 from dsdnas.cli._common import console, human, percent
-from dsdnas.nas.events import SearchObserver
-
-if TYPE_CHECKING:
-    from dsdnas.nas.train import EpochStats
 
 
 def front_table(front: list[dict[str, Any]], title: str = "Pareto front") -> Table:

@@ -6,7 +6,6 @@ Pareto sets, hypervolume and parameter importances come from Optuna. Tests asser
 
 from __future__ import annotations
 
-import json
 import shlex
 import warnings
 from dataclasses import dataclass, field
@@ -17,12 +16,15 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
-from dsdnas.nas.arch import Arch
-from dsdnas.nas.results import objective_names, pareto_trials
+from dsdnas.nas.files import read_json
+from dsdnas.nas.model.arch import Arch
+from dsdnas.nas.runs.rundir import FINETUNE_DIR, METRICS_FILE
+from dsdnas.nas.search.records import Status, TrialRecord, records
+from dsdnas.nas.search.results import pareto_trials
+from dsdnas.nas.search.study import objective_names
 from dsdnas.reports._plotly_imports import hypervolume_values
 
 MIN_TRIALS_FOR_IMPORTANCE = 10  # fANOVA on fewer trials says little
-FINISHED = ("trained", "reused")
 
 
 @dataclass
@@ -41,20 +43,16 @@ class ReportData:
     finetuned: dict[int, float] = field(default_factory=dict)  # trial -> test accuracy
 
 
-def _finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
-    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    return [t for t in trials if t.user_attrs.get("status") in FINISHED]
+def _finished(study: optuna.Study) -> list[TrialRecord]:
+    return [record for record in records(study, (TrialState.COMPLETE,)) if record.finished]
 
 
 def summary(study: optuna.Study, meta: dict[str, Any]) -> dict[str, Any]:
     settings = study.user_attrs.get("settings", {})
     trials = study.get_trials(deepcopy=False)
     states = pd.Series([t.state.name for t in trials]).value_counts().to_dict() if trials else {}
-    statuses = (
-        pd.Series([t.user_attrs.get("status", t.state.name.lower()) for t in trials]).value_counts().to_dict()
-        if trials
-        else {}
-    )
+    outcomes = [record.status.value if record.status else record.state.lower() for record in records(study)]
+    statuses = pd.Series(outcomes).value_counts().to_dict() if outcomes else {}
     starts = [t.datetime_start for t in trials if t.datetime_start]
     ends = [t.datetime_complete for t in trials if t.datetime_complete]
     wall = (max(ends) - min(starts)).total_seconds() if starts and ends else 0.0
@@ -75,37 +73,36 @@ def summary(study: optuna.Study, meta: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _measured(trial: optuna.trial.FrozenTrial) -> dict:
+def _measured(record: TrialRecord) -> dict:
     """What every table row of a trained trial shows: its number, accuracy, costs and notation."""
-    attrs = trial.user_attrs
     return {
-        "trial": trial.number,
-        "accuracy": attrs["val_accuracy"],
-        "macs": attrs["macs"],
-        "params": attrs["params"],
-        "latency_ms": attrs["latency_ms"],
-        "notation": attrs["notation"],
+        "trial": record.number,
+        "accuracy": record.val_accuracy,
+        "macs": record.macs,
+        "params": record.params,
+        "latency_ms": record.latency_ms,
+        "notation": record.notation,
     }
 
 
 def points_frame(study: optuna.Study) -> pd.DataFrame:
     front = {t.number for t in pareto_trials(study)}
     rows = []
-    for trial in _finished(study):
-        rows.append({**_measured(trial), "pareto": trial.number in front, "status": trial.user_attrs["status"]})
+    for record in _finished(study):
+        rows.append({**_measured(record), "pareto": record.number in front, "status": record.status.value})
     columns = ["trial", "accuracy", "macs", "params", "latency_ms", "notation", "pareto", "status"]
     return pd.DataFrame(rows, columns=columns)
 
 
 def front_frame(study: optuna.Study, run_label: str, finetuned: dict[int, float]) -> pd.DataFrame:
     rows = []
-    for trial in pareto_trials(study):
+    for record in pareto_trials(study):
         rows.append(
             {
-                **_measured(trial),
-                "test_accuracy": finetuned.get(trial.number),
-                "finetune": f"dsdnas finetune {shlex.quote(run_label)} --trial {trial.number}",
-                "export": f"dsdnas export {shlex.quote(run_label)} --trial {trial.number}",
+                **_measured(record),
+                "test_accuracy": finetuned.get(record.number),
+                "finetune": f"dsdnas finetune {shlex.quote(run_label)} --trial {record.number}",
+                "export": f"dsdnas export {shlex.quote(run_label)} --trial {record.number}",
             }
         )
     return pd.DataFrame(
@@ -132,7 +129,7 @@ def hypervolume(study: optuna.Study, objectives: list[str]) -> dict[str, Any]:
     finished = _finished(study)
     if not finished:
         return {"trials": [], "values": [], "reference": []}
-    reference = [0.0] + [1.1 * max(t.values[i] for t in finished) for i in range(1, len(objectives))]
+    reference = [0.0] + [1.1 * max(record.values[i] for record in finished) for i in range(1, len(objectives))]
     numbers, values = hypervolume_values(study, reference)
     return {"trials": numbers, "values": values, "reference": dict(zip(objectives, reference, strict=True))}
 
@@ -143,19 +140,18 @@ def block_stats(study: optuna.Study) -> dict[str, pd.DataFrame]:
     Each block of each trained trial is one row, so a trial counts once per block it has.
     """
     rows = []
-    for trial in _finished(study):
-        if trial.user_attrs["status"] != "trained":
+    for record in _finished(study):
+        if record.status is not Status.TRAINED:
             continue  # a reused trial would count its architecture twice
-        arch = Arch.from_dict(trial.user_attrs["arch"])
-        for block in arch.blocks:
+        for block in Arch.from_dict(record.arch).blocks:
             rows.append(
                 {
                     "kind": block.kind,
                     "kernel": block.kernel,
                     "dilation": block.dilation,
-                    "accuracy": trial.user_attrs["val_accuracy"],
-                    "latency_ms": trial.user_attrs["latency_ms"],
-                    "trial": trial.number,
+                    "accuracy": record.val_accuracy,
+                    "latency_ms": record.latency_ms,
+                    "trial": record.number,
                 }
             )
     blocks = pd.DataFrame(rows, columns=["kind", "kernel", "dilation", "accuracy", "latency_ms", "trial"])
@@ -174,7 +170,7 @@ def block_stats(study: optuna.Study) -> dict[str, pd.DataFrame]:
 
 
 def importances(study: optuna.Study) -> tuple[dict[str, dict[str, float]], str]:
-    trained = [t for t in _finished(study) if t.user_attrs["status"] == "trained"]
+    trained = [record for record in _finished(study) if record.status is Status.TRAINED]
     if len(trained) < MIN_TRIALS_FOR_IMPORTANCE:
         return (
             {},
@@ -184,7 +180,8 @@ def importances(study: optuna.Study) -> tuple[dict[str, dict[str, float]], str]:
     result = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for name, target in (("accuracy", lambda t: t.values[0]), ("latency", lambda t: t.user_attrs["latency_ms"])):
+        targets = (("accuracy", lambda t: t.values[0]), ("latency", lambda t: TrialRecord.from_trial(t).latency_ms))
+        for name, target in targets:
             try:
                 result[name] = optuna.importance.get_param_importances(study, target=target)
             except (RuntimeError, ValueError) as error:
@@ -226,13 +223,13 @@ def layer_table(arch: Arch) -> pd.DataFrame:
 def finetuned_accuracies(run_dir: Path | None) -> dict[int, float]:
     """Test accuracy of each trial fine-tuned in final mode under RUN/finetune/<trial>/."""
     found: dict[int, float] = {}
-    root = run_dir / "finetune" if run_dir else None
+    root = run_dir / FINETUNE_DIR if run_dir else None
     if root is None or not root.is_dir():
         return found
     for folder in root.iterdir():
-        metrics = folder / "metrics.json"
+        metrics = folder / METRICS_FILE
         if folder.name.isdigit() and metrics.exists():
-            found[int(folder.name)] = json.loads(metrics.read_text())["test_accuracy"]
+            found[int(folder.name)] = read_json(metrics)["test_accuracy"]
     return found
 
 
@@ -240,7 +237,7 @@ def build_report_data(study: optuna.Study, meta: dict[str, Any], run_dir: Path |
     objectives = objective_names(study)
     finetuned = finetuned_accuracies(run_dir)
     front = front_frame(study, str(run_dir) if run_dir else "RUN", finetuned)
-    front_trials = {t.number: t for t in pareto_trials(study)}
+    front_trials = {record.number: record for record in pareto_trials(study)}
     importance, note = importances(study)
     return ReportData(
         title=f"dsdnas report: {study.study_name}",
@@ -252,7 +249,7 @@ def build_report_data(study: optuna.Study, meta: dict[str, Any], run_dir: Path |
         block_stats=block_stats(study),
         importances=importance,
         importance_note=note,
-        curves={n: list(t.user_attrs.get("val_accuracy_history", [])) for n, t in front_trials.items()},
-        layer_tables={n: layer_table(Arch.from_dict(t.user_attrs["arch"])) for n, t in front_trials.items()},
+        curves={n: list(record.val_accuracy_history) for n, record in front_trials.items()},
+        layer_tables={n: layer_table(Arch.from_dict(record.arch)) for n, record in front_trials.items()},
         finetuned=finetuned,
     )

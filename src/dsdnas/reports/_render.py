@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dsdnas.nas.rundir import write_text
+from dsdnas.nas.files import write_text
 from dsdnas.reports import _figures
 from dsdnas.reports._data import ReportData
 from dsdnas.reports._plotly_imports import PlotlyJSONEncoder, get_plotlyjs

@@ -5,13 +5,13 @@ Every error names the file, the key and the bad value, and says what is allowed.
 
 from __future__ import annotations
 
+import tomllib
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-import tomllib
-
 from dsdnas.errors import SearchSpaceError
-from dsdnas.nas.arch import ACTIVATIONS, BLOCK_KINDS
+from dsdnas.nas.model.arch import ACTIVATIONS, BLOCK_KINDS
 from dsdnas.search_spaces._space import SearchSpace
 
 _SECTIONS: dict[str, tuple[str, ...]] = {
@@ -74,7 +74,7 @@ class _Reader:
                 raise self.fail(f"{section}.{key}", f"even kernel {value}; kernels must be odd (1, 3, 5, 7, ...)")
         return values
 
-    def members(self, section: str, key: str, allowed: tuple[str, ...], default: list | None = None) -> tuple[str, ...]:
+    def members(self, section: str, key: str, allowed: Collection[str], default: list | None = None) -> tuple[str, ...]:
         values = self.choices(section, key, str, default)
         for value in values:
             if value not in allowed:
@@ -95,6 +95,29 @@ def parse_space(data: dict[str, Any], source: str) -> SearchSpace:
     if stride not in (1, 2) or isinstance(stride, bool):
         raise reader.fail("stem.stride", f"bad value {stride!r}; must be 1 or 2")
 
+    counts, widths, strides = _stages(reader)
+    return SearchSpace(
+        name=name.strip(),
+        description=str(data.get("description", "")),
+        stem_channels=reader.positive_ints("stem", "channels"),
+        stem_kernels=reader.odd_kernels("stem", "kernel", [3]),
+        stem_stride=stride,
+        stage_counts=counts,
+        blocks_per_stage=reader.positive_ints("stages", "blocks"),
+        widths=widths,
+        strides=strides,
+        kinds=reader.members("block", "kind", BLOCK_KINDS),
+        kernels=reader.odd_kernels("block", "kernel"),
+        dilations=reader.positive_ints("block", "dilation"),
+        residual=reader.choices("block", "residual", bool, [False]),
+        activations=reader.members("block", "activation", ACTIVATIONS, ["relu"]),
+        dropouts=_dropouts(reader),
+        source=source,
+    )
+
+
+def _stages(reader: _Reader) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...], tuple[int, ...]]:
+    """[stages]: stage counts, then one width list and one stride per possible stage."""
     counts = reader.positive_ints("stages", "count")
     widths_raw = reader.section("stages").get("widths")
     if not isinstance(widths_raw, list) or not widths_raw:
@@ -103,7 +126,7 @@ def parse_space(data: dict[str, Any], source: str) -> SearchSpace:
     for index, stage_widths in enumerate(widths_raw):
         if not isinstance(stage_widths, list):
             raise reader.fail(f"stages.widths[{index}]", f"must be a list of widths, got {stage_widths!r}")
-        sub = _Reader({"stages": {"widths": stage_widths}}, source)
+        sub = _Reader({"stages": {"widths": stage_widths}}, reader.source)
         widths.append(sub.positive_ints("stages", "widths"))
     strides = reader.choices("stages", "strides", int, unique=False)
     for value in strides:
@@ -116,24 +139,7 @@ def parse_space(data: dict[str, Any], source: str) -> SearchSpace:
             f"up to {deepest} stages, but widths has {len(widths)} and strides has {len(strides)} entries; "
             f"give one per stage",
         )
-    return SearchSpace(
-        name=name.strip(),
-        description=str(data.get("description", "")),
-        stem_channels=reader.positive_ints("stem", "channels"),
-        stem_kernels=reader.odd_kernels("stem", "kernel", [3]),
-        stem_stride=stride,
-        stage_counts=counts,
-        blocks_per_stage=reader.positive_ints("stages", "blocks"),
-        widths=tuple(widths),
-        strides=strides,
-        kinds=reader.members("block", "kind", BLOCK_KINDS),
-        kernels=reader.odd_kernels("block", "kernel"),
-        dilations=reader.positive_ints("block", "dilation"),
-        residual=reader.choices("block", "residual", bool, [False]),
-        activations=reader.members("block", "activation", ACTIVATIONS, ["relu"]),
-        dropouts=_dropouts(reader),
-        source=source,
-    )
+    return counts, tuple(widths), strides
 
 
 def _dropouts(reader: _Reader) -> tuple[float, ...]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from dsdnas.errors import SearchSpaceError
-from dsdnas.nas.arch import Arch, Block, Head, Stem, conv_output_size, effective_kernel
+from dsdnas.nas.model.arch import Arch, Block, Head, Stem, conv_output_size, effective_kernel
 
 
 class TrialLike(Protocol):

@@ -1,0 +1,69 @@
+"""`dsdnas.export(...)`: pick a model from a run (or a fine-tune folder) and export it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from dsdnas.api._runs import Run, load_dataset_cached, load_run
+from dsdnas.api.config import ExportConfig, ModelChoice, make_config
+from dsdnas.errors import RunError
+from dsdnas.nas.runs.artifacts import StoredModel, is_finetune_dir, load_finetune_model, load_trial_model
+from dsdnas.nas.runs.export import ExportResult, export_model
+from dsdnas.nas.runs.rundir import EXPORT_DIR
+from dsdnas.nas.search.select import select_trial
+from dsdnas.version import __version__
+
+VERIFY_IMAGES = 64  # real training images the export is checked on
+
+
+def resolve_model(run: Run, choice: ModelChoice) -> StoredModel:
+    """The stored model `choice` means in an opened run: a trial's, or its fine-tune's."""
+    chosen = select_trial(
+        run.study,
+        trial=choice.trial,
+        pick=choice.pick,
+        max_latency_ms=choice.max_latency_ms,
+        max_macs=choice.max_macs,
+    )
+    if choice.finetuned:
+        folder = run.run_dir.finetune_dir(chosen.number)
+        if not folder.exists():
+            raise RunError(
+                f"trial {chosen.number} has not been fine-tuned: "
+                f"run `dsdnas finetune {run.run_dir.root} --trial {chosen.number}`"
+            )
+        return load_finetune_model(folder)
+    return load_trial_model(run.run_dir, chosen.number, run.meta)
+
+
+def verification_images(stored: StoredModel, data_dir: str | None = None) -> torch.Tensor:
+    dataset = load_dataset_cached(stored.dataset, data_dir, stored.image_size, stored.color)
+    return dataset.x_train[:VERIFY_IMAGES]
+
+
+def export(run: str | Path, /, *, config: ExportConfig | None = None, **options: Any) -> ExportResult:
+    """Export the chosen model as model.py + weights.safetensors, verified; see `dsdnas export --help`.
+
+    `run` is a run directory or a fine-tune folder. Pass an `ExportConfig`, or its fields
+    as keywords: `export("runs/demo", pick="knee", out="shipped")`.
+    """
+    config = make_config(ExportConfig, config, options).validate()
+    if is_finetune_dir(Path(run)):
+        stored = load_finetune_model(Path(run))
+        default_out = stored.folder / EXPORT_DIR
+    else:
+        opened = load_run(run, config.storage)
+        stored = resolve_model(opened, config.choice)
+        default_out = stored.folder / EXPORT_DIR if stored.finetuned else opened.run_dir.export_dir(stored.trial)
+    images = verification_images(stored, config.data_dir)
+    return export_model(
+        stored,
+        config.out or default_out,
+        images,
+        class_name=config.name,
+        formats=config.format_names,
+        version=__version__,
+    )

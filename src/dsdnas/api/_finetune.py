@@ -1,0 +1,174 @@
+"""`dsdnas.finetune(...)`: retrain a chosen architecture, or transfer it to new data."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from dsdnas.api._export import resolve_model
+from dsdnas.api._runs import Run, load_dataset_cached, load_run, slug
+from dsdnas.api.config import FinetuneConfig, make_config
+from dsdnas.errors import DataError, DsdnasError
+from dsdnas.nas.datasets.base import Dataset
+from dsdnas.nas.datasets.device_data import DeviceData, DeviceSplit, to_device
+from dsdnas.nas.files import write_text
+from dsdnas.nas.hardware import resolve_device
+from dsdnas.nas.model.arch import Arch
+from dsdnas.nas.model.builder import build_model
+from dsdnas.nas.model.costs import profile_costs
+from dsdnas.nas.runs.artifacts import StoredModel
+from dsdnas.nas.runs.rundir import ARCH_FILE
+from dsdnas.nas.training.finetune import FinetunePlan, run_finetune
+from dsdnas.nas.training.trainer import TrainConfig, steps_per_epoch
+
+
+@dataclass
+class FinetuneResult:
+    out_dir: Path
+    metrics: dict[str, Any]
+
+
+@dataclass
+class _Setup:
+    """What the fine-tune trains, on which data, and where it writes."""
+
+    transfer: bool
+    dataset: Dataset
+    arch: Arch
+    model: nn.Module
+    data: DeviceData
+    out_dir: Path
+
+
+def finetune(run: str | Path, /, *, config: FinetuneConfig | None = None, **options: Any) -> FinetuneResult:
+    """Retrain (or transfer) a run's chosen model and score it once on the test split.
+
+    Pass a `FinetuneConfig`, or its fields as keywords: `finetune("runs/demo", pick="best", epochs=15)`.
+    """
+    config = make_config(FinetuneConfig, config, options).validate()
+    opened = load_run(run, config.storage)
+    stored = resolve_model(opened, config.choice)
+    device = resolve_device(config.device)
+    setup = (
+        _transfer(config, opened, stored, device)
+        if _is_transfer(config, stored)
+        else _final(config, opened, stored, device)
+    )
+    train = _train_config(config, setup)
+    plan = FinetunePlan(
+        setup.out_dir,
+        train,
+        _provenance(config, stored, setup, train),
+        config.freeze,
+        config.patience if setup.transfer else None,
+        config.resume,
+    )
+    plan.extra_metrics = _cost_metrics(setup.arch, device)
+    if not setup.transfer:  # transfer reports its own best validation accuracy instead
+        plan.extra_metrics["val_accuracy"] = stored.metrics.get("val_accuracy")
+    test = DeviceSplit(setup.dataset.x_test.to(device), setup.dataset.y_test.to(device))
+    setup.out_dir.mkdir(parents=True, exist_ok=True)
+    write_text(setup.out_dir / ARCH_FILE, setup.arch.to_json())
+    return FinetuneResult(setup.out_dir, run_finetune(setup.model, setup.data, test, plan))
+
+
+def _is_transfer(config: FinetuneConfig, stored: StoredModel) -> bool:
+    return config.dataset is not None and config.dataset != stored.dataset
+
+
+def _final(config: FinetuneConfig, run: Run, stored: StoredModel, device: torch.device) -> _Setup:
+    """Retrain on the run's own data: all of train (validation included), scored once on test."""
+    if config.freeze != "none":
+        raise DsdnasError("--freeze applies to transfer: pass --dataset with new data")
+    dataset = load_dataset_cached(stored.dataset, config.data_dir, stored.image_size, stored.color)
+    model = stored.build() if config.init == "search" else build_model(stored.arch, seed=config.seed)
+    data = to_device(dataset, device, val_fraction=0.0)  # train + validation, no test
+    out_dir = Path(config.out) if config.out else run.run_dir.finetune_dir(stored.trial)
+    return _Setup(False, dataset, stored.arch, model, data, out_dir)
+
+
+def _transfer(config: FinetuneConfig, run: Run, stored: StoredModel, device: torch.device) -> _Setup:
+    """Carry the trained model to new data: a new head when the classes differ."""
+    dataset = load_dataset_cached(config.dataset, config.data_dir, config.image_size, config.color)
+    arch = _adapt_arch(stored, dataset)
+    model = _transfer_model(stored, arch, config.seed)
+    data = to_device(dataset, device, config.val_fraction, config.seed)
+    out_dir = Path(config.out) if config.out else run.run_dir.finetune_dir(stored.trial, slug(config.dataset))
+    return _Setup(True, dataset, arch, model, data, out_dir)
+
+
+def _adapt_arch(stored: StoredModel, dataset: Dataset) -> Arch:
+    """The source architecture for the new data: new class count and image size allowed, channels not."""
+    channels, height, width = dataset.input_shape
+    if channels != stored.arch.input_shape[0]:
+        kind = {1: "grayscale", 3: "RGB"}
+        raise DataError(
+            f"{dataset.name} has {channels}-channel images but the model takes {stored.arch.input_shape[0]} "
+            f"({kind.get(stored.arch.input_shape[0], '?')}); for folder: data pass --color "
+            f"{'gray' if stored.arch.input_shape[0] == 1 else 'rgb'}"
+        )
+    arch = replace(stored.arch, input_shape=(channels, height, width), num_classes=dataset.num_classes)
+    problems = arch.infeasible_blocks()
+    if problems:
+        raise DataError(f"{dataset.name} images are too small for this architecture: {problems[0]}; pass --image-size")
+    return arch
+
+
+def _transfer_model(stored: StoredModel, arch: Arch, seed: int) -> nn.Module:
+    """Trained weights in the new architecture; a fresh, seeded head when the class count differs."""
+    model = build_model(arch, seed=seed)
+    state = stored.build().state_dict()
+    if arch.num_classes != stored.arch.num_classes:
+        state = {k: v for k, v in state.items() if not k.startswith("classifier.")}
+    model.load_state_dict(state, strict=False)  # the new head keeps its fresh weights
+    return model
+
+
+def _train_config(config: FinetuneConfig, setup: _Setup) -> TrainConfig:
+    steps = steps_per_epoch(len(setup.data.train), config.batch_size)
+    return TrainConfig(
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        lr=config.lr,
+        schedule="onecycle",
+        label_smoothing=config.label_smoothing,
+        augment=config.augment,
+        seed=config.seed,
+        # EMA over about one epoch of steps; off for transfer, where the best epoch is kept.
+        ema_decay=None if setup.transfer or not config.ema else min(0.9999, max(0.9, 1 - 1 / steps)),
+    )
+
+
+def _provenance(config: FinetuneConfig, stored: StoredModel, setup: _Setup, train: TrainConfig) -> dict[str, Any]:
+    """finetune.json: where the model came from and what it was trained on."""
+    return {
+        "study": stored.study,
+        "trial": stored.trial,
+        "dataset": setup.dataset.name,
+        "class_names": setup.dataset.class_names,
+        "mean": list(setup.data.mean),
+        "std": list(setup.data.std),
+        "image_size": config.image_size if setup.transfer else stored.image_size,
+        "color": config.color if setup.transfer else stored.color,
+        "mode": "transfer" if setup.transfer else "final",
+        "freeze": config.freeze,
+        "init": "search" if setup.transfer else config.init,
+        "config": asdict(train),
+        "source_dataset": stored.dataset,
+        "search_val_accuracy": stored.metrics.get("val_accuracy"),
+    }
+
+
+def _cost_metrics(arch: Arch, device: torch.device) -> dict[str, Any]:
+    costs = profile_costs(build_model(arch), arch, device)
+    return {
+        "macs": costs.macs,
+        "params": costs.params,
+        "latency_ms": costs.latency_ms,
+        "latency_p90_ms": costs.latency_p90_ms,
+        "device": str(device),
+    }

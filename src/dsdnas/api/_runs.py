@@ -1,0 +1,63 @@
+"""What every command that reads a run needs: the run opened once, datasets decoded once."""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import optuna
+
+from dsdnas.errors import DsdnasError
+from dsdnas.nas.datasets import sources
+from dsdnas.nas.datasets.base import Dataset, offline
+from dsdnas.nas.datasets.idx import mnist_available
+from dsdnas.nas.files import read_json
+from dsdnas.nas.runs.rundir import RunDir
+from dsdnas.nas.search.storage import open_storage
+
+
+class Run(NamedTuple):
+    """An opened run directory: its paths, its Optuna study and its run.json."""
+
+    run_dir: RunDir
+    study: optuna.Study
+    meta: dict[str, Any]
+
+
+def load_run(run: str | Path, storage: str | None = None) -> Run:
+    """Open a run directory's study; unpacks as (run_dir, study, meta)."""
+    run_dir = RunDir(run).require()
+    meta = read_json(run_dir.run_json)
+    url = storage or meta.get("storage") or run_dir.storage_url  # None: SQLite in the run directory
+    if "***" in url:
+        raise DsdnasError(f"{run_dir.run_json} hides the storage password; pass --storage URL")
+    try:
+        study = optuna.load_study(study_name=meta["study"], storage=open_storage(url))
+    except KeyError:
+        raise DsdnasError(f"study {meta.get('study')!r} not found in {url}") from None
+    return Run(run_dir, study, meta)
+
+
+@functools.lru_cache(maxsize=4)
+def load_dataset_cached(name: str, data_dir: str | None, image_size: int | None, color: str) -> Dataset:
+    """Decode each dataset once per process."""
+    return sources.load_dataset(name, data_dir=data_dir, image_size=image_size, color=color)
+
+
+def default_dataset(data_dir: str | None = None) -> tuple[str, str]:
+    """MNIST when it is on disk or downloadable, else the bundled sample; with a note."""
+    if mnist_available(data_dir):
+        return "mnist", ""
+    why = "DSDNAS_OFFLINE=1" if offline() else "not on disk and the download failed"
+    return "mnist-sample", f"MNIST is unavailable ({why}); using the bundled mnist-sample (4,000 train images)"
+
+
+def slug(text: str) -> str:
+    """A file- and study-safe name: letters, digits, '-', '_' and '.'."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.")[:80] or "study"
+
+
+def hide_password(url: str) -> str:
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)

@@ -1,0 +1,210 @@
+"""One dataclass of options per command, built once and passed whole.
+
+The CLI builds a config from its options; a notebook builds one directly or passes the
+same names as keywords (`dsdnas.search(budget=6, epochs=1)`). Defaults live here only:
+the CLI shows them in its --help. `validate()` checks every option's range before
+anything is created, and its errors name the option. This module imports no torch, so
+the CLI can read it at start-up.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from dsdnas.errors import DsdnasError
+from dsdnas.search_spaces import DEFAULT_SPACE
+
+COLORS = ("auto", "gray", "rgb")
+INITS = ("scratch", "search")
+EXPORT_FORMATS = ("py", "onnx", "torchscript")
+
+Config = TypeVar("Config")
+
+
+def make_config(cls: type[Config], base: Config | None, options: dict[str, Any]) -> Config:
+    """`base` (or the defaults) with `options` replaced; an unknown name is a one-line error."""
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(options) - names)
+    if unknown:
+        raise DsdnasError(f"unknown option(s) {', '.join(unknown)}; {cls.__name__} takes {', '.join(sorted(names))}")
+    return replace(base or cls(), **options)
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise DsdnasError(message)
+
+
+def _check_positive(option: str, value: float | None) -> None:
+    _check(value is None or (isinstance(value, (int, float)) and value > 0), f"{option} {value} must be positive")
+
+
+def _check_fraction(option: str, value: float, low_open: bool = True) -> None:
+    inside = 0 < value < 1 if low_open else 0 <= value < 1
+    _check(isinstance(value, (int, float)) and inside, f"{option} {value} must be in {'(0' if low_open else '[0'}, 1)")
+
+
+def _check_shared(config: SearchConfig | FinetuneConfig) -> None:
+    """Options the search and the fine-tune share."""
+    _check(config.epochs >= 1, f"--epochs {config.epochs} must be at least 1")
+    _check(config.batch_size >= 2, f"--batch-size {config.batch_size} must be at least 2 (BatchNorm needs 2 images)")
+    _check_fraction("--val-fraction", config.val_fraction)
+    _check_fraction("--label-smoothing", config.label_smoothing, low_open=False)
+    _check(config.color in COLORS, f"--color {config.color!r} must be one of {', '.join(COLORS)}")
+    _check(config.image_size is None or config.image_size >= 1, f"--image-size {config.image_size} must be >= 1")
+    from dsdnas.nas.hardware import resolve_device
+
+    resolve_device(config.device)  # a device this machine lacks is refused here, before any work
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """The options of `dsdnas search`; see `dsdnas search --help` for each one."""
+
+    budget: str | int = 50
+    dataset: str | None = None  # None: mnist when available, else the bundled mnist-sample
+    space: str = DEFAULT_SPACE
+    epochs: int = 3
+    batch_size: int = 64
+    objectives: tuple[str, ...] | str = ("accuracy", "macs")
+    sampler: str = "tpe"
+    seed: int = 0
+    device: str = "auto"
+    out: str | Path | None = None
+    storage: str | None = None
+    study: str | None = None
+    val_fraction: float = 0.1
+    train_limit: int | None = None
+    max_macs: float | None = None
+    max_params: float | None = None
+    max_latency_ms: float | None = None
+    augment: bool = False
+    optimizer: str = "adamw"
+    schedule: str = "onecycle"
+    label_smoothing: float = 0.0
+    data_dir: str | None = None
+    image_size: int | None = None
+    color: str = "auto"
+
+    @property
+    def objective_names(self) -> tuple[str, ...]:
+        if isinstance(self.objectives, str):
+            return tuple(name.strip() for name in self.objectives.split(",") if name.strip())
+        return tuple(self.objectives)
+
+    def validate(self) -> SearchConfig:
+        """Check every option's range; returns self, with objectives as a tuple, accuracy first."""
+        from dsdnas.nas.search.budget import parse_budget
+        from dsdnas.nas.search.objective import Limits
+        from dsdnas.nas.search.study import check_objectives, check_sampler
+        from dsdnas.nas.training.trainer import check_optimizer, check_schedule
+
+        parse_budget(self.budget)
+        objectives = check_objectives(self.objective_names)
+        check_sampler(self.sampler)
+        _check_shared(self)
+        check_optimizer(self.optimizer)
+        check_schedule(self.schedule)
+        _check(self.train_limit is None or self.train_limit >= 2, f"--train-limit {self.train_limit} must be >= 2")
+        Limits(self.max_macs, self.max_params, self.max_latency_ms)
+        return replace(self, objectives=objectives)
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Which trained model of a run a command means: a trial number, or a pick."""
+
+    trial: int | None = None
+    pick: str | None = None  # best (default) or knee
+    max_latency_ms: float | None = None  # the most accurate model within these
+    max_macs: float | None = None
+    finetuned: bool = False  # the fine-tuned model of the chosen trial
+
+    def validate(self) -> None:
+        from dsdnas.nas.search.select import PICKS
+
+        _check(self.trial is None or self.trial >= 0, f"--trial {self.trial} must be >= 0")
+        _check(self.pick is None or self.pick in PICKS, f"--pick {self.pick!r} must be one of {', '.join(PICKS)}")
+        _check_positive("--max-latency-ms", self.max_latency_ms)
+        _check_positive("--max-macs", self.max_macs)
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    """The options of `dsdnas finetune`; see `dsdnas finetune --help` for each one."""
+
+    trial: int | None = None
+    pick: str | None = None
+    epochs: int = 30
+    out: str | Path | None = None
+    init: str = "scratch"
+    dataset: str | None = None  # None: retrain on the run's own data; else transfer
+    freeze: str = "none"
+    resume: bool = False
+    batch_size: int = 64
+    lr: float | None = None
+    label_smoothing: float = 0.1
+    augment: bool = True
+    ema: bool = True
+    patience: int = 5
+    val_fraction: float = 0.1
+    seed: int = 0
+    device: str = "auto"
+    storage: str | None = None
+    data_dir: str | None = None
+    image_size: int | None = None
+    color: str = "auto"
+
+    @property
+    def choice(self) -> ModelChoice:
+        return ModelChoice(trial=self.trial, pick=self.pick)
+
+    def validate(self) -> FinetuneConfig:
+        from dsdnas.nas.training.finetune import parse_freeze
+
+        self.choice.validate()
+        _check(self.init in INITS, f"--init {self.init!r} must be one of {', '.join(INITS)}")
+        _check_shared(self)
+        parse_freeze(self.freeze)
+        _check(self.patience >= 1, f"--patience {self.patience} must be at least 1")
+        _check(self.lr is None or (self.lr > 0 and math.isfinite(self.lr)), f"--lr {self.lr} must be positive")
+        return self
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    """The options of `dsdnas export`; see `dsdnas export --help` for each one."""
+
+    trial: int | None = None
+    pick: str | None = None
+    max_latency_ms: float | None = None
+    max_macs: float | None = None
+    finetuned: bool = False
+    out: str | Path | None = None
+    name: str = "Net"
+    formats: tuple[str, ...] | str = ("py",)
+    storage: str | None = None
+    data_dir: str | None = None
+
+    @property
+    def choice(self) -> ModelChoice:
+        return ModelChoice(self.trial, self.pick, self.max_latency_ms, self.max_macs, self.finetuned)
+
+    @property
+    def format_names(self) -> tuple[str, ...]:
+        """py always (the source and weights are always written), then the others asked for."""
+        names = self.formats.split(",") if isinstance(self.formats, str) else self.formats
+        names = tuple(name.strip() for name in names if name.strip())
+        return ("py", *(name for name in names if name != "py"))
+
+    def validate(self) -> ExportConfig:
+        from dsdnas.nas.model.codegen import check_class_name
+
+        self.choice.validate()
+        unknown = [name for name in self.format_names if name not in EXPORT_FORMATS]
+        _check(not unknown, f"--format {','.join(unknown)}: use {', '.join(EXPORT_FORMATS)}")
+        check_class_name(self.name)
+        return self

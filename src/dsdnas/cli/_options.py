@@ -1,0 +1,33 @@
+"""Options that several commands share, declared once so their help reads the same everywhere.
+
+Defaults are not here: each command takes them from its config dataclass in
+`dsdnas.api.config`, which is the one place they live.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+RunArgument = Annotated[Path, typer.Argument(help="Run directory written by dsdnas search.")]
+StorageOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Optuna storage URL (e.g. postgresql://user:pw@host/db) to share one study among machines. "
+        "Default: RUN/study.db, or the one the run recorded."
+    ),
+]
+DeviceOption = Annotated[str, typer.Option(help="auto (CUDA when present), cpu, cuda, cuda:N or mps.")]
+DataDirOption = Annotated[str | None, typer.Option(help="Where to look first for MNIST and Fashion-MNIST files.")]
+ImageSizeOption = Annotated[int | None, typer.Option(help="Resize folder: images to N x N pixels.")]
+ColorOption = Annotated[str, typer.Option(help="Read folder: images as auto, gray or rgb.")]
+SeedOption = Annotated[int, typer.Option(help="Seed for sampling, splits and training.")]
+BatchSizeOption = Annotated[int, typer.Option(help="Training batch size.")]
+LabelSmoothingOption = Annotated[float, typer.Option(help="Label smoothing of the training loss, in [0, 1).")]
+AugmentOption = Annotated[bool, typer.Option(help="Random shifts of up to 2 px, on the device.")]
+ValFractionOption = Annotated[float, typer.Option(help="Validation share carved from train, stratified, in (0, 1).")]
+TrialOption = Annotated[int | None, typer.Option(help="Use this trial.")]
+PickOption = Annotated[str | None, typer.Option(help="best (most accurate Pareto model, the default) or knee.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]

@@ -1,0 +1,106 @@
+"""The conv blocks a candidate is made of, as `nn.Module` classes.
+
+`standard`: a k x k conv with dilation d, BatchNorm, activation.
+`separable`: a depthwise k x k conv with dilation d (groups = C_in), BatchNorm and
+activation, then a pointwise 1x1 conv, BatchNorm and activation. With d > 1 this is the
+depthwise-separable dilated conv that dsdnas is named for.
+
+Every conv is padded by d*(k-1)/2 so that stride 1 keeps the spatial size. Convs carry
+no bias because BatchNorm follows them.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from dsdnas.nas.model.arch import ACTIVATIONS
+
+ACTIVATION_CLASSES: dict[str, type[nn.Module]] = {name: getattr(nn, cls) for name, cls in ACTIVATIONS.items()}
+
+
+def same_padding(kernel: int, dilation: int) -> int:
+    """Padding that keeps the size at stride 1: d*(k-1)/2 (k is odd)."""
+    return dilation * (kernel - 1) // 2
+
+
+class ConvBNAct(nn.Sequential):
+    """Conv2d (no bias), BatchNorm2d, activation."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel: int,
+        stride: int = 1,
+        dilation: int = 1,
+        groups: int = 1,
+        activation: str = "relu",
+    ) -> None:
+        super().__init__(
+            nn.Conv2d(
+                in_channels,
+                out_channels,
+                kernel,
+                stride=stride,
+                padding=same_padding(kernel, dilation),
+                dilation=dilation,
+                groups=groups,
+                bias=False,
+            ),
+            nn.BatchNorm2d(out_channels),
+            ACTIVATION_CLASSES[activation](),
+        )
+
+
+class StandardBlock(nn.Module):
+    """k x k conv with dilation, BatchNorm, activation; optional residual add."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel: int,
+        dilation: int = 1,
+        stride: int = 1,
+        residual: bool = False,
+        activation: str = "relu",
+    ) -> None:
+        super().__init__()
+        self.conv = ConvBNAct(in_channels, out_channels, kernel, stride, dilation, activation=activation)
+        self.residual = residual
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.conv(x)
+        return out + x if self.residual else out
+
+
+class SeparableBlock(nn.Module):
+    """Depthwise k x k conv with dilation, then pointwise 1x1; optional residual add."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel: int,
+        dilation: int = 1,
+        stride: int = 1,
+        residual: bool = False,
+        activation: str = "relu",
+    ) -> None:
+        super().__init__()
+        self.depthwise = ConvBNAct(
+            in_channels, in_channels, kernel, stride, dilation, groups=in_channels, activation=activation
+        )
+        self.pointwise = ConvBNAct(in_channels, out_channels, 1, activation=activation)
+        self.residual = residual
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.pointwise(self.depthwise(x))
+        return out + x if self.residual else out
+
+
+BLOCK_CLASSES: dict[str, type[nn.Module]] = {
+    "standard": StandardBlock,
+    "separable": SeparableBlock,
+}

@@ -1,0 +1,61 @@
+"""Turn an `Arch` into an `nn.Module`: one pure function over a kind -> class table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from dsdnas.nas.model.arch import Arch, as_arch
+from dsdnas.nas.model.blocks import BLOCK_CLASSES, ConvBNAct
+
+
+class Net(nn.Module):
+    """Stem, blocks, then global average pool, dropout and a linear classifier."""
+
+    def __init__(self, arch: Arch) -> None:
+        super().__init__()
+        in_channels = arch.input_shape[0]
+        stem = arch.stem
+        self.stem = ConvBNAct(in_channels, stem.channels, stem.kernel, stem.stride, activation=stem.activation)
+        layers = []
+        in_channels = stem.channels
+        for block in arch.blocks:
+            block_class = BLOCK_CLASSES[block.kind]
+            layers.append(
+                block_class(
+                    in_channels,
+                    block.channels,
+                    block.kernel,
+                    dilation=block.dilation,
+                    stride=block.stride,
+                    residual=block.residual,
+                    activation=block.activation,
+                )
+            )
+            in_channels = block.channels
+        self.blocks = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.dropout = nn.Dropout(arch.head.dropout)
+        self.classifier = nn.Linear(in_channels, arch.num_classes)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.blocks(self.stem(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = self.pool(self.forward_features(x)).flatten(1)
+        return self.classifier(self.dropout(features))
+
+
+def build_model(arch: Arch | dict[str, Any], seed: int = 0) -> Net:
+    """Build the network for `arch` (an Arch or its JSON dict), initialized from `seed`.
+
+    The same arch and seed always give the same weights, and the global RNG is left as
+    it was.
+    """
+    arch = as_arch(arch)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = Net(arch)  # PyTorch's default init, drawn from the seeded RNG
+    return model

@@ -1,0 +1,189 @@
+"""What a model costs: MACs and parameters counted, latency measured.
+
+MACs come from fvcore, whose "flop" is one multiply-add. We count the multiply-adds of
+conv and linear layers, the convention of the NAS literature: BatchNorm (folded into the
+conv at inference), activations, residual adds and pooling are left out, so the figure
+equals the analytic count.
+
+`profile_costs` is what a search records for every candidate; `profile_arch` is what
+`dsdnas profile` prints; `compare_blocks` measures one block in its standard, dilated,
+separable and dilated-separable forms for `dsdnas blocks`.
+
+This is the only module that imports fvcore.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from dsdnas.nas.model.arch import Arch, effective_kernel
+from dsdnas.nas.model.blocks import BLOCK_CLASSES
+from dsdnas.nas.model.builder import build_model
+from dsdnas.nas.model.latency import measure_latency
+
+with warnings.catch_warnings():  # fvcore scripts a helper with torch.jit at import time
+    warnings.simplefilter("ignore", FutureWarning)
+    from fvcore.nn import FlopCountAnalysis
+
+# fvcore's per-operator keys that are multiply-adds of conv and linear layers; it also
+# counts batch_norm and pooling, which we leave out.
+_MAC_OPERATORS = ("conv", "linear", "matmul", "addmm", "bmm", "einsum")
+# Ops without an fvcore handle that cost no multiply-adds: residual adds and the
+# activations fvcore does not know (relu6 traces as hardtanh).
+_FREE_OPS = frozenset(
+    f"aten::{name}{suffix}" for name in ("add", "hardswish", "silu", "gelu", "hardtanh") for suffix in ("", "_")
+)
+LATENCY_WARMUP = 10  # untimed forward passes before timing
+LATENCY_REPEATS = 30  # timed forward passes; the median is reported
+
+
+@dataclass(frozen=True)
+class MacCount:
+    """Multiply-adds for one input sample, and the ops fvcore could not count."""
+
+    macs: int
+    unsupported_ops: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Costs:
+    """What a search records of a candidate before training it."""
+
+    macs: int
+    params: int
+    receptive_field: int  # px of input one output of the last conv sees
+    latency_ms: float  # median, batch 1
+    latency_p90_ms: float
+    threads: int  # CPU threads in use while timing
+    unsupported_ops: dict[str, int]
+    profile_s: float  # time spent measuring all of this
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def count_params(model: nn.Module) -> int:
+    """Trainable and BatchNorm affine parameters (buffers excluded)."""
+    return sum(p.numel() for p in model.parameters())
+
+
+def count_macs(model: nn.Module, input_shape: tuple[int, ...]) -> MacCount:
+    """MACs of one forward pass on one sample of `input_shape` (C, H, W)."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    sample = torch.zeros((1, *input_shape), device=device)
+    analysis = FlopCountAnalysis(model, (sample,))
+    analysis.unsupported_ops_warnings(False)
+    analysis.uncalled_modules_warnings(False)
+    # fvcore traces with torch.jit, which warns of its deprecation on every call.
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            by_operator = analysis.by_operator()
+            unsupported = {op: int(n) for op, n in analysis.unsupported_ops().items() if op not in _FREE_OPS}
+    finally:
+        model.train(was_training)
+    macs = sum(int(by_operator.get(name, 0)) for name in _MAC_OPERATORS)
+    return MacCount(macs=macs, unsupported_ops=unsupported)
+
+
+def profile_costs(model: nn.Module, arch: Arch, device: torch.device) -> Costs:
+    """MACs, params, receptive field and batch-1 latency of a freshly built model."""
+    started = time.perf_counter()
+    model = model.to(device)
+    macs = count_macs(model, arch.input_shape)
+    latency = measure_latency(model, arch.input_shape, 1, LATENCY_WARMUP, LATENCY_REPEATS, device)
+    return Costs(
+        macs=macs.macs,
+        params=count_params(model),
+        receptive_field=arch.receptive_field(),
+        latency_ms=latency.p50_ms,
+        latency_p90_ms=latency.p90_ms,
+        threads=latency.threads,
+        unsupported_ops=macs.unsupported_ops,
+        profile_s=time.perf_counter() - started,
+    )
+
+
+def profile_arch(arch: Arch, device: torch.device, batch_size: int = 64, repeats: int = 30) -> dict[str, Any]:
+    """MACs, params, receptive field, and latency at batch 1 and at `batch_size`."""
+    model = build_model(arch).to(device)
+    macs = count_macs(model, arch.input_shape)
+    single = measure_latency(model, arch.input_shape, 1, repeats=repeats, device=device)
+    batched = measure_latency(model, arch.input_shape, batch_size, repeats=repeats, device=device)
+    return {
+        "notation": arch.notation,
+        "arch_hash": arch.hash,
+        "input_shape": list(arch.input_shape),
+        "macs": macs.macs,
+        "params": count_params(model),
+        "receptive_field": arch.receptive_field(),
+        "layers": [
+            {"name": s.name, "in_size": list(s.in_size), "out_shape": list(s.out_shape)} for s in arch.layer_shapes()
+        ],
+        "latency_batch1": single.to_dict(),
+        "latency_batch": batched.to_dict(),
+        "images_per_s": batch_size / (batched.p50_ms / 1000.0),
+        "unsupported_ops": macs.unsupported_ops,
+    }
+
+
+@dataclass(frozen=True)
+class BlockComparison:
+    name: str
+    kind: str
+    dilation: int
+    conv_params: int  # conv weights only (BatchNorm folds into them at inference)
+    params: int  # with BatchNorm's scale and shift
+    macs: int
+    receptive_field: int  # pixels one output sees: d*(k-1)+1
+    latency_ms: float  # median at batch 1
+    latency_p90_ms: float
+
+
+def _conv_weights(module: nn.Module) -> int:
+    return sum(m.weight.numel() for m in module.modules() if isinstance(m, nn.Conv2d))
+
+
+def compare_blocks(
+    in_channels: int,
+    out_channels: int,
+    kernel: int,
+    dilation: int,
+    size: int,
+    device: torch.device,
+    stride: int = 1,
+    repeats: int = 30,
+) -> list[BlockComparison]:
+    """The same block as standard, dilated, separable and dilated separable."""
+    variants = [("standard", "standard", 1), ("separable", "separable", 1)]
+    if dilation > 1:
+        variants.insert(1, (f"standard d{dilation}", "standard", dilation))
+        variants.append((f"separable d{dilation}", "separable", dilation))
+    rows = []
+    shape = (in_channels, size, size)
+    for name, kind, d in variants:
+        torch.manual_seed(0)
+        block = BLOCK_CLASSES[kind](in_channels, out_channels, kernel, dilation=d, stride=stride).to(device)
+        latency = measure_latency(block, shape, 1, repeats=repeats, device=device)
+        rows.append(
+            BlockComparison(
+                name=name,
+                kind=kind,
+                dilation=d,
+                conv_params=_conv_weights(block),
+                params=count_params(block),
+                macs=count_macs(block, shape).macs,
+                receptive_field=effective_kernel(kernel, d),
+                latency_ms=latency.p50_ms,
+                latency_p90_ms=latency.p90_ms,
+            )
+        )
+    return rows

@@ -1,0 +1,95 @@
+"""The run directory: every file name dsdnas writes, in one place.
+
+    RUN/study.db                SQLite Optuna storage (unless --storage names another)
+    RUN/run.json                the settings and dataset statistics of the run
+    RUN/trials.csv              one row per trial
+    RUN/trials/<n>/             arch.json, weights.safetensors, metrics.json of trial n
+    RUN/pareto.json             the Pareto front
+    RUN/report.html             the report
+    RUN/finetune/<n>/           a fine-tune: the trial files plus finetune.json,
+                                curves.csv and checkpoint.pt
+    RUN/export/trial-<n>/       an export: model.py and weights.safetensors
+    RUN/claim.lock              held while a search decides to start a trial
+
+Every file is written through `dsdnas.nas.files.atomic_write`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dsdnas.errors import RunError
+
+STUDY_DB = "study.db"
+RUN_JSON = "run.json"
+TRIALS_CSV = "trials.csv"
+PARETO_JSON = "pareto.json"
+REPORT_HTML = "report.html"
+CLAIM_LOCK = "claim.lock"
+TRIALS_DIR = "trials"
+FINETUNE_DIR = "finetune"
+EXPORT_DIR = "export"
+
+# In a trial, fine-tune or export folder.
+ARCH_FILE = "arch.json"
+WEIGHTS_FILE = "weights.safetensors"
+METRICS_FILE = "metrics.json"
+FINETUNE_FILE = "finetune.json"  # marks a fine-tune folder: its provenance and data
+CHECKPOINT_FILE = "checkpoint.pt"
+CURVES_FILE = "curves.csv"
+MODEL_FILE = "model.py"
+ONNX_FILE = "model.onnx"
+TORCHSCRIPT_FILE = "model.pt"
+
+
+class RunDir:
+    """Paths inside one run directory."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    @property
+    def storage_url(self) -> str:
+        return f"sqlite:///{(self.root / STUDY_DB).resolve()}"
+
+    @property
+    def run_json(self) -> Path:
+        return self.root / RUN_JSON
+
+    @property
+    def trials_csv(self) -> Path:
+        return self.root / TRIALS_CSV
+
+    @property
+    def pareto_json(self) -> Path:
+        return self.root / PARETO_JSON
+
+    @property
+    def report_html(self) -> Path:
+        return self.root / REPORT_HTML
+
+    @property
+    def claim_lock(self) -> Path:
+        return self.root / CLAIM_LOCK
+
+    @property
+    def finetune_root(self) -> Path:
+        return self.root / FINETUNE_DIR
+
+    def trial_dir(self, number: int) -> Path:
+        return self.root / TRIALS_DIR / str(number)
+
+    def finetune_dir(self, number: int, dataset_slug: str | None = None) -> Path:
+        """RUN/finetune/<n> for the final retrain, RUN/finetune/<n>-<dataset> for a transfer."""
+        return self.finetune_root / (str(number) if dataset_slug is None else f"{number}-{dataset_slug}")
+
+    def export_dir(self, number: int) -> Path:
+        return self.root / EXPORT_DIR / f"trial-{number}"
+
+    def require(self) -> RunDir:
+        """Fail clearly unless this is a run directory that a search wrote."""
+        if not self.run_json.exists():
+            raise RunError(
+                f"{self.root} is not a dsdnas run directory (no {RUN_JSON}); run `dsdnas search --out {self.root}`"
+            )
+        return self

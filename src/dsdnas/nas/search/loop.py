@@ -1,0 +1,152 @@
+"""The search loop: start trials until the budget is met, writing results as they finish.
+
+Workers that share a study (the same command in two terminals, or on many machines with
+one --storage) each run this loop. A trial budget counts other workers' running trials
+too: while they could still fill it, a worker waits instead of starting another.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+
+from dsdnas.nas.runs.rundir import RunDir
+from dsdnas.nas.search.budget import Budget
+from dsdnas.nas.search.claim import ClaimLock
+from dsdnas.nas.search.events import SearchObserver
+from dsdnas.nas.search.objective import CandidateFailed, CandidateObjective
+from dsdnas.nas.search.records import TrialRecord, finished_count
+from dsdnas.nas.search.results import pareto_rows, trial_row, write_results
+from dsdnas.nas.search.storage import fail_stale_trials, recover_dead_trials
+
+WAIT_S = 1.0  # how often a worker with no trial left to start looks again
+
+
+@dataclass
+class SearchResult:
+    """What a search returns: the study, its run directory and why it stopped."""
+
+    study: optuna.Study
+    run_dir: Path
+    stop_reason: str
+    front: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class _Progress:
+    """What one worker's loop has done so far."""
+
+    started: float  # time.monotonic() when the invocation began; a time budget counts from there
+    attempts: int = 0  # trials started, skipped and failed ones included
+    waited: bool = False
+    waiting_for: tuple[int, int] = (0, 0)  # (running, finished) when this worker last found no room
+    reported: set[int] = field(default_factory=set)
+
+
+def run_search(
+    study: optuna.Study,
+    objective: CandidateObjective,
+    run_dir: RunDir,
+    budget: Budget,
+    *,
+    space_size: int | None = None,
+    note: str = "",
+    started: float | None = None,
+) -> SearchResult:
+    """Run trials until the budget is met; write results after every trial."""
+    observer = objective.observer
+    recovered = recover_dead_trials(study)
+    if recovered:
+        note = "; ".join(filter(None, [note, f"retrying trial(s) {recovered} left RUNNING by a killed run"]))
+    progress = _Progress(time.monotonic() if started is None else started)
+    progress.reported = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
+    observer.search_started(finished_count(study), budget.trials, budget.seconds, note)
+    claim = ClaimLock(run_dir.claim_lock)
+    max_attempts = 10 * (budget.trials or 100) + 50
+    while (reason := _stop_reason(study, budget, progress, space_size, max_attempts)) is None:
+        if not _start_one(study, objective, budget, claim, progress):
+            _wait_for_others(study, observer, progress)
+        _report_new_trials(study, run_dir, observer, progress.reported)
+    front = write_results(study, run_dir, final=True)
+    observer.search_finished(reason)
+    return SearchResult(study, run_dir.root, reason, front or pareto_rows(study))
+
+
+def _start_one(
+    study: optuna.Study, objective: CandidateObjective, budget: Budget, claim: ClaimLock, progress: _Progress
+) -> bool:
+    """Run one trial if the budget leaves room once running trials are counted; False if not."""
+    claim.acquire()
+    try:
+        done, running = finished_count(study), _running_count(study)
+        if budget.trials is not None and done + running >= budget.trials:
+            progress.waiting_for = (running, done)
+            return False
+        progress.attempts += 1
+        study.optimize(_releasing(objective, claim), n_trials=1, catch=(CandidateFailed,), gc_after_trial=False)
+        return True
+    finally:
+        claim.release()
+
+
+def _wait_for_others(study: optuna.Study, observer: SearchObserver, progress: _Progress) -> None:
+    """Other workers' running trials may still fill the budget, or fail and leave room."""
+    if not progress.waited:
+        observer.waiting(*progress.waiting_for)
+        progress.waited = True
+    time.sleep(WAIT_S)
+    recover_dead_trials(study)
+    fail_stale_trials(study)  # workers elsewhere: heartbeat grace
+
+
+def _stop_reason(
+    study: optuna.Study, budget: Budget, progress: _Progress, space_size: int | None, max_attempts: int
+) -> str | None:
+    done = finished_count(study)
+    if budget.trials is not None and done >= budget.trials:
+        return f"budget met: {done} finished trials (budget {budget.trials})"
+    if budget.seconds is not None and time.monotonic() - progress.started >= budget.seconds:
+        return f"time budget of {budget.seconds:g} s used; {done} finished trials"
+    if space_size is not None and _distinct_archs(study) >= space_size:
+        return f"every one of the space's {space_size} architectures has been evaluated"
+    if progress.attempts >= max_attempts:
+        return f"stopped after {progress.attempts} attempts: limits or failures rejected too many candidates"
+    return None
+
+
+def _report_new_trials(study: optuna.Study, run_dir: RunDir, observer: SearchObserver, reported: set[int]) -> None:
+    """Write results and tell the observer of each trial finished since the last call, by any worker."""
+    new = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished() and t.number not in reported]
+    if not new:
+        return
+    front = write_results(study, run_dir)
+    on_front = {row["trial"] for row in front}
+    finished = finished_count(study)
+    for trial in new:
+        reported.add(trial.number)
+        observer.trial_finished(trial.number, trial_row(TrialRecord.from_trial(trial), on_front), front, finished)
+
+
+def _running_count(study: optuna.Study) -> int:
+    return len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+
+
+def _releasing(objective: CandidateObjective, claim: ClaimLock) -> Callable[[optuna.Trial], list[float]]:
+    """The objective, releasing the claim once Optuna has created (and numbered) the trial."""
+
+    def run(trial: optuna.Trial) -> list[float]:
+        claim.release()
+        return objective(trial)
+
+    return run
+
+
+def _distinct_archs(study: optuna.Study) -> int:
+    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    return len({TrialRecord.from_trial(t).arch_hash for t in trials})

@@ -1,0 +1,158 @@
+"""One trial of a search: sample, deduplicate, profile, check limits, train, save.
+
+Costs are measured before training, so a candidate over --max-macs, --max-params or
+--max-latency-ms is never trained: it is recorded with the reason and the sampler learns
+of it through Optuna's constraints. A candidate whose architecture was already trained
+is not trained again: the stored result is reused.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import dataclass, field, replace
+
+import optuna
+import torch
+from optuna.trial import TrialState
+
+from dsdnas.errors import DsdnasError
+from dsdnas.nas.datasets.device_data import DeviceData
+from dsdnas.nas.files import save_weights, write_json, write_text
+from dsdnas.nas.model.builder import build_model
+from dsdnas.nas.model.costs import profile_costs
+from dsdnas.nas.runs.rundir import ARCH_FILE, METRICS_FILE, WEIGHTS_FILE, RunDir
+from dsdnas.nas.search.events import SearchObserver
+from dsdnas.nas.search.records import Status, TrialRecord, records
+from dsdnas.nas.training.trainer import TrainConfig, Trainer, TrainResult
+
+LIMIT_FIELDS = {"max_macs": "macs", "max_params": "params", "max_latency_ms": "latency_ms"}
+
+
+class CandidateFailed(Exception):
+    """Training diverged (nan or inf loss); the trial is marked FAIL with the reason."""
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """--max-macs, --max-params, --max-latency-ms: candidates above one are never trained."""
+
+    max_macs: float | None = None
+    max_params: float | None = None
+    max_latency_ms: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in LIMIT_FIELDS:
+            limit = getattr(self, name)
+            if limit is not None and not limit > 0:  # `not >` also rejects nan
+                raise DsdnasError(f"--{name.replace('_', '-')} {limit:g} must be a positive number")
+
+    def violations(self, record: TrialRecord) -> dict[str, float]:
+        """Constraint values per limit: the amount over it (> 0 means infeasible)."""
+        found = {}
+        for name, cost in LIMIT_FIELDS.items():
+            limit = getattr(self, name)
+            if limit is not None:
+                found[cost] = getattr(record, cost) - limit
+        return found
+
+
+@dataclass
+class CandidateObjective:
+    """The callable handed to `study.optimize`; returns one value per objective."""
+
+    space: object  # a SearchSpace: anything with sample(trial, input_shape, num_classes)
+    data: DeviceData
+    train_config: TrainConfig
+    objectives: tuple[str, ...]
+    limits: Limits
+    run_dir: RunDir
+    observer: SearchObserver = field(default_factory=SearchObserver)
+
+    def __call__(self, trial: optuna.Trial) -> list[float]:
+        started = time.perf_counter()
+        arch = self.space.sample(trial, self.data.input_shape, self.data.num_classes)
+        record = TrialRecord(
+            number=trial.number, worker=worker_id(), arch=arch.to_dict(), notation=arch.notation, arch_hash=arch.hash
+        )
+        record.save_to(trial)  # first: a killed trial still says what it was and who ran it
+        write_text(self.run_dir.trial_dir(trial.number) / ARCH_FILE, arch.to_json())
+        twin = self._trained_twin(trial, arch.hash)
+        if twin is not None:
+            return self._reuse(trial, record, twin, started)
+        model = build_model(arch, seed=self.train_config.seed + trial.number)
+        record = replace(record, **profile_costs(model, arch, self.data.device).to_dict())
+        over = self._constrain(trial, record)
+        if over:
+            record = replace(record, status=Status.SKIPPED, reason="; ".join(over), val_accuracy=0.0)
+            return self._finish(trial, record, started)
+        return self._train(trial, record, model, started)
+
+    def _constrain(self, trial: optuna.Trial, record: TrialRecord) -> list[str]:
+        """Tell Optuna the candidate's constraint values; the reasons it is over a limit, if any."""
+        violations = self.limits.violations(record)
+        for key, value in violations.items():
+            trial.set_constraint(key, value)
+        return [
+            f"{key} {getattr(record, key):.4g} is over --max-{key.replace('_', '-')} by {amount:.4g}"
+            for key, amount in violations.items()
+            if amount > 0
+        ]
+
+    def _train(self, trial: optuna.Trial, record: TrialRecord, model: torch.nn.Module, started: float) -> list[float]:
+        self.observer.trial_started(trial.number, record.notation, self.train_config.epochs)
+        config = replace(self.train_config, seed=self.train_config.seed + trial.number)
+        trainer = Trainer(model, self.data, config)
+        try:
+            result = trainer.run(on_epoch=lambda stats: self.observer.epoch_finished(trial.number, stats))
+        except torch.OutOfMemoryError:  # a candidate too big for the device fails alone
+            result = TrainResult(failure=f"out of memory on {self.data.device} at batch {config.batch_size}")
+            if self.data.device.type == "cuda":
+                torch.cuda.empty_cache()
+        record = replace(
+            record,
+            status=Status.TRAINED,
+            val_accuracy=result.val_accuracy,
+            val_accuracy_history=[s.val_accuracy for s in result.history],
+            val_loss_history=[s.val_loss for s in result.history],
+            train_loss_history=[s.train_loss for s in result.history],
+            train_s=result.seconds,
+            images_per_s=result.images_per_second,
+            epochs=len(result.history),
+            device=str(self.data.device),
+        )
+        if result.failure is not None:
+            self._finish(trial, replace(record, status=Status.FAILED, reason=result.failure), started)
+            raise CandidateFailed(result.failure)
+        weights = self.run_dir.trial_dir(trial.number) / WEIGHTS_FILE
+        save_weights(weights, trainer.final_model.state_dict(), {"arch_hash": record.arch_hash})
+        return self._finish(trial, record, started)
+
+    def _finish(self, trial: optuna.Trial, record: TrialRecord, started: float) -> list[float]:
+        record = replace(record, duration_s=time.perf_counter() - started)
+        record.save_to(trial)
+        metrics = {"trial": trial.number, **record.attrs()}
+        del metrics["arch"]  # arch.json holds it
+        metrics.update(mean=list(self.data.mean), std=list(self.data.std))
+        write_json(self.run_dir.trial_dir(trial.number) / METRICS_FILE, metrics)
+        return record.objective_values(self.objectives)
+
+    def _trained_twin(self, trial: optuna.Trial, arch_hash: str) -> TrialRecord | None:
+        for other in records(trial.study, (TrialState.COMPLETE,)):
+            if other.arch_hash == arch_hash and other.status in (Status.TRAINED, Status.SKIPPED):
+                return other
+        return None
+
+    def _reuse(self, trial: optuna.Trial, record: TrialRecord, twin: TrialRecord, started: float) -> list[float]:
+        """Copy the twin's costs and outcome; the same limits give the same constraint values."""
+        self._constrain(trial, twin)
+        kept = {"number", "state", "worker", "arch", "notation", "arch_hash", "duration_s", "status", "reused_from"}
+        copied = {key: value for key, value in vars(twin).items() if key not in kept}
+        status = Status.REUSED if twin.status is Status.TRAINED else twin.status
+        record = replace(record, **copied, status=status, reused_from=twin.number)
+        return self._finish(trial, record, started)

@@ -1,0 +1,125 @@
+"""The typed trial record: what a search stores on each Optuna trial, in one place.
+
+Optuna reads every trial through `FrozenTrial`; dsdnas reads what it stored on one
+through `TrialRecord.from_trial`, never by string key. The record's fields are the
+trial's user attribute names, so runs written before this module still load: a key
+that is missing reads as None (or empty), and one this version does not know is ignored.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+
+class Status(enum.StrEnum):
+    """What became of a candidate; Optuna's own trial state says whether the trial ran to the end."""
+
+    TRAINED = "trained"  # trained for all its epochs; its weights are on disk
+    REUSED = "reused"  # an architecture trained before: that trial's result is copied
+    SKIPPED = "skipped"  # over a --max-macs/--max-params/--max-latency-ms limit; never trained
+    FAILED = "failed"  # the loss became nan or inf, or the device ran out of memory
+
+
+# Finished candidates: they count towards --budget N and appear in the results.
+FINISHED = frozenset({Status.TRAINED, Status.REUSED})
+
+OBJECTIVE_DIRECTIONS = {"accuracy": "maximize", "macs": "minimize", "params": "minimize", "latency": "minimize"}
+# Objective name -> the record field holding its value.
+OBJECTIVE_FIELDS = {"accuracy": "val_accuracy", "macs": "macs", "params": "params", "latency": "latency_ms"}
+
+
+@dataclass
+class TrialRecord:
+    """One trial as dsdnas recorded it. `number`, `state` and `values` come from Optuna itself."""
+
+    number: int = -1
+    state: str = TrialState.RUNNING.name
+    values: tuple[float, ...] | None = None  # the objective values Optuna was told
+    status: Status | None = None
+    reason: str = ""  # why a trial was skipped or failed
+    worker: str = ""  # host:pid of the process that ran it
+    # The candidate.
+    arch: dict[str, Any] | None = None  # Arch.to_dict()
+    notation: str = ""
+    arch_hash: str = ""
+    # Costs, measured before training.
+    macs: int | None = None
+    params: int | None = None
+    receptive_field: int | None = None
+    latency_ms: float | None = None  # median, batch 1
+    latency_p90_ms: float | None = None
+    threads: int | None = None
+    unsupported_ops: dict[str, int] = field(default_factory=dict)
+    profile_s: float | None = None
+    # Training.
+    val_accuracy: float | None = None  # fraction; 0.0 for a skipped candidate
+    val_accuracy_history: list[float] = field(default_factory=list)
+    val_loss_history: list[float] = field(default_factory=list)
+    train_loss_history: list[float] = field(default_factory=list)
+    train_s: float | None = None
+    images_per_s: float | None = None
+    epochs: int | None = None
+    device: str = ""
+    duration_s: float | None = None  # the whole trial, sampling to saved files
+    reused_from: int | None = None  # the trial whose result a reused one copies
+
+    @classmethod
+    def from_trial(cls, trial: FrozenTrial) -> TrialRecord:
+        """Read what was stored on `trial`; unknown keys are ignored, missing ones stay empty."""
+        known = {f.name for f in fields(cls)} - _FROM_OPTUNA
+        stored = {key: value for key, value in trial.user_attrs.items() if key in known}
+        if "status" in stored:
+            stored["status"] = _status(stored["status"])
+        values = tuple(trial.values) if trial.values is not None else None
+        return cls(number=trial.number, state=trial.state.name, values=values, **stored)
+
+    def attrs(self, *names: str) -> dict[str, Any]:
+        """The user attributes to store: all set fields, or only `names`."""
+        data = {key: value for key, value in asdict(self).items() if key not in _FROM_OPTUNA}
+        if self.status is not None:
+            data["status"] = self.status.value
+        wanted = names or tuple(data)
+        return {key: data[key] for key in wanted if data[key] is not None}
+
+    def save_to(self, trial: optuna.Trial, *names: str) -> None:
+        """Store the record (or only `names`) as the trial's user attributes."""
+        for key, value in self.attrs(*names).items():
+            trial.set_user_attr(key, value)
+
+    @property
+    def finished(self) -> bool:
+        """Trained or reused, and complete in the study."""
+        return self.state == TrialState.COMPLETE.name and self.status in FINISHED
+
+    @property
+    def trained(self) -> bool:
+        """Trained here, to the end: its weights are on disk."""
+        return self.state == TrialState.COMPLETE.name and self.status is Status.TRAINED
+
+    def objective_values(self, objectives: tuple[str, ...] | list[str]) -> list[float]:
+        return [float(getattr(self, OBJECTIVE_FIELDS[name])) for name in objectives]
+
+
+_FROM_OPTUNA = frozenset({"number", "state", "values"})
+
+
+def _status(value: Any) -> Status | None:
+    try:
+        return Status(value)
+    except ValueError:
+        return None
+
+
+def records(study: optuna.Study, states: tuple[TrialState, ...] | None = None) -> list[TrialRecord]:
+    """Every trial of `study` (or those in `states`) as records."""
+    return [TrialRecord.from_trial(t) for t in study.get_trials(deepcopy=False, states=states)]
+
+
+def finished_count(study: optuna.Study) -> int:
+    """Trained and reused trials: what --budget N counts."""
+    return sum(1 for record in records(study, (TrialState.COMPLETE,)) if record.finished)

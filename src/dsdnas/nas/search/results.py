@@ -1,0 +1,97 @@
+"""Tables of a study's trials, its Pareto front, and the files that hold them.
+
+The Pareto front comes from Optuna (`study.best_trials`, which honours constraints);
+a reused duplicate is left out in favour of the trial that trained its architecture.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optuna
+import pandas as pd
+from optuna.trial import TrialState
+
+from dsdnas.nas.files import write_json, write_text
+from dsdnas.nas.runs.rundir import RunDir
+from dsdnas.nas.search.records import TrialRecord, records
+from dsdnas.nas.search.study import objective_names
+
+COLUMNS = [
+    "trial",
+    "state",
+    "status",
+    "accuracy",
+    "macs",
+    "params",
+    "latency_ms",
+    "latency_p90_ms",
+    "pareto",
+    "notation",
+    "arch_hash",
+    "receptive_field",
+    "epochs",
+    "duration_s",
+    "train_s",
+    "profile_s",
+    "device",
+    "reused_from",
+    "reason",
+]
+
+
+def pareto_trials(study: optuna.Study) -> list[TrialRecord]:
+    """Trained trials on the front, ordered by their first cost objective."""
+    if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        return []
+    front = [record for record in map(TrialRecord.from_trial, study.best_trials) if record.trained]
+    return sorted(front, key=lambda record: (record.values[1], record.number))
+
+
+def trial_row(record: TrialRecord, front_numbers: set[int]) -> dict[str, Any]:
+    """One row of trials.csv."""
+    return {
+        "trial": record.number,
+        "state": record.state,
+        "status": record.status.value if record.status is not None else record.state.lower(),
+        "accuracy": record.val_accuracy,
+        "macs": record.macs,
+        "params": record.params,
+        "latency_ms": record.latency_ms,
+        "latency_p90_ms": record.latency_p90_ms,
+        "pareto": record.number in front_numbers,
+        "notation": record.notation,
+        "arch_hash": record.arch_hash,
+        "receptive_field": record.receptive_field,
+        "epochs": record.epochs,
+        "duration_s": record.duration_s,
+        "train_s": record.train_s,
+        "profile_s": record.profile_s,
+        "device": record.device,
+        "reused_from": record.reused_from,
+        "reason": record.reason,
+    }
+
+
+def trials_frame(study: optuna.Study, front: list[TrialRecord] | None = None) -> pd.DataFrame:
+    front_numbers = {record.number for record in (pareto_trials(study) if front is None else front)}
+    return pd.DataFrame([trial_row(record, front_numbers) for record in records(study)], columns=COLUMNS)
+
+
+def pareto_rows(study: optuna.Study, front: list[TrialRecord] | None = None) -> list[dict[str, Any]]:
+    front = pareto_trials(study) if front is None else front
+    numbers = {record.number for record in front}
+    return [{**trial_row(record, numbers), "arch": record.arch} for record in front]
+
+
+def write_results(study: optuna.Study, run_dir: RunDir, final: bool = False) -> list[dict[str, Any]]:
+    """Rewrite trials.csv after every trial; pareto.json too when `final`."""
+    front_trials = pareto_trials(study)  # once: both files need it
+    write_text(run_dir.trials_csv, trials_frame(study, front_trials).to_csv(index=False))
+    front = pareto_rows(study, front_trials)
+    if final:
+        write_json(
+            run_dir.pareto_json,
+            {"study": study.study_name, "objectives": objective_names(study), "trials": front},
+        )
+    return front

@@ -1,0 +1,143 @@
+"""The study: its settings, sampler and storage, created once and continued after.
+
+A search is an Optuna study in SQLite inside the run directory (or any storage URL).
+Re-running the same command continues it; rerunning with other settings is refused
+with the differing setting named, because a study must compare like with like.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import optuna
+
+from dsdnas.errors import DsdnasError, RunError
+from dsdnas.nas.files import write_json
+from dsdnas.nas.runs.rundir import RunDir
+from dsdnas.nas.search.records import OBJECTIVE_DIRECTIONS
+from dsdnas.nas.search.storage import open_storage
+
+SAMPLERS = ("tpe", "nsga2", "random")
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Everything that must stay the same for a study to be continued."""
+
+    dataset: str
+    space: str
+    space_choices: dict[str, Any]
+    objectives: tuple[str, ...]
+    train: dict[str, Any]
+    val_fraction: float
+    train_limit: int | None
+    seed: int  # carves the validation split, so it must not change within a study
+    limits: dict[str, float | None]
+    input_shape: tuple[int, int, int]
+    class_names: list[str]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    image_size: int | None = None  # how folder: images were resized
+    color: str = "auto"
+
+    def to_json(self) -> dict[str, Any]:
+        return json.loads(json.dumps(asdict(self)))
+
+
+def check_objectives(objectives: tuple[str, ...]) -> tuple[str, ...]:
+    """Accuracy first, then the costs, each once; errors name the bad value."""
+    unknown = [name for name in objectives if name not in OBJECTIVE_DIRECTIONS]
+    if unknown or not objectives:
+        raise DsdnasError(f"--objectives {','.join(objectives)}: use names from {', '.join(OBJECTIVE_DIRECTIONS)}")
+    if "accuracy" not in objectives or len(set(objectives)) != len(objectives) or len(objectives) < 2:
+        raise DsdnasError("--objectives must list accuracy and at least one cost (macs, params, latency), once each")
+    return ("accuracy", *(name for name in objectives if name != "accuracy"))
+
+
+def check_sampler(name: str) -> str:
+    if name not in SAMPLERS:
+        raise DsdnasError(f"--sampler {name!r} is not one of {', '.join(SAMPLERS)}")
+    return name
+
+
+def make_sampler(name: str, seed: int, existing_trials: int, salt: int = 0) -> optuna.samplers.BaseSampler:
+    """Seeded sampler; the seed moves on with the study so a resumed run draws anew.
+
+    `salt` separates workers that share one storage and start together.
+    """
+    seed = (seed + existing_trials + salt) % 2**32
+    if check_sampler(name) == "tpe":
+        # Multivariate TPE models the joint choices; constant_liar spreads parallel workers.
+        return optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=10, constant_liar=True)
+    if name == "nsga2":
+        return optuna.samplers.NSGAIISampler(seed=seed, population_size=20)
+    return optuna.samplers.RandomSampler(seed=seed)
+
+
+def open_study(
+    storage_url: str, study_name: str, settings: SearchSettings, sampler: str, seed: int, shared: bool = False
+) -> optuna.Study:
+    """Create the study, or load it and check that its settings match these."""
+    storage = open_storage(storage_url)
+    try:
+        existing = optuna.load_study(study_name=study_name, storage=storage)
+    except KeyError:
+        existing = None
+    if existing is not None:
+        _check_same_settings(existing, settings, storage_url)
+    study = optuna.create_study(
+        study_name=study_name,
+        storage=storage,
+        directions=[OBJECTIVE_DIRECTIONS[name] for name in settings.objectives],
+        sampler=make_sampler(sampler, seed, len(existing.trials) if existing else 0, os.getpid() if shared else 0),
+        load_if_exists=True,
+    )
+    if existing is None or "settings" not in existing.user_attrs:
+        study.set_user_attr("settings", settings.to_json())
+        study.set_user_attr("sampler", sampler)
+        study.set_user_attr("seed", seed)
+        study.set_user_attr("created", time.strftime("%Y-%m-%dT%H:%M:%S"))
+    return study
+
+
+def _check_same_settings(study: optuna.Study, settings: SearchSettings, storage_url: str) -> None:
+    stored = study.user_attrs.get("settings")
+    if stored is None:
+        return
+    wanted = settings.to_json()
+    changed = sorted(key for key in wanted if not _same(stored.get(key), wanted[key]))
+    if changed:
+        raise RunError(
+            f"study {study.study_name!r} in {storage_url} was run with other settings ({', '.join(changed)}); "
+            f"repeat its options or pass --study NEW_NAME / --out NEW_DIR"
+        )
+
+
+def _same(stored: Any, wanted: Any) -> bool:
+    """Settings equality, with floats equal to 1e-9 (older versions summed in float64)."""
+    if isinstance(stored, float) and isinstance(wanted, float):
+        return math.isclose(stored, wanted, rel_tol=1e-9)
+    if isinstance(stored, list) and isinstance(wanted, list):
+        return len(stored) == len(wanted) and all(_same(a, b) for a, b in zip(stored, wanted, strict=True))
+    if isinstance(stored, dict) and isinstance(wanted, dict):
+        return stored.keys() == wanted.keys() and all(_same(stored[key], wanted[key]) for key in stored)
+    return stored == wanted
+
+
+def objective_names(study: optuna.Study) -> list[str]:
+    settings = study.user_attrs.get("settings", {})
+    return list(settings.get("objectives", ["accuracy", "macs"]))
+
+
+def save_run_json(
+    run_dir: RunDir, study: optuna.Study, storage_url: str | None, extra: dict[str, Any]
+) -> dict[str, Any]:
+    """run.json: where the study lives (None: study.db here) and how the run was set up; returns it."""
+    data = {"study": study.study_name, "storage": storage_url, **study.user_attrs, **extra}
+    write_json(run_dir.run_json, data)
+    return data

@@ -1,0 +1,1 @@
+"""Training: the device-resident `trainer`, and `finetune` (final retraining or transfer)."""

@@ -1,0 +1,244 @@
+"""The trainer: batches indexed straight from device-resident tensors.
+
+One `Trainer` holds the model, optimizer, schedule, RNG and optional weight average
+(EMA). Its whole state round-trips through `state_dict`, so an interrupted run resumes
+bit-exactly on the CPU. On CUDA the model runs in channels_last under bf16
+autocast.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+from dsdnas.errors import DsdnasError
+from dsdnas.nas.datasets.device_data import DeviceData, DeviceSplit, random_shift
+from dsdnas.nas.training.stats import EpochStats
+
+DEFAULT_LR = {"adamw": 1e-2, "sgd": 0.1}  # peak learning rate at batch 64, scaled by sqrt(batch/64)
+SCHEDULES = ("onecycle", "cosine", "constant")
+EVAL_BATCH = 1024  # images per evaluation step
+
+
+def check_optimizer(name: str) -> str:
+    if name not in DEFAULT_LR:
+        raise DsdnasError(f"--optimizer {name!r} must be one of {', '.join(DEFAULT_LR)}")
+    return name
+
+
+def check_schedule(name: str) -> str:
+    if name not in SCHEDULES:
+        raise DsdnasError(f"--schedule {name!r} must be one of {', '.join(SCHEDULES)}")
+    return name
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 3
+    batch_size: int = 64
+    optimizer: str = "adamw"  # adamw | sgd
+    lr: float | None = None  # peak learning rate; None takes DEFAULT_LR
+    weight_decay: float = 5e-4
+    schedule: str = "onecycle"  # onecycle | cosine | constant
+    label_smoothing: float = 0.0
+    augment: bool = False  # random shifts of up to max_shift px
+    max_shift: int = 2
+    ema_decay: float | None = None  # e.g. 0.999; None trains without weight averaging
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_optimizer(self.optimizer)
+        check_schedule(self.schedule)
+
+
+@dataclass
+class TrainResult:
+    history: list[EpochStats] = field(default_factory=list)
+    failure: str | None = None  # e.g. "loss became nan at epoch 2"
+    seconds: float = 0.0
+    images_per_second: float = 0.0
+
+    @property
+    def val_accuracy(self) -> float | None:
+        return self.history[-1].val_accuracy if self.history else None
+
+
+def steps_per_epoch(train_size: int, batch_size: int) -> int:
+    """Full batches only (BatchNorm needs more than one sample); at least one step."""
+    return max(1, train_size // batch_size)
+
+
+@torch.inference_mode()
+def evaluate(model: nn.Module, data: DeviceData, split: DeviceSplit) -> tuple[float, float, torch.Tensor]:
+    """Mean loss, accuracy (fraction) and predicted labels over a whole split."""
+    was_training = model.training
+    model.eval()
+    losses, predictions = [], []
+    for start in range(0, len(split), EVAL_BATCH):
+        x = data.normalize(split.x[start : start + EVAL_BATCH])
+        with _autocast(data.device):
+            logits = model(x).float()
+        losses.append(F.cross_entropy(logits, split.y[start : start + EVAL_BATCH], reduction="sum"))
+        predictions.append(logits.argmax(dim=1))
+    model.train(was_training)
+    predicted = torch.cat(predictions)
+    accuracy = (predicted == split.y).float().mean().item()
+    return (torch.stack(losses).sum() / len(split)).item(), accuracy, predicted
+
+
+def training_memory_format(device: torch.device) -> torch.memory_format:
+    """NHWC on CUDA, where cuDNN's bf16 kernels want it; NCHW elsewhere.
+
+    On a 2-core AVX2 CPU, oneDNN trained 15 of 20 random dsd-tiny and dsd-mnist
+    candidates slower in NHWC, up to 2x slower for dilated depthwise convs.
+    """
+    return torch.channels_last if device.type == "cuda" else torch.contiguous_format
+
+
+def _autocast(device: torch.device):
+    return (
+        torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
+    )
+
+
+class Trainer:
+    """Trains `model` on `data.train`, scoring `data.val` after every epoch."""
+
+    def __init__(
+        self, model: nn.Module, data: DeviceData, config: TrainConfig, frozen: tuple[nn.Module, ...] = ()
+    ) -> None:
+        """`frozen` modules keep their weights and BatchNorm statistics: eval mode, no gradients."""
+        self.frozen = frozen
+        for module in frozen:
+            module.requires_grad_(False)
+        self.model = model.to(data.device, memory_format=training_memory_format(data.device))
+        self.data = data
+        self.config = config
+        self.epoch = 0
+        self.steps = steps_per_epoch(len(data.train), config.batch_size)
+        lr = config.lr or DEFAULT_LR[config.optimizer] * math.sqrt(config.batch_size / 64)
+        self.optimizer = self._make_optimizer(lr)
+        self.scheduler = self._make_scheduler(lr)
+        self.generator = torch.Generator().manual_seed(config.seed)  # shuffles and shifts
+        torch.manual_seed(config.seed)  # dropout
+        self.ema = (
+            AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
+            if config.ema_decay
+            else None
+        )
+
+    def _make_optimizer(self, lr: float) -> torch.optim.Optimizer:
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        # One fused kernel per step instead of a dozen per parameter: up to 17% more
+        # images/s for the smallest candidates on a CPU. CPU and CUDA only.
+        fused = self.data.device.type in ("cpu", "cuda") or None
+        if self.config.optimizer == "sgd":
+            return torch.optim.SGD(
+                params, lr=lr, momentum=0.9, nesterov=True, weight_decay=self.config.weight_decay, fused=fused
+            )
+        return torch.optim.AdamW(params, lr=lr, weight_decay=self.config.weight_decay, fused=fused)
+
+    def _make_scheduler(self, lr: float) -> torch.optim.lr_scheduler.LRScheduler:
+        total = self.config.epochs * self.steps
+        if self.config.schedule == "onecycle":
+            return torch.optim.lr_scheduler.OneCycleLR(self.optimizer, max_lr=lr, total_steps=total, pct_start=0.25)
+        if self.config.schedule == "cosine":
+            return torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=total)
+        return torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda _: 1.0)
+
+    @property
+    def final_model(self) -> nn.Module:
+        """The weight average when EMA is on, else the trained model."""
+        return self.ema.module if self.ema is not None else self.model
+
+    def train_epoch(self) -> float:
+        """One pass over the training split; returns the mean loss (nan/inf if it diverged)."""
+        config, data = self.config, self.data
+        self.model.train()
+        for module in self.frozen:
+            module.eval()
+        order = torch.randperm(len(data.train), generator=self.generator).to(data.device)
+        loss_sum = torch.zeros((), device=data.device)
+        for step in range(self.steps):
+            index = order[step * config.batch_size : (step + 1) * config.batch_size]
+            x = data.train.x[index]
+            if config.augment:
+                x = random_shift(x, config.max_shift, self.generator)
+            with _autocast(data.device):
+                logits = self.model(data.normalize(x))
+            loss = F.cross_entropy(logits.float(), data.train.y[index], label_smoothing=config.label_smoothing)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            self.scheduler.step()
+            if self.ema is not None:
+                self.ema.update_parameters(self.model)
+            loss_sum += loss.detach()
+        self.epoch += 1
+        return loss_sum.item() / self.steps
+
+    def run(self, epochs: int | None = None, on_epoch: Callable[[EpochStats], None] | None = None) -> TrainResult:
+        """Train up to `epochs` more epochs (default: to config.epochs); stop on nan/inf loss."""
+        result = TrainResult()
+        last = self.config.epochs if epochs is None else min(self.config.epochs, self.epoch + epochs)
+        started = time.perf_counter()
+        trained_images = 0
+        while self.epoch < last:
+            epoch_start = time.perf_counter()
+            train_loss = self.train_epoch()
+            trained_images += self.steps * self.config.batch_size
+            if not math.isfinite(train_loss):
+                result.failure = f"training loss became {train_loss} in epoch {self.epoch}"
+                break
+            val_loss = val_accuracy = None
+            if self.data.val is not None:
+                val_loss, val_accuracy, _ = evaluate(self.final_model, self.data, self.data.val)
+            stats = EpochStats(self.epoch, train_loss, val_loss, val_accuracy, time.perf_counter() - epoch_start)
+            result.history.append(stats)
+            if on_epoch is not None:
+                on_epoch(stats)
+        result.seconds = time.perf_counter() - started
+        result.images_per_second = trained_images / result.seconds if result.seconds else 0.0
+        return result
+
+    # Checkpointing -------------------------------------------------------------
+    def state_dict(self) -> dict:
+        state = {
+            "epoch": self.epoch,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "generator": self.generator.get_state(),
+            "torch_rng": torch.get_rng_state(),
+        }
+        if torch.cuda.is_available():
+            state["cuda_rng"] = torch.cuda.get_rng_state_all()
+        if self.ema is not None:
+            state["ema"] = self.ema.state_dict()
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        self.epoch = int(state["epoch"])
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        if "cuda_rng" in state and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        if self.ema is not None and "ema" in state:
+            self.ema.load_state_dict(state["ema"])
+
+
+def train_model(
+    model: nn.Module, data: DeviceData, config: TrainConfig, on_epoch: Callable[[EpochStats], None] | None = None
+) -> TrainResult:
+    """Train from scratch for config.epochs; the convenience form of `Trainer(...).run()`."""
+    return Trainer(model, data, config).run(on_epoch=on_epoch)

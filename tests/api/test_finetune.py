@@ -1,0 +1,126 @@
+"""Fine-tune: final retraining, transfer with frozen layers, resume, export of the result."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+import dsdnas
+from dsdnas.errors import DataError
+from dsdnas.nas.files import load_weights
+from dsdnas.nas.runs.rundir import CHECKPOINT_FILE
+from tests.support import write_image_folder
+
+pytestmark = pytest.mark.slow  # every test here trains on a real run
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    dsdnas.search(budget=1, dataset="mnist-sample", space="dsd-tiny", epochs=1, device="cpu", out=out)
+    return out
+
+
+def test_final_finetune_writes_metrics_curves_and_weights(run, tmp_path):
+    result = dsdnas.finetune(run, trial=0, epochs=2, out=tmp_path / "ft", device="cpu")
+    metrics = json.loads((tmp_path / "ft" / "metrics.json").read_text())
+    assert 0 < metrics["test_accuracy"] <= 1 and result.metrics["test_accuracy"] == metrics["test_accuracy"]
+    assert metrics["epochs"] == 2 and metrics["mode"] == "final"
+    assert len(metrics["confusion_matrix"]) == 10 and sum(map(sum, metrics["confusion_matrix"])) == 1000
+    assert set(metrics["per_class_accuracy"]) == {str(d) for d in range(10)}
+    assert (tmp_path / "ft" / "curves.csv").read_text().startswith("epoch,")
+    assert {"arch.json", "weights.safetensors", "finetune.json", CHECKPOINT_FILE} <= {
+        p.name for p in (tmp_path / "ft").iterdir()
+    }
+
+
+def test_export_of_a_finetuned_model_passes_parity(run, tmp_path):
+    dsdnas.finetune(run, trial=0, epochs=1, device="cpu", init="search")
+    result = dsdnas.export(run, trial=0, finetuned=True, out=tmp_path / "exported")
+    assert result.max_abs_diff <= 1e-5
+    assert "Test accuracy (fine-tuned, 1 epochs)" in (tmp_path / "exported" / "model.py").read_text()
+
+
+def _digit_folder(root, mnist_sample, per_class=30):
+    """Digits 0-4 from the test split as PNGs: new data with 5 classes."""
+    digits = {f"digit{d}": mnist_sample.x_test[mnist_sample.y_test == d][:per_class, 0].numpy() for d in range(5)}
+    return write_image_folder(root, digits)
+
+
+def test_transfer_with_frozen_layers_keeps_them_bit_identical(run, tmp_path, mnist_sample):
+    _digit_folder(tmp_path / "digits", mnist_sample)
+    result = dsdnas.finetune(
+        run,
+        trial=0,
+        dataset=f"folder:{tmp_path / 'digits'}",
+        freeze="head",
+        epochs=8,
+        device="cpu",
+        out=tmp_path / "ft",
+        lr=3e-2,
+    )
+    source = load_weights(run / "trials" / "0" / "weights.safetensors")
+    tuned = load_weights(tmp_path / "ft" / "weights.safetensors")
+    for name, tensor in source.items():
+        if not name.startswith("classifier."):
+            assert torch.equal(tensor, tuned[name]), name  # frozen: weights and BatchNorm statistics
+    assert tuned["classifier.weight"].shape[0] == 5  # a new head for 5 classes
+    assert result.metrics["test_accuracy"] > 0.5  # chance is 0.2
+    assert result.metrics["mode"] == "transfer" and result.metrics["best_epoch"] >= 1
+
+
+def test_transfer_refuses_other_channel_counts(run, tmp_path):
+    path = tmp_path / "rgb.npz"
+    rng = np.random.default_rng(0)
+    np.savez(
+        path,
+        x_train=rng.integers(0, 255, (20, 28, 28, 3), dtype=np.uint8),
+        y_train=np.arange(20) % 2,
+        x_test=rng.integers(0, 255, (4, 28, 28, 3), dtype=np.uint8),
+        y_test=np.arange(4) % 2,
+    )
+    with pytest.raises(DataError, match="3-channel images but the model takes 1"):
+        dsdnas.finetune(run, trial=0, dataset=f"npz:{path}", device="cpu", out=tmp_path / "ft")
+
+
+def test_interrupted_finetune_resumes_to_the_same_weights(run, tmp_path):
+    straight = tmp_path / "straight"
+    dsdnas.finetune(run, trial=0, epochs=4, out=straight, device="cpu")
+    resumed = tmp_path / "resumed"
+    command = [
+        sys.executable,
+        "-m",
+        "dsdnas",
+        "finetune",
+        str(run),
+        "--trial",
+        "0",
+        "--epochs",
+        "4",
+        "--out",
+        str(resumed),
+        "--device",
+        "cpu",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while True:  # interrupt once two epochs are checkpointed
+        assert time.monotonic() < deadline and process.poll() is None
+        path = resumed / CHECKPOINT_FILE
+        if path.exists() and len(torch.load(path, weights_only=True)["history"]) >= 2:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (resumed / "weights.safetensors").exists()
+    finished = subprocess.run([*command, "--resume"], capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    expected, got = load_weights(straight / "weights.safetensors"), load_weights(resumed / "weights.safetensors")
+    assert expected.keys() == got.keys()
+    for name in expected:
+        assert torch.equal(expected[name], got[name]), name

@@ -1,0 +1,176 @@
+"""End-to-end searches on tiny real data: budget, resume, limits, duplicates, recovery."""
+
+import datetime
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import optuna
+import pandas as pd
+import pytest
+from optuna.trial import TrialState
+
+import dsdnas
+from dsdnas.api import load_run
+from dsdnas.api.events import SearchObserver
+from dsdnas.errors import RunError
+from tests.support import FAST
+
+pytestmark = pytest.mark.slow  # every test here runs a real search
+
+
+def test_two_trial_search_writes_the_run_directory(tmp_path):
+    result = dsdnas.search(budget=2, out=tmp_path, **FAST)
+    assert "budget met" in result.stop_reason
+    frame = pd.read_csv(tmp_path / "trials.csv")
+    for column in (
+        "trial",
+        "state",
+        "accuracy",
+        "macs",
+        "params",
+        "latency_ms",
+        "pareto",
+        "notation",
+        "arch_hash",
+        "duration_s",
+    ):
+        assert column in frame.columns
+    assert list(frame["state"]) == ["COMPLETE", "COMPLETE"]
+    assert frame["pareto"].any()
+    for number in (0, 1):
+        folder = tmp_path / "trials" / str(number)
+        assert {p.name for p in folder.iterdir()} == {"arch.json", "metrics.json", "weights.safetensors"}
+        metrics = json.loads((folder / "metrics.json").read_text())
+        assert metrics["status"] == "trained" and len(metrics["val_accuracy_history"]) == 1
+        assert metrics["macs"] > 0 and metrics["latency_ms"] > 0 and metrics["device"] == "cpu"
+    pareto = json.loads((tmp_path / "pareto.json").read_text())
+    assert pareto["objectives"] == ["accuracy", "macs"] and pareto["trials"]
+    run_dir, study, meta = load_run(tmp_path)
+    assert meta["settings"]["dataset"] == "mnist-sample" and len(study.trials) == 2
+
+
+@pytest.mark.parametrize("sampler", ["nsga2", "random"])
+def test_other_samplers_and_three_objectives(tmp_path, sampler):
+    result = dsdnas.search(budget=2, out=tmp_path, sampler=sampler, objectives="latency,accuracy,params", **FAST)
+    assert result.study.user_attrs["settings"]["objectives"] == ["accuracy", "latency", "params"]
+    assert [d.name for d in result.study.directions] == ["MAXIMIZE", "MINIMIZE", "MINIMIZE"]
+    assert len(result.study.trials[0].values) == 3
+    assert 'id="scatter-matrix"' in (tmp_path / "report.html").read_text()
+
+
+def test_rerun_meets_budget_and_larger_budget_adds_exactly_the_rest(tmp_path):
+    dsdnas.search(budget=2, out=tmp_path, **FAST)
+    again = dsdnas.search(budget=2, out=tmp_path, **FAST)
+    assert "budget met: 2" in again.stop_reason and len(again.study.trials) == 2
+    more = dsdnas.search(budget=3, out=tmp_path, **FAST)
+    assert len([t for t in more.study.trials if t.state == TrialState.COMPLETE]) == 3
+
+
+def test_changed_settings_are_refused(tmp_path):
+    dsdnas.search(budget=1, out=tmp_path, **FAST)
+    with pytest.raises(RunError, match="epochs|train"):
+        dsdnas.search(budget=2, out=tmp_path, **{**FAST, "epochs": 2})
+
+
+def test_candidates_over_the_limit_are_never_trained(tmp_path):
+    result = dsdnas.search(budget="3s", out=tmp_path, max_macs=1000, **FAST)
+    trials = result.study.trials
+    assert trials and all(t.user_attrs["status"] == "skipped" for t in trials)
+    assert "over --max-macs" in trials[0].user_attrs["reason"]
+    assert trials[0].system_attrs["constraints:macs"] > 0
+    assert not (tmp_path / "trials" / "0" / "weights.safetensors").exists()
+    assert result.front == []  # infeasible trials never reach the front
+
+
+def test_duplicate_architecture_is_reused_not_retrained(tmp_path):
+    space = tmp_path / "two.toml"
+    space.write_text(
+        'name = "two"\n[stem]\nchannels = [8]\n[stages]\ncount = [1]\nblocks = [1]\nwidths = [[8]]\nstrides = [2]\n'
+        '[block]\nkind = ["standard", "separable"]\nkernel = [3]\ndilation = [1]\n'
+    )
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    study = optuna.create_study(storage=storage, study_name="dup", directions=["maximize", "minimize"])
+    study.enqueue_trial({"s0.b0.kind": "standard"})
+    study.enqueue_trial({"s0.b0.kind": "standard"})
+    result = dsdnas.search(
+        budget=2, out=tmp_path / "run", storage=storage, study="dup", **{**FAST, "space": str(space)}
+    )
+    first, second = result.study.trials
+    assert first.user_attrs["status"] == "trained" and second.user_attrs["status"] == "reused"
+    assert second.user_attrs["reused_from"] == 0 and second.values == first.values
+    assert not (tmp_path / "run" / "trials" / "1" / "weights.safetensors").exists()
+    assert [row["trial"] for row in result.front] == [0]
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")  # study.ask() stands in for a worker
+def test_trial_left_running_by_a_dead_process_is_failed_and_retried(tmp_path):
+    dsdnas.search(budget=1, out=tmp_path, **FAST)
+    _, study, _ = load_run(tmp_path)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    trial = study.ask()
+    trial.suggest_categorical("stages", [1, 2])
+    trial.set_user_attr("worker", f"{socket.gethostname()}:{dead.pid}")
+    result = dsdnas.search(budget=2, out=tmp_path, **FAST)
+    states = [t.state for t in result.study.trials]
+    assert TrialState.RUNNING not in states
+    assert states[1] == TrialState.FAIL
+    assert sum(s == TrialState.COMPLETE for s in states) == 2
+
+
+class WaitRecorder(SearchObserver):
+    """Records waits and finished trials; when told to wait, fails the other worker's trial."""
+
+    def __init__(self, study: optuna.Study, held: optuna.Trial) -> None:
+        self.study, self.held = study, held
+        self.waits: list[tuple[int, int]] = []
+        self.finished: list[int] = []
+
+    def waiting(self, running: int, finished: int) -> None:
+        self.waits.append((running, finished))
+        self.study.tell(self.held, state=TrialState.FAIL)  # the other worker gives up: room again
+
+    def trial_finished(self, number, row, front, finished) -> None:
+        self.finished.append(number)
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")  # study.ask() stands in for a worker
+def test_a_trial_running_in_another_live_worker_is_waited_for_not_overshot(tmp_path):
+    dsdnas.search(budget=1, out=tmp_path, **FAST)
+    _, study, _ = load_run(tmp_path)
+    held = study.ask()  # another worker's trial, alive (this very process), that will fail
+    held.suggest_categorical("stages", [1, 2])
+    held.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+    recorder = WaitRecorder(study, held)
+    result = dsdnas.search(budget=2, out=tmp_path, observer=recorder, **FAST)
+    assert recorder.waits == [(1, 1)]
+    trials = result.study.trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE]
+    assert trials[2].datetime_start >= trials[1].datetime_complete  # started only once room was left
+    assert recorder.finished == [1, 2]  # the other worker's trial is reported too
+
+
+def test_settings_equal_to_rounding_continue_the_study(tmp_path):
+    dsdnas.search(budget=1, out=tmp_path, **FAST)
+    _, study, _ = load_run(tmp_path)
+    settings = study.user_attrs["settings"]
+    for mean, accepted in ((settings["mean"][0] * (1 + 1e-14), True), (settings["mean"][0] * 1.001, False)):
+        study.set_user_attr("settings", {**settings, "mean": [mean]})  # as an older version might have stored
+        if accepted:
+            assert "budget met" in dsdnas.search(budget=1, out=tmp_path, **FAST).stop_reason
+        else:
+            with pytest.raises(RunError, match=r"other settings \(mean\)"):
+                dsdnas.search(budget=1, out=tmp_path, **FAST)
+
+
+def test_time_budget_starts_no_trial_after_the_limit(tmp_path):
+    started = datetime.datetime.now()
+    result = dsdnas.search(budget="2s", out=tmp_path, **FAST)
+    assert "time budget" in result.stop_reason
+    assert result.study.trials
+    for trial in result.study.trials:
+        # Checked before each start; 0.5 s covers the gap from the check to the new trial on a loaded machine.
+        assert (trial.datetime_start - started).total_seconds() < 2.5

@@ -1,0 +1,72 @@
+"""Oracle tests: the profiler's MACs and params equal the analytic formulas."""
+
+import itertools
+
+import pytest
+import torch
+from torch import nn
+
+from dsdnas.nas.model.arch import conv_output_size
+from dsdnas.nas.model.blocks import SeparableBlock, StandardBlock
+from dsdnas.nas.model.builder import build_model
+from dsdnas.nas.model.costs import count_macs, count_params, profile_costs
+from dsdnas.search_spaces import BUILTIN_NAMES, get_space
+from tests.support import ScriptedTrial, analytic_macs, block_macs
+
+SIZE = 16  # input height and width
+
+
+def analytic_params(kind: str, c_in: int, c_out: int, k: int) -> int:
+    """Conv weights plus BatchNorm's scale and shift per channel."""
+    if kind == "standard":
+        return c_in * c_out * k * k + 2 * c_out
+    return c_in * k * k + 2 * c_in + c_in * c_out + 2 * c_out
+
+
+GRID = list(itertools.product(("standard", "separable"), (1, 3, 5, 7), (1, 2, 3), (1, 2), ((1, 8), (8, 16), (12, 12))))
+
+
+@pytest.mark.parametrize(("kind", "kernel", "dilation", "stride", "channels"), GRID)
+def test_block_macs_and_params_equal_the_analytic_count(kind, kernel, dilation, stride, channels):
+    c_in, c_out = channels
+    block_class = StandardBlock if kind == "standard" else SeparableBlock
+    block = block_class(c_in, c_out, kernel, dilation=dilation, stride=stride)
+    assert count_macs(block, (c_in, SIZE, SIZE)).macs == block_macs(
+        kind, c_in, c_out, kernel, conv_output_size(SIZE, stride)
+    )
+    assert count_params(block) == analytic_params(kind, c_in, c_out, kernel)
+    # Padding d*(k-1)/2: stride 1 keeps the size, stride 2 halves it (rounded up).
+    out = block(torch.zeros(1, c_in, SIZE, SIZE))
+    assert out.shape[-1] == conv_output_size(SIZE, stride)
+
+
+def test_whole_model_macs_equal_the_analytic_count(small_arch):
+    result = count_macs(build_model(small_arch), small_arch.input_shape)
+    assert result.macs == analytic_macs(small_arch)
+    assert result.unsupported_ops == {}  # residual adds and hardswish are known to be free
+
+
+@pytest.mark.parametrize("space", BUILTIN_NAMES)
+def test_sampled_candidates_of_every_space_cost_what_the_formula_says(space):
+    rng = torch.Generator().manual_seed(3)
+    for _ in range(5):
+        arch = get_space(space).sample(ScriptedTrial(rng=rng), (1, 28, 28), 10)
+        costs = profile_costs(build_model(arch), arch, torch.device("cpu"))
+        assert costs.macs == analytic_macs(arch)
+        assert costs.receptive_field == arch.receptive_field() and costs.latency_ms > 0
+
+
+def test_unsupported_ops_are_collected_not_printed(capsys):
+    class Odd(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 2, 3)
+
+        def forward(self, x):
+            return torch.cumsum(self.conv(x), dim=1)
+
+    result = count_macs(Odd(), (1, 8, 8))
+    assert result.macs == 6 * 6 * 2 * 9
+    assert "aten::cumsum" in result.unsupported_ops
+    captured = capsys.readouterr()
+    assert "cumsum" not in captured.out + captured.err

@@ -1,0 +1,59 @@
+"""The typed trial record: written once, read back the same, and old runs' attributes still load."""
+
+import optuna
+from optuna.trial import TrialState
+
+from dsdnas.nas.search.records import FINISHED, Status, TrialRecord, finished_count, records
+
+
+def test_a_record_round_trips_through_optuna_user_attributes():
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    trial = study.ask()
+    written = TrialRecord(
+        number=trial.number,
+        status=Status.TRAINED,
+        worker="host:1",
+        notation="stem_k3_c8_s1",
+        arch_hash="abc",
+        macs=1234,
+        latency_ms=0.5,
+        val_accuracy=0.9,
+        val_accuracy_history=[0.8, 0.9],
+        unsupported_ops={"aten::cumsum": 1},
+    )
+    written.save_to(trial)
+    study.tell(trial, written.objective_values(["accuracy", "macs"]))
+    (read,) = records(study)
+    assert read.status is Status.TRAINED and read.state == "COMPLETE" and read.values == (0.9, 1234.0)
+    assert read.val_accuracy_history == [0.8, 0.9] and read.unsupported_ops == {"aten::cumsum": 1}
+    assert read.finished and read.trained
+    assert trial.study.trials[0].user_attrs["status"] == "trained"  # plain strings in the storage
+
+
+def test_an_old_runs_attributes_load_and_unknown_keys_are_ignored():
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    trial = study.ask()
+    # user_attrs as dsdnas 0.1 wrote them, plus a key from some future version and a bad status
+    for key, value in {"status": "reused", "val_accuracy": 0.5, "macs": 10, "reused_from": 0, "future": 1}.items():
+        trial.set_user_attr(key, value)
+    study.tell(trial, [0.5, 10])
+    other = study.ask()
+    other.set_user_attr("status", "teleported")
+    study.tell(other, state=TrialState.FAIL)
+    reused, failed = records(study)
+    assert reused.status is Status.REUSED and reused.reused_from == 0 and reused.finished and not reused.trained
+    assert reused.params is None and reused.val_loss_history == []
+    assert failed.status is None and not failed.finished
+
+
+def test_only_trained_and_reused_complete_trials_count_towards_the_budget():
+    assert {Status.TRAINED, Status.REUSED} == FINISHED
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    for status, state in (("trained", None), ("reused", None), ("skipped", None), ("trained", TrialState.FAIL)):
+        trial = study.ask()
+        TrialRecord(status=Status(status)).save_to(trial, "status")
+        if state is None:
+            study.tell(trial, [0.5, 1.0])
+        else:
+            study.tell(trial, state=state)
+    assert finished_count(study) == 2
