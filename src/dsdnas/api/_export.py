@@ -36,7 +36,9 @@ def resolve_model(run: Run, choice: ModelChoice) -> StoredModel:
                 f"run `dsdnas finetune {run.run_dir.root} --trial {chosen.number}`"
             )
         return load_finetune_model(folder)
-    return load_trial_model(run.run_dir, chosen.number, run.meta)
+    return load_trial_model(
+        run.run_dir, chosen.number, run.meta, sha256=chosen.weights_sha256, worker=chosen.worker, origin=chosen.folder
+    )
 
 
 def verification_images(stored: StoredModel, data_dir: str | None = None) -> torch.Tensor:

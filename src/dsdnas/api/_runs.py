@@ -9,13 +9,13 @@ from typing import Any, NamedTuple
 
 import optuna
 
-from dsdnas.errors import DsdnasError
+from dsdnas.errors import DsdnasError, RunError
 from dsdnas.nas.datasets import sources
 from dsdnas.nas.datasets.base import Dataset, offline
 from dsdnas.nas.datasets.idx import mnist_available
 from dsdnas.nas.files import read_json
 from dsdnas.nas.runs.rundir import RunDir
-from dsdnas.nas.search.storage import open_storage
+from dsdnas.nas.search.storage import hide_password, open_storage, storage_failure
 
 
 class Run(NamedTuple):
@@ -33,10 +33,15 @@ def load_run(run: str | Path, storage: str | None = None) -> Run:
     url = storage or meta.get("storage") or run_dir.storage_url  # None: SQLite in the run directory
     if "***" in url:
         raise DsdnasError(f"{run_dir.run_json} hides the storage password; pass --storage URL")
-    try:
-        study = optuna.load_study(study_name=meta["study"], storage=open_storage(url))
+    try:  # read-only: a missing or empty study.db stays as it is
+        study = optuna.load_study(study_name=meta["study"], storage=open_storage(url, read_only=True))
     except KeyError:
-        raise DsdnasError(f"study {meta.get('study')!r} not found in {url}") from None
+        raise RunError(f"study {meta.get('study')!r} not found in {hide_password(url)}") from None
+    except Exception as error:  # noqa: BLE001 - a storage failure is one line; anything else is a bug
+        failure = storage_failure(error, url)
+        if failure is None:
+            raise
+        raise failure from None
     return Run(run_dir, study, meta)
 
 
@@ -57,7 +62,3 @@ def default_dataset(data_dir: str | None = None) -> tuple[str, str]:
 def slug(text: str) -> str:
     """A file- and study-safe name: letters, digits, '-', '_' and '.'."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.")[:80] or "study"
-
-
-def hide_password(url: str) -> str:
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)

@@ -47,6 +47,10 @@ def _check_fraction(option: str, value: float, low_open: bool = True) -> None:
     _check(isinstance(value, (int, float)) and inside, f"{option} {value} must be in {'(0' if low_open else '[0'}, 1)")
 
 
+def _check_out(out: str | Path | None) -> None:
+    _check(out is None or not Path(out).exists() or Path(out).is_dir(), f"--out {out} is a file; pass a folder")
+
+
 def _check_shared(config: SearchConfig | FinetuneConfig) -> None:
     """Options the search and the fine-tune share."""
     _check(config.epochs >= 1, f"--epochs {config.epochs} must be at least 1")
@@ -55,6 +59,7 @@ def _check_shared(config: SearchConfig | FinetuneConfig) -> None:
     _check_fraction("--label-smoothing", config.label_smoothing, low_open=False)
     _check(config.color in COLORS, f"--color {config.color!r} must be one of {', '.join(COLORS)}")
     _check(config.image_size is None or config.image_size >= 1, f"--image-size {config.image_size} must be >= 1")
+    _check_out(config.out)
     from dsdnas.nas.hardware import resolve_device
 
     resolve_device(config.device)  # a device this machine lacks is refused here, before any work
@@ -204,6 +209,7 @@ class ExportConfig:
         from dsdnas.nas.model.codegen import check_class_name
 
         self.choice.validate()
+        _check_out(self.out)
         unknown = [name for name in self.format_names if name not in EXPORT_FORMATS]
         _check(not unknown, f"--format {','.join(unknown)}: use {', '.join(EXPORT_FORMATS)}")
         check_class_name(self.name)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import functools
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -23,21 +25,51 @@ def config_from(cls: type[Config], options: dict[str, Any]) -> Config:
     return cls(**{field.name: options[field.name] for field in dataclasses.fields(cls)})
 
 
+EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C
+EXIT_FAILURE = 1  # the machine, not the input: a full disk, an unexpected error
+
+
 def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a DsdnasError into one line on stderr and exit code 2, no traceback."""
+    """Every failure as one line on stderr and a non-zero exit code, never a traceback.
+
+    Input errors exit 2, Ctrl-C 130, anything else 1. DSDNAS_DEBUG=1 shows the
+    traceback of an unexpected error.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
         except DsdnasError as error:
-            typer.echo(f"error: {error}", err=True)
-            raise typer.Exit(EXIT_USER_ERROR) from None
+            _fail(f"error: {error}", EXIT_USER_ERROR)
         except KeyboardInterrupt:
-            typer.echo("interrupted: finished trials are kept; rerun the same command to go on", err=True)
-            raise typer.Exit(130) from None
+            _fail("interrupted: finished trials are kept; rerun the same command to go on", EXIT_INTERRUPTED)
+        except typer.Exit:
+            raise
+        except (OSError, MemoryError) as error:
+            _fail(f"error: {describe_os_error(error)}", EXIT_FAILURE)
+        except Exception as error:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+            if os.environ.get("DSDNAS_DEBUG") == "1":
+                raise
+            first = (str(error).strip().splitlines() or [""])[0][:300]
+            _fail(f"error: unexpected {type(error).__name__}: {first} (DSDNAS_DEBUG=1 shows where)", EXIT_FAILURE)
 
     return wrapper
+
+
+def _fail(message: str, code: int) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code) from None
+
+
+def describe_os_error(error: OSError | MemoryError) -> str:
+    """A full disk, a read-only folder, a missing file: what and where, in one line."""
+    if isinstance(error, MemoryError):
+        return "out of memory; pass a smaller --batch-size or --image-size"
+    where = f" {error.filename}" if error.filename else ""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"disk full writing{where}; free some space and rerun the same command, finished trials are kept"
+    return f"{error.strerror or type(error).__name__}:{where}" if where else f"{error.strerror or error}"
 
 
 def human(value: float | None, unit: str = "") -> str:

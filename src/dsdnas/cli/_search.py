@@ -74,7 +74,8 @@ def search_command(
     from dsdnas.api import search
 
     config = config_from(SearchConfig, locals())
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # Errors only: Optuna logs each failed trial with a traceback; dsdnas says it in one line.
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     observer = PlainObserver() if quiet or not interactive() else RichObserver()
     try:
         result = search(config=config, observer=observer)

@@ -6,6 +6,8 @@ and safetensors weights are read and written here too, with errors that name the
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
 import tempfile
@@ -16,33 +18,47 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from dsdnas.errors import RunError
+from dsdnas.errors import ResourceError, RunError, disk_full_message
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 FILE_MODE = 0o666 & ~_UMASK  # what open() would give; mkstemp alone gives 0600
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call `write(temporary_path)`, flush it to disk, then rename it to `path`."""
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None], size_hint: int | None = None) -> Path:
+    """Call `write(temporary_path)`, flush it to disk, then rename it to `path`.
+
+    A full disk raises ResourceError naming `path` and, from `size_hint` (bytes), the
+    space needed; the old file, if any, is left as it was.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    partial = Path(name)
+    partial = None
     try:
-        os.chmod(partial, FILE_MODE)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(handle)
+        partial = Path(name)
         write(partial)
+        os.chmod(partial, FILE_MODE)  # after: some writers replace the file they are given
         with open(partial, "rb") as written:
             os.fsync(written.fileno())
         os.replace(partial, path)
+    except OSError as error:
+        if error.errno in DISK_FULL or "No space left" in str(error):
+            raise ResourceError(disk_full_message(path, size_hint)) from None
+        raise
     finally:
-        partial.unlink(missing_ok=True)
+        if partial is not None:
+            partial.unlink(missing_ok=True)
     return path
 
 
 def write_text(path: str | Path, text: str) -> Path:
-    return atomic_write(path, lambda partial: partial.write_text(text, encoding="utf-8"))
+    data = text.encode("utf-8")
+    return atomic_write(path, lambda partial: partial.write_bytes(data), len(data))
 
 
 def write_json(path: str | Path, data: Any) -> Path:
@@ -58,12 +74,35 @@ def read_json(path: str | Path) -> Any:
         raise RunError(f"{path} is not valid JSON (line {error.lineno}): {error.msg}") from None
 
 
-def save_weights(path: str | Path, state: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> Path:
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_weights(path: str | Path, state: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> str:
+    """Write a state dict as safetensors; returns the file's SHA-256, to be recorded and checked on load."""
     tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in state.items()}
-    return atomic_write(path, lambda partial: save_file(tensors, str(partial), metadata=metadata))
+    size = sum(t.numel() * t.element_size() for t in tensors.values())
+    atomic_write(path, lambda partial: save_file(tensors, str(partial), metadata=metadata), size)
+    return file_sha256(path)
 
 
-def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
-    if not Path(path).exists():
-        raise RunError(f"weights file {path} does not exist")
-    return load_file(str(path))
+def load_weights(path: str | Path, sha256: str | None = None, retrain: str = "") -> dict[str, torch.Tensor]:
+    """Read safetensors weights, checked against `sha256` when one was recorded.
+
+    Every failure is one RunError naming the file; `retrain` says how to get new weights.
+    """
+    path = Path(path)
+    hint = f"; {retrain}" if retrain else ""
+    if not path.exists():
+        raise RunError(f"weights file {path} does not exist{hint}")
+    if sha256 is not None and file_sha256(path) != sha256:
+        raise RunError(f"{path} does not match the SHA-256 recorded when it was written: corrupt or replaced{hint}")
+    try:
+        return load_file(str(path))
+    except Exception as error:  # noqa: BLE001 - safetensors raises its own error types for bad files
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise RunError(f"{path} is not a readable safetensors file ({first}){hint}") from None

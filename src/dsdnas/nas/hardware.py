@@ -1,12 +1,19 @@
-"""The hardware dsdnas runs on: --device auto|cpu|cuda[:N]|mps as a torch.device, with clear errors."""
+"""The hardware dsdnas runs on: --device as a torch.device, and whether the work fits its memory.
+
+Memory is checked before anything is loaded or trained, so a job too big for the machine
+is refused in one line with the figures, instead of dying minutes later in an allocation.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 
 import torch
 
-from dsdnas.errors import DsdnasError
+from dsdnas.errors import DsdnasError, ResourceError
+
+MEMORY_MARGIN = 0.9  # use at most this share of what is free: the process and the OS need some too
 
 
 def resolve_device(spec: str = "auto") -> torch.device:
@@ -33,3 +40,29 @@ def resolve_device(spec: str = "auto") -> torch.device:
             raise DsdnasError("--device mps: Apple MPS is not available on this machine; use --device cpu or auto")
         return torch.device("mps")
     raise DsdnasError(f"--device {spec!r} is not one of auto, cpu, cuda, cuda:N, mps")
+
+
+def available_memory(device: torch.device) -> tuple[int, str]:
+    """Bytes free for tensors on `device` now, and a name for that memory."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(free), f"{torch.cuda.get_device_name(device)} ({device})"
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024, "this machine's memory"
+    except OSError:
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"), "this machine's memory"
+
+
+def gigabytes(size: float) -> str:
+    return f"{size / 2**30:.1f} GB" if size >= 2**30 else f"{size / 2**20:.0f} MB"
+
+
+def require_memory(needed: int, device: torch.device, what: str, hint: str) -> None:
+    """Refuse, with the figures, work that needs more than the free memory of `device` allows."""
+    free, where = available_memory(device)
+    if needed > MEMORY_MARGIN * free:
+        raise ResourceError(f"{what} needs about {gigabytes(needed)}, but {where} has {gigabytes(free)} free; {hint}")

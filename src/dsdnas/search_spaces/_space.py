@@ -130,6 +130,22 @@ class SearchSpace:
                 total += len(self.stem_kernels) * ways(0, stem_width, count)
         return total
 
+    def activation_values(self, input_shape: tuple[int, int, int]) -> int:
+        """Floats one image's forward pass keeps for backward in the widest, deepest candidate: an upper bound.
+
+        Each conv keeps its output, the BatchNorm output and the activation; a separable
+        block has two convs. Memory checks multiply this by the batch and 4 bytes.
+        """
+        size = conv_output_size(min(input_shape[1:]), self.stem_stride)
+        values = 3 * max(self.stem_channels) * size * size
+        width = max(self.stem_channels)
+        for stage in range(max(self.stage_counts)):
+            size = conv_output_size(size, self.strides[stage])
+            widest = max(self.widths[stage])
+            values += max(self.blocks_per_stage) * 3 * (max(width, widest) + widest) * size * size
+            width = widest
+        return values
+
     @property
     def size_is_exact(self) -> bool:
         return all(stride == 2 for stride in self.strides[1:])

@@ -47,3 +47,40 @@ def test_npz_errors_name_the_missing_array(tmp_path):
 def test_unknown_dataset_name():
     with pytest.raises(DataError, match="unknown dataset"):
         load_dataset("cifar-100")
+
+
+def _npz(path, x_train, x_test=None):
+    x_test = x_train[:2] if x_test is None else x_test
+    np.savez(path, x_train=x_train, y_train=np.arange(len(x_train)) % 2, x_test=x_test, y_test=np.array([0, 1]))
+    return f"npz:{path}"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda x: np.where(np.arange(x.size).reshape(x.shape) == 7, np.nan, x),
+            r"1 NaN or infinite values .*\(0, 1, 3\)",
+        ),
+        (lambda x: np.full_like(x, np.nan), "64 NaN or infinite values"),
+        (lambda x: np.where(np.arange(x.size).reshape(x.shape) == 9, np.inf, x), "1 NaN or infinite"),
+        (lambda x: x * 3.0, r"values outside \[0, 1\].*divide by the maximum"),
+        (lambda x: np.round(x * 255.0), r"values outside \[0, 1\].*0-255 pixels stored as floats"),
+        (lambda x: (x * 300).astype(np.int64), "values outside 0-255"),
+        (lambda x: x > 0.5, "dtype bool"),
+    ],
+)
+def test_npz_pixels_are_never_guessed(tmp_path, make, message):
+    rng = np.random.default_rng(0)
+    x = rng.random((4, 4, 4))
+    with pytest.raises(DataError, match=message) as info:
+        load_dataset(_npz(tmp_path / "d.npz", make(x)))
+    assert "x_train" in str(info.value)
+
+
+def test_npz_floats_in_unit_range_and_integers_in_byte_range_are_kept_exactly(tmp_path):
+    x = np.arange(64, dtype=np.int64).reshape(4, 4, 4) * 4
+    data = load_dataset(_npz(tmp_path / "i.npz", x))
+    assert torch.equal(data.x_train, torch.from_numpy(x.astype(np.uint8))[:, None])
+    floats = load_dataset(_npz(tmp_path / "f.npz", x / 255.0))
+    assert torch.equal(floats.x_train, data.x_train)

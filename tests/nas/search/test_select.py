@@ -59,8 +59,17 @@ def test_nothing_within_the_budget_is_an_error():
 def test_a_trial_that_was_not_trained_cannot_be_chosen():
     with pytest.raises(RunError, match=r"trial 5 is not a trained trial.*trained: 0, 1, 2, 3, 4"):
         select_trial(study_of(FRONT), trial=5)
-    with pytest.raises(RunError, match="trial 6 is not a trained trial"):
-        select_trial(study_of(FRONT), trial=6)
+    with pytest.raises(RunError, match="trial 7 is not a trained trial"):
+        select_trial(study_of(FRONT), trial=7)
+
+
+def test_a_reused_trial_stands_for_the_trained_trial_it_copied():
+    study = study_of(FRONT[:6])
+    trial = study.ask()  # trial 6: trial 3's architecture sampled again
+    for key, value in {"val_accuracy": 0.98, "macs": 10_000_000, "status": "reused", "reused_from": 3}.items():
+        trial.set_user_attr(key, value)
+    study.tell(trial, [0.98, 10_000_000])
+    assert select_trial(study, trial=6).number == 3
     assert select_trial(study_of(FRONT), trial=4).number == 4
 
 

@@ -15,6 +15,21 @@ import torch
 from dsdnas.errors import DataError
 from dsdnas.nas.datasets.base import Dataset
 from dsdnas.nas.datasets.splits import stratified_split
+from dsdnas.nas.hardware import require_memory
+
+
+def _headers(samples: list[tuple[str, int]]) -> list[tuple[str, tuple[int, int]]]:
+    """(mode, size) of every image, read from its header alone: nothing is decoded yet."""
+    from PIL import Image
+
+    headers = []
+    for path, _ in samples:
+        try:
+            with Image.open(path) as image:
+                headers.append((image.mode, image.size))
+        except OSError as error:
+            raise DataError(f"cannot read image {path}: {error}") from None
+    return headers
 
 
 def _read_images(root: Path, image_size: int | None, color: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -25,29 +40,34 @@ def _read_images(root: Path, image_size: int | None, color: str) -> tuple[np.nda
         folder = ImageFolder(str(root))
     except (FileNotFoundError, RuntimeError) as error:
         raise DataError(f"folder:{root}: not an ImageFolder layout (one sub-folder per class): {error}") from None
-    images = []
-    for path, _ in folder.samples:
-        try:
-            with Image.open(path) as image:
-                image.load()
-                images.append(image.copy())
-        except OSError as error:
-            raise DataError(f"cannot read image {path}: {error}") from None
+    headers = _headers(folder.samples)
     if color == "auto":
-        color = "gray" if all(image.mode in ("1", "L", "I", "I;16", "F") for image in images) else "rgb"
+        color = "gray" if all(mode in ("1", "L", "I", "I;16", "F") for mode, _ in headers) else "rgb"
     if image_size is None:
-        sizes = {image.size for image in images}
+        sizes = {size for _, size in headers}
         if len(sizes) > 1:
             raise DataError(f"folder:{root}: images have {len(sizes)} different sizes; pass --image-size N")
-    mode = "L" if color == "gray" else "RGB"
-    arrays = []
-    for image in images:
-        image = image.convert(mode)
-        if image_size is not None and image.size != (image_size, image_size):
-            image = image.resize((image_size, image_size), Image.BILINEAR)
-        array = np.asarray(image, dtype=np.uint8)
-        arrays.append(array[None] if array.ndim == 2 else array.transpose(2, 0, 1))
-    return np.stack(arrays), np.asarray(folder.targets, dtype=np.int64), list(folder.classes)
+    width, height = (image_size, image_size) if image_size is not None else headers[0][1]
+    channels = 1 if color == "gray" else 3
+    shape = (len(headers), channels, height, width)
+    require_memory(
+        int(np.prod(shape)),
+        torch.device("cpu"),
+        f"folder:{root} as {len(headers):,} images of {channels}x{height}x{width}",
+        "pass a smaller --image-size",
+    )
+    images = np.empty(shape, dtype=np.uint8)
+    for index, (path, _) in enumerate(folder.samples):
+        try:
+            with Image.open(path) as image:
+                image = image.convert("L" if color == "gray" else "RGB")
+                if image.size != (width, height):
+                    image = image.resize((width, height), Image.BILINEAR)
+                array = np.asarray(image, dtype=np.uint8)
+        except OSError as error:
+            raise DataError(f"cannot decode image {path}: {error}") from None
+        images[index] = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
+    return images, np.asarray(folder.targets, dtype=np.int64), list(folder.classes)
 
 
 def load_folder(

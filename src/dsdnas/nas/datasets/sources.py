@@ -11,6 +11,7 @@ Names:
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -24,20 +25,60 @@ from dsdnas.nas.datasets.splits import stratified_split
 BUILTIN_DATASETS = ("mnist-sample", "mnist", "fashion-mnist")
 
 
+def _first_index(mask: np.ndarray) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argwhere(mask)[0])
+
+
+def pixels_to_uint8(x: np.ndarray, what: str) -> np.ndarray:
+    """Integer images must be 0-255 and are kept; float images must be finite and in [0, 1] and are scaled by 255.
+
+    Nothing is guessed: anything else is a DataError naming the array, how many values
+    are wrong and where the first one is.
+    """
+    if x.dtype == np.uint8:
+        return x
+    if np.issubdtype(x.dtype, np.floating):
+        bad = ~np.isfinite(x)
+        if bad.any():
+            raise DataError(
+                f"{what} has {int(bad.sum()):,} NaN or infinite values (the first at index {_first_index(bad)}); "
+                f"fix or drop those images"
+            )
+        outside = (x < 0) | (x > 1)
+        if outside.any():
+            at = _first_index(outside)
+            whole = bool(np.all(x == np.round(x))) and x.min() >= 0 and x.max() <= 255
+            hint = (
+                "; they look like 0-255 pixels stored as floats: convert them with x.astype(np.uint8)"
+                if whole
+                else "; divide by the maximum or clip them"
+            )
+            raise DataError(
+                f"{what} has {int(outside.sum()):,} values outside [0, 1] (e.g. {float(x[at]):g} at index {at}); "
+                f"float images must be in [0, 1]{hint}"
+            )
+        return np.round(x * 255.0).astype(np.uint8)
+    if np.issubdtype(x.dtype, np.integer) and not np.issubdtype(x.dtype, np.bool_):
+        outside = (x < 0) | (x > 255)
+        if outside.any():
+            at = _first_index(outside)
+            raise DataError(
+                f"{what} has {int(outside.sum()):,} values outside 0-255 (e.g. {int(x[at])} at index {at}); "
+                f"integer images must be 0-255"
+            )
+        return x.astype(np.uint8)
+    raise DataError(f"{what} has dtype {x.dtype}; give uint8 0-255 or floats in [0, 1]")
+
+
 def _as_tensors(name: str, x: np.ndarray, y: np.ndarray, split: str) -> tuple[torch.Tensor, torch.Tensor]:
     """Images to uint8 (N, C, H, W); accepts (N, H, W), (N, H, W, C) and (N, C, H, W)."""
+    x = pixels_to_uint8(x, f"{name}: x_{split}")  # first: indices in errors are the user's own
     if x.ndim == 3:
         x = x[:, None]
     elif x.ndim == 4 and x.shape[-1] in (1, 3) and x.shape[1] not in (1, 3):
         x = x.transpose(0, 3, 1, 2)
     if x.ndim != 4 or x.shape[1] not in (1, 3):
         raise DataError(f"{name}: x_{split} has shape {x.shape}; expected (N, H, W), (N, H, W, C) or (N, C, H, W)")
-    if x.dtype != np.uint8:
-        if np.issubdtype(x.dtype, np.floating) and x.size and x.min() >= 0.0 and x.max() <= 1.0:
-            x = np.round(x * 255.0)
-        elif x.size and (x.min() < 0 or x.max() > 255):
-            raise DataError(f"{name}: x_{split} values must be uint8 0-255 or floats in [0, 1]")
-        x = x.astype(np.uint8)
     y = np.asarray(y).reshape(-1)
     if len(y) != len(x):
         raise DataError(f"{name}: x_{split} has {len(x)} images but y_{split} has {len(y)} labels")
@@ -78,6 +119,26 @@ def load_npz(path: str) -> Dataset:
         raise DataError(f"cannot read npz file {path}: {error}") from None
 
 
+def locate(name: str, data_dir: str | None = None) -> str:
+    """The dataset name with a folder: or npz: path made absolute, found again under `data_dir` if it moved.
+
+    A run records the absolute path, so it works from any directory; `--data-dir NEW`
+    finds NEW/<last part of the path> (or NEW itself) when the data was moved.
+    """
+    kind, _, path = name.partition(":")
+    if kind not in ("folder", "npz") or not path:
+        return name
+    recorded = Path(path).expanduser().resolve()
+    candidates = [recorded]
+    if data_dir:
+        candidates += [Path(data_dir).expanduser().resolve() / recorded.name, Path(data_dir).expanduser().resolve()]
+    for candidate in candidates:
+        if candidate.is_dir() if kind == "folder" else candidate.is_file():
+            return f"{kind}:{candidate}"
+    where = f" nor under --data-dir {data_dir}" if data_dir else "; if it moved, pass --data-dir NEW_LOCATION"
+    raise DataError(f"{kind}:{recorded}: no such {'directory' if kind == 'folder' else 'file'}{where}")
+
+
 def load_dataset(
     name: str,
     data_dir: str | None = None,
@@ -87,6 +148,7 @@ def load_dataset(
     seed: int = 0,
 ) -> Dataset:
     """Load a dataset by name (see the module docstring) into uint8 CPU tensors."""
+    name = locate(name, data_dir)
     if name == "mnist-sample":
         return load_mnist_sample()
     if name in TORCHVISION_NAMES:

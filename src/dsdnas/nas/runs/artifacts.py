@@ -7,6 +7,7 @@ carries its own in finetune.json.
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,15 +37,29 @@ class StoredModel:
     info: dict[str, Any] = field(default_factory=dict)
     image_size: int | None = None  # how a folder: dataset was read
     color: str = "auto"
+    weights_sha256: str | None = None  # recorded when the weights were written; None for older runs
 
     @property
     def weights_path(self) -> Path:
         return self.folder / WEIGHTS_FILE
 
+    @property
+    def retrain_hint(self) -> str:
+        if self.finetuned:
+            return f"fine-tune trial {self.trial} again (without --resume)"
+        return f"train it again with `dsdnas finetune RUN --trial {self.trial}` and use --finetuned"
+
     def build(self) -> Net:
-        """The model with its stored weights, in eval mode, on the CPU."""
+        """The model with its stored weights, checked against the recorded hash, in eval mode, on the CPU."""
         model = build_model(self.arch)
-        model.load_state_dict(load_weights(self.weights_path))
+        state = load_weights(self.weights_path, self.weights_sha256, self.retrain_hint)
+        try:
+            model.load_state_dict(state)
+        except RuntimeError as error:
+            detail = " ".join(str(error).split())[:200]
+            raise RunError(
+                f"{self.weights_path} does not hold the weights of {self.arch.notation} ({detail}); {self.retrain_hint}"
+            ) from None
         return model.eval()
 
     def normalize(self, images: torch.Tensor) -> torch.Tensor:
@@ -58,10 +73,11 @@ def is_finetune_dir(path: Path) -> bool:
 
 def _read(folder: Path, source: dict[str, Any], trial: int, study: str, finetuned: bool) -> StoredModel:
     """A StoredModel from `folder`; `source` holds the dataset and normalization it was trained with."""
+    metrics = read_json(folder / METRICS_FILE)
     return StoredModel(
         folder=folder,
         arch=load_arch(str(folder / ARCH_FILE)),
-        metrics=read_json(folder / METRICS_FILE),
+        metrics=metrics,
         dataset=source["dataset"],
         class_names=list(source["class_names"]),
         mean=tuple(source["mean"]),
@@ -72,14 +88,33 @@ def _read(folder: Path, source: dict[str, Any], trial: int, study: str, finetune
         info=source if finetuned else {},
         image_size=source.get("image_size"),
         color=source.get("color", "auto"),
+        weights_sha256=metrics.get("weights_sha256"),
     )
 
 
-def load_trial_model(run_dir: RunDir, number: int, meta: dict[str, Any]) -> StoredModel:
+def load_trial_model(
+    run_dir: RunDir, number: int, meta: dict[str, Any], *, sha256: str | None = None, worker: str = "", origin: str = ""
+) -> StoredModel:
+    """Trial `number`'s model from this run directory; `sha256`, `worker` and `origin` come from the study's record.
+
+    The study's hash wins over the one in metrics.json: a replaced folder cannot vouch for itself.
+    """
     folder = run_dir.trial_dir(number)
     if not (folder / WEIGHTS_FILE).exists():
-        raise RunError(f"{folder} has no {WEIGHTS_FILE}: trial {number} was not trained to completion")
-    return _read(folder, meta["settings"], number, meta["study"], finetuned=False)
+        raise RunError(_missing_files_message(folder, number, worker, origin))
+    stored = _read(folder, meta["settings"], number, meta["study"], finetuned=False)
+    stored.weights_sha256 = sha256 or stored.weights_sha256
+    return stored
+
+
+def _missing_files_message(folder: Path, number: int, worker: str, origin: str) -> str:
+    if origin and Path(origin) != folder.resolve() or worker and not worker.startswith(f"{socket.gethostname()}:"):
+        where = f"{worker.rpartition(':')[0] or 'another machine'}:{origin or '?'}"
+        return (
+            f"trial {number} was trained by worker {worker or '?'}, whose files are at {where}, not in {folder}; "
+            f"copy that folder to {folder}, or have every worker share one --artifacts store"
+        )
+    return f"{folder} has no {WEIGHTS_FILE}: its files were deleted or never finished writing"
 
 
 def load_finetune_model(folder: Path) -> StoredModel:

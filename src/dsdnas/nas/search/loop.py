@@ -22,8 +22,9 @@ from dsdnas.nas.search.claim import ClaimLock
 from dsdnas.nas.search.events import SearchObserver
 from dsdnas.nas.search.objective import CandidateFailed, CandidateObjective
 from dsdnas.nas.search.records import TrialRecord, finished_count
+from dsdnas.nas.search.recovery import adopt_failed_trials, fail_stale_trials, recover_dead_trials
 from dsdnas.nas.search.results import pareto_rows, trial_row, write_results
-from dsdnas.nas.search.storage import fail_stale_trials, recover_dead_trials
+from dsdnas.nas.search.storage import storage_failure
 
 WAIT_S = 1.0  # how often a worker with no trial left to start looks again
 
@@ -43,6 +44,7 @@ class _Progress:
     """What one worker's loop has done so far."""
 
     started: float  # time.monotonic() when the invocation began; a time budget counts from there
+    storage_url: str = ""
     attempts: int = 0  # trials started, skipped and failed ones included
     waited: bool = False
     waiting_for: tuple[int, int] = (0, 0)  # (running, finished) when this worker last found no room
@@ -58,21 +60,34 @@ def run_search(
     space_size: int | None = None,
     note: str = "",
     started: float | None = None,
+    storage_url: str = "",
 ) -> SearchResult:
-    """Run trials until the budget is met; write results after every trial."""
+    """Run trials until the budget is met; write results after every trial.
+
+    `storage_url` names the storage in the one-line message a storage failure gives.
+    """
     observer = objective.observer
-    recovered = recover_dead_trials(study)
-    if recovered:
-        note = "; ".join(filter(None, [note, f"retrying trial(s) {recovered} left RUNNING by a killed run"]))
-    progress = _Progress(time.monotonic() if started is None else started)
+    completed, retried = recover_dead_trials(study, run_dir)
+    completed += adopt_failed_trials(study, run_dir)
+    if completed:
+        note = "; ".join(filter(None, [note, f"completed trial(s) {completed} from their files after a killed run"]))
+    if retried:
+        note = "; ".join(filter(None, [note, f"retrying trial(s) {retried} left RUNNING by a killed run"]))
+    progress = _Progress(
+        time.monotonic() if started is None else started, storage_url=storage_url or run_dir.storage_url
+    )
     progress.reported = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
     observer.search_started(finished_count(study), budget.trials, budget.seconds, note)
     claim = ClaimLock(run_dir.claim_lock)
     max_attempts = 10 * (budget.trials or 100) + 50
-    while (reason := _stop_reason(study, budget, progress, space_size, max_attempts)) is None:
-        if not _start_one(study, objective, budget, claim, progress):
-            _wait_for_others(study, observer, progress)
-        _report_new_trials(study, run_dir, observer, progress.reported)
+    try:
+        while (reason := _stop_reason(study, budget, progress, space_size, max_attempts)) is None:
+            if not _start_one(study, objective, budget, claim, progress):
+                _wait_for_others(study, run_dir, observer, progress)
+            _report_new_trials(study, run_dir, observer, progress.reported)
+    except KeyboardInterrupt:
+        write_results(study, run_dir, final=True)  # first: the interrupted trial's FAIL row is in trials.csv
+        raise
     front = write_results(study, run_dir, final=True)
     observer.search_finished(reason)
     return SearchResult(study, run_dir.root, reason, front or pareto_rows(study))
@@ -89,19 +104,25 @@ def _start_one(
             progress.waiting_for = (running, done)
             return False
         progress.attempts += 1
-        study.optimize(_releasing(objective, claim), n_trials=1, catch=(CandidateFailed,), gc_after_trial=False)
+        try:
+            study.optimize(_releasing(objective, claim), n_trials=1, catch=(CandidateFailed,), gc_after_trial=False)
+        except Exception as error:
+            failure = storage_failure(error, progress.storage_url)  # a full disk under study.db, a lost server
+            if failure is None:
+                raise
+            raise failure from None
         return True
     finally:
         claim.release()
 
 
-def _wait_for_others(study: optuna.Study, observer: SearchObserver, progress: _Progress) -> None:
+def _wait_for_others(study: optuna.Study, run_dir: RunDir, observer: SearchObserver, progress: _Progress) -> None:
     """Other workers' running trials may still fill the budget, or fail and leave room."""
     if not progress.waited:
         observer.waiting(*progress.waiting_for)
         progress.waited = True
     time.sleep(WAIT_S)
-    recover_dead_trials(study)
+    recover_dead_trials(study, run_dir)
     fail_stale_trials(study)  # workers elsewhere: heartbeat grace
 
 

@@ -77,11 +77,17 @@ class CandidateObjective:
     def __call__(self, trial: optuna.Trial) -> list[float]:
         started = time.perf_counter()
         arch = self.space.sample(trial, self.data.input_shape, self.data.num_classes)
+        folder = self.run_dir.trial_dir(trial.number)
         record = TrialRecord(
-            number=trial.number, worker=worker_id(), arch=arch.to_dict(), notation=arch.notation, arch_hash=arch.hash
+            number=trial.number,
+            worker=worker_id(),
+            folder=str(folder.resolve()),
+            arch=arch.to_dict(),
+            notation=arch.notation,
+            arch_hash=arch.hash,
         )
-        record.save_to(trial)  # first: a killed trial still says what it was and who ran it
-        write_text(self.run_dir.trial_dir(trial.number) / ARCH_FILE, arch.to_json())
+        record.save_to(trial)  # first: a killed trial still says what it was, who ran it and where
+        write_text(folder / ARCH_FILE, arch.to_json())
         twin = self._trained_twin(trial, arch.hash)
         if twin is not None:
             return self._reuse(trial, record, twin, started)
@@ -110,6 +116,9 @@ class CandidateObjective:
         trainer = Trainer(model, self.data, config)
         try:
             result = trainer.run(on_epoch=lambda stats: self.observer.epoch_finished(trial.number, stats))
+        except KeyboardInterrupt:
+            trial.set_user_attr("reason", "interrupted (Ctrl-C) while training")
+            raise
         except torch.OutOfMemoryError:  # a candidate too big for the device fails alone
             result = TrainResult(failure=f"out of memory on {self.data.device} at batch {config.batch_size}")
             if self.data.device.type == "cuda":
@@ -130,16 +139,23 @@ class CandidateObjective:
             self._finish(trial, replace(record, status=Status.FAILED, reason=result.failure), started)
             raise CandidateFailed(result.failure)
         weights = self.run_dir.trial_dir(trial.number) / WEIGHTS_FILE
-        save_weights(weights, trainer.final_model.state_dict(), {"arch_hash": record.arch_hash})
-        return self._finish(trial, record, started)
+        try:
+            sha256 = save_weights(weights, trainer.final_model.state_dict(), {"arch_hash": record.arch_hash})
+            return self._finish(trial, replace(record, weights_sha256=sha256), started)
+        except Exception:  # a full disk, a lost storage: no half-recorded trial keeps weights it cannot vouch for
+            if (self.run_dir.trial_dir(trial.number) / METRICS_FILE).exists():
+                raise  # the files are complete: the next run completes the trial from them
+            weights.unlink(missing_ok=True)
+            raise
 
     def _finish(self, trial: optuna.Trial, record: TrialRecord, started: float) -> list[float]:
+        """metrics.json first, then the study: a trial killed in between is recovered from its files."""
         record = replace(record, duration_s=time.perf_counter() - started)
-        record.save_to(trial)
         metrics = {"trial": trial.number, **record.attrs()}
         del metrics["arch"]  # arch.json holds it
         metrics.update(mean=list(self.data.mean), std=list(self.data.std))
         write_json(self.run_dir.trial_dir(trial.number) / METRICS_FILE, metrics)
+        record.save_to(trial)
         return record.objective_values(self.objectives)
 
     def _trained_twin(self, trial: optuna.Trial, arch_hash: str) -> TrialRecord | None:
@@ -151,8 +167,9 @@ class CandidateObjective:
     def _reuse(self, trial: optuna.Trial, record: TrialRecord, twin: TrialRecord, started: float) -> list[float]:
         """Copy the twin's costs and outcome; the same limits give the same constraint values."""
         self._constrain(trial, twin)
-        kept = {"number", "state", "worker", "arch", "notation", "arch_hash", "duration_s", "status", "reused_from"}
-        copied = {key: value for key, value in vars(twin).items() if key not in kept}
+        own = {"number", "state", "worker", "folder", "arch", "notation", "arch_hash", "duration_s", "status"}
+        own |= {"reused_from", "weights_sha256"}  # a reused trial has no weights of its own
+        copied = {key: value for key, value in vars(twin).items() if key not in own}
         status = Status.REUSED if twin.status is Status.TRAINED else twin.status
         record = replace(record, **copied, status=status, reused_from=twin.number)
         return self._finish(trial, record, started)

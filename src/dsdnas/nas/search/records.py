@@ -43,6 +43,7 @@ class TrialRecord:
     status: Status | None = None
     reason: str = ""  # why a trial was skipped or failed
     worker: str = ""  # host:pid of the process that ran it
+    folder: str = ""  # the trial's files on that worker's machine (absolute path)
     # The candidate.
     arch: dict[str, Any] | None = None  # Arch.to_dict()
     notation: str = ""
@@ -65,8 +66,10 @@ class TrialRecord:
     images_per_s: float | None = None
     epochs: int | None = None
     device: str = ""
+    weights_sha256: str | None = None  # of weights.safetensors, checked before the weights are used
     duration_s: float | None = None  # the whole trial, sampling to saved files
     reused_from: int | None = None  # the trial whose result a reused one copies
+    adopted_from: int | None = None  # a failed trial whose complete files this one carries on
 
     @classmethod
     def from_trial(cls, trial: FrozenTrial) -> TrialRecord:

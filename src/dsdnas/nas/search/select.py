@@ -11,7 +11,7 @@ import optuna
 from optuna.trial import TrialState
 
 from dsdnas.errors import RunError
-from dsdnas.nas.search.records import TrialRecord, records
+from dsdnas.nas.search.records import Status, TrialRecord, records
 from dsdnas.nas.search.results import pareto_trials
 
 PICKS = ("best", "knee")
@@ -55,6 +55,18 @@ def within_budget(trained: list[TrialRecord], max_latency_ms: float | None, max_
     return max(within, key=lambda t: (t.val_accuracy, -t.macs))
 
 
+def _by_number(study: optuna.Study, trained: list[TrialRecord], number: int) -> TrialRecord:
+    """Trial `number`; a reused trial stands for the trained trial whose result it copied."""
+    by_number = {record.number: record for record in trained}
+    for record in records(study, (TrialState.COMPLETE,)):
+        if record.number == number and record.status is Status.REUSED and record.reused_from in by_number:
+            number = record.reused_from
+    if number in by_number:
+        return by_number[number]
+    numbers = ", ".join(str(t.number) for t in trained[:20])
+    raise RunError(f"trial {number} is not a trained trial of {study.study_name!r}; trained: {numbers}")
+
+
 def select_trial(
     study: optuna.Study,
     *,
@@ -68,11 +80,7 @@ def select_trial(
     if not trained:
         raise RunError(f"study {study.study_name!r} has no trained trial yet; run dsdnas search first")
     if trial is not None:
-        for candidate in trained:
-            if candidate.number == trial:
-                return candidate
-        numbers = ", ".join(str(t.number) for t in trained[:20])
-        raise RunError(f"trial {trial} is not a trained trial of {study.study_name!r}; trained: {numbers}")
+        return _by_number(study, trained, trial)
     if max_latency_ms is not None or max_macs is not None:
         return within_budget(trained, max_latency_ms, max_macs)
     front = pareto_trials(study)

@@ -1,35 +1,72 @@
-"""Opening an Optuna storage, and failing the trials that dead workers left RUNNING.
+"""Opening an Optuna storage, and saying in one line what went wrong with one.
 
-A trial left RUNNING by a killed worker is marked FAIL and its candidate retried: at
-once when the worker was a dead process on this machine, else through Optuna's
-heartbeat once its grace period passes.
+Messages never show the SQL, SQLAlchemy's background links or a password.
 """
 
 from __future__ import annotations
 
-import os
-import socket
+import re
 import warnings
+from pathlib import Path
 
 import optuna
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
-from optuna.trial import TrialState
 
-from dsdnas.errors import RunError
-from dsdnas.nas.search.records import TrialRecord
+from dsdnas.errors import ResourceError, StorageError, disk_full_message
 
 HEARTBEAT_S = 10  # a running trial proves it is alive this often
 GRACE_S = 60  # a RUNNING trial silent this long on another machine is taken as dead
 
 
-def _retry_callback() -> RetryHeartbeatStaleTrialCallback:
+def retry_callback() -> RetryHeartbeatStaleTrialCallback:
     """Re-enqueue a lost trial's parameters, so its candidate is trained again."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return RetryHeartbeatStaleTrialCallback(max_retry=3)
 
 
-def open_storage(url: str) -> optuna.storages.BaseStorage:
+def hide_password(url: str) -> str:
+    """The URL with its password, if any, replaced by ***: safe for messages, logs and run.json."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a sqlite:/// URL; None for other storages."""
+    return Path(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else None
+
+
+def _chain(error: BaseException | None) -> list[BaseException]:
+    links: list[BaseException] = []
+    while error is not None and error not in links:
+        links.append(error)
+        error = error.__cause__ or error.__context__
+    return links
+
+
+def _first_line(error: BaseException) -> str:
+    """The first line of the database's own message: no SQL, no SQLAlchemy background link."""
+    for link in _chain(error):
+        if type(link).__module__.startswith("sqlalchemy"):
+            error = getattr(link, "orig", None) or link
+            break
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def storage_failure(error: BaseException, url: str) -> StorageError | ResourceError | None:
+    """One line for an error that came from the storage (SQLAlchemy or its driver), else None."""
+    if not any(type(link).__module__.startswith("sqlalchemy") for link in _chain(error)):
+        return None
+    first = _first_line(error)
+    if "disk is full" in first or "No space left" in first:
+        return ResourceError(disk_full_message(sqlite_path(url) or hide_password(url)))
+    return StorageError(f"storage {hide_password(url)} failed: {first}")
+
+
+def open_storage(url: str, *, read_only: bool = False) -> optuna.storages.BaseStorage:
+    """The storage at `url`; `read_only` neither creates a file nor writes Optuna's tables."""
+    path = sqlite_path(url)
+    if read_only and path is not None and (not path.exists() or path.stat().st_size == 0):
+        raise StorageError(f"{path} is {'empty' if path.exists() else 'missing'}: this run's study is not there")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -37,39 +74,8 @@ def open_storage(url: str) -> optuna.storages.BaseStorage:
                 url,
                 heartbeat_interval=HEARTBEAT_S,
                 grace_period=GRACE_S,
-                heartbeat_stale_trial_callback=_retry_callback(),
+                heartbeat_stale_trial_callback=retry_callback(),
+                skip_table_creation=read_only,
             )
-    except Exception as error:  # noqa: BLE001 - SQLAlchemy raises many kinds
-        raise RunError(f"cannot open storage {url}: {error}") from None
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def recover_dead_trials(study: optuna.Study) -> list[int]:
-    """Fail RUNNING trials whose worker was a now-dead process on this host; retry them."""
-    host = socket.gethostname()
-    recovered = []
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        worker_host, _, pid = TrialRecord.from_trial(trial).worker.rpartition(":")
-        if worker_host != host or not pid.isdigit() or _process_alive(int(pid)):
-            continue
-        # The storage's compare-and-set: only one of several recovering workers wins.
-        if study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
-            _retry_callback()(study, study._storage.get_trial(trial._trial_id))
-            recovered.append(trial.number)
-    return recovered
-
-
-def fail_stale_trials(study: optuna.Study) -> None:
-    """Workers on other machines: fail trials whose heartbeat stopped longer than the grace."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        optuna.storages.fail_stale_trials(study)
+    except Exception as error:  # noqa: BLE001 - SQLAlchemy and the drivers raise many kinds
+        raise StorageError(f"cannot open storage {hide_password(url)}: {_first_line(error)}") from None

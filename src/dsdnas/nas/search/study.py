@@ -19,8 +19,9 @@ import optuna
 from dsdnas.errors import DsdnasError, RunError
 from dsdnas.nas.files import write_json
 from dsdnas.nas.runs.rundir import RunDir
+from dsdnas.nas.search.ownership import check_files_match, check_new_study
 from dsdnas.nas.search.records import OBJECTIVE_DIRECTIONS
-from dsdnas.nas.search.storage import open_storage
+from dsdnas.nas.search.storage import hide_password, open_storage
 
 SAMPLERS = ("tpe", "nsga2", "random")
 
@@ -80,16 +81,26 @@ def make_sampler(name: str, seed: int, existing_trials: int, salt: int = 0) -> o
 
 
 def open_study(
-    storage_url: str, study_name: str, settings: SearchSettings, sampler: str, seed: int, shared: bool = False
+    storage_url: str,
+    study_name: str,
+    settings: SearchSettings,
+    *,
+    sampler: str,
+    seed: int,
+    run_dir: RunDir,
+    shared: bool = False,
 ) -> optuna.Study:
-    """Create the study, or load it and check that its settings match these."""
+    """Create the study, or load it and check that its settings and the run's files match it."""
     storage = open_storage(storage_url)
     try:
         existing = optuna.load_study(study_name=study_name, storage=storage)
     except KeyError:
         existing = None
-    if existing is not None:
+    if existing is None:
+        check_new_study(run_dir, study_name, hide_password(storage_url))
+    else:
         _check_same_settings(existing, settings, storage_url)
+        check_files_match(run_dir, existing)
     study = optuna.create_study(
         study_name=study_name,
         storage=storage,
@@ -113,8 +124,9 @@ def _check_same_settings(study: optuna.Study, settings: SearchSettings, storage_
     changed = sorted(key for key in wanted if not _same(stored.get(key), wanted[key]))
     if changed:
         raise RunError(
-            f"study {study.study_name!r} in {storage_url} was run with other settings ({', '.join(changed)}); "
-            f"repeat its options or pass --study NEW_NAME / --out NEW_DIR"
+            f"study {study.study_name!r} in {hide_password(storage_url)} was run with other settings "
+            f"({', '.join(changed)}); repeat its options, or pass --out NEW_DIR (and --study NEW_NAME with a "
+            f"shared --storage)"
         )
 
 

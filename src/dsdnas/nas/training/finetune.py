@@ -75,19 +75,42 @@ def _load_checkpoint(plan: FinetunePlan, trainer: Trainer) -> dict[str, Any]:
     path = plan.out_dir / CHECKPOINT_FILE
     if not path.exists():
         raise RunError(f"--resume: {path} does not exist; start without --resume")
-    state = torch.load(path, map_location=trainer.data.device, weights_only=True)
-    trainer.load_state_dict(state["trainer"])
-    plan.history = list(state["history"])
-    return state["best"]
+    try:  # weights_only: a pickle planted as a checkpoint is refused, never run
+        state = torch.load(path, map_location=trainer.data.device, weights_only=True)
+        trainer.load_state_dict(state["trainer"])
+        plan.history = list(state["history"])
+        return state["best"]
+    except Exception as error:  # noqa: BLE001 - torch.load and load_state_dict fail in many ways on a bad file
+        first = (str(error).splitlines() or [type(error).__name__])[0][:160]
+        raise RunError(
+            f"--resume: {path} is corrupt or not this fine-tune's checkpoint ({first}); delete it and start "
+            f"again without --resume"
+        ) from None
 
 
 def _check_resume_matches(plan: FinetunePlan) -> None:
     marker = plan.out_dir / FINETUNE_FILE
     if plan.resume and marker.exists():
-        stored = read_json(marker)
-        changed = sorted(k for k in ("trial", "dataset", "config", "freeze") if stored.get(k) != plan.info.get(k))
+        changed = _differences(read_json(marker), plan.info, ("trial", "dataset", "config", "freeze"))
         if changed:
-            raise RunError(f"--resume: {plan.out_dir} was started with other settings ({', '.join(changed)})")
+            raise RunError(
+                f"--resume: {plan.out_dir} was started with other settings ({'; '.join(changed)}); repeat them "
+                f"to resume it, or pass --out NEW_DIR to start a new fine-tune"
+            )
+
+
+def _differences(stored: dict[str, Any], wanted: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
+    """'config.epochs 1 -> 2' for each setting that differs, nested one level."""
+    changed = []
+    for key in keys:
+        old, new = stored.get(key), wanted.get(key)
+        if isinstance(old, dict) and isinstance(new, dict):
+            changed += [
+                f"{key}.{k} {old.get(k)} -> {new.get(k)}" for k in sorted(old | new) if old.get(k) != new.get(k)
+            ]
+        elif old != new:
+            changed.append(f"{key} {old} -> {new}")
+    return changed
 
 
 def run_finetune(model: nn.Module, data: DeviceData, test: DeviceSplit, plan: FinetunePlan) -> dict[str, Any]:
@@ -143,7 +166,7 @@ def _evaluate_and_write(
         **plan.extra_metrics,
     }
     metrics.setdefault("val_accuracy", metrics["best_val_accuracy"])
-    save_weights(plan.out_dir / WEIGHTS_FILE, model.state_dict())
+    metrics["weights_sha256"] = save_weights(plan.out_dir / WEIGHTS_FILE, model.state_dict())
     write_json(plan.out_dir / METRICS_FILE, metrics)
     write_text(plan.out_dir / CURVES_FILE, pd.DataFrame(plan.history).to_csv(index=False))
     return metrics

@@ -1,0 +1,153 @@
+"""Trials that dead workers left RUNNING: finished from their files, or failed and retried.
+
+A worker killed after it wrote a trained trial's files but before the study heard of it
+(kill -9, a full disk under the database) leaves a RUNNING trial whose files are
+complete. Such a trial is completed from its metrics.json once its weights match the
+recorded hash; it is never left orphaned. Any other dead trial is marked FAIL, with the
+reason, and its candidate retried: at once when the worker was a process on this
+machine, else through Optuna's heartbeat once its grace period passes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import warnings
+from dataclasses import fields, replace
+from pathlib import Path
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from dsdnas.errors import RunError
+from dsdnas.nas.files import file_sha256, read_json
+from dsdnas.nas.runs.rundir import METRICS_FILE, WEIGHTS_FILE, RunDir
+from dsdnas.nas.search.records import Status, TrialRecord
+from dsdnas.nas.search.storage import retry_callback
+from dsdnas.nas.search.study import objective_names
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _dead_here(record: TrialRecord) -> bool:
+    host, _, pid = record.worker.rpartition(":")
+    return host == socket.gethostname() and pid.isdigit() and not _process_alive(int(pid))
+
+
+def finished_from_files(record: TrialRecord, run_dir: RunDir) -> TrialRecord | None:
+    """The trained trial its complete files describe, or None when they are missing, partial or altered."""
+    folder = Path(record.folder) if record.folder else run_dir.trial_dir(record.number)
+    try:
+        metrics = read_json(folder / METRICS_FILE)
+    except RunError:
+        return None
+    if metrics.get("status") != Status.TRAINED or metrics.get("arch_hash") != record.arch_hash:
+        return None
+    weights, sha256 = folder / WEIGHTS_FILE, metrics.get("weights_sha256")
+    if not sha256 or not weights.exists() or file_sha256(weights) != sha256:
+        return None
+    known = {f.name for f in fields(TrialRecord)} - {"number", "state", "values"}
+    stored = {key: value for key, value in metrics.items() if key in known}
+    return TrialRecord(number=record.number, **{**stored, "status": Status.TRAINED, "arch": record.arch})
+
+
+def _complete(study: optuna.Study, trial: FrozenTrial, finished: TrialRecord) -> bool:
+    """Store the record and COMPLETE the trial; False when another worker got there first."""
+    storage = study._storage  # a dead worker's trial: no Trial object of ours to write through
+    try:
+        for key, value in finished.attrs().items():
+            storage.set_trial_user_attr(trial._trial_id, key, value)
+        values = finished.objective_values(objective_names(study))
+        return storage.set_trial_state_values(trial._trial_id, TrialState.COMPLETE, values)
+    except optuna.exceptions.UpdateFinishedTrialError:
+        return False
+
+
+def _fail_and_retry(study: optuna.Study, trial: FrozenTrial, reason: str) -> bool:
+    storage = study._storage
+    try:
+        storage.set_trial_user_attr(trial._trial_id, "reason", reason)
+        # The storage's compare-and-set: only one of several recovering workers wins.
+        if not storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
+            return False
+    except optuna.exceptions.UpdateFinishedTrialError:
+        return False
+    retry_callback()(study, storage.get_trial(trial._trial_id))
+    return True
+
+
+def recover_dead_trials(study: optuna.Study, run_dir: RunDir) -> tuple[list[int], list[int]]:
+    """RUNNING trials of dead processes on this machine: (completed from files, failed and retried)."""
+    completed, retried = [], []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        record = TrialRecord.from_trial(trial)
+        if not _dead_here(record):
+            continue
+        finished = finished_from_files(record, run_dir)
+        if finished is not None and _complete(study, trial, finished):
+            completed.append(trial.number)
+        elif finished is None and _fail_and_retry(study, trial, f"worker {record.worker} died (process gone)"):
+            retried.append(trial.number)
+    return completed, retried
+
+
+def adopt_failed_trials(study: optuna.Study, run_dir: RunDir) -> list[int]:
+    """FAIL trials whose files are nonetheless complete (the study write failed, the files did not).
+
+    Optuna cannot finish a trial twice, so each is carried on by a new COMPLETE trial with
+    the same parameters and results (`adopted_from`), and its files move to that trial's
+    folder. A crash in between is finished the next time: the move is redone.
+    """
+    adopters = {
+        r.adopted_from: r.number for r in map(TrialRecord.from_trial, study.trials) if r.adopted_from is not None
+    }
+    adopted = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
+        record = TrialRecord.from_trial(trial)
+        if not _dead_or_ours(record) or not (run_dir.trial_dir(trial.number) / WEIGHTS_FILE).exists():
+            continue
+        finished = finished_from_files(replace(record, folder=""), run_dir)
+        if finished is None:
+            continue
+        if trial.number not in adopters:
+            study.add_trial(
+                optuna.trial.create_trial(
+                    params=trial.params,
+                    distributions=trial.distributions,
+                    values=finished.objective_values(objective_names(study)),
+                    user_attrs=replace(finished, folder="", adopted_from=trial.number).attrs(),
+                    system_attrs=trial.system_attrs,
+                )
+            )
+            adopters = {
+                r.adopted_from: r.number
+                for r in map(TrialRecord.from_trial, study.trials)
+                if r.adopted_from is not None
+            }
+        target = run_dir.trial_dir(adopters[trial.number])
+        shutil.rmtree(target, ignore_errors=True)  # at most an arch.json of a trial that never ran here
+        shutil.move(run_dir.trial_dir(trial.number), target)
+        adopted.append(trial.number)
+    return adopted
+
+
+def _dead_or_ours(record: TrialRecord) -> bool:
+    """The trial's worker is gone, or is this very process: its FAIL is final."""
+    host, _, pid = record.worker.rpartition(":")
+    return host == socket.gethostname() and pid.isdigit() and (int(pid) == os.getpid() or not _process_alive(int(pid)))
+
+
+def fail_stale_trials(study: optuna.Study) -> None:
+    """Workers on other machines: fail trials whose heartbeat stopped for longer than the grace period."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)

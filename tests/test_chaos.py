@@ -1,0 +1,258 @@
+"""Trying to break it: kill -9, Ctrl-C, a full disk, corrupt files and bad input, through the real CLI.
+
+Every case ends with a non-zero exit and at most a few lines, never a traceback, and
+nothing finished is lost.
+"""
+
+import json
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import dsdnas
+from dsdnas.api import load_run
+from dsdnas.nas.files import file_sha256
+from dsdnas.nas.search.records import records
+from tests.support import FAST, FAST_ARGS
+
+pytestmark = pytest.mark.slow
+DSDNAS = [sys.executable, "-m", "dsdnas"]
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([*DSDNAS, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=timeout)
+
+
+def assert_one_clean_line(result: subprocess.CompletedProcess, *culprits: str, max_lines: int = 3) -> None:
+    output = (result.stdout + result.stderr).strip()
+    assert result.returncode != 0, output
+    assert "Traceback" not in output, output
+    assert len(output.splitlines()) <= max_lines, output
+    for culprit in culprits:
+        assert culprit in output, output
+
+
+def assert_consistent(run: Path, budget: int) -> None:
+    """Exactly the budget finished, nothing RUNNING, and every trained trial's files are complete."""
+    _, study, _ = load_run(run)
+    found = records(study)
+    assert "RUNNING" not in {record.state for record in found}
+    assert sum(record.finished for record in found) == budget
+    for record in found:
+        if record.trained:
+            folder = run / "trials" / str(record.number)
+            assert file_sha256(folder / "weights.safetensors") == record.weights_sha256
+            assert json.loads((folder / "arch.json").read_text())["stem"] == record.arch["stem"]
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("finished") / "run"
+    dsdnas.search(budget=2, out=out, **FAST)
+    return out
+
+
+def test_ten_kills_in_one_budget_lose_nothing(tmp_path):
+    out, budget, rng = tmp_path / "run", 6, random.Random(0)
+    command = [*DSDNAS, "search", "--budget", str(budget), "--out", str(out), *FAST_ARGS]
+    for _ in range(10):
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(1.0, 4.0))  # start-up, sampling, training or writing: wherever it is
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    final = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert final.returncode == 0, final.stderr
+    assert_consistent(out, budget)
+    exported = run_cli("export", out, "--pick", "best", "--out", tmp_path / "shipped")
+    assert exported.returncode == 0, exported.stderr
+
+
+def test_ctrl_c_prints_one_line_writes_the_results_first_and_resumes(tmp_path):
+    out = tmp_path / "run"
+    command = [*DSDNAS, "search", "--budget", "3", "--out", str(out), *FAST_ARGS[:-3], "--train-limit", "3000"]
+    process = subprocess.Popen([*command, "--epochs", "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "trials" / "0" / "arch.json").exists():
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    time.sleep(1.5)  # into training
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert stderr.strip() == "interrupted: finished trials are kept; rerun the same command to go on"
+    assert "Traceback" not in stdout
+    frame = pd.read_csv(out / "trials.csv")
+    assert frame.loc[frame["trial"] == 0, "state"].item() == "FAIL"  # written before exiting
+    assert "interrupted" in frame.loc[frame["trial"] == 0, "reason"].item()
+    resumed = subprocess.run([*command, "--epochs", "3"], capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert_consistent(out, 3)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(mount)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({made.stderr.decode().strip()[:80]})")
+    yield mount
+    subprocess.run(["umount", "--lazy", str(mount)], check=False)  # lazy: this process may hold study.db open
+
+
+def test_a_full_disk_is_one_line_and_a_trained_trial_survives_it(small_disk, tmp_path):
+    out = small_disk / "run"
+    command = [*DSDNAS, "search", "--budget", "4", "--out", str(out), *FAST_ARGS]
+    full = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert_one_clean_line(full, "disk full writing", str(out), max_lines=12)  # the log lines of finished trials
+    assert full.stderr.count("\n") == 1
+    subprocess.run(["mount", "-o", "remount,size=20m", str(small_disk)], check=True)
+    again = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert_consistent(out, 4)
+    _, study, _ = load_run(out)
+    trained = {record.number for record in records(study) if record.trained}
+    for folder in (out / "trials").iterdir():  # no orphans: complete files belong to a trained trial
+        if (folder / "weights.safetensors").exists():
+            assert int(folder.name) in trained
+
+
+def test_report_on_a_full_disk_is_one_line(finished_run, small_disk):
+    result = run_cli("report", finished_run, "--out", small_disk / "report.html")
+    assert_one_clean_line(result, "disk full writing", "report.html", "MB")
+
+
+def test_corrupt_weights_and_checkpoints_are_one_line_each(finished_run, tmp_path):
+    run = tmp_path / "copy"
+    shutil.copytree(finished_run, run)
+    weights = run / "trials" / "0" / "weights.safetensors"
+    weights.write_bytes(weights.read_bytes()[:200])
+    assert_one_clean_line(run_cli("export", run, "--trial", "0"), str(weights), "SHA-256", "--trial 0")
+    folder = tmp_path / "ft"
+    tuned = run_cli("finetune", run, "--trial", "1", "--epochs", "1", "--out", folder, "--device", "cpu")
+    assert tuned.returncode == 0, tuned.stderr
+    (folder / "checkpoint.pt").write_bytes(b"\x80\x04not a checkpoint")
+    resumed = run_cli("finetune", run, "--trial", "1", "--epochs", "1", "--out", folder, "--device", "cpu", "--resume")
+    assert_one_clean_line(resumed, "checkpoint.pt", "corrupt")
+    longer = run_cli("finetune", run, "--trial", "1", "--epochs", "2", "--out", folder, "--device", "cpu", "--resume")
+    assert_one_clean_line(longer, "config.epochs 1 -> 2")
+
+
+def test_a_second_study_in_the_same_run_directory_is_refused(finished_run, tmp_path):
+    run = tmp_path / "copy"
+    shutil.copytree(finished_run, run)
+    before = (run / "trials" / "0" / "weights.safetensors").read_bytes()
+    other = run_cli("search", "--budget", "1", "--study", "other", "--out", run, *FAST_ARGS)
+    assert_one_clean_line(other, "holds study 'dsd-tiny-mnist-sample'", "--out NEW_DIR")
+    (run / "study.db").write_bytes(b"")  # emptied
+    for command in (["trials", run], ["report", run], ["export", run]):
+        assert_one_clean_line(run_cli(*command), "study.db is empty")
+    assert (run / "study.db").stat().st_size == 0  # read-only commands wrote nothing
+    again = run_cli("search", "--budget", "1", "--out", run, *FAST_ARGS)
+    assert_one_clean_line(again, "emptied or replaced")
+    assert (run / "trials" / "0" / "weights.safetensors").read_bytes() == before
+
+
+def test_a_relative_folder_dataset_works_from_anywhere_and_moves_with_data_dir(tmp_path, mnist_sample):
+    from tests.support import write_image_folder
+
+    images = {str(d): mnist_sample.x_train[mnist_sample.y_train == d][:12, 0].numpy() for d in range(3)}
+    write_image_folder(tmp_path / "digits", images)
+    searched = run_cli(
+        "search", "--budget", "1", "--dataset", "folder:digits", "--space", "dsd-tiny", "--epochs", "1",
+        "--device", "cpu", "--out", "run", "--quiet", cwd=tmp_path,
+    )  # fmt: skip
+    assert searched.returncode == 0, searched.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert run_cli("export", tmp_path / "run", "--trial", "0", cwd=elsewhere).returncode == 0
+    (tmp_path / "digits").rename(tmp_path / "moved")
+    lost = run_cli("export", tmp_path / "run", "--trial", "0", cwd=elsewhere)
+    assert_one_clean_line(lost, "digits: no such directory", "--data-dir")
+    found = run_cli("export", tmp_path / "run", "--trial", "0", "--data-dir", tmp_path / "moved", cwd=elsewhere)
+    assert found.returncode == 0, found.stderr
+
+
+BAD_INPUT = [
+    (["search", "--budget", "soon"], ["--budget 'soon'"]),
+    (["search", "--budget", "0"], ["--budget 0"]),
+    (["search", "--epochs", "0"], ["--epochs 0"]),
+    (["search", "--batch-size", "1"], ["--batch-size 1"]),
+    (["search", "--val-fraction", "0"], ["--val-fraction 0.0"]),
+    (["search", "--val-fraction", "1.5"], ["--val-fraction 1.5"]),
+    (["search", "--label-smoothing", "2"], ["--label-smoothing 2.0"]),
+    (["search", "--objectives", "accuracy,speed"], ["--objectives accuracy,speed"]),
+    (["search", "--sampler", "grid"], ["--sampler 'grid'"]),
+    (["search", "--optimizer", "lion"], ["--optimizer 'lion'"]),
+    (["search", "--schedule", "step"], ["--schedule 'step'"]),
+    (["search", "--device", "tpu"], ["--device 'tpu'"]),
+    (["search", "--max-macs", "-5"], ["--max-macs -5"]),
+    (["search", "--color", "sepia"], ["--color 'sepia'"]),
+    (["search", "--dataset", "cifar-100"], ["unknown dataset 'cifar-100'"]),
+    (["search", "--dataset", "npz:/no/such.npz"], ["npz:/no/such.npz", "no such file"]),
+    (["search", "--space", "nope"], ["unknown search space 'nope'"]),
+    (["search", "--space", "/no/such.toml"], ["/no/such.toml"]),
+    (["search", "--out", "{file}"], ["is a file"]),
+    (["search", "--storage", "sqlite:////no/such/dir/x.db"], ["cannot open storage sqlite:////no/such/dir/x.db"]),
+    (["search", "--storage", "postgresql://user:secret@127.0.0.1:1/db"], ["cannot open storage", "***"]),
+    (["trials", "/no/such/run"], ["/no/such/run", "not a dsdnas run directory"]),
+    (["report", "/no/such/run"], ["not a dsdnas run directory"]),
+    (["profile", "/no/such/arch.json"], ["/no/such/arch.json"]),
+    (["profile", "{file}"], ["architecture JSON is invalid"]),
+    (["blocks", "-k", "4"], ["--kernel 4"]),
+    (["spaces", "--input-size", "0"], ["--input-size 0"]),
+    (["export", "/no/such/run", "--name", "Path"], ["--name 'Path'"]),
+    (["export", "/no/such/run", "--name", "My Net"], ["--name 'My Net'", "My_Net"]),
+    (["export", "/no/such/run", "--format", "tflite"], ["--format tflite"]),
+    (["export", "{run}", "--trial", "99"], ["trial 99 is not a trained trial"]),
+    (["finetune", "{run}", "--init", "imagenet"], ["--init 'imagenet'"]),
+    (["finetune", "{run}", "--freeze", "head"], ["--freeze applies to transfer"]),
+    (["finetune", "{run}", "--dataset", "folder:/no/such"], ["folder:/no/such", "no such directory"]),
+]
+
+
+@pytest.mark.parametrize(("args", "culprits"), BAD_INPUT, ids=[" ".join(a) for a, _ in BAD_INPUT])
+def test_bad_input_is_one_line_naming_the_culprit(args, culprits, finished_run, tmp_path):
+    plain_file = tmp_path / "plain.txt"
+    plain_file.write_text("not a folder")
+    args = [a.replace("{file}", str(plain_file)).replace("{run}", str(finished_run)) for a in args]
+    if args[0] == "search" and "--out" not in args:
+        args += ["--out", str(tmp_path / "run")]
+    if args[0] in ("search", "finetune") and "--device" not in args:
+        args += ["--device", "cpu"]
+    result = run_cli(*args)
+    assert_one_clean_line(result, *culprits)
+    assert "secret" not in result.stdout + result.stderr  # never a password
+    assert not (tmp_path / "run").exists()  # refused before anything was created
+
+
+def test_a_read_only_output_folder_is_one_line(tmp_path):
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(mount)]).returncode != 0:
+        pytest.skip("cannot mount a read-only tmpfs here")
+    try:
+        result = run_cli("search", "--budget", "1", "--out", mount / "run", *FAST_ARGS)
+        assert_one_clean_line(result, str(mount / "run"), "Read-only file system")
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_a_huge_image_size_is_refused_with_the_figures_before_training(tmp_path):
+    from tests.support import noise_images, write_image_folder
+
+    write_image_folder(tmp_path / "imgs", {"a": noise_images(50, 8), "b": noise_images(200, 7)})
+    started = time.monotonic()
+    result = run_cli(
+        "search", "--budget", "1", "--dataset", f"folder:{tmp_path / 'imgs'}", "--image-size", "4096",
+        "--device", "cpu", "--out", tmp_path / "run",
+    )  # fmt: skip
+    assert_one_clean_line(result, "needs about", "GB", "free", "--batch-size or --image-size")
+    assert time.monotonic() - started < 60  # refused before training, not after minutes of it
