@@ -174,3 +174,19 @@ def test_time_budget_starts_no_trial_after_the_limit(tmp_path):
     for trial in result.study.trials:
         # Checked before each start; 0.5 s covers the gap from the check to the new trial on a loaded machine.
         assert (trial.datetime_start - started).total_seconds() < 2.5
+
+
+def test_run_json_records_the_machine_and_the_front_is_measured_again_together(tmp_path):
+    dsdnas.search(budget=2, out=tmp_path, **FAST)
+    meta = json.loads((tmp_path / "run.json").read_text())
+    machine = meta["machine"]
+    assert machine["cpus"] >= 1 and machine["cpu"] and machine["versions"]["dsdnas"] == dsdnas.__version__
+    assert set(machine["versions"]) >= {"torch", "torchvision", "optuna"}
+    again = json.loads((tmp_path / "front_latency.json").read_text())
+    pareto = json.loads((tmp_path / "pareto.json").read_text())["trials"]
+    assert {int(n) for n in again["trials"]} == {row["trial"] for row in pareto}
+    for row in pareto:
+        assert row["remeasured_latency_ms"] == again["trials"][str(row["trial"])]["latency_ms"] > 0
+        assert row["accuracy_low"] <= row["accuracy"] <= row["accuracy_high"] and row["val_size"] == 60
+    frame = pd.read_csv(tmp_path / "trials.csv")
+    assert {"accuracy_low", "accuracy_high", "val_size", "latency_p10_ms", "latency_noisy"} <= set(frame.columns)

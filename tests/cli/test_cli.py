@@ -205,3 +205,10 @@ def test_every_config_field_is_a_command_option_and_the_defaults_agree(command, 
         if isinstance(default, tuple):
             default = ",".join(default)
         assert shown == default or str(shown) == str(default), (field.name, shown, default)
+
+
+def test_version():
+    import dsdnas
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"dsdnas {dsdnas.__version__}"

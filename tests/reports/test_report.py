@@ -105,3 +105,42 @@ def test_report_in_a_real_browser(run, tmp_path):
     assert rows == front_size
     assert macs == sorted(macs)
     assert (SCREENSHOT_DIR / "report.png").stat().st_size > 10_000
+
+
+def _front_study(accuracies: list[float], val_size: int) -> optuna.Study:
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    study.set_user_attr("settings", {"objectives": ["accuracy", "macs"]})
+    arch = {"input_shape": [1, 8, 8], "num_classes": 2, "stem": {"channels": 4}, "blocks": []}
+    for index, accuracy in enumerate(accuracies):
+        trial = study.ask()
+        attrs = {
+            "status": "trained",
+            "arch": arch,
+            "notation": f"n{index}",
+            "val_accuracy": accuracy,
+            "val_size": val_size,
+            "macs": 1000 * (index + 1),
+            "params": 10,
+            "latency_ms": 0.5,
+            "latency_p10_ms": 0.45,
+            "latency_p90_ms": 0.7,
+            "latency_noisy": index == 0,
+        }
+        for key, value in attrs.items():
+            trial.set_user_attr(key, value)
+        study.tell(trial, [accuracy, 1000 * (index + 1)])
+    return study
+
+
+def test_intervals_error_bars_and_noisy_markers_reach_the_page():
+    data = build_report_data(_front_study([0.90, 0.955, 0.96], 400), {})
+    front = data.front.set_index("trial")
+    assert front.loc[2, "accuracy_low"] < 0.96 < front.loc[2, "accuracy_high"]
+    assert "trial(s) 1" in data.accuracy_note and "400 validation images" in data.accuracy_note
+    page = render_report(data)
+    assert 'id="accuracy-note"' in page and "96.00 [93.6, 97.5]" in page  # 0.96 on 400 images
+    assert '"arrayminus"' in page and '"symbol": ["x"' in page  # error bars; the noisy latency marked
+
+
+def test_no_accuracy_note_when_the_split_tells_the_front_apart():
+    assert build_report_data(_front_study([0.90, 0.955, 0.96], 40_000), {}).accuracy_note == ""

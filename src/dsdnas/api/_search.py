@@ -2,48 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-import math
-import shutil
 import time
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
-import torch
-
+from dsdnas.api._jobs import run_jobs
+from dsdnas.api._prepare import make_objective, open_run, prepare
 from dsdnas.api._report import write_run_report
-from dsdnas.api._runs import Run, default_dataset, load_dataset_cached, slug
+from dsdnas.api._runs import Run
 from dsdnas.api.config import SearchConfig, make_config
-from dsdnas.errors import RunError
-from dsdnas.nas.datasets.base import Dataset
-from dsdnas.nas.datasets.device_data import DeviceData, to_device
-from dsdnas.nas.datasets.sources import limit_train
-from dsdnas.nas.hardware import require_memory, resolve_device
-from dsdnas.nas.runs.rundir import RunDir
 from dsdnas.nas.search.budget import parse_budget
 from dsdnas.nas.search.events import SearchObserver
 from dsdnas.nas.search.loop import SearchResult, run_search
-from dsdnas.nas.search.objective import CandidateObjective, Limits
-from dsdnas.nas.search.ownership import check_run_dir
-from dsdnas.nas.search.storage import hide_password
-from dsdnas.nas.search.study import SearchSettings, open_study, save_run_json
-from dsdnas.nas.training.trainer import TrainConfig
-from dsdnas.search_spaces import SearchSpace, get_space
-from dsdnas.version import __version__
-
-
-@dataclass
-class _Prepared:
-    """The search's inputs, ready: data on the device, the space, and the study's settings."""
-
-    space: SearchSpace
-    data: DeviceData
-    train: TrainConfig
-    limits: Limits
-    settings: SearchSettings
-    note: str
 
 
 def search(
@@ -55,120 +24,21 @@ def search(
     """
     started = time.monotonic()  # a time budget counts from the call, data loading included
     config = make_config(SearchConfig, config, options).validate()
-    prepared = _prepare(config)
-    study_name = config.study or slug(f"{prepared.space.name}-{prepared.settings.dataset}")
-    run_dir = RunDir(config.out or Path("runs") / slug(study_name))
-    storage_label = hide_password(config.storage) if config.storage else None
-    check_run_dir(run_dir, study_name, storage_label)
-    with _folder_kept_only_on_success(run_dir.root):  # a storage that cannot be opened leaves no folder behind
-        study = open_study(
-            config.storage or run_dir.storage_url,
-            study_name,
-            prepared.settings,
-            sampler=config.sampler,
-            seed=config.seed,
-            run_dir=run_dir,
-            shared=config.storage is not None,
+    prepared = prepare(config)
+    study, meta = open_run(config, prepared)
+    observer = observer or SearchObserver()
+    if config.jobs > 1:
+        result = run_jobs(config, prepared, study, observer, started)
+    else:
+        result = run_search(
+            study,
+            make_objective(config, prepared, observer),
+            prepared.run_dir,
+            parse_budget(config.budget),
+            space_size=prepared.space_size,
+            note=prepared.note,
+            started=started,
+            storage_url=config.storage or prepared.run_dir.storage_url,
         )
-        meta = save_run_json(run_dir, study, storage_label, _run_facts(config))
-    objective = CandidateObjective(
-        prepared.space,
-        prepared.data,
-        prepared.train,
-        config.objectives,
-        prepared.limits,
-        run_dir,
-        observer or SearchObserver(),
-    )
-    size = prepared.space.size(prepared.data.input_shape)
-    result = run_search(
-        study,
-        objective,
-        run_dir,
-        parse_budget(config.budget),
-        space_size=size,
-        note=prepared.note,
-        started=started,
-        storage_url=config.storage or run_dir.storage_url,
-    )
-    write_run_report(Run(run_dir, study, meta))
+    write_run_report(Run(prepared.run_dir, study, meta))
     return result
-
-
-@contextlib.contextmanager
-def _folder_kept_only_on_success(folder: Path) -> Iterator[None]:
-    """Create `folder` (and its parents) for the block; remove what was created if the block fails."""
-    missing = [folder, *folder.parents]
-    missing = [path for path in missing if not path.exists()]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise RunError(f"cannot create run directory {folder}: {error.strerror}") from None
-    try:
-        yield
-    except BaseException:
-        if missing:
-            shutil.rmtree(missing[-1], ignore_errors=True)  # the outermost folder this call made
-        raise
-
-
-def _prepare(config: SearchConfig) -> _Prepared:
-    """Load the data onto the device and fix what the study must keep constant."""
-    space = get_space(config.space)
-    dataset, note = (config.dataset, "") if config.dataset else default_dataset(config.data_dir)
-    full = load_dataset_cached(dataset, config.data_dir, config.image_size, config.color)
-    space.check_feasible(full.input_shape)
-    limited = limit_train(full, config.train_limit, config.seed)
-    device = resolve_device(config.device)
-    _check_memory(space, limited, config.batch_size, device)
-    data = to_device(limited, device, config.val_fraction, config.seed)
-    train = TrainConfig(
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        optimizer=config.optimizer,
-        schedule=config.schedule,
-        label_smoothing=config.label_smoothing,
-        augment=config.augment,
-        seed=config.seed,
-    )
-    limits = Limits(config.max_macs, config.max_params, config.max_latency_ms)
-    settings = SearchSettings(
-        dataset=full.name,  # folder: and npz: paths made absolute
-        space=space.name,
-        space_choices=space.describe(),
-        objectives=config.objectives,
-        train={k: v for k, v in asdict(train).items() if k != "seed"},
-        val_fraction=config.val_fraction,
-        train_limit=config.train_limit,
-        seed=config.seed,
-        limits=asdict(limits),
-        input_shape=full.input_shape,
-        class_names=full.class_names,
-        mean=data.mean,
-        std=data.std,
-        image_size=config.image_size,
-        color=config.color,
-    )
-    return _Prepared(space, data, train, limits, settings, note)
-
-
-def _check_memory(space: SearchSpace, data: Dataset, batch_size: int, device: torch.device) -> None:
-    """Refuse, before training, a batch (or, on a GPU, a dataset) that cannot fit the device."""
-    hint = "pass a smaller --batch-size or --image-size"
-    # Activations and their gradients, float32; plus the input batch.
-    batch = batch_size * (2 * space.activation_values(data.input_shape) + math.prod(data.input_shape)) * 4
-    require_memory(batch, device, f"training a batch of {batch_size} at {'x'.join(map(str, data.input_shape))}", hint)
-    if device.type == "cuda":
-        stored = data.x_train.numel() + data.x_test.numel()  # uint8
-        require_memory(stored + batch, device, f"{data.name} on {device} with one batch", hint)
-
-
-def _run_facts(config: SearchConfig) -> dict[str, Any]:
-    """What run.json records beside the study's settings: this invocation's budget and machine."""
-    return {
-        "budget": str(config.budget),
-        "device": str(resolve_device(config.device)),
-        "torch": torch.__version__,
-        "dsdnas": __version__,
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
-    }

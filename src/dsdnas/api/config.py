@@ -20,6 +20,7 @@ from dsdnas.search_spaces import DEFAULT_SPACE
 COLORS = ("auto", "gray", "rgb")
 INITS = ("scratch", "search")
 EXPORT_FORMATS = ("py", "onnx", "torchscript")
+MAX_JOBS = 64
 
 Config = TypeVar("Config")
 
@@ -93,6 +94,7 @@ class SearchConfig:
     data_dir: str | None = None
     image_size: int | None = None
     color: str = "auto"
+    jobs: int = 1  # candidates trained at once on this machine, as processes sharing the study
 
     @property
     def objective_names(self) -> tuple[str, ...]:
@@ -114,6 +116,7 @@ class SearchConfig:
         check_optimizer(self.optimizer)
         check_schedule(self.schedule)
         _check(self.train_limit is None or self.train_limit >= 2, f"--train-limit {self.train_limit} must be >= 2")
+        _check(1 <= self.jobs <= MAX_JOBS, f"--jobs {self.jobs} must be from 1 to {MAX_JOBS}")
         Limits(self.max_macs, self.max_params, self.max_latency_ms)
         return replace(self, objectives=objectives)
 

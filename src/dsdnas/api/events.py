@@ -3,7 +3,7 @@
 Light to import (no torch), so the CLI's live view can subclass it at start-up.
 """
 
-from dsdnas.nas.search.events import SearchObserver
+from dsdnas.nas.search.events import RunningTrial, SearchObserver
 from dsdnas.nas.training.stats import EpochStats
 
-__all__ = ["EpochStats", "SearchObserver"]
+__all__ = ["EpochStats", "RunningTrial", "SearchObserver"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from dsdnas.cli._export import export_command
@@ -11,6 +13,15 @@ from dsdnas.cli._report import report_command
 from dsdnas.cli._search import search_command
 from dsdnas.cli._trials import trials_command
 
+
+def _version(value: bool) -> None:
+    if value:
+        from dsdnas.version import __version__
+
+        typer.echo(f"dsdnas {__version__}")
+        raise typer.Exit()
+
+
 app = typer.Typer(
     name="dsdnas",
     help="Depthwise-separable dilated NAS: search, profile, report, fine-tune and export small CNNs.",
@@ -18,6 +29,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Depthwise-separable dilated NAS: search, profile, report, fine-tune and export small CNNs."""
+
+
 app.command("search")(search_command)
 app.command("trials")(trials_command)
 app.command("profile")(profile_command)

@@ -88,3 +88,19 @@ def percent(value: float | None) -> str:
 
 def interactive() -> bool:
     return sys.stdout.isatty()
+
+
+def accuracy_cell(row: dict[str, Any]) -> str:
+    """97.25% [95.2, 98.5]: the accuracy and its 95% Wilson interval, when the split size is known."""
+    low, high = row.get("accuracy_low"), row.get("accuracy_high")
+    if low is None or high is None or low != low:
+        return percent(row.get("accuracy"))
+    return f"{percent(row.get('accuracy'))} [{100 * low:.1f}, {100 * high:.1f}]"
+
+
+def latency_cell(row: dict[str, Any], prefix: str = "") -> str:
+    """0.412 ms, or 0.412 ms noisy when the machine was never quiet enough to trust it."""
+    value = row.get(f"{prefix}latency_ms")
+    if value is None or value != value:
+        return "-"
+    return f"{value:.3f} ms" + (" noisy" if row.get(f"{prefix}latency_noisy") is True else "")

@@ -10,28 +10,43 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from dsdnas.api.events import EpochStats, SearchObserver
-from dsdnas.cli._common import console, human, percent
+from dsdnas.api.events import EpochStats, RunningTrial, SearchObserver
+from dsdnas.cli._common import accuracy_cell, console, human, latency_cell, percent
 
 
 def front_table(front: list[dict[str, Any]], title: str = "Pareto front") -> Table:
+    """The front with 95% intervals; latencies measured again together at the end when there are."""
+    remeasured = any("remeasured_latency_ms" in row for row in front)
     table = Table(title=title, title_justify="left")
-    for column in ("trial", "accuracy", "MACs", "params", "latency", "notation"):
+    latency = "latency (again, together)" if remeasured else "latency"
+    for column in ("trial", "val accuracy [95% CI]", "MACs", "params", latency, "notation"):
         table.add_column(column, justify="left" if column == "notation" else "right")
     for row in front:
         table.add_row(
             str(row["trial"]),
-            percent(row["accuracy"]),
+            accuracy_cell(row),
             human(row["macs"]),
             human(row["params"]),
-            f"{row['latency_ms']:.3f} ms" if row.get("latency_ms") is not None else "-",
+            latency_cell(row, "remeasured_" if remeasured else ""),
             row["notation"],
         )
     return table
 
 
+def running_table(running: list[RunningTrial]) -> Table:
+    table = Table(title="running now", title_justify="left")
+    for column in ("trial", "for", "worker", "notation"):
+        table.add_column(column, justify="left" if column in ("worker", "notation") else "right")
+    for trial in running:
+        table.add_row(str(trial.number), f"{trial.seconds:.0f} s", trial.worker, trial.notation or "(sampling)")
+    return table
+
+
 class PlainObserver(SearchObserver):
     """One log line per event, for --quiet and for output that is not a terminal."""
+
+    def __init__(self) -> None:
+        self._announced: set[int] = set()
 
     def search_started(self, finished: int, target: int | None, seconds: float | None, note: str) -> None:
         if note:
@@ -45,6 +60,12 @@ class PlainObserver(SearchObserver):
 
     def waiting(self, running: int, finished: int) -> None:
         console.print(waiting_line(running, finished))
+
+    def running(self, trials: list[RunningTrial]) -> None:
+        for trial in trials:
+            if trial.notation and trial.number not in self._announced:  # once sampled
+                self._announced.add(trial.number)
+                console.print(f"trial {trial.number} running: {trial.notation} | {trial.worker}")
 
     def search_finished(self, reason: str) -> None:
         console.print(reason)
@@ -69,11 +90,22 @@ class RichObserver(SearchObserver):
         self.trials_task = None
         self.epoch_task = None
         self.front: list[dict[str, Any]] = []
+        self.running_now: list[RunningTrial] = []
         self.live = Live(self._view(), console=console, refresh_per_second=4)
         self.started = time.monotonic()
 
     def _view(self) -> Group:
-        return Group(self.progress, front_table(self.front)) if self.front else Group(self.progress)
+        parts = [self.progress]
+        if self.running_now:
+            parts.append(running_table(self.running_now))
+        if self.front:
+            parts.append(front_table(self.front))
+        return Group(*parts)
+
+    def running(self, trials: list[RunningTrial]) -> None:
+        """Every running candidate, this process's and other workers' (--jobs, other machines)."""
+        self.running_now = trials
+        self.live.update(self._view())
 
     def search_started(self, finished: int, target: int | None, seconds: float | None, note: str) -> None:
         if note:

@@ -66,6 +66,9 @@ def search_command(
     data_dir: DataDirOption = _DEFAULT.data_dir,
     image_size: ImageSizeOption = _DEFAULT.image_size,
     color: ColorOption = _DEFAULT.color,
+    jobs: Annotated[
+        int, typer.Option(help="Candidates trained at once, as processes sharing the study; CPU threads are split.")
+    ] = _DEFAULT.jobs,
     quiet: Annotated[bool, typer.Option("--quiet", help="Plain log lines instead of the live view.")] = False,
 ) -> None:
     """Search architectures: a multi-objective Optuna study, resumable by rerunning."""

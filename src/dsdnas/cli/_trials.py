@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dsdnas.cli._common import console, handle_errors, human, percent
+from dsdnas.cli._common import accuracy_cell, console, handle_errors, human, latency_cell
 from dsdnas.cli._options import RunArgument, StorageOption
 
 
@@ -22,17 +22,16 @@ def trials_command(
 
     study_name, frame = trials(run, storage=storage, pareto=pareto)
     table = Table(title=f"{study_name}: {len(frame)} trials", title_justify="left")
-    for column in ("trial", "status", "accuracy", "MACs", "params", "latency", "pareto", "notation"):
+    for column in ("trial", "status", "val accuracy [95% CI]", "MACs", "params", "latency", "pareto", "notation"):
         table.add_column(column, justify="left" if column in ("status", "notation") else "right")
     for row in frame.to_dict("records"):
-        latency = row["latency_ms"]
         table.add_row(
             str(row["trial"]),
             row["status"] if not row["reason"] else f"{row['status']}: {row['reason']}",
-            percent(row["accuracy"]),
+            accuracy_cell(row),
             human(row["macs"]),
             human(row["params"]),
-            "-" if latency is None or latency != latency else f"{latency:.3f} ms",
+            latency_cell(row),
             "*" if row["pareto"] else "",
             row["notation"],
         )

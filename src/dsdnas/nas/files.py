@@ -25,6 +25,14 @@ os.umask(_UMASK)
 FILE_MODE = 0o666 & ~_UMASK  # what open() would give; mkstemp alone gives 0600
 
 
+def cache_dir() -> Path:
+    """Per-user cache: $DSDNAS_CACHE, else $XDG_CACHE_HOME/dsdnas, else ~/.cache/dsdnas."""
+    if os.environ.get("DSDNAS_CACHE"):
+        return Path(os.environ["DSDNAS_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "dsdnas"
+
+
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 

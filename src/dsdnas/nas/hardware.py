@@ -42,6 +42,11 @@ def resolve_device(spec: str = "auto") -> torch.device:
     raise DsdnasError(f"--device {spec!r} is not one of auto, cpu, cuda, cuda:N, mps")
 
 
+def cpu_count() -> int:
+    """CPUs this process may run on: the thread count for latency, shared out among --jobs workers."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def available_memory(device: torch.device) -> tuple[int, str]:
     """Bytes free for tensors on `device` now, and a name for that memory."""
     if device.type == "cuda":
@@ -66,3 +71,40 @@ def require_memory(needed: int, device: torch.device, what: str, hint: str) -> N
     free, where = available_memory(device)
     if needed > MEMORY_MARGIN * free:
         raise ResourceError(f"{what} needs about {gigabytes(needed)}, but {where} has {gigabytes(free)} free; {hint}")
+
+
+def machine_info(device: torch.device) -> dict[str, object]:
+    """What a figure was measured on: host, CPU model and threads, GPU, and the versions that matter."""
+    import platform
+    from importlib import metadata
+
+    def version(package: str) -> str:
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            return "?"
+
+    return {
+        "host": platform.node(),
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "cpus": cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
+        "device": str(device),
+        "python": platform.python_version(),
+        "versions": {name: version(name) for name in ("dsdnas", "torch", "torchvision", "optuna", "fvcore")},
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()

@@ -1,13 +1,14 @@
 """Compute everything the report shows, as plain data; no HTML here.
 
 Pareto sets, hypervolume and parameter importances come from Optuna. Tests assert on
-`ReportData`; `_render` turns it into HTML.
+`ReportData`; `_render` turns it into HTML. Every accuracy carries its 95% Wilson
+interval; the front's latencies are the ones measured again together at the end of the
+search (RUN/front_latency.json) when the run has them.
 """
 
 from __future__ import annotations
 
 import shlex
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,13 +19,29 @@ from optuna.trial import TrialState
 
 from dsdnas.nas.files import read_json
 from dsdnas.nas.model.arch import Arch
-from dsdnas.nas.runs.rundir import FINETUNE_DIR, METRICS_FILE
-from dsdnas.nas.search.records import Status, TrialRecord, records
+from dsdnas.nas.runs.rundir import FINETUNE_DIR, METRICS_FILE, RunDir
+from dsdnas.nas.search.records import TrialRecord, records
+from dsdnas.nas.search.remeasure import front_latency
 from dsdnas.nas.search.results import pareto_trials
 from dsdnas.nas.search.study import objective_names
+from dsdnas.nas.stats import wilson_interval
+from dsdnas.reports._blocks import block_stats, importances, layer_table
 from dsdnas.reports._plotly_imports import hypervolume_values
+from dsdnas.reports._summary import accuracy_note, summary
 
-MIN_TRIALS_FOR_IMPORTANCE = 10  # fANOVA on fewer trials says little
+POINT_COLUMNS = [
+    "trial",
+    "accuracy",
+    "accuracy_low",
+    "accuracy_high",
+    "macs",
+    "params",
+    "latency_ms",
+    "latency_p10_ms",
+    "latency_p90_ms",
+    "latency_noisy",
+    "notation",
+]
 
 
 @dataclass
@@ -40,93 +57,71 @@ class ReportData:
     importance_note: str
     curves: dict[int, list[float]]  # front trial -> val accuracy per epoch
     layer_tables: dict[int, pd.DataFrame]
-    finetuned: dict[int, float] = field(default_factory=dict)  # trial -> test accuracy
+    finetuned: dict[int, dict[str, Any]] = field(default_factory=dict)  # trial -> test accuracy and interval
+    accuracy_note: str = ""  # said when the front's best candidates cannot be told apart
 
 
 def _finished(study: optuna.Study) -> list[TrialRecord]:
     return [record for record in records(study, (TrialState.COMPLETE,)) if record.finished]
 
 
-def summary(study: optuna.Study, meta: dict[str, Any]) -> dict[str, Any]:
-    settings = study.user_attrs.get("settings", {})
-    trials = study.get_trials(deepcopy=False)
-    states = pd.Series([t.state.name for t in trials]).value_counts().to_dict() if trials else {}
-    outcomes = [record.status.value if record.status else record.state.lower() for record in records(study)]
-    statuses = pd.Series(outcomes).value_counts().to_dict() if outcomes else {}
-    starts = [t.datetime_start for t in trials if t.datetime_start]
-    ends = [t.datetime_complete for t in trials if t.datetime_complete]
-    wall = (max(ends) - min(starts)).total_seconds() if starts and ends else 0.0
-    return {
-        "study": study.study_name,
-        "dataset": settings.get("dataset", "?"),
-        "search space": settings.get("space", "?"),
-        "objectives": ", ".join(settings.get("objectives", [])),
-        "sampler": study.user_attrs.get("sampler", "?"),
-        "budget": meta.get("budget", "?"),
-        "epochs per candidate": settings.get("train", {}).get("epochs", "?"),
-        "device": meta.get("device", "?"),
-        "torch": meta.get("torch", "?"),
-        "dsdnas": meta.get("dsdnas", "?"),
-        "wall time": f"{wall:.0f} s",
-        "trials by state": ", ".join(f"{k} {v}" for k, v in sorted(states.items())) or "none",
-        "trials by outcome": ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())) or "none",
+def _measured(record: TrialRecord, remeasured: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """What every row of a finished trial shows; a front member's latency is the one measured again at the end."""
+    interval = record.val_interval or (None, None)
+    latency = {
+        "latency_ms": record.latency_ms,
+        "latency_p10_ms": record.latency_p10_ms,
+        "latency_p90_ms": record.latency_p90_ms,
+        "latency_noisy": bool(record.latency_noisy),
     }
-
-
-def _measured(record: TrialRecord) -> dict:
-    """What every table row of a trained trial shows: its number, accuracy, costs and notation."""
+    again = remeasured.get(record.number, {})
+    latency.update({key: again[key] for key in latency if key in again})
     return {
         "trial": record.number,
         "accuracy": record.val_accuracy,
+        "accuracy_low": interval[0],
+        "accuracy_high": interval[1],
         "macs": record.macs,
         "params": record.params,
-        "latency_ms": record.latency_ms,
+        **latency,
         "notation": record.notation,
     }
 
 
-def points_frame(study: optuna.Study) -> pd.DataFrame:
-    front = {t.number for t in pareto_trials(study)}
-    rows = []
-    for record in _finished(study):
-        rows.append({**_measured(record), "pareto": record.number in front, "status": record.status.value})
-    columns = ["trial", "accuracy", "macs", "params", "latency_ms", "notation", "pareto", "status"]
-    return pd.DataFrame(rows, columns=columns)
+def points_frame(finished: list[TrialRecord], front: set[int], remeasured: dict[int, dict]) -> pd.DataFrame:
+    rows = [
+        {**_measured(record, remeasured), "pareto": record.number in front, "status": record.status.value}
+        for record in finished
+    ]
+    return pd.DataFrame(rows, columns=[*POINT_COLUMNS, "pareto", "status"])
 
 
-def front_frame(study: optuna.Study, run_label: str, finetuned: dict[int, float]) -> pd.DataFrame:
+def front_frame(
+    front: list[TrialRecord], run_label: str, finetuned: dict[int, dict[str, Any]], remeasured: dict[int, dict]
+) -> pd.DataFrame:
+    """The front table's rows, with fine-tuned test accuracies and ready-to-paste commands."""
     rows = []
-    for record in pareto_trials(study):
+    for record in front:
+        tuned = finetuned.get(record.number, {})
         rows.append(
             {
-                **_measured(record),
-                "test_accuracy": finetuned.get(record.number),
+                **_measured(record, remeasured),
+                "test_accuracy": tuned.get("accuracy"),
+                "test_low": tuned.get("low"),
+                "test_high": tuned.get("high"),
                 "finetune": f"dsdnas finetune {shlex.quote(run_label)} --trial {record.number}",
                 "export": f"dsdnas export {shlex.quote(run_label)} --trial {record.number}",
             }
         )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "trial",
-            "accuracy",
-            "test_accuracy",
-            "macs",
-            "params",
-            "latency_ms",
-            "notation",
-            "finetune",
-            "export",
-        ],
-    )
+    columns = [*POINT_COLUMNS, "test_accuracy", "test_low", "test_high", "finetune", "export"]
+    return pd.DataFrame(rows, columns=columns)
 
 
-def hypervolume(study: optuna.Study, objectives: list[str]) -> dict[str, Any]:
+def hypervolume(study: optuna.Study, objectives: list[str], finished: list[TrialRecord]) -> dict[str, Any]:
     """Optuna's hypervolume history, with the reference point it was measured against.
 
     Reference: accuracy 0, and each cost at 1.1 x its largest value among finished trials.
     """
-    finished = _finished(study)
     if not finished:
         return {"trials": [], "values": [], "reference": []}
     reference = [0.0] + [1.1 * max(record.values[i] for record in finished) for i in range(1, len(objectives))]
@@ -134,122 +129,41 @@ def hypervolume(study: optuna.Study, objectives: list[str]) -> dict[str, Any]:
     return {"trials": numbers, "values": values, "reference": dict(zip(objectives, reference, strict=True))}
 
 
-def block_stats(study: optuna.Study) -> dict[str, pd.DataFrame]:
-    """Accuracy and latency of trials by the kind, kernel and dilation of their blocks.
-
-    Each block of each trained trial is one row, so a trial counts once per block it has.
-    """
-    rows = []
-    for record in _finished(study):
-        if record.status is not Status.TRAINED:
-            continue  # a reused trial would count its architecture twice
-        for block in Arch.from_dict(record.arch).blocks:
-            rows.append(
-                {
-                    "kind": block.kind,
-                    "kernel": block.kernel,
-                    "dilation": block.dilation,
-                    "accuracy": record.val_accuracy,
-                    "latency_ms": record.latency_ms,
-                    "trial": record.number,
-                }
-            )
-    blocks = pd.DataFrame(rows, columns=["kind", "kernel", "dilation", "accuracy", "latency_ms", "trial"])
-    stats = {}
-    for key in ("kind", "kernel", "dilation"):
-        grouped = blocks.groupby(key).agg(
-            blocks=("trial", "size"),
-            trials=("trial", "nunique"),
-            accuracy_median=("accuracy", "median"),
-            accuracy_max=("accuracy", "max"),
-            latency_median_ms=("latency_ms", "median"),
-        )
-        stats[key] = grouped.reset_index()
-    stats["raw"] = blocks
-    return stats
-
-
-def importances(study: optuna.Study) -> tuple[dict[str, dict[str, float]], str]:
-    trained = [record for record in _finished(study) if record.status is Status.TRAINED]
-    if len(trained) < MIN_TRIALS_FOR_IMPORTANCE:
-        return (
-            {},
-            f"parameter importance needs at least {MIN_TRIALS_FOR_IMPORTANCE} trained trials; "
-            f"this run has {len(trained)}",
-        )
-    result = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        targets = (("accuracy", lambda t: t.values[0]), ("latency", lambda t: TrialRecord.from_trial(t).latency_ms))
-        for name, target in targets:
-            try:
-                result[name] = optuna.importance.get_param_importances(study, target=target)
-            except (RuntimeError, ValueError) as error:
-                return {}, f"parameter importance could not be computed: {error}"
-    return result, "fANOVA importances computed by Optuna (optuna.importance.get_param_importances)"
-
-
-def layer_table(arch: Arch) -> pd.DataFrame:
-    rows = [
-        {
-            "layer": "stem",
-            "block": "standard",
-            "kernel": arch.stem.kernel,
-            "dilation": 1,
-            "stride": arch.stem.stride,
-            "residual": False,
-            "activation": arch.stem.activation,
-        }
-    ]
-    rows += [
-        {
-            "layer": f"block {i}",
-            "block": b.kind,
-            "kernel": b.kernel,
-            "dilation": b.dilation,
-            "stride": b.stride,
-            "residual": b.residual,
-            "activation": b.activation,
-        }
-        for i, b in enumerate(arch.blocks)
-    ]
-    frame = pd.DataFrame(rows)
-    shapes = arch.layer_shapes()
-    frame["input map"] = [f"{s.in_size[0]}x{s.in_size[1]}" for s in shapes]
-    frame["output"] = ["x".join(map(str, s.out_shape)) for s in shapes]
-    return frame
-
-
-def finetuned_accuracies(run_dir: Path | None) -> dict[int, float]:
-    """Test accuracy of each trial fine-tuned in final mode under RUN/finetune/<trial>/."""
-    found: dict[int, float] = {}
+def finetuned_accuracies(run_dir: Path | None) -> dict[int, dict[str, Any]]:
+    """Test accuracy and its 95% interval of each trial fine-tuned in final mode under RUN/finetune/<trial>/."""
+    found: dict[int, dict[str, Any]] = {}
     root = run_dir / FINETUNE_DIR if run_dir else None
     if root is None or not root.is_dir():
         return found
     for folder in root.iterdir():
-        metrics = folder / METRICS_FILE
-        if folder.name.isdigit() and metrics.exists():
-            found[int(folder.name)] = read_json(metrics)["test_accuracy"]
+        metrics_file = folder / METRICS_FILE
+        if folder.name.isdigit() and metrics_file.exists():
+            metrics = read_json(metrics_file)
+            accuracy, size = metrics["test_accuracy"], metrics.get("test_size")
+            low, high = wilson_interval(accuracy, size) if size else (None, None)
+            found[int(folder.name)] = {"accuracy": accuracy, "low": low, "high": high, "size": size}
     return found
 
 
 def build_report_data(study: optuna.Study, meta: dict[str, Any], run_dir: Path | None = None) -> ReportData:
     objectives = objective_names(study)
+    finished = _finished(study)
+    front = pareto_trials(study)
+    remeasured = front_latency(RunDir(run_dir) if run_dir else None)
     finetuned = finetuned_accuracies(run_dir)
-    front = front_frame(study, str(run_dir) if run_dir else "RUN", finetuned)
-    front_trials = {record.number: record for record in pareto_trials(study)}
-    importance, note = importances(study)
+    importance, note = importances(study, finished)
     return ReportData(
         title=f"dsdnas report: {study.study_name}",
-        summary=summary(study, meta),
-        points=points_frame(study),
-        front=front,
+        summary=summary(study, meta, finished),
+        points=points_frame(finished, {record.number for record in front}, remeasured),
+        front=front_frame(front, str(run_dir) if run_dir else "RUN", finetuned, remeasured),
         objectives=objectives,
-        hypervolume=hypervolume(study, objectives),
-        block_stats=block_stats(study),
+        hypervolume=hypervolume(study, objectives, finished),
+        block_stats=block_stats(finished),
         importances=importance,
         importance_note=note,
-        curves={n: list(record.val_accuracy_history) for n, record in front_trials.items()},
-        layer_tables={n: layer_table(Arch.from_dict(record.arch)) for n, record in front_trials.items()},
+        curves={record.number: list(record.val_accuracy_history) for record in front},
+        layer_tables={record.number: layer_table(Arch.from_dict(record.arch)) for record in front},
         finetuned=finetuned,
+        accuracy_note=accuracy_note(front),
     )

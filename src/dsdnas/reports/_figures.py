@@ -10,13 +10,65 @@ from dsdnas.reports._plotly_imports import go, make_subplots
 FRONT_COLOR = "#d62728"
 DOMINATED_COLOR = "rgba(31, 119, 180, 0.35)"
 HOVER = (
-    "trial %{customdata[0]}<br>%{customdata[1]}<br>accuracy %{customdata[2]:.2%}<br>"
-    "MACs %{customdata[3]:,}<br>params %{customdata[4]:,}<br>latency %{customdata[5]:.3f} ms<extra></extra>"
-)
+    "trial %{customdata[0]}<br>%{customdata[1]}<br>accuracy %{customdata[2]:.2%} "
+    "(95%% CI %{customdata[3]})<br>MACs %{customdata[4]:,}<br>params %{customdata[5]:,}<br>"
+    "latency %{customdata[6]:.3f} ms (p10-p90 %{customdata[7]})%{customdata[8]}<extra></extra>"
+).replace("%%", "%")
+
+
+def _span(low: float | None, high: float | None, scale: float = 1.0, digits: int = 1, unit: str = "") -> str:
+    if low is None or high is None or low != low or high != high:
+        return "unknown"
+    return f"{scale * low:.{digits}f}-{scale * high:.{digits}f}{unit}"
 
 
 def _custom(frame: pd.DataFrame) -> list[list]:
-    return frame[["trial", "notation", "accuracy", "macs", "params", "latency_ms"]].values.tolist()
+    """Hover data per point: the figures with their 95% interval and latency spread."""
+    rows = []
+    for row in frame.to_dict("records"):
+        rows.append(
+            [
+                row["trial"],
+                row["notation"],
+                row["accuracy"],
+                _span(row["accuracy_low"], row["accuracy_high"], 100, 1, "%"),
+                row["macs"],
+                row["params"],
+                row["latency_ms"],
+                _span(row["latency_p10_ms"], row["latency_p90_ms"], 1, 3, " ms"),
+                " NOISY: measured on a busy machine" if row["latency_noisy"] else "",
+            ]
+        )
+    return rows
+
+
+def _accuracy_bars(frame: pd.DataFrame) -> dict:
+    """The 95% interval as asymmetric error bars."""
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": (frame["accuracy_high"] - frame["accuracy"]).fillna(0).tolist(),
+        "arrayminus": (frame["accuracy"] - frame["accuracy_low"]).fillna(0).tolist(),
+        "thickness": 1,
+        "width": 0,
+    }
+
+
+def _latency_bars(frame: pd.DataFrame) -> dict:
+    """p10 to p90 of the timed passes as asymmetric error bars."""
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": (frame["latency_p90_ms"] - frame["latency_ms"]).clip(lower=0).fillna(0).tolist(),
+        "arrayminus": (frame["latency_ms"] - frame["latency_p10_ms"]).clip(lower=0).fillna(0).tolist(),
+        "thickness": 1,
+        "width": 0,
+    }
+
+
+def _symbols(frame: pd.DataFrame, base: str = "circle") -> list[str]:
+    """A noisy latency gets its own marker, so it is never mistaken for a quiet one."""
+    return ["x" if noisy else base for noisy in frame["latency_noisy"]]
 
 
 def _layout(figure: go.Figure, title: str, x_title: str, y_title: str, log_x: bool = False) -> go.Figure:
@@ -37,13 +89,16 @@ def pareto_figure(data: ReportData, cost: str, cost_title: str, step_line: bool)
     points = data.points
     front, dominated = points[points["pareto"]], points[~points["pareto"]]
     figure = go.Figure()
+    latency_axis = cost == "latency_ms"
     figure.add_trace(
         go.Scatter(
             x=dominated[cost],
             y=dominated["accuracy"],
             mode="markers",
             name="dominated",
-            marker={"color": DOMINATED_COLOR, "size": 8},
+            marker={"color": DOMINATED_COLOR, "size": 8, "symbol": _symbols(dominated) if latency_axis else "circle"},
+            error_y=_accuracy_bars(dominated) | {"color": DOMINATED_COLOR},
+            error_x=(_latency_bars(dominated) | {"color": DOMINATED_COLOR}) if latency_axis else None,
             customdata=_custom(dominated),
             hovertemplate=HOVER,
         )
@@ -66,7 +121,14 @@ def pareto_figure(data: ReportData, cost: str, cost_title: str, step_line: bool)
             y=front["accuracy"],
             mode="markers",
             name="Pareto front",
-            marker={"color": FRONT_COLOR, "size": 11, "line": {"color": "black", "width": 1}},
+            marker={
+                "color": FRONT_COLOR,
+                "size": 11,
+                "line": {"color": "black", "width": 1},
+                "symbol": _symbols(front) if latency_axis else "circle",
+            },
+            error_y=_accuracy_bars(front) | {"color": FRONT_COLOR},
+            error_x=(_latency_bars(front) | {"color": FRONT_COLOR}) if latency_axis else None,
             customdata=_custom(front),
             hovertemplate=HOVER,
         )

@@ -91,20 +91,42 @@ def _table(frame: pd.DataFrame, element_id: str = "", sortable: bool = False) ->
     return f"<table{attrs}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _shown(sort_value, text: str) -> str:
+    """A cell that sorts by a number but shows a text."""
+    if _missing(sort_value):
+        return '<td data-sort="">-</td>'
+    return f'<td data-sort="{html.escape(str(sort_value))}">{html.escape(text)}</td>'
+
+
+def _accuracy_cell(value, low, high) -> str:
+    """97.25 [95.2, 98.5]: a percentage with its 95% interval."""
+    if _missing(value):
+        return _shown(None, "")
+    interval = "" if _missing(low) else f" [{100 * low:.1f}, {100 * high:.1f}]"
+    return _shown(round(100 * value, 2), f"{100 * value:.2f}{interval}")
+
+
+def _latency_cell(row) -> str:
+    """0.412 (0.401-0.450): the figure and the p10-p90 of its timed passes; flagged when noisy."""
+    spread = "" if _missing(row["latency_p10_ms"]) else f" ({row['latency_p10_ms']:.3f}-{row['latency_p90_ms']:.3f})"
+    noisy = " noisy" if row["latency_noisy"] else ""
+    return _shown(round(row["latency_ms"], 4), f"{row['latency_ms']:.3f}{spread}{noisy}")
+
+
 def _front_table(data: ReportData) -> str:
     rows = []
     for row in data.front.to_dict("records"):
         cells = [
             _cell(row["trial"]),
-            _cell(round(100 * row["accuracy"], 2)),
-            _cell(
-                None
-                if row["test_accuracy"] is None or row["test_accuracy"] != row["test_accuracy"]
-                else round(100 * row["test_accuracy"], 2)
-            ),
+            _accuracy_cell(row["accuracy"], row["accuracy_low"], row["accuracy_high"]),
+            _accuracy_cell(row["test_accuracy"], row["test_low"], row["test_high"]),
             _cell(int(row["macs"])),
             _cell(int(row["params"])),
-            _cell(round(row["latency_ms"], 3)),
+            _latency_cell(row),
             _cell(row["notation"], True),
             f'<td class="text"><code>{html.escape(row["finetune"])}</code><br>'
             f"<code>{html.escape(row['export'])}</code></td>",
@@ -112,11 +134,11 @@ def _front_table(data: ReportData) -> str:
         rows.append("<tr>" + "".join(cells) + "</tr>")
     headers = [
         "trial",
-        "val accuracy %",
-        "test accuracy % (fine-tuned)",
+        "val accuracy % [95% CI]",
+        "test accuracy % [95% CI] (fine-tuned)",
         "MACs",
         "params",
-        "latency ms",
+        "latency ms (p10-p90)",
         "notation",
         "next",
     ]
@@ -129,17 +151,22 @@ def _front_table(data: ReportData) -> str:
 def _sections(data: ReportData) -> list[str]:
     summary = pd.DataFrame({"": list(data.summary), "value": [str(v) for v in data.summary.values()]})
     parts = [f"<h1>{html.escape(data.title)}</h1>", "<h2>Summary</h2>", _table(summary, "summary")]
+    if data.accuracy_note:
+        parts.append(f'<p class="note" id="accuracy-note">{html.escape(data.accuracy_note)}</p>')
     if data.points.empty:
         parts.append('<p class="note">No finished trial yet.</p>')
         return parts
     parts += [
         "<h2>Pareto front: accuracy against MACs</h2>",
         '<p class="note">MACs are multiply-adds of conv and linear layers (fvcore). Front points are red and '
-        "joined as steps; dominated points are faded. Hover for details.</p>",
+        "joined as steps; dominated points are faded. Vertical bars: the 95% Wilson interval of each "
+        "validation accuracy. Hover for details.</p>",
         _figure("pareto-macs", _figures.pareto_figure(data, "macs", "MACs", step_line=True)),
         "<h2>Accuracy against measured latency</h2>",
-        '<p class="note">Median of timed batch-1 forward passes after warm-up. Red: the study\'s Pareto '
-        "front. Where MACs and latency disagree shows here: depthwise convs cut MACs more than time.</p>",
+        '<p class="note">Batch 1, the lowest of 5 round medians after warm-up, with the p10-p90 of all timed '
+        "passes as bars; the front was measured again together at the end. An x marks a latency measured on "
+        "a machine too busy to trust. Red: the study's Pareto front. Where MACs and latency disagree shows "
+        "here: depthwise convs cut MACs more than time.</p>",
         _figure("pareto-latency", _figures.pareto_figure(data, "latency_ms", "latency (ms)", step_line=False)),
     ]
     if len(data.objectives) >= 3:
@@ -154,7 +181,8 @@ def _sections(data: ReportData) -> list[str]:
         _front_table(data),
         "<h2>What the blocks bought</h2>",
         '<p class="note">Each block of each trained trial counts once: a trial with two separable blocks adds '
-        "two separable rows with its accuracy and latency.</p>",
+        "two separable rows with its accuracy and latency. Latencies flagged noisy are left out of the "
+        "latency boxes and medians (column noisy counts them).</p>",
     ]
     for key in ("kind", "kernel", "dilation"):
         parts += [_figure(f"blocks-{key}", _figures.block_figure(data, key)), _table(data.block_stats[key])]

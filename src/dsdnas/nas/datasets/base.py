@@ -1,13 +1,12 @@
 """A dataset in memory: train and test images as uint8 tensors, with class names.
 
-Also where dsdnas keeps its per-user cache, and whether it may download.
+Also whether dsdnas may download datasets.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
@@ -34,11 +33,3 @@ class Dataset:
 
 def offline() -> bool:
     return os.environ.get("DSDNAS_OFFLINE", "") not in ("", "0")
-
-
-def cache_dir() -> Path:
-    """Per-user cache: $DSDNAS_CACHE, else $XDG_CACHE_HOME/dsdnas, else ~/.cache/dsdnas."""
-    if os.environ.get("DSDNAS_CACHE"):
-        return Path(os.environ["DSDNAS_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "dsdnas"

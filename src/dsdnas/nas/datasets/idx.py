@@ -13,8 +13,8 @@ import shutil
 from pathlib import Path
 
 from dsdnas.errors import DataError
-from dsdnas.nas.datasets.base import Dataset, cache_dir, offline
-from dsdnas.nas.files import atomic_write
+from dsdnas.nas.datasets.base import Dataset, offline
+from dsdnas.nas.files import atomic_write, cache_dir
 
 MNIST_CLASSES = [str(digit) for digit in range(10)]
 FASHION_CLASSES = [

@@ -22,10 +22,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from dsdnas.nas.hardware import cpu_count
 from dsdnas.nas.model.arch import Arch, effective_kernel
 from dsdnas.nas.model.blocks import BLOCK_CLASSES
 from dsdnas.nas.model.builder import build_model
-from dsdnas.nas.model.latency import measure_latency
+from dsdnas.nas.model.latency import Latency, measure_latency
+from dsdnas.nas.quiet import QuietWindows
 
 with warnings.catch_warnings():  # fvcore scripts a helper with torch.jit at import time
     warnings.simplefilter("ignore", FutureWarning)
@@ -40,7 +42,7 @@ _FREE_OPS = frozenset(
     f"aten::{name}{suffix}" for name in ("add", "hardswish", "silu", "gelu", "hardtanh") for suffix in ("", "_")
 )
 LATENCY_WARMUP = 10  # untimed forward passes before timing
-LATENCY_REPEATS = 30  # timed forward passes; the median is reported
+LATENCY_REPEATS = 50  # timed forward passes, in 5 rounds; the lowest round median is reported
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,12 @@ class Costs:
     macs: int
     params: int
     receptive_field: int  # px of input one output of the last conv sees
-    latency_ms: float  # median, batch 1
+    latency_ms: float  # batch 1: the lowest of 5 round medians
+    latency_p10_ms: float  # spread of all timed passes
     latency_p90_ms: float
+    latency_noisy: bool  # still unstable after retries: flagged, never mixed in silently
+    latency_reason: str  # why it was unstable
+    latency_load: float | None  # system load average when measured
     threads: int  # CPU threads in use while timing
     unsupported_ops: dict[str, int]
     profile_s: float  # time spent measuring all of this
@@ -94,30 +100,44 @@ def count_macs(model: nn.Module, input_shape: tuple[int, ...]) -> MacCount:
     return MacCount(macs=macs, unsupported_ops=unsupported)
 
 
+def quiet_latency(
+    model: nn.Module, input_shape: tuple[int, ...], device: torch.device, batch_size: int = 1, repeats: int = 50
+) -> Latency:
+    """Latency measured while no dsdnas process on this machine trains on `device`, on all its CPU threads."""
+    with QuietWindows(device).measuring():
+        return measure_latency(
+            model, input_shape, batch_size, device=device, warmup=LATENCY_WARMUP, repeats=repeats, threads=cpu_count()
+        )
+
+
 def profile_costs(model: nn.Module, arch: Arch, device: torch.device) -> Costs:
     """MACs, params, receptive field and batch-1 latency of a freshly built model."""
     started = time.perf_counter()
     model = model.to(device)
     macs = count_macs(model, arch.input_shape)
-    latency = measure_latency(model, arch.input_shape, 1, LATENCY_WARMUP, LATENCY_REPEATS, device)
+    latency = quiet_latency(model, arch.input_shape, device, repeats=LATENCY_REPEATS)
     return Costs(
         macs=macs.macs,
         params=count_params(model),
         receptive_field=arch.receptive_field(),
         latency_ms=latency.p50_ms,
+        latency_p10_ms=latency.p10_ms,
         latency_p90_ms=latency.p90_ms,
+        latency_noisy=latency.noisy,
+        latency_reason=latency.reason,
+        latency_load=latency.load_1m,
         threads=latency.threads,
         unsupported_ops=macs.unsupported_ops,
         profile_s=time.perf_counter() - started,
     )
 
 
-def profile_arch(arch: Arch, device: torch.device, batch_size: int = 64, repeats: int = 30) -> dict[str, Any]:
+def profile_arch(arch: Arch, device: torch.device, batch_size: int = 64, repeats: int = 50) -> dict[str, Any]:
     """MACs, params, receptive field, and latency at batch 1 and at `batch_size`."""
     model = build_model(arch).to(device)
     macs = count_macs(model, arch.input_shape)
-    single = measure_latency(model, arch.input_shape, 1, repeats=repeats, device=device)
-    batched = measure_latency(model, arch.input_shape, batch_size, repeats=repeats, device=device)
+    single = quiet_latency(model, arch.input_shape, device, repeats=repeats)
+    batched = quiet_latency(model, arch.input_shape, device, batch_size, repeats=repeats)
     return {
         "notation": arch.notation,
         "arch_hash": arch.hash,
@@ -160,7 +180,7 @@ def compare_blocks(
     size: int,
     device: torch.device,
     stride: int = 1,
-    repeats: int = 30,
+    repeats: int = 50,
 ) -> list[BlockComparison]:
     """The same block as standard, dilated, separable and dilated separable."""
     variants = [("standard", "standard", 1), ("separable", "separable", 1)]
@@ -172,7 +192,7 @@ def compare_blocks(
     for name, kind, d in variants:
         torch.manual_seed(0)
         block = BLOCK_CLASSES[kind](in_channels, out_channels, kernel, dilation=d, stride=stride).to(device)
-        latency = measure_latency(block, shape, 1, repeats=repeats, device=device)
+        latency = quiet_latency(block, shape, device, repeats=repeats)
         rows.append(
             BlockComparison(
                 name=name,

@@ -5,6 +5,7 @@
     RUN/trials.csv              one row per trial
     RUN/trials/<n>/             arch.json, weights.safetensors, metrics.json of trial n
     RUN/pareto.json             the Pareto front
+    RUN/front_latency.json      the front's latencies, measured again together at the end
     RUN/report.html             the report
     RUN/finetune/<n>/           a fine-tune: the trial files plus finetune.json,
                                 curves.csv and checkpoint.pt
@@ -24,6 +25,7 @@ STUDY_DB = "study.db"
 RUN_JSON = "run.json"
 TRIALS_CSV = "trials.csv"
 PARETO_JSON = "pareto.json"
+FRONT_LATENCY_JSON = "front_latency.json"
 REPORT_HTML = "report.html"
 CLAIM_LOCK = "claim.lock"
 TRIALS_DIR = "trials"
@@ -63,6 +65,10 @@ class RunDir:
     @property
     def pareto_json(self) -> Path:
         return self.root / PARETO_JSON
+
+    @property
+    def front_latency_json(self) -> Path:
+        return self.root / FRONT_LATENCY_JSON
 
     @property
     def report_html(self) -> Path:

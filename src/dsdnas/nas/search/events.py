@@ -5,9 +5,18 @@ The engine calls these hooks; it never prints. Every hook has a no-op default.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from dsdnas.nas.training.stats import EpochStats  # no torch: the CLI imports this module at start-up
+
+
+@dataclass(frozen=True)
+class RunningTrial:
+    number: int
+    notation: str
+    worker: str  # host:pid
+    seconds: float  # since it started
 
 
 class SearchObserver:
@@ -25,6 +34,13 @@ class SearchObserver:
 
     def trial_finished(self, number: int, row: dict[str, Any], front: list[dict[str, Any]], finished: int) -> None:
         """`row` summarizes the trial; `front` is the Pareto front so far."""
+
+    def running(self, trials: list[RunningTrial]) -> None:
+        """Every trial RUNNING in the study now, whichever worker runs it (called about once a second)."""
+
+    def should_stop(self) -> str | None:
+        """A reason to start no further trial (checked before each), or None to go on."""
+        return None
 
     def search_finished(self, reason: str) -> None:
         pass

@@ -7,6 +7,7 @@ too: while they could still fill it, a worker waits instead of starting another.
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,16 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import torch
 from optuna.trial import TrialState
 
 from dsdnas.nas.runs.rundir import RunDir
 from dsdnas.nas.search.budget import Budget
 from dsdnas.nas.search.claim import ClaimLock
-from dsdnas.nas.search.events import SearchObserver
+from dsdnas.nas.search.events import RunningTrial, SearchObserver
 from dsdnas.nas.search.objective import CandidateFailed, CandidateObjective
 from dsdnas.nas.search.records import TrialRecord, finished_count
 from dsdnas.nas.search.recovery import adopt_failed_trials, fail_stale_trials, recover_dead_trials
-from dsdnas.nas.search.results import pareto_rows, trial_row, write_results
+from dsdnas.nas.search.remeasure import remeasure_front
+from dsdnas.nas.search.results import trial_row, write_results
 from dsdnas.nas.search.storage import storage_failure
 
 WAIT_S = 1.0  # how often a worker with no trial left to start looks again
@@ -61,10 +64,12 @@ def run_search(
     note: str = "",
     started: float | None = None,
     storage_url: str = "",
+    finish: bool = True,
 ) -> SearchResult:
     """Run trials until the budget is met; write results after every trial.
 
     `storage_url` names the storage in the one-line message a storage failure gives.
+    Without `finish` (a `--jobs` worker), the front is neither measured again nor written.
     """
     observer = objective.observer
     completed, retried = recover_dead_trials(study, run_dir)
@@ -81,16 +86,27 @@ def run_search(
     claim = ClaimLock(run_dir.claim_lock)
     max_attempts = 10 * (budget.trials or 100) + 50
     try:
-        while (reason := _stop_reason(study, budget, progress, space_size, max_attempts)) is None:
+        while (reason := _stop_reason(study, budget, progress, space_size, max_attempts, observer)) is None:
             if not _start_one(study, objective, budget, claim, progress):
                 _wait_for_others(study, run_dir, observer, progress)
-            _report_new_trials(study, run_dir, observer, progress.reported)
+            report_progress(study, run_dir, observer, progress.reported)
     except KeyboardInterrupt:
         write_results(study, run_dir, final=True)  # first: the interrupted trial's FAIL row is in trials.csv
         raise
-    front = write_results(study, run_dir, final=True)
+    if not finish:
+        write_results(study, run_dir)
+        return SearchResult(study, run_dir.root, reason)
+    return finish_search(study, run_dir, objective.data.device, observer, reason)
+
+
+def finish_search(
+    study: optuna.Study, run_dir: RunDir, device: torch.device, observer: SearchObserver, reason: str
+) -> SearchResult:
+    """Measure the front's latencies again in one quiet window, write the final results, tell the observer."""
+    remeasured = {int(k): v for k, v in remeasure_front(study, run_dir, device)["trials"].items()}
+    front = write_results(study, run_dir, final=True, remeasured=remeasured)
     observer.search_finished(reason)
-    return SearchResult(study, run_dir.root, reason, front or pareto_rows(study))
+    return SearchResult(study, run_dir.root, reason, front)
 
 
 def _start_one(
@@ -127,8 +143,15 @@ def _wait_for_others(study: optuna.Study, run_dir: RunDir, observer: SearchObser
 
 
 def _stop_reason(
-    study: optuna.Study, budget: Budget, progress: _Progress, space_size: int | None, max_attempts: int
+    study: optuna.Study,
+    budget: Budget,
+    progress: _Progress,
+    space_size: int | None,
+    max_attempts: int,
+    observer: SearchObserver,
 ) -> str | None:
+    if stop := observer.should_stop():
+        return stop
     done = finished_count(study)
     if budget.trials is not None and done >= budget.trials:
         return f"budget met: {done} finished trials (budget {budget.trials})"
@@ -152,6 +175,23 @@ def _report_new_trials(study: optuna.Study, run_dir: RunDir, observer: SearchObs
     for trial in new:
         reported.add(trial.number)
         observer.trial_finished(trial.number, trial_row(TrialRecord.from_trial(trial), on_front), front, finished)
+
+
+def running_trials(study: optuna.Study) -> list[RunningTrial]:
+    """The study's RUNNING trials, any worker's, oldest first."""
+    now = datetime.datetime.now()
+    found = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        record = TrialRecord.from_trial(trial)
+        started = trial.datetime_start or now
+        found.append(RunningTrial(trial.number, record.notation, record.worker, (now - started).total_seconds()))
+    return found
+
+
+def report_progress(study: optuna.Study, run_dir: RunDir, observer: SearchObserver, reported: set[int]) -> None:
+    """Tell the observer what finished since the last call (writing the results) and what runs now."""
+    _report_new_trials(study, run_dir, observer, reported)
+    observer.running(running_trials(study))
 
 
 def _running_count(study: optuna.Study) -> int:

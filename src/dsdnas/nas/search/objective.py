@@ -127,6 +127,7 @@ class CandidateObjective:
             record,
             status=Status.TRAINED,
             val_accuracy=result.val_accuracy,
+            val_size=len(self.data.val),
             val_accuracy_history=[s.val_accuracy for s in result.history],
             val_loss_history=[s.val_loss for s in result.history],
             train_loss_history=[s.train_loss for s in result.history],

@@ -15,6 +15,8 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from dsdnas.nas.stats import wilson_interval
+
 
 class Status(enum.StrEnum):
     """What became of a candidate; Optuna's own trial state says whether the trial ran to the end."""
@@ -52,13 +54,18 @@ class TrialRecord:
     macs: int | None = None
     params: int | None = None
     receptive_field: int | None = None
-    latency_ms: float | None = None  # median, batch 1
+    latency_ms: float | None = None  # batch 1: the lowest round median
+    latency_p10_ms: float | None = None
     latency_p90_ms: float | None = None
+    latency_noisy: bool | None = None  # True: still unstable after retries (None: older runs)
+    latency_reason: str = ""
+    latency_load: float | None = None
     threads: int | None = None
     unsupported_ops: dict[str, int] = field(default_factory=dict)
     profile_s: float | None = None
     # Training.
     val_accuracy: float | None = None  # fraction; 0.0 for a skipped candidate
+    val_size: int | None = None  # images it was scored on: the interval's width follows from it
     val_accuracy_history: list[float] = field(default_factory=list)
     val_loss_history: list[float] = field(default_factory=list)
     train_loss_history: list[float] = field(default_factory=list)
@@ -103,6 +110,13 @@ class TrialRecord:
     def trained(self) -> bool:
         """Trained here, to the end: its weights are on disk."""
         return self.state == TrialState.COMPLETE.name and self.status is Status.TRAINED
+
+    @property
+    def val_interval(self) -> tuple[float, float] | None:
+        """95% Wilson interval of the validation accuracy; None when the split size is unknown."""
+        if self.val_accuracy is None or not self.val_size:
+            return None
+        return wilson_interval(self.val_accuracy, self.val_size)
 
     def objective_values(self, objectives: tuple[str, ...] | list[str]) -> list[float]:
         return [float(getattr(self, OBJECTIVE_FIELDS[name])) for name in objectives]

@@ -22,10 +22,15 @@ COLUMNS = [
     "state",
     "status",
     "accuracy",
+    "accuracy_low",
+    "accuracy_high",
+    "val_size",
     "macs",
     "params",
     "latency_ms",
+    "latency_p10_ms",
     "latency_p90_ms",
+    "latency_noisy",
     "pareto",
     "notation",
     "arch_hash",
@@ -49,16 +54,22 @@ def pareto_trials(study: optuna.Study) -> list[TrialRecord]:
 
 
 def trial_row(record: TrialRecord, front_numbers: set[int]) -> dict[str, Any]:
-    """One row of trials.csv."""
+    """One row of trials.csv; the accuracy's 95% Wilson interval beside it."""
+    interval = record.val_interval
     return {
         "trial": record.number,
         "state": record.state,
         "status": record.status.value if record.status is not None else record.state.lower(),
         "accuracy": record.val_accuracy,
+        "accuracy_low": interval[0] if interval else None,
+        "accuracy_high": interval[1] if interval else None,
+        "val_size": record.val_size,
         "macs": record.macs,
         "params": record.params,
         "latency_ms": record.latency_ms,
+        "latency_p10_ms": record.latency_p10_ms,
         "latency_p90_ms": record.latency_p90_ms,
+        "latency_noisy": record.latency_noisy,
         "pareto": record.number in front_numbers,
         "notation": record.notation,
         "arch_hash": record.arch_hash,
@@ -78,17 +89,30 @@ def trials_frame(study: optuna.Study, front: list[TrialRecord] | None = None) ->
     return pd.DataFrame([trial_row(record, front_numbers) for record in records(study)], columns=COLUMNS)
 
 
-def pareto_rows(study: optuna.Study, front: list[TrialRecord] | None = None) -> list[dict[str, Any]]:
+def pareto_rows(
+    study: optuna.Study, front: list[TrialRecord] | None = None, remeasured: dict[int, dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The front as rows; `remeasured` adds each member's latency measured again at the end (front_latency.json)."""
     front = pareto_trials(study) if front is None else front
     numbers = {record.number for record in front}
-    return [{**trial_row(record, numbers), "arch": record.arch} for record in front]
+    rows = []
+    for record in front:
+        again = (remeasured or {}).get(record.number, {})
+        extra = {f"remeasured_{key}": again[key] for key in REMEASURED if key in again}
+        rows.append({**trial_row(record, numbers), **extra, "arch": record.arch})
+    return rows
 
 
-def write_results(study: optuna.Study, run_dir: RunDir, final: bool = False) -> list[dict[str, Any]]:
+REMEASURED = ("latency_ms", "latency_p10_ms", "latency_p90_ms", "latency_noisy")
+
+
+def write_results(
+    study: optuna.Study, run_dir: RunDir, final: bool = False, remeasured: dict[int, dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     """Rewrite trials.csv after every trial; pareto.json too when `final`."""
     front_trials = pareto_trials(study)  # once: both files need it
     write_text(run_dir.trials_csv, trials_frame(study, front_trials).to_csv(index=False))
-    front = pareto_rows(study, front_trials)
+    front = pareto_rows(study, front_trials, remeasured)
     if final:
         write_json(
             run_dir.pareto_json,

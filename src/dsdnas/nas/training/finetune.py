@@ -155,6 +155,7 @@ def _evaluate_and_write(
     per_class = (confusion.diag().float() / confusion.sum(1).clamp_min(1).float()).tolist()
     metrics = {
         "test_accuracy": accuracy,
+        "test_size": len(test),  # for its 95% interval
         "per_class_accuracy": dict(zip(plan.info["class_names"], per_class, strict=True)),
         "confusion_matrix": confusion.tolist(),
         "epochs": len(plan.history),

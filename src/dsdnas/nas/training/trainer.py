@@ -20,6 +20,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from dsdnas.errors import DsdnasError
 from dsdnas.nas.datasets.device_data import DeviceData, DeviceSplit, random_shift
+from dsdnas.nas.quiet import CHUNK_S, QuietWindows
 from dsdnas.nas.training.stats import EpochStats
 
 DEFAULT_LR = {"adamw": 1e-2, "sgd": 0.1}  # peak learning rate at batch 64, scaled by sqrt(batch/64)
@@ -102,6 +103,11 @@ def training_memory_format(device: torch.device) -> torch.memory_format:
     return torch.channels_last if device.type == "cuda" else torch.contiguous_format
 
 
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def _autocast(device: torch.device):
     return (
         torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
@@ -116,6 +122,7 @@ class Trainer:
     ) -> None:
         """`frozen` modules keep their weights and BatchNorm statistics: eval mode, no gradients."""
         self.frozen = frozen
+        self.windows = QuietWindows(data.device)  # no dsdnas process measures latency while this trains
         for module in frozen:
             module.requires_grad_(False)
         self.model = model.to(data.device, memory_format=training_memory_format(data.device))
@@ -166,23 +173,34 @@ class Trainer:
             module.eval()
         order = torch.randperm(len(data.train), generator=self.generator).to(data.device)
         loss_sum = torch.zeros((), device=data.device)
-        for step in range(self.steps):
-            index = order[step * config.batch_size : (step + 1) * config.batch_size]
-            x = data.train.x[index]
-            if config.augment:
-                x = random_shift(x, config.max_shift, self.generator)
-            with _autocast(data.device):
-                logits = self.model(data.normalize(x))
-            loss = F.cross_entropy(logits.float(), data.train.y[index], label_smoothing=config.label_smoothing)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
-            self.scheduler.step()
-            if self.ema is not None:
-                self.ema.update_parameters(self.model)
-            loss_sum += loss.detach()
+        step = 0
+        while step < self.steps:
+            # Train in chunks of about CHUNK_S seconds, so a latency measurement waits at most one.
+            with self.windows.training():
+                deadline = time.monotonic() + CHUNK_S
+                while step < self.steps and (step == 0 or time.monotonic() < deadline):
+                    loss_sum += self._step(order[step * config.batch_size : (step + 1) * config.batch_size])
+                    step += 1
+                _synchronize(data.device)  # the GPU's queued kernels belong to this chunk
         self.epoch += 1
         return loss_sum.item() / self.steps
+
+    def _step(self, index: torch.Tensor) -> torch.Tensor:
+        """One optimizer step on the images at `index`; returns the loss, on the device."""
+        config, data = self.config, self.data
+        x = data.train.x[index]
+        if config.augment:
+            x = random_shift(x, config.max_shift, self.generator)
+        with _autocast(data.device):
+            logits = self.model(data.normalize(x))
+        loss = F.cross_entropy(logits.float(), data.train.y[index], label_smoothing=config.label_smoothing)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.scheduler.step()
+        if self.ema is not None:
+            self.ema.update_parameters(self.model)
+        return loss.detach()
 
     def run(self, epochs: int | None = None, on_epoch: Callable[[EpochStats], None] | None = None) -> TrainResult:
         """Train up to `epochs` more epochs (default: to config.epochs); stop on nan/inf loss."""
@@ -199,7 +217,8 @@ class Trainer:
                 break
             val_loss = val_accuracy = None
             if self.data.val is not None:
-                val_loss, val_accuracy, _ = evaluate(self.final_model, self.data, self.data.val)
+                with self.windows.training():
+                    val_loss, val_accuracy, _ = evaluate(self.final_model, self.data, self.data.val)
             stats = EpochStats(self.epoch, train_loss, val_loss, val_accuracy, time.perf_counter() - epoch_start)
             result.history.append(stats)
             if on_epoch is not None:

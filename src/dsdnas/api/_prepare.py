@@ -1,0 +1,172 @@
+"""What every search process needs before its first trial: the data on the device, the study, the objective.
+
+`dsdnas search` runs it once; with `--jobs N` each worker process runs it again for itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import optuna
+import torch
+
+from dsdnas.api._runs import default_dataset, load_dataset_cached, slug
+from dsdnas.api.config import SearchConfig
+from dsdnas.errors import RunError
+from dsdnas.nas.datasets.base import Dataset
+from dsdnas.nas.datasets.device_data import DeviceData, to_device
+from dsdnas.nas.datasets.sources import limit_train
+from dsdnas.nas.hardware import machine_info, require_memory, resolve_device
+from dsdnas.nas.runs.rundir import RunDir
+from dsdnas.nas.search.events import SearchObserver
+from dsdnas.nas.search.objective import CandidateObjective, Limits
+from dsdnas.nas.search.ownership import check_run_dir
+from dsdnas.nas.search.storage import hide_password
+from dsdnas.nas.search.study import SearchSettings, open_study, save_run_json
+from dsdnas.nas.training.trainer import TrainConfig
+from dsdnas.search_spaces import SearchSpace, get_space
+from dsdnas.version import __version__
+
+
+@dataclass
+class Prepared:
+    """The search's inputs, ready: data on the device, the space, the study's settings and where it lives."""
+
+    space: SearchSpace
+    data: DeviceData
+    train: TrainConfig
+    limits: Limits
+    settings: SearchSettings
+    note: str
+    study_name: str
+    run_dir: RunDir
+
+    @property
+    def space_size(self) -> int:
+        return self.space.size(self.data.input_shape)
+
+
+def prepare(config: SearchConfig) -> Prepared:
+    """Load the data onto the device and fix what the study must keep constant."""
+    space = get_space(config.space)
+    dataset, note = (config.dataset, "") if config.dataset else default_dataset(config.data_dir)
+    full = load_dataset_cached(dataset, config.data_dir, config.image_size, config.color)
+    space.check_feasible(full.input_shape)
+    limited = limit_train(full, config.train_limit, config.seed)
+    device = resolve_device(config.device)
+    _check_memory(space, limited, config.batch_size * config.jobs, device)
+    data = to_device(limited, device, config.val_fraction, config.seed)
+    train = TrainConfig(
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        optimizer=config.optimizer,
+        schedule=config.schedule,
+        label_smoothing=config.label_smoothing,
+        augment=config.augment,
+        seed=config.seed,
+    )
+    limits = Limits(config.max_macs, config.max_params, config.max_latency_ms)
+    settings = SearchSettings(
+        dataset=full.name,  # folder: and npz: paths made absolute
+        space=space.name,
+        space_choices=space.describe(),
+        objectives=config.objectives,
+        train={k: v for k, v in asdict(train).items() if k != "seed"},
+        val_fraction=config.val_fraction,
+        train_limit=config.train_limit,
+        seed=config.seed,
+        limits=asdict(limits),
+        input_shape=full.input_shape,
+        class_names=full.class_names,
+        mean=data.mean,
+        std=data.std,
+        image_size=config.image_size,
+        color=config.color,
+    )
+    study_name = config.study or slug(f"{space.name}-{full.name}")
+    run_dir = RunDir(config.out or Path("runs") / slug(study_name))
+    return Prepared(space, data, train, limits, settings, note, study_name, run_dir)
+
+
+def open_run(config: SearchConfig, prepared: Prepared, *, worker: bool = False) -> tuple[optuna.Study, dict[str, Any]]:
+    """The study (created or continued) and the run.json written for it.
+
+    A worker of `--jobs` joins the study its parent opened and leaves run.json alone.
+    """
+    run_dir = prepared.run_dir
+    storage_label = hide_password(config.storage) if config.storage else None
+    if not worker:
+        check_run_dir(run_dir, prepared.study_name, storage_label)
+    with _folder_kept_only_on_success(run_dir.root):  # a storage that cannot be opened leaves no folder behind
+        study = open_study(
+            config.storage or run_dir.storage_url,
+            prepared.study_name,
+            prepared.settings,
+            sampler=config.sampler,
+            seed=config.seed,
+            run_dir=run_dir,
+            shared=config.storage is not None or worker,  # each worker draws from its own seed stream
+        )
+        meta = {} if worker else save_run_json(run_dir, study, storage_label, _run_facts(config))
+    return study, meta
+
+
+def make_objective(config: SearchConfig, prepared: Prepared, observer: SearchObserver) -> CandidateObjective:
+    return CandidateObjective(
+        prepared.space,
+        prepared.data,
+        prepared.train,
+        config.objectives,
+        prepared.limits,
+        prepared.run_dir,
+        observer,
+    )
+
+
+@contextlib.contextmanager
+def _folder_kept_only_on_success(folder: Path) -> Iterator[None]:
+    """Create `folder` (and its parents) for the block; remove what was created if the block fails."""
+    missing = [folder, *folder.parents]
+    missing = [path for path in missing if not path.exists()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RunError(f"cannot create run directory {folder}: {error.strerror}") from None
+    try:
+        yield
+    except BaseException:
+        if missing:
+            shutil.rmtree(missing[-1], ignore_errors=True)  # the outermost folder this call made
+        raise
+
+
+def _check_memory(space: SearchSpace, data: Dataset, batch_size: int, device: torch.device) -> None:
+    """Refuse, before training, a batch (or, on a GPU, a dataset) that cannot fit the device."""
+    hint = "pass a smaller --batch-size or --image-size"
+    # Activations and their gradients, float32; plus the input batch.
+    batch = batch_size * (2 * space.activation_values(data.input_shape) + math.prod(data.input_shape)) * 4
+    require_memory(batch, device, f"training a batch of {batch_size} at {'x'.join(map(str, data.input_shape))}", hint)
+    if device.type == "cuda":
+        stored = data.x_train.numel() + data.x_test.numel()  # uint8
+        require_memory(stored + batch, device, f"{data.name} on {device} with one batch", hint)
+
+
+def _run_facts(config: SearchConfig) -> dict[str, Any]:
+    """What run.json records beside the study's settings: this invocation's budget and machine."""
+    device = resolve_device(config.device)
+    return {
+        "budget": str(config.budget),
+        "jobs": config.jobs,
+        "device": str(device),
+        "torch": torch.__version__,
+        "dsdnas": __version__,
+        "machine": machine_info(device),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }

@@ -1,0 +1,105 @@
+"""What the blocks bought, and what each front model is made of: tables by block kind, kernel, dilation."""
+
+from __future__ import annotations
+
+import warnings
+
+import optuna
+import pandas as pd
+
+from dsdnas.nas.model.arch import Arch
+from dsdnas.nas.search.records import Status, TrialRecord
+
+MIN_TRIALS_FOR_IMPORTANCE = 10  # fANOVA on fewer trials says little
+
+
+def block_stats(finished: list[TrialRecord]) -> dict[str, pd.DataFrame]:
+    """Accuracy and latency of trials by the kind, kernel and dilation of their blocks.
+
+    Each block of each trained trial is one row, so a trial counts once per block it has.
+    A latency flagged noisy is left out of the latency columns (and box plots), so one
+    figure measured on a busy machine cannot hide the rest; `noisy` counts them.
+    """
+    rows = []
+    for record in finished:
+        if record.status is not Status.TRAINED:
+            continue  # a reused trial would count its architecture twice
+        latency = None if record.latency_noisy else record.latency_ms
+        for block in Arch.from_dict(record.arch).blocks:
+            rows.append(
+                {
+                    "kind": block.kind,
+                    "kernel": block.kernel,
+                    "dilation": block.dilation,
+                    "accuracy": record.val_accuracy,
+                    "latency_ms": latency,
+                    "noisy": bool(record.latency_noisy),
+                    "trial": record.number,
+                }
+            )
+    blocks = pd.DataFrame(rows, columns=["kind", "kernel", "dilation", "accuracy", "latency_ms", "noisy", "trial"])
+    blocks["latency_ms"] = blocks["latency_ms"].astype(float)
+    stats = {}
+    for key in ("kind", "kernel", "dilation"):
+        grouped = blocks.groupby(key).agg(
+            blocks=("trial", "size"),
+            trials=("trial", "nunique"),
+            accuracy_median=("accuracy", "median"),
+            accuracy_max=("accuracy", "max"),
+            latency_median_ms=("latency_ms", "median"),
+            noisy=("noisy", "sum"),
+        )
+        stats[key] = grouped.reset_index()
+    stats["raw"] = blocks
+    return stats
+
+
+def importances(study: optuna.Study, finished: list[TrialRecord]) -> tuple[dict[str, dict[str, float]], str]:
+    trained = [record for record in finished if record.status is Status.TRAINED]
+    if len(trained) < MIN_TRIALS_FOR_IMPORTANCE:
+        return (
+            {},
+            f"parameter importance needs at least {MIN_TRIALS_FOR_IMPORTANCE} trained trials; "
+            f"this run has {len(trained)}",
+        )
+    result = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        targets = (("accuracy", lambda t: t.values[0]), ("latency", lambda t: TrialRecord.from_trial(t).latency_ms))
+        for name, target in targets:
+            try:
+                result[name] = optuna.importance.get_param_importances(study, target=target)
+            except (RuntimeError, ValueError) as error:
+                return {}, f"parameter importance could not be computed: {error}"
+    return result, "fANOVA importances computed by Optuna (optuna.importance.get_param_importances)"
+
+
+def layer_table(arch: Arch) -> pd.DataFrame:
+    rows = [
+        {
+            "layer": "stem",
+            "block": "standard",
+            "kernel": arch.stem.kernel,
+            "dilation": 1,
+            "stride": arch.stem.stride,
+            "residual": False,
+            "activation": arch.stem.activation,
+        }
+    ]
+    rows += [
+        {
+            "layer": f"block {i}",
+            "block": b.kind,
+            "kernel": b.kernel,
+            "dilation": b.dilation,
+            "stride": b.stride,
+            "residual": b.residual,
+            "activation": b.activation,
+        }
+        for i, b in enumerate(arch.blocks)
+    ]
+    frame = pd.DataFrame(rows)
+    shapes = arch.layer_shapes()
+    frame["input map"] = [f"{s.in_size[0]}x{s.in_size[1]}" for s in shapes]
+    frame["output"] = ["x".join(map(str, s.out_shape)) for s in shapes]
+    return frame

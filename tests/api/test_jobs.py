@@ -1,0 +1,41 @@
+"""--jobs N: worker processes share one study; the budget stays exact; nobody trains while another measures."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from tests.support import FAST_ARGS
+
+pytestmark = pytest.mark.slow
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    return a["start"] < b["end"] and b["start"] < a["end"]
+
+
+def test_two_jobs_meet_the_budget_exactly_and_never_train_while_the_other_measures(tmp_path):
+    log = tmp_path / "locks.jsonl"
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "dsdnas", "search", "--budget", "5", "--jobs", "2", "--out", str(out), *FAST_ARGS]
+    env = {**__import__("os").environ, "DSDNAS_LOCK_LOG": str(log)}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "2 jobs of 1 CPU thread(s) each" in result.stdout
+    frame = pd.read_csv(out / "trials.csv")
+    assert frame["status"].isin(["trained", "reused"]).sum() == 5
+    assert "RUNNING" not in set(frame["state"])
+    windows = [json.loads(line) for line in log.read_text().splitlines()]
+    workers = {w["pid"] for w in windows if w["kind"] == "train"}
+    assert len(workers) == 2  # both jobs trained
+    measures = [w for w in windows if w["kind"] == "measure"]
+    trains = [w for w in windows if w["kind"] == "train"]
+    assert len(measures) >= 5  # every trained candidate, and the front again at the end
+    for measure in measures:
+        clashes = [t for t in trains if t["pid"] != measure["pid"] and overlaps(measure, t)]
+        assert clashes == [], (measure, clashes[:3])
+    again = json.loads((out / "front_latency.json").read_text())
+    front = frame[frame["pareto"]]
+    assert {int(n) for n in again["trials"]} == set(front["trial"])
