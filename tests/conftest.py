@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import tempfile
+from pathlib import Path
 
 import optuna
 import pytest
@@ -56,3 +59,24 @@ def require_browser() -> str:
     if path is None:
         skip_or_fail("chromium not found: apt-get install chromium")
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL server on 127.0.0.1: DSDNAS_POSTGRES_URL (CI starts one), else a throwaway cluster."""
+    if os.environ.get("DSDNAS_POSTGRES_URL"):
+        yield os.environ["DSDNAS_POSTGRES_URL"]
+        return
+    script = Path(__file__).resolve().parents[1] / ".ci" / "postgres"
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
+        skip_or_fail("no PostgreSQL server: set DSDNAS_POSTGRES_URL or apt-get install postgresql")
+    folder = tempfile.mkdtemp(prefix="dsdnas-pg-")  # not under pytest's 0700 tree: the server runs as postgres
+    port = str(54000 + os.getpid() % 1000)
+    started = subprocess.run([str(script), "start", folder, port], capture_output=True, text=True)
+    if started.returncode != 0:
+        skip_or_fail(f"could not start a PostgreSQL cluster: {started.stderr.strip()[:200]}")
+    try:
+        yield started.stdout.strip()
+    finally:
+        subprocess.run([str(script), "stop", folder], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)

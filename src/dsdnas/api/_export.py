@@ -10,17 +10,23 @@ import torch
 from dsdnas.api._runs import Run, load_dataset_cached, load_run
 from dsdnas.api.config import ExportConfig, ModelChoice, make_config
 from dsdnas.errors import RunError
+from dsdnas.nas.files import file_sha256
 from dsdnas.nas.runs.artifacts import StoredModel, is_finetune_dir, load_finetune_model, load_trial_model
 from dsdnas.nas.runs.export import ExportResult, export_model
-from dsdnas.nas.runs.rundir import EXPORT_DIR
+from dsdnas.nas.runs.rundir import EXPORT_DIR, WEIGHTS_FILE
+from dsdnas.nas.runs.store import fetch_trial_files, open_store
 from dsdnas.nas.search.select import select_trial
 from dsdnas.version import __version__
 
 VERIFY_IMAGES = 64  # real training images the export is checked on
 
 
-def resolve_model(run: Run, choice: ModelChoice) -> StoredModel:
-    """The stored model `choice` means in an opened run: a trial's, or its fine-tune's."""
+def resolve_model(run: Run, choice: ModelChoice, artifacts: str | None = None) -> StoredModel:
+    """The stored model `choice` means in an opened run: a trial's, or its fine-tune's.
+
+    A trial trained by another worker is fetched from the shared artifact store (`artifacts`,
+    else the one the run recorded) into this run folder first.
+    """
     chosen = select_trial(
         run.study,
         trial=choice.trial,
@@ -36,9 +42,18 @@ def resolve_model(run: Run, choice: ModelChoice) -> StoredModel:
                 f"run `dsdnas finetune {run.run_dir.root} --trial {chosen.number}`"
             )
         return load_finetune_model(folder)
+    location = artifacts or run.meta.get("artifacts")
+    folder = run.run_dir.trial_dir(chosen.number)
+    if location and chosen.artifacts and not _has_weights(folder, chosen.weights_sha256):
+        fetch_trial_files(open_store(location), chosen.artifacts, folder, chosen.weights_sha256, location)
     return load_trial_model(
         run.run_dir, chosen.number, run.meta, sha256=chosen.weights_sha256, worker=chosen.worker, origin=chosen.folder
     )
+
+
+def _has_weights(folder: Path, sha256: str | None) -> bool:
+    weights = folder / WEIGHTS_FILE
+    return weights.exists() and (sha256 is None or file_sha256(weights) == sha256)
 
 
 def verification_images(stored: StoredModel, data_dir: str | None = None) -> torch.Tensor:
@@ -58,7 +73,7 @@ def export(run: str | Path, /, *, config: ExportConfig | None = None, **options:
         default_out = stored.folder / EXPORT_DIR
     else:
         opened = load_run(run, config.storage)
-        stored = resolve_model(opened, config.choice)
+        stored = resolve_model(opened, config.choice, config.artifacts)
         default_out = stored.folder / EXPORT_DIR if stored.finetuned else opened.run_dir.export_dir(stored.trial)
     images = verification_images(stored, config.data_dir)
     return export_model(

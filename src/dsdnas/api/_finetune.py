@@ -51,7 +51,7 @@ def finetune(run: str | Path, /, *, config: FinetuneConfig | None = None, **opti
     """
     config = make_config(FinetuneConfig, config, options).validate()
     opened = load_run(run, config.storage)
-    stored = resolve_model(opened, config.choice)
+    stored = resolve_model(opened, config.choice, config.artifacts)
     device = resolve_device(config.device)
     setup = (
         _transfer(config, opened, stored, device)

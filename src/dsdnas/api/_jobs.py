@@ -26,7 +26,7 @@ from dsdnas.errors import DsdnasError
 from dsdnas.nas.hardware import cpu_count
 from dsdnas.nas.search.budget import parse_budget
 from dsdnas.nas.search.events import SearchObserver
-from dsdnas.nas.search.loop import SearchResult, finish_search, report_progress, run_search
+from dsdnas.nas.search.loop import SearchResult, already_listed, finish_search, report_progress, run_search
 from dsdnas.nas.search.records import finished_count
 from dsdnas.nas.search.results import write_results
 
@@ -38,7 +38,7 @@ def run_jobs(
     config: SearchConfig, prepared: Prepared, study: optuna.Study, observer: SearchObserver, started: float
 ) -> SearchResult:
     """Start `config.jobs` workers, watch them until they stop, then finish the search here."""
-    threads = max(1, cpu_count() // config.jobs)
+    threads = config.threads or max(1, cpu_count() // config.jobs)
     context = multiprocessing.get_context("spawn")  # fork would copy torch's thread pools mid-flight
     messages = context.Queue()
     worker_config = replace(config, jobs=1)
@@ -49,7 +49,7 @@ def run_jobs(
     note = "; ".join(filter(None, [prepared.note, f"{config.jobs} jobs of {threads} CPU thread(s) each"]))
     budget = parse_budget(config.budget)
     observer.search_started(finished_count(study), budget.trials, budget.seconds, note)
-    reported = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
+    reported = already_listed(study, prepared.run_dir)
     for worker in workers:
         worker.start()
     try:

@@ -25,11 +25,14 @@ from dsdnas.nas.datasets.device_data import DeviceData, to_device
 from dsdnas.nas.datasets.sources import limit_train
 from dsdnas.nas.hardware import machine_info, require_memory, resolve_device
 from dsdnas.nas.runs.rundir import RunDir
+from dsdnas.nas.runs.store import open_store
+from dsdnas.nas.search.claims import ArchClaims
 from dsdnas.nas.search.events import SearchObserver
 from dsdnas.nas.search.objective import CandidateObjective, Limits
 from dsdnas.nas.search.ownership import check_run_dir
 from dsdnas.nas.search.storage import hide_password
 from dsdnas.nas.search.study import SearchSettings, open_study, save_run_json
+from dsdnas.nas.search.twins import Twins
 from dsdnas.nas.training.trainer import TrainConfig
 from dsdnas.search_spaces import SearchSpace, get_space
 from dsdnas.version import __version__
@@ -119,6 +122,7 @@ def open_run(config: SearchConfig, prepared: Prepared, *, worker: bool = False) 
 
 
 def make_objective(config: SearchConfig, prepared: Prepared, observer: SearchObserver) -> CandidateObjective:
+    claims = ArchClaims(config.storage or prepared.run_dir.storage_url, prepared.study_name)
     return CandidateObjective(
         prepared.space,
         prepared.data,
@@ -127,6 +131,8 @@ def make_objective(config: SearchConfig, prepared: Prepared, observer: SearchObs
         prepared.limits,
         prepared.run_dir,
         observer,
+        Twins(claims),
+        open_store(config.artifacts) if config.artifacts else None,
     )
 
 
@@ -164,6 +170,7 @@ def _run_facts(config: SearchConfig) -> dict[str, Any]:
     return {
         "budget": str(config.budget),
         "jobs": config.jobs,
+        "artifacts": config.artifacts,
         "device": str(device),
         "torch": torch.__version__,
         "dsdnas": __version__,

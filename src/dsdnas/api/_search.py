@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import torch
+
 from dsdnas.api._jobs import run_jobs
 from dsdnas.api._prepare import make_objective, open_run, prepare
 from dsdnas.api._report import write_run_report
@@ -24,6 +26,8 @@ def search(
     """
     started = time.monotonic()  # a time budget counts from the call, data loading included
     config = make_config(SearchConfig, config, options).validate()
+    if config.jobs == 1 and config.threads is not None:
+        torch.set_num_threads(config.threads)
     prepared = prepare(config)
     study, meta = open_run(config, prepared)
     observer = observer or SearchObserver()

@@ -95,6 +95,8 @@ class SearchConfig:
     image_size: int | None = None
     color: str = "auto"
     jobs: int = 1  # candidates trained at once on this machine, as processes sharing the study
+    threads: int | None = None  # CPU threads per job for training; None: this machine's CPUs / jobs
+    artifacts: str | None = None  # a folder or s3://BUCKET every worker can read and write
 
     @property
     def objective_names(self) -> tuple[str, ...]:
@@ -117,6 +119,11 @@ class SearchConfig:
         check_schedule(self.schedule)
         _check(self.train_limit is None or self.train_limit >= 2, f"--train-limit {self.train_limit} must be >= 2")
         _check(1 <= self.jobs <= MAX_JOBS, f"--jobs {self.jobs} must be from 1 to {MAX_JOBS}")
+        _check(self.threads is None or self.threads >= 1, f"--threads {self.threads} must be at least 1")
+        _check(
+            self.artifacts is None or not self.artifacts.startswith("s3://") or self.artifacts.count("/") == 2,
+            f"--artifacts {self.artifacts}: give a folder or s3://BUCKET",
+        )
         Limits(self.max_macs, self.max_params, self.max_latency_ms)
         return replace(self, objectives=objectives)
 
@@ -162,6 +169,7 @@ class FinetuneConfig:
     seed: int = 0
     device: str = "auto"
     storage: str | None = None
+    artifacts: str | None = None  # default: the store the run recorded
     data_dir: str | None = None
     image_size: int | None = None
     color: str = "auto"
@@ -195,6 +203,7 @@ class ExportConfig:
     name: str = "Net"
     formats: tuple[str, ...] | str = ("py",)
     storage: str | None = None
+    artifacts: str | None = None  # default: the store the run recorded
     data_dir: str | None = None
 
     @property

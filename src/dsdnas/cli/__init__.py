@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Annotated
 
 import typer
 
+from dsdnas.cli._common import EXIT_INTERRUPTED
 from dsdnas.cli._export import export_command
 from dsdnas.cli._finetune import finetune_command
 from dsdnas.cli._inspect import blocks_command, profile_command, spaces_command
@@ -51,4 +54,14 @@ app.command("export")(export_command)
 
 
 def main() -> None:
-    app()
+    """The `dsdnas` command (and `python -m dsdnas`)."""
+    try:
+        app()
+    except SystemExit as exit_:
+        if exit_.code == EXIT_INTERRUPTED:
+            # Ctrl-C was handled and reported; end now. Interpreter shutdown could otherwise meet
+            # a stale KeyboardInterrupt from a worker thread and exit by SIGINT (-2) instead of 130.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
+        raise

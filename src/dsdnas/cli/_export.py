@@ -9,7 +9,7 @@ import typer
 
 from dsdnas.api.config import ExportConfig
 from dsdnas.cli._common import config_from, console, handle_errors
-from dsdnas.cli._options import DataDirOption, PickOption, StorageOption, TrialOption
+from dsdnas.cli._options import ArtifactsOption, DataDirOption, PickOption, StorageOption, TrialOption
 
 _DEFAULT = ExportConfig()
 
@@ -36,6 +36,7 @@ def export_command(
         str, typer.Option("--format", help="Comma-separated: py, onnx, torchscript (py is always written).")
     ] = "py",
     storage: StorageOption = _DEFAULT.storage,
+    artifacts: ArtifactsOption = _DEFAULT.artifacts,
     data_dir: DataDirOption = _DEFAULT.data_dir,
 ) -> None:
     """Export a model as readable standalone PyTorch (model.py + weights.safetensors), verified."""

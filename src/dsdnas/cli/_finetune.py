@@ -10,6 +10,7 @@ import typer
 from dsdnas.api.config import FinetuneConfig
 from dsdnas.cli._common import config_from, console, handle_errors, percent
 from dsdnas.cli._options import (
+    ArtifactsOption,
     AugmentOption,
     BatchSizeOption,
     ColorOption,
@@ -63,6 +64,7 @@ def finetune_command(
     seed: SeedOption = _DEFAULT.seed,
     device: DeviceOption = _DEFAULT.device,
     storage: StorageOption = _DEFAULT.storage,
+    artifacts: ArtifactsOption = _DEFAULT.artifacts,
     data_dir: DataDirOption = _DEFAULT.data_dir,
     image_size: ImageSizeOption = _DEFAULT.image_size,
     color: ColorOption = _DEFAULT.color,

@@ -19,6 +19,13 @@ StorageOption = Annotated[
         "Default: RUN/study.db, or the one the run recorded."
     ),
 ]
+ArtifactsOption = Annotated[
+    str | None,
+    typer.Option(
+        help="A folder (or s3://BUCKET) shared by every worker: trained trials' files go there, and are fetched "
+        "from there on any machine. Default: the one the run recorded."
+    ),
+]
 DeviceOption = Annotated[str, typer.Option(help="auto (CUDA when present), cpu, cuda, cuda:N or mps.")]
 DataDirOption = Annotated[str | None, typer.Option(help="Where to look first for MNIST and Fashion-MNIST files.")]
 ImageSizeOption = Annotated[int | None, typer.Option(help="Resize folder: images to N x N pixels.")]

@@ -10,6 +10,7 @@ import typer
 from dsdnas.api.config import SearchConfig
 from dsdnas.cli._common import config_from, console, handle_errors, interactive
 from dsdnas.cli._options import (
+    ArtifactsOption,
     AugmentOption,
     BatchSizeOption,
     ColorOption,
@@ -49,6 +50,7 @@ def search_command(
     device: DeviceOption = _DEFAULT.device,
     out: Annotated[Path | None, typer.Option(help="Run directory. Default: runs/<study>.")] = None,
     storage: StorageOption = _DEFAULT.storage,
+    artifacts: ArtifactsOption = _DEFAULT.artifacts,
     study: Annotated[str | None, typer.Option(help="Study name. Default: <space>-<dataset>.")] = _DEFAULT.study,
     max_macs: Annotated[float | None, typer.Option(help="Never train candidates above this many MACs.")] = None,
     max_params: Annotated[float | None, typer.Option(help="Never train candidates above this many parameters.")] = None,
@@ -69,6 +71,10 @@ def search_command(
     jobs: Annotated[
         int, typer.Option(help="Candidates trained at once, as processes sharing the study; CPU threads are split.")
     ] = _DEFAULT.jobs,
+    threads: Annotated[
+        int | None,
+        typer.Option(help="CPU threads each job trains with. Default: this machine's CPUs divided by --jobs."),
+    ] = _DEFAULT.threads,
     quiet: Annotated[bool, typer.Option("--quiet", help="Plain log lines instead of the live view.")] = False,
 ) -> None:
     """Search architectures: a multi-objective Optuna study, resumable by rerunning."""

@@ -42,6 +42,18 @@ def resolve_device(spec: str = "auto") -> torch.device:
     raise DsdnasError(f"--device {spec!r} is not one of auto, cpu, cuda, cuda:N, mps")
 
 
+def hostname() -> str:
+    """This machine's name in worker ids; DSDNAS_HOSTNAME overrides it where containers share one name."""
+    import socket
+
+    return os.environ.get("DSDNAS_HOSTNAME") or socket.gethostname()
+
+
+def worker_id() -> str:
+    """host:pid of this process: who ran a trial, and whether that process is still alive."""
+    return f"{hostname()}:{os.getpid()}"
+
+
 def cpu_count() -> int:
     """CPUs this process may run on: the thread count for latency, shared out among --jobs workers."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

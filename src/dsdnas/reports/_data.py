@@ -97,9 +97,17 @@ def points_frame(finished: list[TrialRecord], front: set[int], remeasured: dict[
 
 
 def front_frame(
-    front: list[TrialRecord], run_label: str, finetuned: dict[int, dict[str, Any]], remeasured: dict[int, dict]
+    front: list[TrialRecord],
+    run_label: str,
+    finetuned: dict[int, dict[str, Any]],
+    remeasured: dict[int, dict],
+    storage: str | None = None,
 ) -> pd.DataFrame:
-    """The front table's rows, with fine-tuned test accuracies and ready-to-paste commands."""
+    """The front table's rows, with fine-tuned test accuracies and ready-to-paste commands.
+
+    A run on a shared storage gets `--storage URL` in its commands, the password masked.
+    """
+    where = shlex.quote(run_label) + (f" --storage {shlex.quote(storage)}" if storage else "")
     rows = []
     for record in front:
         tuned = finetuned.get(record.number, {})
@@ -109,8 +117,8 @@ def front_frame(
                 "test_accuracy": tuned.get("accuracy"),
                 "test_low": tuned.get("low"),
                 "test_high": tuned.get("high"),
-                "finetune": f"dsdnas finetune {shlex.quote(run_label)} --trial {record.number}",
-                "export": f"dsdnas export {shlex.quote(run_label)} --trial {record.number}",
+                "finetune": f"dsdnas finetune {where} --trial {record.number}",
+                "export": f"dsdnas export {where} --trial {record.number}",
             }
         )
     columns = [*POINT_COLUMNS, "test_accuracy", "test_low", "test_high", "finetune", "export"]
@@ -156,7 +164,7 @@ def build_report_data(study: optuna.Study, meta: dict[str, Any], run_dir: Path |
         title=f"dsdnas report: {study.study_name}",
         summary=summary(study, meta, finished),
         points=points_frame(finished, {record.number for record in front}, remeasured),
-        front=front_frame(front, str(run_dir) if run_dir else "RUN", finetuned, remeasured),
+        front=front_frame(front, str(run_dir) if run_dir else "RUN", finetuned, remeasured, meta.get("storage")),
         objectives=objectives,
         hypervolume=hypervolume(study, objectives, finished),
         block_stats=block_stats(finished),

@@ -7,13 +7,13 @@ carries its own in finetune.json.
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from dsdnas.nas.hardware import hostname
 from dsdnas.errors import RunError
 from dsdnas.nas.datasets.device_data import Normalizer
 from dsdnas.nas.files import load_weights, read_json
@@ -108,7 +108,7 @@ def load_trial_model(
 
 
 def _missing_files_message(folder: Path, number: int, worker: str, origin: str) -> str:
-    if origin and Path(origin) != folder.resolve() or worker and not worker.startswith(f"{socket.gethostname()}:"):
+    if origin and Path(origin) != folder.resolve() or worker and not worker.startswith(f"{hostname()}:"):
         where = f"{worker.rpartition(':')[0] or 'another machine'}:{origin or '?'}"
         return (
             f"trial {number} was trained by worker {worker or '?'}, whose files are at {where}, not in {folder}; "

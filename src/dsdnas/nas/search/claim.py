@@ -1,15 +1,26 @@
 """One worker at a time decides to start a trial: the budget check and the new trial.
 
-Workers on this machine that share a run directory (the same command in two terminals)
-take an exclusive lock on `RUN/claim.lock` from the moment they count finished and
-running trials until their new trial exists in the study. So they never start more
-trials than the budget leaves. Workers on other machines (a shared --storage) share no
-lock: there only a race between two workers' checks can pass the budget.
+A worker holds the study's claim lock from the moment it counts finished and running
+trials until its new trial exists in the study, so workers never start more trials than
+the budget leaves. Which lock depends on where the study lives:
+
+- a run directory's own SQLite study: RUN/claim.lock (the same command in two terminals);
+- a SQLite file given with --storage: a lock file beside it, shared by every run
+  directory on this machine that uses it;
+- PostgreSQL: an advisory lock in the server (pg_advisory_lock), shared by every machine;
+  the server releases it if the worker dies;
+- any other database: RUN/claim.lock, so workers on other machines could, in a race,
+  pass the budget by one.
 """
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
+
+import sqlalchemy
+
+from dsdnas.nas.search.storage import sqlite_path
 
 try:
     import fcntl
@@ -37,3 +48,35 @@ class ClaimLock:
             fcntl.flock(self._handle, fcntl.LOCK_UN)
         self._handle.close()
         self._handle = None
+
+
+class PostgresClaimLock:
+    """pg_advisory_lock on a key made from the study name, held on a connection of its own."""
+
+    def __init__(self, url: str, study: str) -> None:
+        self.engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+        self.key = zlib.crc32(f"dsdnas:{study}".encode()) - 2**31  # a signed 32-bit advisory lock key
+        self._connection = None
+
+    def acquire(self) -> None:
+        self._connection = self.engine.connect()
+        self._connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": self.key})
+
+    def release(self) -> None:
+        if self._connection is None:
+            return
+        try:
+            self._connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+        finally:
+            self._connection.close()
+            self._connection = None
+
+
+def claim_lock(storage_url: str, study: str, run_lock: Path) -> ClaimLock | PostgresClaimLock:
+    """The lock every worker of this study takes (see the module docstring)."""
+    if storage_url.startswith("postgresql"):
+        return PostgresClaimLock(storage_url, study)
+    database = sqlite_path(storage_url)
+    if database is not None and database.resolve() != (run_lock.parent / "study.db").resolve():
+        return ClaimLock(database.with_name(f"{database.name}.claim.lock"))
+    return ClaimLock(run_lock)

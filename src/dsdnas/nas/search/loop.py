@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import pandas as pd
 import torch
 from optuna.trial import TrialState
 
 from dsdnas.nas.runs.rundir import RunDir
 from dsdnas.nas.search.budget import Budget
-from dsdnas.nas.search.claim import ClaimLock
+from dsdnas.nas.search.claim import ClaimLock, claim_lock
 from dsdnas.nas.search.events import RunningTrial, SearchObserver
 from dsdnas.nas.search.objective import CandidateFailed, CandidateObjective
 from dsdnas.nas.search.records import TrialRecord, finished_count
@@ -28,6 +29,7 @@ from dsdnas.nas.search.recovery import adopt_failed_trials, fail_stale_trials, r
 from dsdnas.nas.search.remeasure import remeasure_front
 from dsdnas.nas.search.results import trial_row, write_results
 from dsdnas.nas.search.storage import storage_failure
+from dsdnas.nas.search.twins import CandidateTwin
 
 WAIT_S = 1.0  # how often a worker with no trial left to start looks again
 
@@ -81,9 +83,10 @@ def run_search(
     progress = _Progress(
         time.monotonic() if started is None else started, storage_url=storage_url or run_dir.storage_url
     )
-    progress.reported = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
+    progress.reported = already_listed(study, run_dir)
     observer.search_started(finished_count(study), budget.trials, budget.seconds, note)
-    claim = ClaimLock(run_dir.claim_lock)
+    report_progress(study, run_dir, observer, progress.reported)  # what other workers finished meanwhile
+    claim = claim_lock(progress.storage_url, study.study_name, run_dir.claim_lock)
     max_attempts = 10 * (budget.trials or 100) + 50
     try:
         while (reason := _stop_reason(study, budget, progress, space_size, max_attempts, observer)) is None:
@@ -120,8 +123,11 @@ def _start_one(
             progress.waiting_for = (running, done)
             return False
         progress.attempts += 1
+        fail_stale_trials(study)  # with the reason, before Optuna's own check at the start of optimize
         try:
-            study.optimize(_releasing(objective, claim), n_trials=1, catch=(CandidateFailed,), gc_after_trial=False)
+            study.optimize(
+                _releasing(objective, claim), n_trials=1, catch=(CandidateFailed, CandidateTwin), gc_after_trial=False
+            )
         except Exception as error:
             failure = storage_failure(error, progress.storage_url)  # a full disk under study.db, a lost server
             if failure is None:
@@ -175,6 +181,19 @@ def _report_new_trials(study: optuna.Study, run_dir: RunDir, observer: SearchObs
     for trial in new:
         reported.add(trial.number)
         observer.trial_finished(trial.number, trial_row(TrialRecord.from_trial(trial), on_front), front, finished)
+
+
+def already_listed(study: optuna.Study, run_dir: RunDir) -> set[int]:
+    """Finished trials this run directory's trials.csv already lists: the rest, finished by other workers
+    since this one last ran, are listed as the search starts (even when the budget is already met)."""
+    finished = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
+    if not run_dir.trials_csv.exists():
+        return finished  # a new worker: what came before it is not news
+    try:
+        listed = pd.read_csv(run_dir.trials_csv)
+        return finished & set(listed.loc[listed["state"].isin(["COMPLETE", "FAIL", "PRUNED"]), "trial"].astype(int))
+    except (ValueError, KeyError, OSError):
+        return finished
 
 
 def running_trials(study: optuna.Study) -> list[RunningTrial]:

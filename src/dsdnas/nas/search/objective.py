@@ -8,23 +8,23 @@ is not trained again: the stored result is reused.
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 from dataclasses import dataclass, field, replace
 
 import optuna
 import torch
-from optuna.trial import TrialState
 
 from dsdnas.errors import DsdnasError
 from dsdnas.nas.datasets.device_data import DeviceData
 from dsdnas.nas.files import save_weights, write_json, write_text
+from dsdnas.nas.hardware import worker_id
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.costs import profile_costs
 from dsdnas.nas.runs.rundir import ARCH_FILE, METRICS_FILE, WEIGHTS_FILE, RunDir
+from dsdnas.nas.runs.store import upload_trial_files
 from dsdnas.nas.search.events import SearchObserver
-from dsdnas.nas.search.records import Status, TrialRecord, records
+from dsdnas.nas.search.records import Status, TrialRecord
+from dsdnas.nas.search.twins import CandidateTwin, Twins
 from dsdnas.nas.training.trainer import TrainConfig, Trainer, TrainResult
 
 LIMIT_FIELDS = {"max_macs": "macs", "max_params": "params", "max_latency_ms": "latency_ms"}
@@ -32,10 +32,6 @@ LIMIT_FIELDS = {"max_macs": "macs", "max_params": "params", "max_latency_ms": "l
 
 class CandidateFailed(Exception):
     """Training diverged (nan or inf loss); the trial is marked FAIL with the reason."""
-
-
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(frozen=True)
@@ -73,6 +69,8 @@ class CandidateObjective:
     limits: Limits
     run_dir: RunDir
     observer: SearchObserver = field(default_factory=SearchObserver)
+    twins: Twins = field(default_factory=lambda: Twins(None))  # claims on a shared study (see twins.py)
+    store: object | None = None  # the --artifacts store every worker can read, if any
 
     def __call__(self, trial: optuna.Trial) -> list[float]:
         started = time.perf_counter()
@@ -88,7 +86,11 @@ class CandidateObjective:
         )
         record.save_to(trial)  # first: a killed trial still says what it was, who ran it and where
         write_text(folder / ARCH_FILE, arch.to_json())
-        twin = self._trained_twin(trial, arch.hash)
+        try:
+            twin = self.twins.resolve(trial, record)
+        except CandidateTwin as given_up:
+            replace(record, status=Status.TWIN, reason=str(given_up)).save_to(trial, "status", "reason")
+            raise
         if twin is not None:
             return self._reuse(trial, record, twin, started)
         model = build_model(arch, seed=self.train_config.seed + trial.number)
@@ -155,21 +157,18 @@ class CandidateObjective:
         metrics = {"trial": trial.number, **record.attrs()}
         del metrics["arch"]  # arch.json holds it
         metrics.update(mean=list(self.data.mean), std=list(self.data.std))
-        write_json(self.run_dir.trial_dir(trial.number) / METRICS_FILE, metrics)
+        folder = self.run_dir.trial_dir(trial.number)
+        write_json(folder / METRICS_FILE, metrics)
+        if self.store is not None and record.status is Status.TRAINED:
+            record = replace(record, artifacts=upload_trial_files(self.store, trial, folder))
         record.save_to(trial)
         return record.objective_values(self.objectives)
-
-    def _trained_twin(self, trial: optuna.Trial, arch_hash: str) -> TrialRecord | None:
-        for other in records(trial.study, (TrialState.COMPLETE,)):
-            if other.arch_hash == arch_hash and other.status in (Status.TRAINED, Status.SKIPPED):
-                return other
-        return None
 
     def _reuse(self, trial: optuna.Trial, record: TrialRecord, twin: TrialRecord, started: float) -> list[float]:
         """Copy the twin's costs and outcome; the same limits give the same constraint values."""
         self._constrain(trial, twin)
         own = {"number", "state", "worker", "folder", "arch", "notation", "arch_hash", "duration_s", "status"}
-        own |= {"reused_from", "weights_sha256"}  # a reused trial has no weights of its own
+        own |= {"reused_from", "weights_sha256", "artifacts"}  # a reused trial has no files of its own
         copied = {key: value for key, value in vars(twin).items() if key not in own}
         status = Status.REUSED if twin.status is Status.TRAINED else twin.status
         record = replace(record, **copied, status=status, reused_from=twin.number)

@@ -25,6 +25,7 @@ class Status(enum.StrEnum):
     REUSED = "reused"  # an architecture trained before: that trial's result is copied
     SKIPPED = "skipped"  # over a --max-macs/--max-params/--max-latency-ms limit; never trained
     FAILED = "failed"  # the loss became nan or inf, or the device ran out of memory
+    TWIN = "twin"  # another worker was training the same architecture: given up, another one sampled
 
 
 # Finished candidates: they count towards --budget N and appear in the results.
@@ -74,6 +75,7 @@ class TrialRecord:
     epochs: int | None = None
     device: str = ""
     weights_sha256: str | None = None  # of weights.safetensors, checked before the weights are used
+    artifacts: dict[str, str] = field(default_factory=dict)  # file name -> id in the shared --artifacts store
     duration_s: float | None = None  # the whole trial, sampling to saved files
     reused_from: int | None = None  # the trial whose result a reused one copies
     adopted_from: int | None = None  # a failed trial whose complete files this one carries on

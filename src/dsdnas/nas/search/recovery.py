@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import warnings
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -22,9 +20,10 @@ from optuna.trial import FrozenTrial, TrialState
 
 from dsdnas.errors import RunError
 from dsdnas.nas.files import file_sha256, read_json
+from dsdnas.nas.hardware import hostname
 from dsdnas.nas.runs.rundir import METRICS_FILE, WEIGHTS_FILE, RunDir
 from dsdnas.nas.search.records import Status, TrialRecord
-from dsdnas.nas.search.storage import retry_callback
+from dsdnas.nas.search.storage import GRACE_S, retry_callback
 from dsdnas.nas.search.study import objective_names
 
 
@@ -40,7 +39,7 @@ def _process_alive(pid: int) -> bool:
 
 def _dead_here(record: TrialRecord) -> bool:
     host, _, pid = record.worker.rpartition(":")
-    return host == socket.gethostname() and pid.isdigit() and not _process_alive(int(pid))
+    return host == hostname() and pid.isdigit() and not _process_alive(int(pid))
 
 
 def finished_from_files(record: TrialRecord, run_dir: RunDir) -> TrialRecord | None:
@@ -143,11 +142,23 @@ def adopt_failed_trials(study: optuna.Study, run_dir: RunDir) -> list[int]:
 def _dead_or_ours(record: TrialRecord) -> bool:
     """The trial's worker is gone, or is this very process: its FAIL is final."""
     host, _, pid = record.worker.rpartition(":")
-    return host == socket.gethostname() and pid.isdigit() and (int(pid) == os.getpid() or not _process_alive(int(pid)))
+    return host == hostname() and pid.isdigit() and (int(pid) == os.getpid() or not _process_alive(int(pid)))
 
 
-def fail_stale_trials(study: optuna.Study) -> None:
-    """Workers on other machines: fail trials whose heartbeat stopped for longer than the grace period."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        optuna.storages.fail_stale_trials(study)
+def fail_stale_trials(study: optuna.Study) -> list[int]:
+    """Workers on other machines: fail, with the reason, trials whose heartbeat stopped for the grace period.
+
+    What optuna.storages.fail_stale_trials does, but each trial first records why it
+    failed ("worker m2:13920 stopped sending heartbeats"); it is then retried.
+    """
+    storage = study._storage  # the stale-trial query is the storage's own, not public
+    if not hasattr(storage, "_get_stale_trial_ids") or storage.get_heartbeat_interval() is None:
+        return []
+    failed = []
+    for trial_id in storage._get_stale_trial_ids(study._study_id):
+        trial = storage.get_trial(trial_id)
+        worker = TrialRecord.from_trial(trial).worker or "?"
+        reason = f"worker {worker} stopped sending heartbeats (none for {GRACE_S} s)"
+        if _fail_and_retry(study, trial, reason):
+            failed.append(trial.number)
+    return failed

@@ -8,7 +8,6 @@ other. The figures go to RUN/front_latency.json; the search-time ones stay in th
 
 from __future__ import annotations
 
-import socket
 import time
 from typing import Any
 
@@ -16,7 +15,7 @@ import optuna
 import torch
 
 from dsdnas.nas.files import read_json, write_json
-from dsdnas.nas.hardware import cpu_count
+from dsdnas.nas.hardware import cpu_count, hostname
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.latency import measure_latency
@@ -43,7 +42,7 @@ def remeasure_front(study: optuna.Study, run_dir: RunDir, device: torch.device) 
                 "search_latency_ms": record.latency_ms,
             }
     data = {
-        "host": socket.gethostname(),
+        "host": hostname(),
         "device": str(device),
         "threads": cpu_count(),
         "measured": time.strftime("%Y-%m-%dT%H:%M:%S"),

@@ -5,6 +5,7 @@ Messages never show the SQL, SQLAlchemy's background links or a password.
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from pathlib import Path
@@ -14,8 +15,10 @@ from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
 from dsdnas.errors import ResourceError, StorageError, disk_full_message
 
-HEARTBEAT_S = 10  # a running trial proves it is alive this often
-GRACE_S = 60  # a RUNNING trial silent this long on another machine is taken as dead
+# A running trial proves it is alive every HEARTBEAT_S seconds; one silent for GRACE_S on
+# another machine is taken as dead. Tests shorten both through the environment.
+HEARTBEAT_S = int(os.environ.get("DSDNAS_HEARTBEAT_S", "10"))
+GRACE_S = int(os.environ.get("DSDNAS_GRACE_S", "60"))
 
 
 def retry_callback() -> RetryHeartbeatStaleTrialCallback:
@@ -78,4 +81,27 @@ def open_storage(url: str, *, read_only: bool = False) -> optuna.storages.BaseSt
                 skip_table_creation=read_only,
             )
     except Exception as error:  # noqa: BLE001 - SQLAlchemy and the drivers raise many kinds
-        raise StorageError(f"cannot open storage {hide_password(url)}: {_first_line(error)}") from None
+        raise StorageError(f"cannot open storage {hide_password(url)}: {_open_failure(error, url)}") from None
+
+
+# URL scheme -> what to install for its driver. SQLAlchemy 2 maps postgresql:// to psycopg 3.
+DRIVERS = {
+    "postgresql": "pip install 'dsdnas[postgres]' (psycopg 3)",
+    "postgresql+psycopg": "pip install 'dsdnas[postgres]' (psycopg 3)",
+    "postgresql+psycopg2": "pip install psycopg2-binary",
+    "mysql": "pip install mysqlclient",
+    "mysql+mysqldb": "pip install mysqlclient",
+    "mysql+pymysql": "pip install PyMySQL",
+}
+
+
+def _open_failure(error: BaseException, url: str) -> str:
+    """What went wrong opening a storage: a missing driver or an unknown kind named as such."""
+    scheme = url.split("://", 1)[0]
+    text = " ".join(str(link) for link in _chain(error))
+    if "Failed to import DB access module" in text or any(isinstance(e, ImportError) for e in _chain(error)):
+        install = DRIVERS.get(scheme, f"install the database driver SQLAlchemy uses for {scheme}://")
+        return f"no database driver for {scheme}:// is installed; {install}"
+    if "Can't load plugin" in text:
+        return f"unknown storage kind {scheme}://; use sqlite:///PATH or postgresql://user:password@host/db"
+    return _first_line(error)

@@ -11,6 +11,7 @@ import json
 import math
 import os
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -108,6 +109,10 @@ def open_study(
         sampler=make_sampler(sampler, seed, len(existing.trials) if existing else 0, os.getpid() if shared else 0),
         load_if_exists=True,
     )
+    if study.metric_names is None:  # optuna-dashboard labels the objective values with these
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names(list(settings.objectives))
     if existing is None or "settings" not in existing.user_attrs:
         study.set_user_attr("settings", settings.to_json())
         study.set_user_attr("sampler", sampler)

@@ -1,0 +1,164 @@
+"""One study on a real PostgreSQL server, three workers with their own hostnames and folders.
+
+CI starts the server (.ci/postgres); locally the `postgres_url` fixture starts a throwaway
+cluster when Debian's postgresql is installed, and the tests skip otherwise.
+"""
+
+import collections
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import optuna
+import pandas as pd
+import pytest
+
+from dsdnas.nas.search.records import Status, records
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+# Six architectures, so that three workers keep sampling the same ones.
+SIX = """
+name = "six"
+[stem]
+channels = [8]
+[stages]
+count = [1]
+blocks = [1]
+widths = [[8, 16, 24]]
+strides = [2]
+[block]
+kind = ["standard", "separable"]
+kernel = [3]
+dilation = [1]
+"""
+
+
+def worker(number: int, out: Path, url: str, study: str, artifacts: Path, space: Path, budget: int) -> subprocess.Popen:
+    command = [
+        sys.executable, "-m", "dsdnas", "search", "--storage", url, "--study", study, "--out", str(out),
+        "--budget", str(budget), "--artifacts", str(artifacts), "--space", str(space), "--dataset", "mnist-sample",
+        "--epochs", "2", "--train-limit", "2000", "--device", "cpu", "--quiet",
+    ]  # fmt: skip
+    env = {**os.environ, "DSDNAS_HOSTNAME": f"m{number}", "DSDNAS_HEARTBEAT_S": "1", "DSDNAS_GRACE_S": "4"}
+    env["OMP_NUM_THREADS"] = "1"  # three workers on two cores
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_three_workers_one_killed_share_one_study_exactly(postgres_url, tmp_path):
+    study_name, budget = f"shared-{uuid.uuid4().hex[:8]}", 6
+    space = tmp_path / "six.toml"
+    space.write_text(SIX)
+    artifacts = tmp_path / "artifacts"
+    folders = [tmp_path / f"w{i}" for i in (1, 2, 3)]
+    workers = [worker(i + 1, folders[i], postgres_url, study_name, artifacts, space, budget) for i in range(3)]
+    victim = workers[2]
+    deadline = time.monotonic() + 180
+    while True:  # kill worker 3 (m3) in the middle of one of its trials
+        assert time.monotonic() < deadline
+        try:
+            study = optuna.load_study(study_name=study_name, storage=postgres_url)
+            running = [t for t in study.get_trials(deepcopy=False) if t.state.name == "RUNNING"]
+            if any(
+                str(t.user_attrs.get("worker", "")).startswith("m3:") and t.user_attrs.get("notation") for t in running
+            ):
+                break
+        except KeyError:
+            pass
+        assert victim.poll() is None, victim.communicate()
+        time.sleep(0.2)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    for process in workers[:2]:
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+    study = optuna.load_study(study_name=study_name, storage=postgres_url)
+    found = records(study)
+    assert sum(record.finished for record in found) == budget
+    assert "RUNNING" not in {record.state for record in found}
+    killed = [r for r in found if r.worker.startswith("m3:") and r.state == "FAIL"]
+    assert killed and "stopped sending heartbeats" in killed[0].reason
+    trained_per_arch = collections.Counter(r.arch_hash for r in found if r.status is Status.TRAINED)
+    assert max(trained_per_arch.values()) == 1  # no architecture trained twice
+    assert study.metric_names == ["accuracy", "macs"]
+
+    # Export and fine-tune, from worker 1's folder, a trial that worker 2 trained.
+    by_w2 = next(r for r in found if r.trained and r.worker.startswith("m2:"))
+    exported = subprocess.run(
+        [sys.executable, "-m", "dsdnas", "export", str(folders[0]), "--trial", str(by_w2.number),
+         "--storage", postgres_url, "--out", str(tmp_path / "shipped")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert exported.returncode == 0, exported.stderr
+    assert (folders[0] / "trials" / str(by_w2.number) / "weights.safetensors").exists()  # fetched and kept
+    tuned = subprocess.run(
+        [sys.executable, "-m", "dsdnas", "finetune", str(folders[0]), "--trial", str(by_w2.number), "--epochs", "1",
+         "--storage", postgres_url, "--device", "cpu", "--out", str(tmp_path / "tuned")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert tuned.returncode == 0, tuned.stderr
+    listed = subprocess.run(
+        [sys.executable, "-m", "dsdnas", "trials", str(folders[0]), "--storage", postgres_url],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert f"{len(found)} trials" in listed.stdout
+    report = (folders[0] / "report.html").read_text()
+    assert f"--storage {postgres_url}" in report  # the ready-made commands reach the shared study
+
+
+def test_without_artifacts_the_error_says_who_trained_it_and_where(postgres_url, tmp_path):
+    study_name = f"apart-{uuid.uuid4().hex[:8]}"
+    space = tmp_path / "six.toml"
+    space.write_text(SIX)
+    common = ["--storage", postgres_url, "--study", study_name, "--space", str(space), "--dataset", "mnist-sample",
+              "--epochs", "1", "--train-limit", "600", "--device", "cpu", "--quiet"]  # fmt: skip
+    env = {**os.environ, "DSDNAS_HOSTNAME": "other-machine"}
+    first = subprocess.run([sys.executable, "-m", "dsdnas", "search", "--budget", "1", "--out", str(tmp_path / "a"),
+                            *common], capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    second = subprocess.run([sys.executable, "-m", "dsdnas", "search", "--budget", "1", "--out", str(tmp_path / "b"),
+                             *common], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert second.returncode == 0, second.stderr
+    result = subprocess.run(
+        [sys.executable, "-m", "dsdnas", "export", str(tmp_path / "b"), "--trial", "0", "--storage", postgres_url],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    message = result.stderr.strip()
+    assert result.returncode == 2 and len(message.splitlines()) == 1
+    assert "trained by worker other-machine:" in message and str(tmp_path / "a" / "trials" / "0") in message
+    assert "--artifacts" in message and "not trained" not in message
+
+
+def test_a_missing_driver_names_the_package_and_never_the_password(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "dsdnas", "search", "--storage", "postgresql+psycopg2://user:hunter2@127.0.0.1/db",
+         "--out", str(tmp_path / "run"), "--device", "cpu", "--dataset", "mnist-sample"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2 and "pip install psycopg2-binary" in result.stderr
+    assert "hunter2" not in result.stdout + result.stderr and "user:***@" in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_run_json_and_the_report_never_show_the_password(postgres_url, tmp_path):
+    url = postgres_url.replace("postgres@", "postgres:hunter2@")  # trust auth accepts any password
+    run = tmp_path / "run"
+    result = subprocess.run(
+        [sys.executable, "-m", "dsdnas", "search", "--storage", url, "--study", f"pw-{uuid.uuid4().hex[:8]}",
+         "--out", str(run), "--budget", "1", "--space", "dsd-tiny", "--dataset", "mnist-sample", "--epochs", "1",
+         "--train-limit", "600", "--device", "cpu", "--quiet"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for path in run.rglob("*"):
+        if path.is_file() and path.suffix in (".json", ".html", ".csv"):
+            assert "hunter2" not in path.read_text(errors="ignore"), path
+    assert json.loads((run / "run.json").read_text())["storage"].startswith("postgresql://postgres:***@")
+    assert "hunter2" not in result.stdout + result.stderr
+    frame = pd.read_csv(run / "trials.csv")
+    assert len(frame) == 1
