@@ -20,6 +20,8 @@ _EXPORTS = {
     "export": "dsdnas.api._export",
     "finetune": "dsdnas.api._finetune",
     "report": "dsdnas.api._report",
+    "baseline": "dsdnas.api._baseline",
+    "BaselineConfig": "dsdnas.api.config",
     "SearchConfig": "dsdnas.api.config",
     "FinetuneConfig": "dsdnas.api.config",
     "ExportConfig": "dsdnas.api.config",

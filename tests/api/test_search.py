@@ -16,6 +16,7 @@ import dsdnas
 from dsdnas.api import load_run
 from dsdnas.api.events import SearchObserver
 from dsdnas.errors import RunError
+from dsdnas.search_spaces import get_space
 from tests.support import FAST
 
 pytestmark = pytest.mark.slow  # every test here runs a real search
@@ -50,6 +51,8 @@ def test_two_trial_search_writes_the_run_directory(tmp_path):
     assert pareto["objectives"] == ["accuracy", "macs"] and pareto["trials"]
     run_dir, study, meta = load_run(tmp_path)
     assert meta["settings"]["dataset"] == "mnist-sample" and len(study.trials) == 2
+    # A new study tries the space's cheapest candidate first, so the front reaches the cheap end.
+    assert study.trials[0].user_attrs["macs"] == get_space("dsd-tiny").cost_bounds((1, 28, 28), 10).min_macs
 
 
 @pytest.mark.parametrize("sampler", ["nsga2", "random"])

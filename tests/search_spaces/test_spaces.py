@@ -3,15 +3,16 @@ import torch
 
 from dsdnas.errors import SearchSpaceError
 from dsdnas.nas.model.builder import build_model
+from dsdnas.nas.model.costs import count_params
 from dsdnas.search_spaces import BUILTIN_NAMES, get_space, list_spaces, parse_space, read_space_file, register_space
-from tests.support import ScriptedTrial
+from tests.support import ScriptedTrial, analytic_macs
 
 INPUT = (1, 28, 28)
 
 
-def enumerate_space(space, input_shape=INPUT):
-    """Every architecture reachable through the choice tree: a brute-force oracle for size()."""
-    found, seen, stack = set(), set(), [{}]
+def enumerate_archs(space, input_shape=INPUT) -> dict:
+    """Every architecture reachable through the choice tree, by hash: a brute-force oracle."""
+    found, seen, stack = {}, set(), [{}]
     while stack:
         picks = stack.pop()
         key = tuple(sorted(picks.items()))
@@ -19,11 +20,16 @@ def enumerate_space(space, input_shape=INPUT):
             continue
         seen.add(key)
         trial = ScriptedTrial(picks)
-        found.add(space.sample(trial, input_shape, 10).hash)
+        arch = space.sample(trial, input_shape, 10)
+        found[arch.hash] = arch
         for name, choices in trial.params.items():
             if name not in picks:
                 stack.extend({**picks, name: index} for index in range(1, len(choices)))
     return found
+
+
+def enumerate_space(space, input_shape=INPUT) -> set:
+    return set(enumerate_archs(space, input_shape))
 
 
 @pytest.mark.parametrize("name", BUILTIN_NAMES)
@@ -117,9 +123,61 @@ def test_kernels_too_big_for_deep_stages_are_never_sampled():
 
 
 def test_registry_rejects_duplicates_and_unknown_names():
-    assert [s.name for s in list_spaces()][:3] == list(BUILTIN_NAMES)
+    assert [s.name for s in list_spaces()][: len(BUILTIN_NAMES)] == list(BUILTIN_NAMES)
     with pytest.raises(SearchSpaceError, match="already registered"):
         register_space(get_space("dsd-tiny"))
     with pytest.raises(SearchSpaceError, match="unknown search space"):
         get_space("no-such-space")
     assert parse_space({"name": "x", **__import__("tomllib").loads(TINY.split("\n", 2)[2])}, "inline").name == "x"
+
+
+MICRO = """
+name = "micro-test"
+[stem]
+channels = [4, 8]
+stride = 2
+[stages]
+count = [1, 2]
+blocks = [1, 2]
+widths = [[4], [8]]
+strides = [2, 2]
+[block]
+kind = ["standard", "separable"]
+kernel = [3, 7]
+dilation = [1, 2]
+"""
+
+
+@pytest.mark.parametrize("source", ["dsd-tiny", "micro"])
+def test_cost_bounds_equal_brute_force_over_every_candidate(source, tmp_path):
+    if source == "micro":
+        (tmp_path / "micro.toml").write_text(MICRO)
+        space = read_space_file(tmp_path / "micro.toml")
+    else:
+        space = get_space(source)
+    archs = list(enumerate_archs(space).values())
+    assert len(archs) == space.size(INPUT)
+    macs = [analytic_macs(arch) for arch in archs]
+    params = [count_params(build_model(arch)) for arch in archs]
+    bounds = space.cost_bounds(INPUT, 10)
+    assert (bounds.min_macs, bounds.max_macs) == (min(macs), max(macs))
+    assert (bounds.min_params, bounds.max_params) == (min(params), max(params))
+
+
+def test_the_cheap_space_reaches_below_20k_macs_and_the_default_spans_two_and_a_half_decades():
+    assert get_space("dsd-micro").cost_bounds(INPUT, 10).min_macs <= 20_000
+    default = get_space("dsd-mnist").cost_bounds(INPUT, 10)
+    assert default.max_macs / default.min_macs >= 10**2.5
+
+
+@pytest.mark.parametrize("name", BUILTIN_NAMES)
+def test_cheapest_params_sample_the_cheapest_candidate(name):
+    space = get_space(name)
+    params = space.cheapest_params(INPUT, 10)
+
+    class Replay:
+        def suggest_categorical(self, key, choices):
+            assert params[key] in choices
+            return params[key]
+
+    assert analytic_macs(space.sample(Replay(), INPUT, 10)) == space.cost_bounds(INPUT, 10).min_macs

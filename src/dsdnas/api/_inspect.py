@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,9 @@ from dsdnas.errors import DsdnasError
 from dsdnas.nas.hardware import resolve_device
 from dsdnas.nas.model import costs
 from dsdnas.nas.model.arch import Arch, load_arch
-from dsdnas.nas.search.results import trials_frame
-from dsdnas.search_spaces import SearchSpace, get_space, list_spaces
+from dsdnas.nas.search.results import pareto_trials, trials_frame
+from dsdnas.reports import compare, finetuned_accuracies, load_baselines
+from dsdnas.search_spaces import get_space, list_spaces
 
 
 def trials(run: str | Path, /, *, storage: str | None = None, pareto: bool = False) -> tuple[str, pd.DataFrame]:
@@ -21,6 +23,14 @@ def trials(run: str | Path, /, *, storage: str | None = None, pareto: bool = Fal
     opened = load_run(run, storage)
     frame = trials_frame(opened.study)
     return opened.study.study_name, frame[frame["pareto"]] if pareto else frame
+
+
+def against_baselines(run: str | Path, /, *, storage: str | None = None) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """The run's reference models and, for each, the cheapest front candidate matching its accuracy."""
+    opened = load_run(run, storage)
+    baselines = load_baselines(opened.run_dir.root)
+    finetuned = finetuned_accuracies(opened.run_dir.root)
+    return baselines, compare(pareto_trials(opened.study), baselines, finetuned)
 
 
 def profile(
@@ -44,11 +54,33 @@ def compare_blocks(
     return costs.compare_blocks(in_channels, out_channels, kernel, dilation, size, resolve_device(device))
 
 
-def spaces(names: list[str] | None, input_size: int) -> list[SearchSpace]:
-    """The named spaces (default: the built-ins), each checked to admit a candidate for the input."""
-    if input_size < 1:
-        raise DsdnasError(f"--input-size {input_size} must be at least 1")
+def parse_shape(text: str) -> tuple[int, int, int]:
+    """'1x28x28' -> (1, 28, 28)."""
+    parts = text.lower().split("x")
+    if len(parts) != 3 or not all(part.isdigit() and int(part) > 0 for part in parts):
+        raise DsdnasError(f"--input {text!r}: give channels x height x width, e.g. 1x28x28")
+    return int(parts[0]), int(parts[1]), int(parts[2])
+
+
+def spaces(
+    names: list[str] | None, input_shape: str = "1x28x28", classes: int = 10
+) -> tuple[tuple[int, int, int], list[tuple[dict[str, Any], dict[str, Any]]]]:
+    """The named spaces (default: the built-ins) for an input: size, exact cost range, and choices."""
+    shape = parse_shape(input_shape)
+    if classes < 2:
+        raise DsdnasError(f"--classes {classes} must be at least 2")
     chosen = [get_space(name) for name in names] if names else list_spaces()
+    rows = []
     for space in chosen:
-        space.check_feasible((1, input_size, input_size))
-    return chosen
+        space.check_feasible(shape)
+        bounds = space.cost_bounds(shape, classes)
+        row = {
+            "name": space.name,
+            "description": space.description,
+            "size": space.size(shape),
+            "exact": space.size_is_exact,
+            **asdict(bounds),
+            "choices": space.describe(),
+        }
+        rows.append((row, space.describe()))
+    return shape, rows

@@ -30,6 +30,7 @@ from dsdnas.nas.search.claims import ArchClaims
 from dsdnas.nas.search.events import SearchObserver
 from dsdnas.nas.search.objective import CandidateObjective, Limits
 from dsdnas.nas.search.ownership import check_run_dir
+from dsdnas.nas.search.rungs import rung_epochs
 from dsdnas.nas.search.storage import hide_password
 from dsdnas.nas.search.study import SearchSettings, open_study, save_run_json
 from dsdnas.nas.search.twins import Twins
@@ -92,6 +93,7 @@ def prepare(config: SearchConfig) -> Prepared:
         std=data.std,
         image_size=config.image_size,
         color=config.color,
+        early_stop=config.early_stop,
     )
     study_name = config.study or slug(f"{space.name}-{full.name}")
     run_dir = RunDir(config.out or Path("runs") / slug(study_name))
@@ -116,6 +118,8 @@ def open_run(config: SearchConfig, prepared: Prepared, *, worker: bool = False) 
             seed=config.seed,
             run_dir=run_dir,
             shared=config.storage is not None or worker,  # each worker draws from its own seed stream
+            # The space's cheapest candidate first: the front reaches the cheap end however the sampler explores.
+            first_trials=(prepared.space.cheapest_params(prepared.data.input_shape, prepared.data.num_classes),),
         )
         meta = {} if worker else save_run_json(run_dir, study, storage_label, _run_facts(config))
     return study, meta
@@ -133,6 +137,7 @@ def make_objective(config: SearchConfig, prepared: Prepared, observer: SearchObs
         observer,
         Twins(claims),
         open_store(config.artifacts) if config.artifacts else None,
+        tuple(rung_epochs(config.epochs)) if config.early_stop == "on" else (),
     )
 
 

@@ -96,6 +96,7 @@ class SearchConfig:
     color: str = "auto"
     jobs: int = 1  # candidates trained at once on this machine, as processes sharing the study
     threads: int | None = None  # CPU threads per job for training; None: this machine's CPUs / jobs
+    early_stop: str = "off"  # on: judge candidates at rungs and stop the worst (see nas/search/rungs.py)
     artifacts: str | None = None  # a folder or s3://BUCKET every worker can read and write
 
     @property
@@ -120,6 +121,7 @@ class SearchConfig:
         _check(self.train_limit is None or self.train_limit >= 2, f"--train-limit {self.train_limit} must be >= 2")
         _check(1 <= self.jobs <= MAX_JOBS, f"--jobs {self.jobs} must be from 1 to {MAX_JOBS}")
         _check(self.threads is None or self.threads >= 1, f"--threads {self.threads} must be at least 1")
+        _check(self.early_stop in ("on", "off"), f"--early-stop {self.early_stop!r} must be on or off")
         _check(
             self.artifacts is None or not self.artifacts.startswith("s3://") or self.artifacts.count("/") == 2,
             f"--artifacts {self.artifacts}: give a folder or s3://BUCKET",
@@ -225,4 +227,45 @@ class ExportConfig:
         unknown = [name for name in self.format_names if name not in EXPORT_FORMATS]
         _check(not unknown, f"--format {','.join(unknown)}: use {', '.join(EXPORT_FORMATS)}")
         check_class_name(self.name)
+        return self
+
+
+@dataclass(frozen=True)
+class BaselineConfig:
+    """The options of `dsdnas baseline`; see `dsdnas baseline --help` for each one."""
+
+    model: str = "seed-cnn"
+    weights: str | None = None  # a state dict file, or DEFAULT for torchvision's own
+    freeze: str = "none"  # none, head, partial:K
+    epochs: int | None = None  # None: the fine-tune default
+    test: bool = False  # train on all of train and score once on test, as `dsdnas finetune` does
+    batch_size: int = 64
+    lr: float | None = None
+    label_smoothing: float = 0.1
+    augment: bool = True
+    seed: int = 0
+    device: str = "auto"
+    storage: str | None = None
+    data_dir: str | None = None
+
+    @property
+    def epoch_count(self) -> int:
+        return self.epochs if self.epochs is not None else FinetuneConfig().epochs
+
+    def validate(self) -> BaselineConfig:
+        from dsdnas.nas.baselines.zoo import torchvision_name
+        from dsdnas.nas.hardware import resolve_device
+        from dsdnas.nas.training.finetune import parse_freeze
+
+        torchvision_name(self.model)  # an unknown model is one line naming the known ones
+        parse_freeze(self.freeze)
+        _check(self.epochs is None or self.epochs >= 1, f"--epochs {self.epochs} must be at least 1")
+        _check(self.batch_size >= 2, f"--batch-size {self.batch_size} must be at least 2 (BatchNorm needs 2 images)")
+        _check(self.lr is None or (self.lr > 0 and math.isfinite(self.lr)), f"--lr {self.lr} must be positive")
+        _check_fraction("--label-smoothing", self.label_smoothing, low_open=False)
+        _check(
+            self.weights is None or self.weights == "DEFAULT" or Path(self.weights).expanduser().is_file(),
+            f"--weights {self.weights}: no such file (or DEFAULT for torchvision's own weights)",
+        )
+        resolve_device(self.device)
         return self

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from dsdnas.cli._baseline import baseline_command
 from dsdnas.cli._common import EXIT_INTERRUPTED
 from dsdnas.cli._export import export_command
 from dsdnas.cli._finetune import finetune_command
@@ -51,6 +52,7 @@ app.command("blocks")(blocks_command)
 app.command("report")(report_command)
 app.command("finetune")(finetune_command)
 app.command("export")(export_command)
+app.command("baseline")(baseline_command)
 
 
 def main() -> None:

@@ -58,38 +58,33 @@ def spaces_command(
     spaces: Annotated[
         list[str] | None, typer.Argument(help="Space names or .toml files. Default: the built-ins.")
     ] = None,
-    input_size: Annotated[int, typer.Option(help="Input height and width the sizes are counted for.")] = 28,
+    input_shape: Annotated[
+        str, typer.Option("--input", help="Input shape CxHxW the sizes and costs are computed for.")
+    ] = "1x28x28",
+    classes: Annotated[int, typer.Option(help="Classes of the classifier the costs include.")] = 10,
     as_json: JsonOption = False,
 ) -> None:
-    """List search spaces with their sizes (distinct architectures) and choices."""
+    """List search spaces: their sizes, exact cost ranges (MACs, params) and choices."""
     from dsdnas.api import spaces as find_spaces
 
-    chosen = find_spaces(spaces, input_size)
-    shape = (1, input_size, input_size)
+    shape, chosen = find_spaces(spaces, input_shape, classes)
     if as_json:
-        data = [
-            {
-                "name": s.name,
-                "description": s.description,
-                "size": s.size(shape),
-                "exact": s.size_is_exact,
-                "choices": s.describe(),
-            }
-            for s in chosen
-        ]
-        typer.echo(json.dumps(data, indent=2))
+        typer.echo(json.dumps([row for row, _ in chosen], indent=2))
         return
-    for space in chosen:
-        size = space.size(shape)
-        bound = "" if space.size_is_exact else "at most "
+    for row, choices in chosen:
+        bound = "" if row["exact"] else "at most "
         table = Table(
-            title=f"{space.name}: {bound}{size:,} architectures on {input_size}x{input_size} ({space.description})",
+            title=f"{row['name']}: {bound}{row['size']:,} architectures on {input_shape} ({row['description']})",
             title_justify="left",
             show_header=False,
         )
         table.add_column("choice")
         table.add_column("values")
-        for key, values in space.describe().items():
+        table.add_row(
+            "MACs", f"{row['min_macs']:,} to {row['max_macs']:,} ({human(row['min_macs'])}-{human(row['max_macs'])})"
+        )
+        table.add_row("params", f"{row['min_params']:,} to {row['max_params']:,}")
+        for key, values in choices.items():
             table.add_row(key, escape(json.dumps(values)))
         console.print(table)
 

@@ -130,6 +130,8 @@ class RichObserver(SearchObserver):
 
     def trial_finished(self, number: int, row: dict[str, Any], front: list[dict[str, Any]], finished: int) -> None:
         self.progress.update(self.trials_task, completed=finished)
+        if row["status"] == "stopped":  # early stopping: say at which rung, above the live view
+            console.print(f"trial {number} {row['reason']} ({row['notation']})")
         self.front = front
         self.live.update(self._view())
 

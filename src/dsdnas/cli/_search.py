@@ -71,6 +71,9 @@ def search_command(
     jobs: Annotated[
         int, typer.Option(help="Candidates trained at once, as processes sharing the study; CPU threads are split.")
     ] = _DEFAULT.jobs,
+    early_stop: Annotated[
+        str, typer.Option(help="on: stop a candidate at 1/9 and 1/3 of --epochs unless in the top third (Pareto).")
+    ] = _DEFAULT.early_stop,
     threads: Annotated[
         int | None,
         typer.Option(help="CPU threads each job trains with. Default: this machine's CPUs divided by --jobs."),

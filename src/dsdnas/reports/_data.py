@@ -20,11 +20,13 @@ from optuna.trial import TrialState
 from dsdnas.nas.files import read_json
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.runs.rundir import FINETUNE_DIR, METRICS_FILE, RunDir
-from dsdnas.nas.search.records import TrialRecord, records
+from dsdnas.nas.search.records import Status, TrialRecord, records
 from dsdnas.nas.search.remeasure import front_latency
 from dsdnas.nas.search.results import pareto_trials
 from dsdnas.nas.search.study import objective_names
 from dsdnas.nas.stats import wilson_interval
+from dsdnas.reports._baselines import COLUMNS as BASELINE_COLUMNS
+from dsdnas.reports._baselines import compare, load_baselines
 from dsdnas.reports._blocks import block_stats, importances, layer_table
 from dsdnas.reports._plotly_imports import hypervolume_values
 from dsdnas.reports._summary import accuracy_note, summary
@@ -59,6 +61,10 @@ class ReportData:
     layer_tables: dict[int, pd.DataFrame]
     finetuned: dict[int, dict[str, Any]] = field(default_factory=dict)  # trial -> test accuracy and interval
     accuracy_note: str = ""  # said when the front's best candidates cannot be told apart
+    stopped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=POINT_COLUMNS))  # at their rung
+    rungs: list[dict[str, Any]] = field(default_factory=list)  # trial, status, epochs and accuracy at each rung
+    baselines: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BASELINE_COLUMNS))
+    comparisons: list[dict[str, Any]] = field(default_factory=list)  # each baseline's cheapest match
 
 
 def _finished(study: optuna.Study) -> list[TrialRecord]:
@@ -94,6 +100,25 @@ def points_frame(finished: list[TrialRecord], front: set[int], remeasured: dict[
         for record in finished
     ]
     return pd.DataFrame(rows, columns=[*POINT_COLUMNS, "pareto", "status"])
+
+
+def stopped_frame(study: optuna.Study) -> pd.DataFrame:
+    """Candidates stopped at a rung, at the accuracy they had there: shown, never on the front."""
+    stopped = [r for r in records(study, (TrialState.PRUNED,)) if r.status is Status.STOPPED and r.macs is not None]
+    return pd.DataFrame([_measured(record, {}) for record in stopped], columns=POINT_COLUMNS)
+
+
+def rung_curves(study: optuna.Study) -> list[dict[str, Any]]:
+    """Accuracy at each rung, and at the end for those trained on, of every candidate judged at a rung."""
+    curves = []
+    for record in records(study, (TrialState.COMPLETE, TrialState.PRUNED)):
+        if not record.rung_accuracies or record.status is Status.REUSED:
+            continue
+        points = sorted((int(epoch), accuracy) for epoch, accuracy in record.rung_accuracies.items())
+        if record.trained:
+            points.append((record.epochs, record.val_accuracy))
+        curves.append({"trial": record.number, "status": record.status.value, "points": points})
+    return curves
 
 
 def front_frame(
@@ -160,6 +185,7 @@ def build_report_data(study: optuna.Study, meta: dict[str, Any], run_dir: Path |
     remeasured = front_latency(RunDir(run_dir) if run_dir else None)
     finetuned = finetuned_accuracies(run_dir)
     importance, note = importances(study, finished)
+    baselines = load_baselines(run_dir)
     return ReportData(
         title=f"dsdnas report: {study.study_name}",
         summary=summary(study, meta, finished),
@@ -174,4 +200,8 @@ def build_report_data(study: optuna.Study, meta: dict[str, Any], run_dir: Path |
         layer_tables={record.number: layer_table(Arch.from_dict(record.arch)) for record in front},
         finetuned=finetuned,
         accuracy_note=accuracy_note(front),
+        stopped=stopped_frame(study),
+        rungs=rung_curves(study),
+        baselines=baselines,
+        comparisons=compare(front, baselines, finetuned),
     )

@@ -9,6 +9,8 @@ from dsdnas.reports._plotly_imports import go, make_subplots
 
 FRONT_COLOR = "#d62728"
 DOMINATED_COLOR = "rgba(31, 119, 180, 0.35)"
+BASELINE_COLOR = "#2ca02c"
+STOPPED_COLOR = "rgba(127, 127, 127, 0.6)"
 HOVER = (
     "trial %{customdata[0]}<br>%{customdata[1]}<br>accuracy %{customdata[2]:.2%} "
     "(95%% CI %{customdata[3]})<br>MACs %{customdata[4]:,}<br>params %{customdata[5]:,}<br>"
@@ -133,7 +135,69 @@ def pareto_figure(data: ReportData, cost: str, cost_title: str, step_line: bool)
             hovertemplate=HOVER,
         )
     )
+    _add_stopped(figure, data, cost)
+    _add_baselines(figure, data, cost)
     return _layout(figure, f"Accuracy against {cost_title}", f"{cost_title} (log scale)", "validation accuracy", True)
+
+
+def _add_stopped(figure: go.Figure, data: ReportData, cost: str) -> None:
+    """Candidates stopped at a rung, at their rung accuracy: their own marker, never joined to the front."""
+    if data.stopped.empty:
+        return
+    figure.add_trace(
+        go.Scatter(
+            x=data.stopped[cost],
+            y=data.stopped["accuracy"],
+            mode="markers",
+            name="stopped at a rung",
+            marker={"color": STOPPED_COLOR, "size": 7, "symbol": "triangle-down"},
+            customdata=_custom(data.stopped),
+            hovertemplate=HOVER.replace("<extra></extra>", "<extra>stopped at a rung</extra>"),
+        )
+    )
+
+
+def rung_figure(data: ReportData) -> go.Figure:
+    """Accuracy by rung: each judged candidate's validation accuracy at its rungs (and at the end)."""
+    figure = go.Figure()
+    for curve in data.rungs:
+        epochs, accuracies = zip(*curve["points"], strict=True)
+        stopped = curve["status"] == "stopped"
+        figure.add_trace(
+            go.Scatter(
+                x=list(epochs),
+                y=list(accuracies),
+                mode="lines+markers",
+                name=f"trial {curve['trial']} ({curve['status']})",
+                line={"color": STOPPED_COLOR if stopped else FRONT_COLOR, "dash": "dot" if stopped else "solid"},
+                opacity=0.6 if stopped else 0.9,
+                showlegend=False,
+            )
+        )
+    figure.update_layout(title="Accuracy by rung", template="plotly_white", height=420)
+    figure.update_xaxes(title="epochs trained", dtick=1)
+    figure.update_yaxes(title="validation accuracy", tickformat=".1%")
+    return figure
+
+
+def _add_baselines(figure: go.Figure, data: ReportData, cost: str) -> None:
+    """Reference models scored on the validation split, as labelled stars with their 95% interval."""
+    shown = data.baselines[data.baselines["split"] == "validation"]
+    if shown.empty:
+        return
+    figure.add_trace(
+        go.Scatter(
+            x=shown[cost],
+            y=shown["accuracy"],
+            mode="markers+text",
+            name="reference models",
+            text=shown["baseline"],
+            textposition="top center",
+            marker={"color": BASELINE_COLOR, "size": 14, "symbol": "star", "line": {"color": "black", "width": 1}},
+            error_y=_accuracy_bars(shown) | {"color": BASELINE_COLOR},
+            hovertemplate="%{text}<br>accuracy %{y:.2%}<br>" + cost + " %{x:,}<extra>reference model</extra>",
+        )
+    )
 
 
 def scatter_matrix(data: ReportData) -> go.Figure:

@@ -171,6 +171,16 @@ def _sections(data: ReportData) -> list[str]:
     ]
     if len(data.objectives) >= 3:
         parts.append(_figure("scatter-matrix", _figures.scatter_matrix(data)))
+    parts += _baseline_section(data)
+    if data.rungs:
+        parts += [
+            "<h2>Early stopping: accuracy by rung</h2>",
+            '<p class="note">Each candidate judged at a rung: its validation accuracy there, and at the end for '
+            "those trained on (solid). Dotted grey: stopped, not in the top third of its rung by non-dominated "
+            "sorting on accuracy and cost. Stopped candidates appear on the plots above as grey triangles, at the "
+            "accuracy they had when stopped; they are never on the front.</p>",
+            _figure("rungs", _figures.rung_figure(data)),
+        ]
     reference = ", ".join(f"{k} = {v:.4g}" for k, v in data.hypervolume["reference"].items())
     parts += [
         "<h2>Hypervolume history</h2>",
@@ -198,6 +208,37 @@ def _sections(data: ReportData) -> list[str]:
     for trial, table in sorted(data.layer_tables.items()):
         parts += [f"<h3>Trial {trial}</h3>", _table(table)]
     return parts
+
+
+def _baseline_section(data: ReportData) -> list[str]:
+    """Against reference models: their figures, and each one's cheapest matching front candidate."""
+    if data.baselines.empty:
+        return []
+    rows = []
+    for row in data.baselines.to_dict("records"):
+        cells = [
+            _cell(row["baseline"], True),
+            _cell(row["split"], True),
+            _accuracy_cell(row["accuracy"], row["accuracy_low"], row["accuracy_high"]),
+            _cell(int(row["macs"])),
+            _cell(int(row["params"])),
+            _latency_cell(row),
+            _cell(row["epochs"]),
+        ]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("model", "scored on", "accuracy % [95% CI]", "MACs", "params", "latency ms (p10-p90)", "epochs")
+    )
+    matches = "".join(f"<li>{html.escape(c['sentence'])}</li>" for c in data.comparisons)
+    return [
+        "<h2>Against reference models</h2>",
+        '<p class="note">Reference models trained on this run\'s own data and split by <code>dsdnas baseline</code>, '
+        "profiled like the candidates. A front candidate matches one when its accuracy reaches the reference's 95% "
+        "interval; the cheapest match is named, with its cost as a fraction of the reference's.</p>",
+        f'<table id="baseline-table"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>',
+        f'<ul id="baseline-matches">{matches}</ul>',
+    ]
 
 
 def render_report(data: ReportData) -> str:

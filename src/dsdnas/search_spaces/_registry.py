@@ -13,7 +13,7 @@ from dsdnas.errors import SearchSpaceError
 from dsdnas.search_spaces._parse import read_space_file
 from dsdnas.search_spaces._space import SearchSpace
 
-BUILTIN_NAMES = ("dsd-tiny", "dsd-mnist", "dsd-wide")
+BUILTIN_NAMES = ("dsd-tiny", "dsd-micro", "dsd-mnist", "dsd-wide")
 DEFAULT_SPACE = "dsd-mnist"
 _REGISTRY: dict[str, SearchSpace] = {}
 

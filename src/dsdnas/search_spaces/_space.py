@@ -23,6 +23,20 @@ from typing import Any, Protocol
 
 from dsdnas.errors import SearchSpaceError
 from dsdnas.nas.model.arch import Arch, Block, Head, Stem, conv_output_size, effective_kernel
+from dsdnas.search_spaces._bounds import Bounds, cheapest_decisions, cost_bounds
+
+
+class _Replay:
+    """A trial that answers with given decisions (else the first choice), recording what it was asked."""
+
+    def __init__(self, decisions: dict[str, Any]) -> None:
+        self.decisions = decisions
+        self.params: dict[str, Any] = {}
+
+    def suggest_categorical(self, name: str, choices: Any) -> Any:
+        value = self.decisions.get(name, choices[0])
+        self.params[name] = value if value in choices else choices[0]
+        return self.params[name]
 
 
 class TrialLike(Protocol):
@@ -145,6 +159,18 @@ class SearchSpace:
             values += max(self.blocks_per_stage) * 3 * (max(width, widest) + widest) * size * size
             width = widest
         return values
+
+    def cost_bounds(self, input_shape: tuple[int, int, int] = (1, 28, 28), num_classes: int = 10) -> Bounds:
+        """The exact minimum and maximum MACs and params of the space's candidates for this input."""
+        return cost_bounds(self, input_shape, num_classes)
+
+    def cheapest_params(self, input_shape: tuple[int, int, int], num_classes: int) -> dict[str, Any]:
+        """The trial parameters that sample the space's cheapest candidate (fewest MACs): what a new study tries
+        first, so that its front reaches the cheap end however the sampler explores."""
+        decisions = cheapest_decisions(self, input_shape, num_classes)
+        replay = _Replay(decisions)
+        self.sample(replay, input_shape, num_classes)
+        return replay.params
 
     @property
     def size_is_exact(self) -> bool:

@@ -132,6 +132,23 @@ def profile_costs(model: nn.Module, arch: Arch, device: torch.device) -> Costs:
     )
 
 
+def reference_costs(model: nn.Module, input_shape: tuple[int, ...], device: torch.device) -> dict[str, Any]:
+    """MACs, params and batch-1 latency of any model (a reference one), measured as candidates are."""
+    model = model.to(device)
+    macs = count_macs(model, input_shape)
+    latency = quiet_latency(model, input_shape, device, repeats=LATENCY_REPEATS)
+    return {
+        "macs": macs.macs,
+        "params": count_params(model),
+        "latency_ms": latency.p50_ms,
+        "latency_p10_ms": latency.p10_ms,
+        "latency_p90_ms": latency.p90_ms,
+        "latency_noisy": latency.noisy,
+        "threads": latency.threads,
+        "unsupported_ops": macs.unsupported_ops,
+    }
+
+
 def profile_arch(arch: Arch, device: torch.device, batch_size: int = 64, repeats: int = 50) -> dict[str, Any]:
     """MACs, params, receptive field, and latency at batch 1 and at `batch_size`."""
     model = build_model(arch).to(device)

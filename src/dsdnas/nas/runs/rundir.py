@@ -10,6 +10,8 @@
     RUN/finetune/<n>/           a fine-tune: the trial files plus finetune.json,
                                 curves.csv and checkpoint.pt
     RUN/export/trial-<n>/       an export: model.py and weights.safetensors
+    RUN/baselines/<name>/       a reference model trained on the run's split: weights.safetensors,
+                                metrics.json, baseline.json (what it is and how it was adapted)
     RUN/claim.lock              held while a search decides to start a trial
 
 Every file is written through `dsdnas.nas.files.atomic_write`.
@@ -31,12 +33,14 @@ CLAIM_LOCK = "claim.lock"
 TRIALS_DIR = "trials"
 FINETUNE_DIR = "finetune"
 EXPORT_DIR = "export"
+BASELINES_DIR = "baselines"
 
 # In a trial, fine-tune or export folder.
 ARCH_FILE = "arch.json"
 WEIGHTS_FILE = "weights.safetensors"
 METRICS_FILE = "metrics.json"
 FINETUNE_FILE = "finetune.json"  # marks a fine-tune folder: its provenance and data
+BASELINE_FILE = "baseline.json"  # marks a baseline folder: the model, its weights and its adaptations
 CHECKPOINT_FILE = "checkpoint.pt"
 CURVES_FILE = "curves.csv"
 MODEL_FILE = "model.py"
@@ -88,6 +92,10 @@ class RunDir:
     def finetune_dir(self, number: int, dataset_slug: str | None = None) -> Path:
         """RUN/finetune/<n> for the final retrain, RUN/finetune/<n>-<dataset> for a transfer."""
         return self.finetune_root / (str(number) if dataset_slug is None else f"{number}-{dataset_slug}")
+
+    @property
+    def baselines_root(self) -> Path:
+        return self.root / BASELINES_DIR
 
     def export_dir(self, number: int) -> Path:
         return self.root / EXPORT_DIR / f"trial-{number}"

@@ -228,5 +228,5 @@ def _releasing(objective: CandidateObjective, claim: ClaimLock) -> Callable[[opt
 
 
 def _distinct_archs(study: optuna.Study) -> int:
-    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
     return len({TrialRecord.from_trial(t).arch_hash for t in trials})

@@ -22,8 +22,10 @@ from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.costs import profile_costs
 from dsdnas.nas.runs.rundir import ARCH_FILE, METRICS_FILE, WEIGHTS_FILE, RunDir
 from dsdnas.nas.runs.store import upload_trial_files
+from dsdnas.nas.search import rungs
 from dsdnas.nas.search.events import SearchObserver
 from dsdnas.nas.search.records import Status, TrialRecord
+from dsdnas.nas.search.stages import train_in_stages
 from dsdnas.nas.search.twins import CandidateTwin, Twins
 from dsdnas.nas.training.trainer import TrainConfig, Trainer, TrainResult
 
@@ -71,6 +73,7 @@ class CandidateObjective:
     observer: SearchObserver = field(default_factory=SearchObserver)
     twins: Twins = field(default_factory=lambda: Twins(None))  # claims on a shared study (see twins.py)
     store: object | None = None  # the --artifacts store every worker can read, if any
+    rung_epochs: tuple[int, ...] = ()  # epochs at which early stopping judges a candidate (see rungs.py)
 
     def __call__(self, trial: optuna.Trial) -> list[float]:
         started = time.perf_counter()
@@ -116,8 +119,21 @@ class CandidateObjective:
         self.observer.trial_started(trial.number, record.notation, self.train_config.epochs)
         config = replace(self.train_config, seed=self.train_config.seed + trial.number)
         trainer = Trainer(model, self.data, config)
+        rung_accuracies: dict[str, float] = {}
+        populations: dict[str, int] = {}
+
+        def goes_on(epoch: int, accuracy: float) -> bool:
+            rung_accuracies[str(epoch)] = accuracy
+            trial.set_user_attr("rung_accuracies", dict(rung_accuracies))  # other workers judge against it
+            verdict, populations[str(epoch)] = rungs.judge(trial.study, record, epoch, accuracy, self.objectives)
+            trial.set_user_attr("rung_populations", dict(populations))
+            return verdict
+
+        stopped_at = None
         try:
-            result = trainer.run(on_epoch=lambda stats: self.observer.epoch_finished(trial.number, stats))
+            result, stopped_at = train_in_stages(
+                trainer, self.rung_epochs, lambda stats: self.observer.epoch_finished(trial.number, stats), goes_on
+            )
         except KeyboardInterrupt:
             trial.set_user_attr("reason", "interrupted (Ctrl-C) while training")
             raise
@@ -137,7 +153,17 @@ class CandidateObjective:
             images_per_s=result.images_per_second,
             epochs=len(result.history),
             device=str(self.data.device),
+            rung_accuracies=rung_accuracies,
+            rung_populations=populations,
         )
+        if stopped_at is not None:
+            accuracy = rung_accuracies[str(stopped_at)]
+            reason = (
+                f"stopped after {stopped_at} of {config.epochs} epochs at {accuracy:.2%}: "
+                f"not in the top 1/{rungs.ETA} of its rung"
+            )
+            self._finish(trial, replace(record, status=Status.STOPPED, reason=reason), started)
+            raise optuna.TrialPruned(reason)
         if result.failure is not None:
             self._finish(trial, replace(record, status=Status.FAILED, reason=result.failure), started)
             raise CandidateFailed(result.failure)
@@ -165,11 +191,17 @@ class CandidateObjective:
         return record.objective_values(self.objectives)
 
     def _reuse(self, trial: optuna.Trial, record: TrialRecord, twin: TrialRecord, started: float) -> list[float]:
-        """Copy the twin's costs and outcome; the same limits give the same constraint values."""
+        """Copy the twin's costs and outcome; the same limits give the same constraint values.
+
+        A twin stopped at a rung gives a stopped trial (PRUNED), which counts as evaluated.
+        """
         self._constrain(trial, twin)
         own = {"number", "state", "worker", "folder", "arch", "notation", "arch_hash", "duration_s", "status"}
         own |= {"reused_from", "weights_sha256", "artifacts"}  # a reused trial has no files of its own
         copied = {key: value for key, value in vars(twin).items() if key not in own}
         status = Status.REUSED if twin.status is Status.TRAINED else twin.status
         record = replace(record, **copied, status=status, reused_from=twin.number)
-        return self._finish(trial, record, started)
+        values = self._finish(trial, record, started)
+        if status is Status.STOPPED:  # the same verdict as its twin: evaluated and stopped, never on the front
+            raise optuna.TrialPruned(record.reason)
+        return values

@@ -26,9 +26,12 @@ class Status(enum.StrEnum):
     SKIPPED = "skipped"  # over a --max-macs/--max-params/--max-latency-ms limit; never trained
     FAILED = "failed"  # the loss became nan or inf, or the device ran out of memory
     TWIN = "twin"  # another worker was training the same architecture: given up, another one sampled
+    STOPPED = "stopped"  # stopped at a rung by early stopping: evaluated, counted, never on the front
 
 
-# Finished candidates: they count towards --budget N and appear in the results.
+# Finished candidates: COMPLETE trials whose results stand (the front is drawn from them). A
+# stopped candidate (a PRUNED trial) is not finished, but it was evaluated: --budget N counts
+# both (see TrialRecord.counted).
 FINISHED = frozenset({Status.TRAINED, Status.REUSED})
 
 OBJECTIVE_DIRECTIONS = {"accuracy": "maximize", "macs": "minimize", "params": "minimize", "latency": "minimize"}
@@ -68,6 +71,8 @@ class TrialRecord:
     val_accuracy: float | None = None  # fraction; 0.0 for a skipped candidate
     val_size: int | None = None  # images it was scored on: the interval's width follows from it
     val_accuracy_history: list[float] = field(default_factory=list)
+    rung_accuracies: dict[str, float] = field(default_factory=dict)  # epoch -> val accuracy at that rung
+    rung_populations: dict[str, int] = field(default_factory=dict)  # epoch -> candidates it was judged among
     val_loss_history: list[float] = field(default_factory=list)
     train_loss_history: list[float] = field(default_factory=list)
     train_s: float | None = None
@@ -109,6 +114,11 @@ class TrialRecord:
         return self.state == TrialState.COMPLETE.name and self.status in FINISHED
 
     @property
+    def counted(self) -> bool:
+        """Evaluated: trained, reused, or stopped at a rung. What --budget N counts."""
+        return self.finished or (self.state == TrialState.PRUNED.name and self.status is Status.STOPPED)
+
+    @property
     def trained(self) -> bool:
         """Trained here, to the end: its weights are on disk."""
         return self.state == TrialState.COMPLETE.name and self.status is Status.TRAINED
@@ -140,5 +150,5 @@ def records(study: optuna.Study, states: tuple[TrialState, ...] | None = None) -
 
 
 def finished_count(study: optuna.Study) -> int:
-    """Trained and reused trials: what --budget N counts."""
-    return sum(1 for record in records(study, (TrialState.COMPLETE,)) if record.finished)
+    """Trained, reused and stopped trials: what --budget N counts."""
+    return sum(1 for record in records(study, (TrialState.COMPLETE, TrialState.PRUNED)) if record.counted)

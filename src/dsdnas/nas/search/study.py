@@ -12,7 +12,7 @@ import math
 import os
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any
 
 import optuna
@@ -46,6 +46,7 @@ class SearchSettings:
     std: tuple[float, ...]
     image_size: int | None = None  # how folder: images were resized
     color: str = "auto"
+    early_stop: str = "off"  # candidates judged at rungs (on) or all trained to the end (off)
 
     def to_json(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self)))
@@ -90,8 +91,12 @@ def open_study(
     seed: int,
     run_dir: RunDir,
     shared: bool = False,
+    first_trials: tuple[dict[str, Any], ...] = (),
 ) -> optuna.Study:
-    """Create the study, or load it and check that its settings and the run's files match it."""
+    """Create the study, or load it and check that its settings and the run's files match it.
+
+    A new study is given `first_trials` (parameters) to try before the sampler's own picks.
+    """
     storage = open_storage(storage_url)
     try:
         existing = optuna.load_study(study_name=study_name, storage=storage)
@@ -113,6 +118,9 @@ def open_study(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             study.set_metric_names(list(settings.objectives))
+    if existing is None:
+        for params in first_trials:
+            study.enqueue_trial(params, skip_if_exists=True)
     if existing is None or "settings" not in existing.user_attrs:
         study.set_user_attr("settings", settings.to_json())
         study.set_user_attr("sampler", sampler)
@@ -126,7 +134,13 @@ def _check_same_settings(study: optuna.Study, settings: SearchSettings, storage_
     if stored is None:
         return
     wanted = settings.to_json()
-    changed = sorted(key for key in wanted if not _same(stored.get(key), wanted[key]))
+    # A setting newer than the study (absent from it) matches when it has its default value.
+    defaults = {f.name: f.default for f in fields(SearchSettings) if f.default is not MISSING}
+    changed = sorted(
+        key
+        for key in wanted
+        if not _same(stored.get(key), wanted[key]) and not (key not in stored and wanted[key] == defaults.get(key))
+    )
     if changed:
         raise RunError(
             f"study {study.study_name!r} in {hide_password(storage_url)} was run with other settings "

@@ -27,9 +27,9 @@ class CandidateTwin(Exception):
 
 
 def trained_twin(study: optuna.Study, arch_hash: str) -> TrialRecord | None:
-    """A COMPLETE trial that trained (or skipped, over a limit) this architecture."""
-    for other in records(study, (TrialState.COMPLETE,)):
-        if other.arch_hash == arch_hash and other.status in (Status.TRAINED, Status.SKIPPED):
+    """A trial that evaluated this architecture: trained, skipped (over a limit) or stopped at a rung."""
+    for other in records(study, (TrialState.COMPLETE, TrialState.PRUNED)):
+        if other.arch_hash == arch_hash and other.status in (Status.TRAINED, Status.SKIPPED, Status.STOPPED):
             return other
     return None
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import re
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,9 @@ def _load_checkpoint(plan: FinetunePlan, trainer: Trainer) -> dict[str, Any]:
     if not path.exists():
         raise RunError(f"--resume: {path} does not exist; start without --resume")
     try:  # weights_only: a pickle planted as a checkpoint is refused, never run
-        state = torch.load(path, map_location=trainer.data.device, weights_only=True)
+        with warnings.catch_warnings():  # torch warns of pickle protocols before refusing a foreign file
+            warnings.simplefilter("ignore", UserWarning)
+            state = torch.load(path, map_location=trainer.data.device, weights_only=True)
         trainer.load_state_dict(state["trainer"])
         plan.history = list(state["history"])
         return state["best"]

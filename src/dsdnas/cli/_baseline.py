@@ -1,0 +1,67 @@
+"""`dsdnas baseline`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from dsdnas.api.config import BaselineConfig
+from dsdnas.cli._common import config_from, console, handle_errors, human, percent
+from dsdnas.cli._options import (
+    AugmentOption,
+    BatchSizeOption,
+    DataDirOption,
+    DeviceOption,
+    LabelSmoothingOption,
+    RunArgument,
+    SeedOption,
+    StorageOption,
+)
+
+_DEFAULT = BaselineConfig()
+
+
+@handle_errors
+def baseline_command(
+    run: RunArgument,
+    model: Annotated[
+        str,
+        typer.Option(
+            help="seed-cnn, resnet18, resnet50, mobilenet_v2, mobilenet_v3_small, shufflenet_v2_x0_5, "
+            "efficientnet_b0, or torchvision:NAME."
+        ),
+    ] = _DEFAULT.model,
+    weights: Annotated[
+        str | None,
+        typer.Option(help="Start from a state dict (.safetensors, or a torch file read weights-only), or DEFAULT."),
+    ] = _DEFAULT.weights,
+    freeze: Annotated[
+        str, typer.Option(help="none, head (train only the new classifier) or partial:K (the last K parts too).")
+    ] = _DEFAULT.freeze,
+    epochs: Annotated[int | None, typer.Option(help="Training epochs. Default: the fine-tune default.")] = None,
+    test: Annotated[
+        bool, typer.Option("--test", help="Train on all of train and score once on the test split, like finetune.")
+    ] = _DEFAULT.test,
+    batch_size: BatchSizeOption = _DEFAULT.batch_size,
+    lr: Annotated[float | None, typer.Option(help="Peak learning rate (default: AdamW 1e-2 at batch 64).")] = None,
+    label_smoothing: LabelSmoothingOption = _DEFAULT.label_smoothing,
+    augment: AugmentOption = _DEFAULT.augment,
+    seed: SeedOption = _DEFAULT.seed,
+    device: DeviceOption = _DEFAULT.device,
+    storage: StorageOption = _DEFAULT.storage,
+    data_dir: DataDirOption = _DEFAULT.data_dir,
+) -> None:
+    """Train a reference model on the run's own data and split, profiled like the candidates."""
+    from dsdnas.api import baseline
+
+    def progress(stats) -> None:
+        console.print(f"epoch {stats.epoch}: loss {stats.train_loss:.4f}, {stats.seconds:.1f} s")
+
+    result = baseline(run, config=config_from(BaselineConfig, locals()), on_epoch=progress)
+    m = result.metrics
+    console.print(
+        f"{m['model']}: {m['split']} accuracy {percent(m['accuracy'])} on {m['size']:,} images; "
+        f"{human(m['macs'])} MACs, {human(m['params'])} params, {m['latency_ms']:.3f} ms"
+    )
+    console.print(f"written to {result.out_dir}")

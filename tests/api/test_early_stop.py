@@ -1,0 +1,100 @@
+"""Early stopping on real searches: stopped candidates are PRUNED, counted, and never on the front."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+from optuna.trial import TrialState
+
+import dsdnas
+from dsdnas.api import load_run
+from dsdnas.nas.search.records import Status, records
+from tests.support import FAST
+
+pytestmark = pytest.mark.slow
+EARLY = {**FAST, "epochs": 3, "early_stop": "on"}  # a rung at epoch 1
+
+
+def test_stopped_candidates_are_pruned_counted_and_never_on_the_front(tmp_path):
+    result = dsdnas.search(budget=8, out=tmp_path, **EARLY)
+    found = records(result.study)
+    stopped = [r for r in found if r.status is Status.STOPPED]
+    assert stopped, "with 8 candidates and a rung that keeps a third, some must stop"
+    for record in stopped:
+        assert record.state == TrialState.PRUNED.name and record.epochs == 1 and "1" in record.rung_accuracies
+        assert record.rung_populations["1"] >= 3 and "stopped after 1 of 3 epochs" in record.reason
+        assert not (tmp_path / "trials" / str(record.number) / "weights.safetensors").exists()
+    assert sum(r.counted for r in found) == 8  # the budget counts trained, reused and stopped
+    front = {row["trial"] for row in json.loads((tmp_path / "pareto.json").read_text())["trials"]}
+    assert front and not front & {r.number for r in stopped}
+    frame = pd.read_csv(tmp_path / "trials.csv")
+    assert set(frame.loc[frame["status"] == "stopped", "epochs"]) == {1}
+    assert set(frame.loc[frame["status"] == "trained", "epochs"]) == {3}
+    page = (tmp_path / "report.html").read_text()
+    assert 'id="rungs"' in page and '"name": "stopped at a rung"' in page
+    with pytest.raises(dsdnas.DsdnasError, match="is not a trained trial"):
+        dsdnas.export(tmp_path, trial=stopped[0].number)
+
+
+def test_a_continued_search_keeps_its_rung_records_and_early_stop_cannot_change(tmp_path):
+    dsdnas.search(budget=5, out=tmp_path, **EARLY)
+    _, study, _ = load_run(tmp_path)
+    before = {r.number: r.rung_accuracies for r in records(study) if r.rung_accuracies}
+    more = dsdnas.search(budget=7, out=tmp_path, **EARLY)
+    after = {r.number: r.rung_accuracies for r in records(more.study) if r.rung_accuracies}
+    assert all(after[n] == rungs for n, rungs in before.items())
+    assert sum(r.counted for r in records(more.study)) == 7
+    with pytest.raises(dsdnas.DsdnasError, match="early_stop"):
+        dsdnas.search(budget=8, out=tmp_path, **{**EARLY, "early_stop": "off"})
+
+
+def test_kill_minus_nine_mid_rung_then_rerun_keeps_the_budget_exact(tmp_path):
+    out = tmp_path / "run"
+    command = [
+        sys.executable, "-m", "dsdnas", "search", "--budget", "6", "--out", str(out), "--dataset", "mnist-sample",
+        "--space", "dsd-tiny", "--epochs", "3", "--early-stop", "on", "--train-limit", "2000", "--device", "cpu",
+        "--quiet",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    while not (out / "trials" / "3" / "arch.json").exists():  # trials 0-2 done: now rungs decide
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    time.sleep(0.8)  # inside trial 3's stages
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    _, study, _ = load_run(out)
+    found = records(study)
+    assert sum(r.counted for r in found) == 6 and "RUNNING" not in {r.state for r in found}
+
+
+def test_two_workers_judge_against_each_others_rungs(tmp_path):
+    out = tmp_path / "run"
+    command = [
+        sys.executable, "-m", "dsdnas", "search", "--budget", "10", "--out", str(out), "--dataset", "mnist-sample",
+        "--space", "dsd-tiny", "--epochs", "3", "--early-stop", "on", "--train-limit", "600", "--device", "cpu",
+        "--quiet",
+    ]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "run.json").exists():
+        assert time.monotonic() < deadline and first.poll() is None
+        time.sleep(0.05)
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert first.wait(timeout=300) == 0 and second.returncode == 0, second.stderr
+    _, study, _ = load_run(out)
+    found = records(study)
+    assert sum(r.counted for r in found) == 10
+    at_rung = [r for r in found if "1" in r.rung_accuracies and r.status is not Status.REUSED]
+    per_worker = {w: sum(r.worker == w for r in at_rung) for w in {r.worker for r in at_rung}}
+    assert len(per_worker) == 2
+    # The largest population judged at the rung is more than either worker alone recorded there.
+    assert max(r.rung_populations.get("1", 0) for r in found) > max(per_worker.values())

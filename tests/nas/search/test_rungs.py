@@ -1,0 +1,61 @@
+"""The rung decision: Pareto ranks, crowding, and a newcomer that dominates everything always goes on."""
+
+import numpy as np
+import optuna
+import pytest
+
+from dsdnas.nas.search.records import TrialRecord
+from dsdnas.nas.search.rungs import crowding_distances, goes_on, rung_epochs, survivors
+
+
+@pytest.mark.parametrize(
+    ("epochs", "rungs"), [(1, []), (2, []), (3, [1]), (5, [1]), (9, [1, 3]), (10, [1, 3]), (27, [1, 3, 9])]
+)
+def test_rung_schedule(epochs, rungs):
+    assert rung_epochs(epochs) == rungs
+
+
+def losses(points: list[tuple[float, float]]) -> np.ndarray:
+    """(accuracy, MACs) as losses: lower is better in both."""
+    return np.array([[-accuracy, macs] for accuracy, macs in points], dtype=float)
+
+
+def test_a_newcomer_that_dominates_everything_always_goes_on():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        recorded = [(rng.uniform(0.5, 0.9), rng.uniform(1e5, 1e7)) for _ in range(rng.integers(2, 40))]
+        best = (max(a for a, _ in recorded) + 0.01, min(m for _, m in recorded) - 1)
+        assert 0 in survivors(losses([best, *recorded]))
+
+
+def test_a_cheap_candidate_alone_in_its_cost_range_goes_on_despite_low_accuracy():
+    population = [(0.50, 1e4), (0.95, 5e6), (0.94, 6e6), (0.93, 7e6), (0.92, 8e6), (0.91, 9e6)]
+    keep = survivors(losses(population))
+    assert 0 in keep and 1 in keep and len(keep) == 2  # ceil(6 / 3): the two ends of the front
+
+
+def test_the_top_third_by_front_then_crowding():
+    population = [(0.9, 1e6), (0.8, 1e6), (0.7, 1e6), (0.6, 1e6), (0.5, 1e6), (0.4, 1e6)]
+    assert survivors(losses(population)) == {0, 1}  # all the same cost: accuracy decides, by fronts
+
+
+def test_fewer_than_eta_candidates_stop_nobody():
+    assert survivors(losses([(0.1, 1e7), (0.9, 1e3)])) == {0, 1}
+
+
+def test_crowding_distance_is_infinite_at_the_ends():
+    distance = crowding_distances(losses([(0.9, 3.0), (0.8, 2.0), (0.5, 1.0)]))
+    assert np.isinf(distance[0]) and np.isinf(distance[2]) and np.isfinite(distance[1])
+
+
+def test_goes_on_judges_against_every_trial_that_reached_the_rung():
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    for index, (accuracy, macs) in enumerate([(0.90, 2e6), (0.85, 3e6), (0.60, 4e6), (0.55, 5e6), (0.50, 6e6)]):
+        trial = study.ask()
+        trial.set_user_attr("macs", macs)
+        trial.set_user_attr("rung_accuracies", {"1": accuracy})
+        study.tell(trial, state=optuna.trial.TrialState.PRUNED if index > 1 else optuna.trial.TrialState.FAIL)
+    newcomer = TrialRecord(number=99, macs=5.5e6)
+    assert not goes_on(study, newcomer, 1, 0.58, ("accuracy", "macs"))  # dominated, crowded out
+    assert goes_on(study, newcomer, 1, 0.95, ("accuracy", "macs"))  # the most accurate at its rung
+    assert goes_on(study, TrialRecord(number=98, macs=1e5), 1, 0.3, ("accuracy", "macs"))  # the cheapest
