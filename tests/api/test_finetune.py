@@ -7,6 +7,7 @@ import sys
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -22,8 +23,14 @@ pytestmark = pytest.mark.slow  # every test here trains on a real run
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    dsdnas.search(budget=1, dataset="mnist-sample", space="dsd-tiny", epochs=1, device="cpu", out=out)
+    # Trial 0 is the space's cheapest candidate; trial 1 a sampled one, a better feature extractor.
+    dsdnas.search(budget=2, dataset="mnist-sample", space="dsd-tiny", epochs=3, device="cpu", out=out)
     return out
+
+
+def _most_accurate_trial(run) -> int:
+    trials = pd.read_csv(run / "trials.csv")
+    return int(trials.loc[trials["accuracy"].idxmax(), "trial"])
 
 
 def test_final_finetune_writes_metrics_curves_and_weights(run, tmp_path):
@@ -53,18 +60,20 @@ def _digit_folder(root, mnist_sample, per_class=30):
 
 
 def test_transfer_with_frozen_layers_keeps_them_bit_identical(run, tmp_path, mnist_sample):
-    _digit_folder(tmp_path / "digits", mnist_sample)
+    _digit_folder(tmp_path / "digits", mnist_sample, per_class=60)
+    trial = _most_accurate_trial(run)
     result = dsdnas.finetune(
         run,
-        trial=0,
+        trial=trial,
         dataset=f"folder:{tmp_path / 'digits'}",
         freeze="head",
-        epochs=8,
+        epochs=30,  # a few steps each on about 250 training images
+        patience=30,  # the validation split has a few dozen images: too few to stop on
         device="cpu",
         out=tmp_path / "ft",
         lr=3e-2,
     )
-    source = load_weights(run / "trials" / "0" / "weights.safetensors")
+    source = load_weights(run / "trials" / str(trial) / "weights.safetensors")
     tuned = load_weights(tmp_path / "ft" / "weights.safetensors")
     for name, tensor in source.items():
         if not name.startswith("classifier."):

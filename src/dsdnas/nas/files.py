@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from dsdnas.errors import ResourceError, RunError, disk_full_message
@@ -54,8 +55,8 @@ def atomic_write(path: str | Path, write: Callable[[Path], None], size_hint: int
         with open(partial, "rb") as written:
             os.fsync(written.fileno())
         os.replace(partial, path)
-    except OSError as error:
-        if error.errno in DISK_FULL or "No space left" in str(error):
+    except (OSError, SafetensorError) as error:  # safetensors reports I/O errors as its own type
+        if getattr(error, "errno", None) in DISK_FULL or "No space left" in str(error):
             raise ResourceError(disk_full_message(path, size_hint)) from None
         raise
     finally:

@@ -57,7 +57,10 @@ def test_missing_weights_of_another_workers_trial_say_where_they_are(tmp_path):
     from dsdnas.nas.runs.artifacts import load_trial_model
     from dsdnas.nas.runs.rundir import RunDir
 
-    meta = {"study": "s", "settings": {"dataset": "mnist-sample", "class_names": ["a", "b"], "mean": [0.5], "std": [0.5]}}
+    meta = {
+        "study": "s",
+        "settings": {"dataset": "mnist-sample", "class_names": ["a", "b"], "mean": [0.5], "std": [0.5]},
+    }
     with pytest.raises(RunError) as info:
         load_trial_model(RunDir(tmp_path), 3, meta, worker="m2:4242", origin="/data/w2/trials/3")
     message = str(info.value)

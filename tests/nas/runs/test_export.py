@@ -62,7 +62,7 @@ def test_hostile_class_labels_stay_data(tmp_path):
     source = (tmp_path / "out" / "model.py").read_text()
     assert source.isascii()
     module = import_module_from(tmp_path / "out" / "model.py")
-    assert module.CLASS_NAMES == labels
+    assert labels == module.CLASS_NAMES
     lint = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", str(tmp_path / "out" / "model.py")],
         capture_output=True,
@@ -93,7 +93,9 @@ def test_every_accepted_class_name_gives_a_file_whose_load_works_with_no_argumen
     folders = []
     for index, name in enumerate(ODD_BUT_VALID_NAMES):
         out = tmp_path / f"out{index}"
-        export_model(stored_model(tmp_path / f"m{index}", GOLDEN_ARCH), out, random_images(GOLDEN_ARCH), class_name=name)
+        export_model(
+            stored_model(tmp_path / f"m{index}", GOLDEN_ARCH), out, random_images(GOLDEN_ARCH), class_name=name
+        )
         folders += [str(out), name]
     script = tmp_path / "load_all.py"
     script.write_text(NO_ARGUMENT_LOAD)

@@ -13,10 +13,10 @@ from typing import Any
 
 import torch
 
-from dsdnas.nas.hardware import hostname
 from dsdnas.errors import RunError
 from dsdnas.nas.datasets.device_data import Normalizer
 from dsdnas.nas.files import load_weights, read_json
+from dsdnas.nas.hardware import hostname
 from dsdnas.nas.model.arch import Arch, load_arch
 from dsdnas.nas.model.builder import Net, build_model
 from dsdnas.nas.runs.rundir import ARCH_FILE, FINETUNE_FILE, METRICS_FILE, WEIGHTS_FILE, RunDir

@@ -164,7 +164,9 @@ def _write_and_verify(
         traced.save(str(staging / TORCHSCRIPT_FILE))
         result.files.append(staging / TORCHSCRIPT_FILE)
         with torch.inference_mode():
-            result.extra_diffs["torchscript"] = _max_diff(torch.jit.load(str(staging / TORCHSCRIPT_FILE))(raw), expected)
+            result.extra_diffs["torchscript"] = _max_diff(
+                torch.jit.load(str(staging / TORCHSCRIPT_FILE))(raw), expected
+            )
     for name, value in result.extra_diffs.items():
         if not value <= 1e-4:  # other runtimes may fuse ops in another order
             raise ExportError(f"the {name} export differs from the stored model by {value:.3g}; nothing was written")
