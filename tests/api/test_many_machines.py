@@ -17,7 +17,9 @@ from pathlib import Path
 import optuna
 import pandas as pd
 import pytest
+from typer.testing import CliRunner, Result
 
+from dsdnas.cli import app
 from dsdnas.nas.search.records import Status, records
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -37,6 +39,10 @@ kind = ["standard", "separable"]
 kernel = [3]
 dilation = [1]
 """
+
+
+def invoke(*args: object) -> Result:
+    return CliRunner().invoke(app, list(map(str, args)))
 
 
 def worker(number: int, out: Path, url: str, study: str, artifacts: Path, space: Path, budget: int) -> subprocess.Popen:
@@ -89,24 +95,18 @@ def test_three_workers_one_killed_share_one_study_exactly(postgres_url, tmp_path
 
     # Export and fine-tune, from worker 1's folder, a trial that worker 2 trained.
     by_w2 = next(r for r in found if r.trained and r.worker.startswith("m2:"))
-    exported = subprocess.run(
-        [sys.executable, "-m", "dsdnas", "export", str(folders[0]), "--trial", str(by_w2.number),
-         "--storage", postgres_url, "--out", str(tmp_path / "shipped")],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert exported.returncode == 0, exported.stderr
+    # In this process (CliRunner): the commands are what is tested here, not the interpreter's start-up.
+    shipped, tuned_out = str(tmp_path / "shipped"), str(tmp_path / "tuned")
+    exported = invoke("export", folders[0], "--trial", by_w2.number, "--storage", postgres_url, "--out", shipped)
+    assert exported.exit_code == 0, exported.output
     assert (folders[0] / "trials" / str(by_w2.number) / "weights.safetensors").exists()  # fetched and kept
-    tuned = subprocess.run(
-        [sys.executable, "-m", "dsdnas", "finetune", str(folders[0]), "--trial", str(by_w2.number), "--epochs", "1",
-         "--storage", postgres_url, "--device", "cpu", "--out", str(tmp_path / "tuned")],
-        capture_output=True, text=True, timeout=300,
+    tuned = invoke(
+        "finetune", folders[0], "--trial", by_w2.number, "--epochs", "1", "--storage", postgres_url,
+        "--device", "cpu", "--out", tuned_out,
     )  # fmt: skip
-    assert tuned.returncode == 0, tuned.stderr
-    listed = subprocess.run(
-        [sys.executable, "-m", "dsdnas", "trials", str(folders[0]), "--storage", postgres_url],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert f"{len(found)} trials" in listed.stdout
+    assert tuned.exit_code == 0, tuned.output
+    listed = invoke("trials", folders[0], "--storage", postgres_url)
+    assert f"{len(found)} trials" in listed.output
     report = (folders[0] / "report.html").read_text()
     assert f"--storage {postgres_url}" in report  # the ready-made commands reach the shared study
 
@@ -121,15 +121,11 @@ def test_without_artifacts_the_error_says_who_trained_it_and_where(postgres_url,
     first = subprocess.run([sys.executable, "-m", "dsdnas", "search", "--budget", "1", "--out", str(tmp_path / "a"),
                             *common], capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
     assert first.returncode == 0, first.stderr
-    second = subprocess.run([sys.executable, "-m", "dsdnas", "search", "--budget", "1", "--out", str(tmp_path / "b"),
-                             *common], capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert second.returncode == 0, second.stderr
-    result = subprocess.run(
-        [sys.executable, "-m", "dsdnas", "export", str(tmp_path / "b"), "--trial", "0", "--storage", postgres_url],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    message = result.stderr.strip()
-    assert result.returncode == 2 and len(message.splitlines()) == 1
+    second = invoke("search", "--budget", "1", "--out", tmp_path / "b", *common)  # this machine
+    assert second.exit_code == 0, second.output
+    result = invoke("export", tmp_path / "b", "--trial", "0", "--storage", postgres_url)
+    message = result.output.strip()
+    assert result.exit_code == 2 and len(message.splitlines()) == 1
     assert "trained by worker other-machine:" in message and str(tmp_path / "a" / "trials" / "0") in message
     assert "--artifacts" in message and "not trained" not in message
 
