@@ -9,20 +9,28 @@ full epochs count, as on the front. Printed:
 
 - hypervolume against wall time (the median over seeds) at tenths of the budget;
 - the median and IQR of each method's final hypervolume;
-- the time each method needs to reach plain TPE's median final hypervolume (median over
-  seeds; a seed that never reaches it counts as the whole budget);
-- the wrong-stop rate: stopped candidates retrained to the full epochs (same seed, data and
-  schedule as the search would have used), and how many would have joined their run's front.
+- the time each method needs to reach the yardstick's (plain TPE's) median final
+  hypervolume (median over seeds; a seed that never reaches it counts as the whole budget);
+- the wrong-stop rate of each early-stopping method: stopped candidates (16, spread over
+  the seeds) retrained to the full epochs (same seed, data and schedule as the search
+  would have used), and how many would have joined their run's front.
 
 It writes bench_search.html, a plotly chart of the curves (median and IQR band).
 
     python benchmarks/bench_search.py            # 5 seeds x 3 methods x 60 s, about 17 minutes on 2 cores
     python benchmarks/bench_search.py --quick    # 2 seeds x 3 methods x 12 s, under 2 minutes
+    python benchmarks/bench_search.py --methods tpe+early-stop,tpe+early-stop/shown   # what TPE should see
+
+`--methods` picks the methods; the first is the yardstick whose median final hypervolume
+the others must reach. `tpe+early-stop/shown` is early stopping with Optuna's plain TPE,
+shown the stopped candidates as PRUNED trials (sampler_views.py); dsdnas's TPE never
+sees them.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import statistics
 import tempfile
@@ -32,24 +40,27 @@ from pathlib import Path
 
 import numpy as np
 import optuna
-import torch
 from optuna._hypervolume import compute_hypervolume  # Optuna's own hypervolume
+from sampler_views import shown_stopped
 
 import dsdnas
+from dsdnas.api._prepare import prepare
 from dsdnas.api.config import SearchConfig
-from dsdnas.nas.datasets.device_data import to_device
-from dsdnas.nas.datasets.sources import limit_train, load_dataset
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.search.records import Status, records
-from dsdnas.nas.training.trainer import TrainConfig, Trainer
+from dsdnas.nas.stats import wilson_interval
+from dsdnas.nas.training.trainer import Trainer
 from dsdnas.search_spaces import get_space
 
 METHODS = {
     "tpe": {"sampler": "tpe", "early_stop": "off"},
     "tpe+early-stop": {"sampler": "tpe", "early_stop": "on"},
     "random": {"sampler": "random", "early_stop": "off"},
+    # The experiment of sampler_views.py: TPE shown the stopped candidates as PRUNED trials.
+    "tpe+early-stop/shown": {"sampler": "tpe", "early_stop": "on"},
 }
+DEFAULT_METHODS = "tpe,tpe+early-stop,random"
 
 
 def normalized(accuracy: float, macs: float, low: float, high: float) -> list[float]:
@@ -78,38 +89,57 @@ def reach_time(points: list[tuple[float, float]], target: float, budget: float) 
 
 
 def run_all(args: argparse.Namespace, folder: Path) -> dict[str, list[dict]]:
-    runs: dict[str, list[dict]] = {name: [] for name in METHODS}
+    runs: dict[str, list[dict]] = {name: [] for name in args.methods}
     base = SearchConfig(dataset=args.dataset, space=args.space, epochs=args.epochs, device="cpu")
     for seed in range(args.seeds):
-        for name, options in METHODS.items():
-            config = replace(base, budget=f"{args.budget_s}s", seed=seed, out=folder / f"{name}-{seed}", **options)
+        for name in args.methods:
+            options = METHODS[name]
+            config = replace(
+                base, budget=f"{args.budget_s}s", seed=seed, out=folder / f"{name.replace('/', '-')}-{seed}", **options
+            )
             started = time.time()
-            result = dsdnas.search(config=config)
-            runs[name].append({"study": result.study, "started": started, "seed": seed, "run": result.run_dir})
+            with shown_stopped() if name == "tpe+early-stop/shown" else contextlib.nullcontext():
+                result = dsdnas.search(config=config)
+            runs[name].append({"study": result.study, "started": started, "config": config})
             print(f"{name} seed {seed}: {len(result.study.trials)} trials, {result.stop_reason}")
     return runs
 
 
-def wrong_stops(runs: list[dict], args: argparse.Namespace, low: float, high: float) -> tuple[int, int]:
-    """(stopped candidates retrained, how many would have joined their run's front)."""
-    dataset = load_dataset(args.dataset)
-    data = to_device(limit_train(dataset, None, 0), torch.device("cpu"), 0.1, 0)
+def wrong_stops(runs: list[dict], retrain: int) -> tuple[int, int]:
+    """(stopped candidates retrained, how many would have joined their run's front).
+
+    Each is retrained on its own run's data split with its run's training settings and the
+    seed the search gives that trial, so it gets the accuracy the full training would have.
+    """
     sampled, joined = 0, 0
     stopped = [
         (run, r) for run in runs for r in records(run["study"]) if r.status is Status.STOPPED and not r.reused_from
     ]
-    step = max(1, len(stopped) // max(args.retrain, 1))
-    for run, record in stopped[::step][: args.retrain]:
-        seed = run["seed"] + record.number
-        model = build_model(Arch.from_dict(record.arch), seed=seed)
-        trainer = Trainer(model, data, TrainConfig(epochs=args.epochs, seed=seed))
-        accuracy = trainer.run().val_accuracy
+    step = max(1, len(stopped) // max(retrain, 1))
+    for run, record in stopped[::step][:retrain]:
+        prepared = prepare(run["config"])
+        config = replace(prepared.train, seed=prepared.train.seed + record.number)  # as the objective seeds it
+        model = build_model(Arch.from_dict(record.arch), seed=config.seed)
+        accuracy = Trainer(model, prepared.data, config).run().val_accuracy
         front = [(r.val_accuracy, r.macs) for r in records(run["study"]) if r.trained]
         dominated = any(a >= accuracy and m <= record.macs and (a > accuracy or m < record.macs) for a, m in front)
         sampled, joined = sampled + 1, joined + (not dominated)
-        print(f"  retrained stopped trial {record.number}: {accuracy:.2%} at {record.macs:,} MACs, "
-              f"{'would have joined' if not dominated else 'dominated'}")  # fmt: skip
+        print(f"  retrained stopped trial {record.number} (seed {run['config'].seed} run): {accuracy:.2%} at "
+              f"{record.macs:,} MACs, {'would have joined' if not dominated else 'dominated'}")  # fmt: skip
     return sampled, joined
+
+
+def time_split(runs: list[dict]) -> str:
+    """Median seconds per trained and per stopped candidate, and the share spent training."""
+    found = [r for run in runs for r in records(run["study"]) if r.counted and not r.reused_from and r.duration_s]
+    parts = []
+    groups = {"trained": [r for r in found if r.trained], "stopped": [r for r in found if not r.trained]}
+    for label, group in groups.items():
+        if group:
+            whole = statistics.median(r.duration_s for r in group)
+            training = sum(r.train_s or 0.0 for r in group) / sum(r.duration_s for r in group)
+            parts.append(f"{label} {len(group)}: {whole:.1f} s each (median), {training:.0%} of it training")
+    return "; ".join(parts)
 
 
 def chart(curves: dict[str, list[list[tuple[float, float]]]], budget: float, path: Path) -> None:
@@ -135,9 +165,14 @@ def main() -> None:
     parser.add_argument("--dataset", default="mnist-sample")
     parser.add_argument("--space", default="dsd-mnist")
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--retrain", type=int, default=8)
+    parser.add_argument("--retrain", type=int, default=16, help="stopped candidates retrained per method")
     parser.add_argument("--chart", default="bench_search.html")
+    choices = ", ".join(METHODS)
+    parser.add_argument("--methods", default=DEFAULT_METHODS, help=f"comma-separated, first the yardstick: {choices}")
     args = parser.parse_args()
+    args.methods = args.methods.split(",")
+    if unknown := [name for name in args.methods if name not in METHODS]:
+        parser.error(f"--methods: unknown {', '.join(unknown)}; choose from {choices}")
     if args.quick:
         args.seeds, args.budget_s, args.retrain = 2, 12, 2
     optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -153,20 +188,27 @@ def main() -> None:
             row = [statistics.median(at(points, budget * k / 10) for points in runs_curves) for k in range(1, 11)]
             print(f"  {name:15} " + " ".join(f"{v:.3f}" for v in row))
         finals = {name: [at(points, budget) for points in rc] for name, rc in curves.items()}
-        target = statistics.median(finals["tpe"])
+        yardstick = args.methods[0]
+        target = statistics.median(finals[yardstick])
         for name, values in finals.items():
             q1, q3 = np.percentile(values, [25, 75])
             times = [reach_time(points, target, budget) for points in curves[name]]
             print(
-                f"  {name:15} final {statistics.median(values):.4f} (IQR {q1:.4f}-{q3:.4f}); reaches plain TPE's "
+                f"  {name:15} final {statistics.median(values):.4f} (IQR {q1:.4f}-{q3:.4f}); reaches {yardstick}'s "
                 f"median {target:.4f} after {statistics.median(times):.1f} s (median; {sum(t < budget for t in times)} "
                 f"of {len(times)} seeds reach it)"
             )
-        sampled, joined = wrong_stops(runs["tpe+early-stop"], args, low, high)
-        rate = f"{joined / sampled:.0%}" if sampled else "-"
-        print(
-            f"wrong-stop rate: {joined} of {sampled} retrained stopped candidates would have joined the front ({rate})"
-        )
+        print("where the time went (all seeds):")
+        for name, method_runs in runs.items():
+            print(f"  {name:15} {time_split(method_runs)}")
+        for name in (name for name in args.methods if METHODS[name]["early_stop"] == "on"):
+            print(f"wrong stops of {name}:")
+            sampled, joined = wrong_stops(runs[name], args.retrain)
+            rate = "-"
+            if sampled:
+                low_rate, high_rate = wilson_interval(joined / sampled, sampled)
+                rate = f"{joined / sampled:.0%}, 95% interval {low_rate:.0%}-{high_rate:.0%}"
+            print(f"  {name}: {joined} of {sampled} retrained stopped candidates would have joined the front ({rate})")
         chart(curves, budget, Path(args.chart))
         print(f"chart written to {args.chart}")
 

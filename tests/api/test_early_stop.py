@@ -53,6 +53,14 @@ def test_a_continued_search_keeps_its_rung_records_and_early_stop_cannot_change(
         dsdnas.search(budget=8, out=tmp_path, **{**EARLY, "early_stop": "off"})
 
 
+def test_early_stopping_is_on_by_default_and_without_a_rung_either_value_continues(tmp_path):
+    assert dsdnas.SearchConfig().early_stop == "on"
+    first = dsdnas.search(budget=1, out=tmp_path, **FAST)  # 1 epoch: no rung, nothing to stop
+    assert first.study.user_attrs["settings"]["early_stop"] == "off"
+    more = dsdnas.search(budget=2, out=tmp_path, **{**FAST, "early_stop": "off"})
+    assert sum(r.counted for r in records(more.study)) == 2
+
+
 def test_kill_minus_nine_mid_rung_then_rerun_keeps_the_budget_exact(tmp_path):
     out = tmp_path / "run"
     command = [
@@ -76,6 +84,7 @@ def test_kill_minus_nine_mid_rung_then_rerun_keeps_the_budget_exact(tmp_path):
 
 
 def test_two_workers_judge_against_each_others_rungs(tmp_path):
+    """The same command in two terminals: one study, the budget met exactly, each judged among both's candidates."""
     out = tmp_path / "run"
     command = [
         sys.executable, "-m", "dsdnas", "search", "--budget", "10", "--out", str(out), "--dataset", "mnist-sample",
@@ -92,7 +101,7 @@ def test_two_workers_judge_against_each_others_rungs(tmp_path):
     assert first.wait(timeout=300) == 0 and second.returncode == 0, second.stderr
     _, study, _ = load_run(out)
     found = records(study)
-    assert sum(r.counted for r in found) == 10
+    assert sum(r.counted for r in found) == 10 and "RUNNING" not in {r.state for r in found}
     at_rung = [r for r in found if "1" in r.rung_accuracies and r.status is not Status.REUSED]
     per_worker = {w: sum(r.worker == w for r in at_rung) for w in {r.worker for r in at_rung}}
     assert len(per_worker) == 2

@@ -93,7 +93,8 @@ def prepare(config: SearchConfig) -> Prepared:
         std=data.std,
         image_size=config.image_size,
         color=config.color,
-        early_stop=config.early_stop,
+        # Without a rung (--epochs 1 or 2) nothing is ever stopped: recorded as off, so either value continues.
+        early_stop=config.early_stop if rung_epochs(config.epochs) else "off",
     )
     study_name = config.study or slug(f"{space.name}-{full.name}")
     run_dir = RunDir(config.out or Path("runs") / slug(study_name))

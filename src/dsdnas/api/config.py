@@ -96,7 +96,7 @@ class SearchConfig:
     color: str = "auto"
     jobs: int = 1  # candidates trained at once on this machine, as processes sharing the study
     threads: int | None = None  # CPU threads per job for training; None: this machine's CPUs / jobs
-    early_stop: str = "off"  # on: judge candidates at rungs and stop the worst (see nas/search/rungs.py)
+    early_stop: str = "on"  # judge candidates at rungs and stop the worst (nas/search/rungs.py); off: train all
     artifacts: str | None = None  # a folder or s3://BUCKET every worker can read and write
 
     @property
@@ -109,7 +109,8 @@ class SearchConfig:
         """Check every option's range; returns self, with objectives as a tuple, accuracy first."""
         from dsdnas.nas.search.budget import parse_budget
         from dsdnas.nas.search.objective import Limits
-        from dsdnas.nas.search.study import check_objectives, check_sampler
+        from dsdnas.nas.search.samplers import check_sampler
+        from dsdnas.nas.search.study import check_objectives
         from dsdnas.nas.training.trainer import check_optimizer, check_schedule
 
         parse_budget(self.budget)

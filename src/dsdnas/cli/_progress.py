@@ -52,11 +52,11 @@ class PlainObserver(SearchObserver):
         if note:
             console.print(note)
         goal = f"budget {target} trials" if target is not None else f"time budget {seconds:g} s"
-        console.print(f"search: {finished} finished trials in the study; {goal}")
+        console.print(f"search: {finished} evaluated trials in the study; {goal}")
 
     def trial_finished(self, number: int, row: dict[str, Any], front: list[dict[str, Any]], finished: int) -> None:
         detail = row["reason"] or f"acc {percent(row['accuracy'])} MACs {human(row['macs'])}"
-        console.print(f"trial {number} {row['status']}: {row['notation']} | {detail} | finished {finished}")
+        console.print(f"trial {number} {row['status']}: {row['notation']} | {detail} | evaluated {finished}")
 
     def waiting(self, running: int, finished: int) -> None:
         console.print(waiting_line(running, finished))
@@ -72,7 +72,7 @@ class PlainObserver(SearchObserver):
 
 
 def waiting_line(running: int, finished: int) -> str:
-    return f"waiting: {finished} finished and {running} running in other workers fill the budget"
+    return f"waiting: {finished} evaluated and {running} running in other workers fill the budget"
 
 
 class RichObserver(SearchObserver):

@@ -72,7 +72,11 @@ def search_command(
         int, typer.Option(help="Candidates trained at once, as processes sharing the study; CPU threads are split.")
     ] = _DEFAULT.jobs,
     early_stop: Annotated[
-        str, typer.Option(help="on: stop a candidate at 1/9 and 1/3 of --epochs unless in the top third (Pareto).")
+        str,
+        typer.Option(
+            help="on: stop a candidate at 1/9 and 1/3 of --epochs unless in the top third (Pareto); "
+            "off: train every candidate to the end."
+        ),
     ] = _DEFAULT.early_stop,
     threads: Annotated[
         int | None,

@@ -1,11 +1,11 @@
-"""The study: objectives in order, samplers by name, settings compared to rounding."""
+"""The study: objectives in order, settings compared to rounding."""
 
 import math
 
 import pytest
 
 from dsdnas.errors import DsdnasError
-from dsdnas.nas.search.study import _same, check_objectives, make_sampler
+from dsdnas.nas.search.study import _same, check_objectives
 
 
 def test_objectives_put_accuracy_first_and_refuse_the_rest():
@@ -13,14 +13,6 @@ def test_objectives_put_accuracy_first_and_refuse_the_rest():
     for bad in (("accuracy", "speed"), ("macs", "params"), ("accuracy",), ("accuracy", "macs", "macs"), ()):
         with pytest.raises(DsdnasError, match="--objectives"):
             check_objectives(bad)
-
-
-def test_samplers_by_name_are_seeded_and_move_on_with_the_study():
-    assert type(make_sampler("tpe", 0, 0)).__name__ == "TPESampler"
-    assert type(make_sampler("nsga2", 0, 0)).__name__ == "NSGAIISampler"
-    assert type(make_sampler("random", 0, 0)).__name__ == "RandomSampler"
-    with pytest.raises(DsdnasError, match="--sampler 'grid'"):
-        make_sampler("grid", 0, 0)
 
 
 def test_settings_compare_floats_to_rounding_only():

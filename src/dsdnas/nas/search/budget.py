@@ -12,7 +12,7 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
 
 @dataclass(frozen=True)
 class Budget:
-    trials: int | None = None  # finished trials the study should hold in total
+    trials: int | None = None  # evaluated trials (trained, reused, stopped) the study should hold in total
     seconds: float | None = None  # no new trial starts after this much wall time
 
 

@@ -160,9 +160,9 @@ def _stop_reason(
         return stop
     done = finished_count(study)
     if budget.trials is not None and done >= budget.trials:
-        return f"budget met: {done} finished trials (budget {budget.trials})"
+        return f"budget met: {done} evaluated trials (budget {budget.trials})"
     if budget.seconds is not None and time.monotonic() - progress.started >= budget.seconds:
-        return f"time budget of {budget.seconds:g} s used; {done} finished trials"
+        return f"time budget of {budget.seconds:g} s used; {done} evaluated trials"
     if space_size is not None and _distinct_archs(study) >= space_size:
         return f"every one of the space's {space_size} architectures has been evaluated"
     if progress.attempts >= max_attempts:

@@ -1,4 +1,4 @@
-"""The study: its settings, sampler and storage, created once and continued after.
+"""The study: its settings and storage, created once and continued after.
 
 A search is an Optuna study in SQLite inside the run directory (or any storage URL).
 Re-running the same command continues it; rerunning with other settings is refused
@@ -22,9 +22,8 @@ from dsdnas.nas.files import write_json
 from dsdnas.nas.runs.rundir import RunDir
 from dsdnas.nas.search.ownership import check_files_match, check_new_study
 from dsdnas.nas.search.records import OBJECTIVE_DIRECTIONS
+from dsdnas.nas.search.samplers import make_sampler
 from dsdnas.nas.search.storage import hide_password, open_storage
-
-SAMPLERS = ("tpe", "nsga2", "random")
 
 
 @dataclass(frozen=True)
@@ -60,26 +59,6 @@ def check_objectives(objectives: tuple[str, ...]) -> tuple[str, ...]:
     if "accuracy" not in objectives or len(set(objectives)) != len(objectives) or len(objectives) < 2:
         raise DsdnasError("--objectives must list accuracy and at least one cost (macs, params, latency), once each")
     return ("accuracy", *(name for name in objectives if name != "accuracy"))
-
-
-def check_sampler(name: str) -> str:
-    if name not in SAMPLERS:
-        raise DsdnasError(f"--sampler {name!r} is not one of {', '.join(SAMPLERS)}")
-    return name
-
-
-def make_sampler(name: str, seed: int, existing_trials: int, salt: int = 0) -> optuna.samplers.BaseSampler:
-    """Seeded sampler; the seed moves on with the study so a resumed run draws anew.
-
-    `salt` separates workers that share one storage and start together.
-    """
-    seed = (seed + existing_trials + salt) % 2**32
-    if check_sampler(name) == "tpe":
-        # Multivariate TPE models the joint choices; constant_liar spreads parallel workers.
-        return optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=10, constant_liar=True)
-    if name == "nsga2":
-        return optuna.samplers.NSGAIISampler(seed=seed, population_size=20)
-    return optuna.samplers.RandomSampler(seed=seed)
 
 
 def open_study(

@@ -1,0 +1,66 @@
+"""The samplers: by name, seeded, and TPE blind to candidates stopped at a rung."""
+
+import random
+
+import optuna
+import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.trial import TrialState
+
+from dsdnas.errors import DsdnasError
+from dsdnas.nas.search.samplers import TPEWithoutStopped, WithoutStopped, make_sampler
+
+SPACE = {
+    "kernel": CategoricalDistribution([1, 3, 5, 7]),
+    "width": IntDistribution(4, 64, log=True),
+    "lr": FloatDistribution(1e-4, 1e-1, log=True),
+}
+
+
+def test_samplers_by_name_are_seeded_and_move_on_with_the_study():
+    assert isinstance(make_sampler("tpe", 0, 0), TPEWithoutStopped)
+    assert type(make_sampler("nsga2", 0, 0)).__name__ == "NSGAIISampler"
+    assert type(make_sampler("random", 0, 0)).__name__ == "RandomSampler"
+    with pytest.raises(DsdnasError, match="--sampler 'grid'"):
+        make_sampler("grid", 0, 0)
+
+
+def _study(with_stopped: bool) -> optuna.Study:
+    """14 complete trials on two objectives; with `with_stopped`, a stopped one after each of them."""
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    rng = random.Random(3)
+    for number in range(14):
+        params = {"kernel": rng.choice([1, 3, 5, 7]), "width": rng.randint(4, 64), "lr": 10 ** rng.uniform(-4, -1)}
+        values = [params["lr"] * number % 1, params["width"]]
+        study.add_trial(optuna.trial.create_trial(params=params, distributions=SPACE, values=values))
+        if with_stopped:
+            stopped = {"kernel": 7, "width": rng.randint(4, 64), "lr": 1e-4}  # drawn either way: the same stream
+            study.add_trial(optuna.trial.create_trial(params=stopped, distributions=SPACE, state=TrialState.PRUNED))
+        else:
+            rng.randint(4, 64)
+    return study
+
+
+def _next_params(study: optuna.Study) -> dict:
+    study.sampler = make_sampler("tpe", 0, 0)
+    return study.ask(SPACE).params
+
+
+def test_tpe_samples_as_if_the_stopped_candidates_were_not_there():
+    with_stopped, without = _study(with_stopped=True), _study(with_stopped=False)
+    assert len(with_stopped.trials) == 28 and len(without.trials) == 14
+    # Past its 10 start-up trials on the complete ones alone; the same draws, stopped trials or not.
+    assert _next_params(with_stopped) == _next_params(without)
+    shown_them = optuna.samplers.TPESampler(seed=0, multivariate=True, n_startup_trials=10, constant_liar=True)
+    with_stopped.sampler = shown_them
+    assert with_stopped.ask(SPACE).params != _next_params(_study(with_stopped=False))  # they would change it
+
+
+def test_the_view_hides_only_stopped_trials():
+    study = _study(with_stopped=True)
+    study.ask(SPACE)  # running
+    view = WithoutStopped(study)
+    states = {trial.state for trial in view.get_trials(deepcopy=False)}
+    assert states == {TrialState.COMPLETE, TrialState.RUNNING}
+    assert len(view.trials) == 15 and view.directions == study.directions
+    assert view.get_trials(deepcopy=False, states=(TrialState.PRUNED,)) == []
