@@ -87,8 +87,8 @@ def test_three_workers_one_killed_share_one_study_exactly(postgres_url, tmp_path
     found = records(study)
     assert sum(record.finished for record in found) == budget
     assert "RUNNING" not in {record.state for record in found}
-    killed = [r for r in found if r.worker.startswith("m3:") and r.state == "FAIL"]
-    assert killed and "stopped sending heartbeats" in killed[0].reason
+    killed = [r for r in found if r.worker.startswith("m3:") and r.state == "FAIL" and r.status is not Status.TWIN]
+    assert killed and all("stopped sending heartbeats" in r.reason for r in killed)  # twins gave up, also FAIL
     trained_per_arch = collections.Counter(r.arch_hash for r in found if r.status is Status.TRAINED)
     assert max(trained_per_arch.values()) == 1  # no architecture trained twice
     assert study.metric_names == ["accuracy", "macs"]
