@@ -48,27 +48,31 @@ class PlainObserver(SearchObserver):
     def __init__(self) -> None:
         self._announced: set[int] = set()
 
+    @staticmethod
+    def _line(text: str) -> None:
+        console.print(text, soft_wrap=True)  # one event, one line, however narrow the terminal (logs are grepped)
+
     def search_started(self, finished: int, target: int | None, seconds: float | None, note: str) -> None:
         if note:
-            console.print(note)
+            self._line(note)
         goal = f"budget {target} trials" if target is not None else f"time budget {seconds:g} s"
-        console.print(f"search: {finished} evaluated trials in the study; {goal}")
+        self._line(f"search: {finished} evaluated trials in the study; {goal}")
 
     def trial_finished(self, number: int, row: dict[str, Any], front: list[dict[str, Any]], finished: int) -> None:
         detail = row["reason"] or f"acc {percent(row['accuracy'])} MACs {human(row['macs'])}"
-        console.print(f"trial {number} {row['status']}: {row['notation']} | {detail} | evaluated {finished}")
+        self._line(f"trial {number} {row['status']}: {row['notation']} | {detail} | evaluated {finished}")
 
     def waiting(self, running: int, finished: int) -> None:
-        console.print(waiting_line(running, finished))
+        self._line(waiting_line(running, finished))
 
     def running(self, trials: list[RunningTrial]) -> None:
         for trial in trials:
             if trial.notation and trial.number not in self._announced:  # once sampled
                 self._announced.add(trial.number)
-                console.print(f"trial {trial.number} running: {trial.notation} | {trial.worker}")
+                self._line(f"trial {trial.number} running: {trial.notation} | {trial.worker}")
 
     def search_finished(self, reason: str) -> None:
-        console.print(reason)
+        self._line(reason)
 
 
 def waiting_line(running: int, finished: int) -> str:

@@ -76,6 +76,14 @@ class CandidateObjective:
     rung_epochs: tuple[int, ...] = ()  # epochs at which early stopping judges a candidate (see rungs.py)
 
     def __call__(self, trial: optuna.Trial) -> list[float]:
+        try:
+            return self._evaluate(trial)
+        except KeyboardInterrupt:  # Optuna fails the trial; its row says why
+            if not trial.user_attrs.get("reason"):
+                trial.set_user_attr("reason", "interrupted (Ctrl-C) before training")
+            raise
+
+    def _evaluate(self, trial: optuna.Trial) -> list[float]:
         started = time.perf_counter()
         arch = self.space.sample(trial, self.data.input_shape, self.data.num_classes)
         folder = self.run_dir.trial_dir(trial.number)

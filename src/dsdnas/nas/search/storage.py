@@ -84,7 +84,7 @@ def open_storage(url: str, *, read_only: bool = False) -> optuna.storages.BaseSt
         raise StorageError(f"cannot open storage {hide_password(url)}: {_open_failure(error, url)}") from None
 
 
-# URL scheme -> what to install for its driver. SQLAlchemy 2 maps postgresql:// to psycopg 3.
+# URL scheme -> what to install for its driver. SQLAlchemy 2.1 maps postgresql:// to psycopg 3.
 DRIVERS = {
     "postgresql": "pip install 'dsdnas[postgres]' (psycopg 3)",
     "postgresql+psycopg": "pip install 'dsdnas[postgres]' (psycopg 3)",
