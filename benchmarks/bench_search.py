@@ -116,12 +116,17 @@ def wrong_stops(runs: list[dict], retrain: int) -> tuple[int, int]:
         (run, r) for run in runs for r in records(run["study"]) if r.status is Status.STOPPED and not r.reused_from
     ]
     step = max(1, len(stopped) // max(retrain, 1))
+    prepared, fronts = {}, {}  # per run: its data on the device, its trained candidates
     for run, record in stopped[::step][:retrain]:
-        prepared = prepare(run["config"])
-        config = replace(prepared.train, seed=prepared.train.seed + record.number)  # as the objective seeds it
+        key = id(run)
+        if key not in prepared:
+            prepared[key] = prepare(run["config"])
+            fronts[key] = [(r.val_accuracy, r.macs) for r in records(run["study"]) if r.trained]
+        train = prepared[key].train
+        config = replace(train, seed=train.seed + record.number)  # as the objective seeds it
         model = build_model(Arch.from_dict(record.arch), seed=config.seed)
-        accuracy = Trainer(model, prepared.data, config).run().val_accuracy
-        front = [(r.val_accuracy, r.macs) for r in records(run["study"]) if r.trained]
+        accuracy = Trainer(model, prepared[key].data, config).run().val_accuracy
+        front = fronts[key]
         dominated = any(a >= accuracy and m <= record.macs and (a > accuracy or m < record.macs) for a, m in front)
         sampled, joined = sampled + 1, joined + (not dominated)
         print(f"  retrained stopped trial {record.number} (seed {run['config'].seed} run): {accuracy:.2%} at "

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import optuna
 
 from dsdnas.nas.search import study as study_module
+from dsdnas.nas.search.samplers import TPE_OPTIONS, sampler_seed
 
 
 @contextlib.contextmanager
@@ -22,8 +23,7 @@ def shown_stopped() -> Iterator[None]:
     original = study_module.make_sampler
 
     def make(name: str, seed: int, existing_trials: int, salt: int = 0) -> optuna.samplers.BaseSampler:
-        seed = (seed + existing_trials + salt) % 2**32  # as make_sampler seeds it
-        return optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=10, constant_liar=True)
+        return optuna.samplers.TPESampler(seed=sampler_seed(seed, existing_trials, salt), **TPE_OPTIONS)
 
     study_module.make_sampler = make
     try:

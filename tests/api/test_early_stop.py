@@ -61,13 +61,18 @@ def test_early_stopping_is_on_by_default_and_without_a_rung_either_value_continu
     assert sum(r.counted for r in records(more.study)) == 2
 
 
+def _early_search(out, budget: int, train_limit: int) -> list[str]:
+    """`dsdnas search` as a fresh process, with a rung at epoch 1."""
+    return [
+        sys.executable, "-m", "dsdnas", "search", "--budget", str(budget), "--out", str(out),
+        "--dataset", "mnist-sample", "--space", "dsd-tiny", "--epochs", "3", "--early-stop", "on",
+        "--train-limit", str(train_limit), "--device", "cpu", "--quiet",
+    ]  # fmt: skip
+
+
 def test_kill_minus_nine_mid_rung_then_rerun_keeps_the_budget_exact(tmp_path):
     out = tmp_path / "run"
-    command = [
-        sys.executable, "-m", "dsdnas", "search", "--budget", "6", "--out", str(out), "--dataset", "mnist-sample",
-        "--space", "dsd-tiny", "--epochs", "3", "--early-stop", "on", "--train-limit", "2000", "--device", "cpu",
-        "--quiet",
-    ]  # fmt: skip
+    command = _early_search(out, budget=6, train_limit=2000)
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 180
     while not (out / "trials" / "3" / "arch.json").exists():  # trials 0-2 done: now rungs decide
@@ -86,11 +91,7 @@ def test_kill_minus_nine_mid_rung_then_rerun_keeps_the_budget_exact(tmp_path):
 def test_two_workers_judge_against_each_others_rungs(tmp_path):
     """The same command in two terminals: one study, the budget met exactly, each judged among both's candidates."""
     out = tmp_path / "run"
-    command = [
-        sys.executable, "-m", "dsdnas", "search", "--budget", "10", "--out", str(out), "--dataset", "mnist-sample",
-        "--space", "dsd-tiny", "--epochs", "3", "--early-stop", "on", "--train-limit", "600", "--device", "cpu",
-        "--quiet",
-    ]  # fmt: skip
+    command = _early_search(out, budget=10, train_limit=600)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120

@@ -25,7 +25,8 @@ from dsdnas.nas.files import save_weights, write_json
 from dsdnas.nas.hardware import machine_info, resolve_device
 from dsdnas.nas.model.costs import reference_costs
 from dsdnas.nas.runs.rundir import BASELINE_FILE, METRICS_FILE, WEIGHTS_FILE
-from dsdnas.nas.training.trainer import TrainConfig, Trainer, evaluate, steps_per_epoch
+from dsdnas.nas.training.finetune import recipe
+from dsdnas.nas.training.trainer import TrainConfig, Trainer, evaluate
 
 
 @dataclass
@@ -98,17 +99,16 @@ def _pretrain(reference: Reference, config: BaselineConfig) -> list[str]:
 
 
 def _train_config(config: BaselineConfig, data: DeviceData) -> TrainConfig:
-    """The fine-tune recipe: one-cycle, label smoothing, shifts; weight averaging when scored on test."""
-    steps = steps_per_epoch(len(data.train), config.batch_size)
-    return TrainConfig(
+    """The fine-tune recipe; weight averaging when scored on test."""
+    return recipe(
         epochs=config.epoch_count,
         batch_size=config.batch_size,
         lr=config.lr,
-        schedule="onecycle",
         label_smoothing=config.label_smoothing,
         augment=config.augment,
         seed=config.seed,
-        ema_decay=min(0.9999, max(0.9, 1 - 1 / steps)) if config.test else None,
+        train_size=len(data.train),
+        ema=config.test,
     )
 
 

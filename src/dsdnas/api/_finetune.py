@@ -22,8 +22,8 @@ from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.costs import profile_costs
 from dsdnas.nas.runs.artifacts import StoredModel
 from dsdnas.nas.runs.rundir import ARCH_FILE
-from dsdnas.nas.training.finetune import FinetunePlan, run_finetune
-from dsdnas.nas.training.trainer import TrainConfig, steps_per_epoch
+from dsdnas.nas.training.finetune import FinetunePlan, recipe, run_finetune
+from dsdnas.nas.training.trainer import TrainConfig
 
 
 @dataclass
@@ -129,17 +129,15 @@ def _transfer_model(stored: StoredModel, arch: Arch, seed: int) -> nn.Module:
 
 
 def _train_config(config: FinetuneConfig, setup: _Setup) -> TrainConfig:
-    steps = steps_per_epoch(len(setup.data.train), config.batch_size)
-    return TrainConfig(
+    return recipe(
         epochs=config.epochs,
         batch_size=config.batch_size,
         lr=config.lr,
-        schedule="onecycle",
         label_smoothing=config.label_smoothing,
         augment=config.augment,
         seed=config.seed,
-        # EMA over about one epoch of steps; off for transfer, where the best epoch is kept.
-        ema_decay=None if setup.transfer or not config.ema else min(0.9999, max(0.9, 1 - 1 / steps)),
+        train_size=len(setup.data.train),
+        ema=config.ema and not setup.transfer,  # off for transfer, where the best epoch is kept
     )
 
 

@@ -14,6 +14,7 @@ from dsdnas.cli._options import (
     DataDirOption,
     DeviceOption,
     LabelSmoothingOption,
+    LrOption,
     RunArgument,
     SeedOption,
     StorageOption,
@@ -44,7 +45,7 @@ def baseline_command(
         bool, typer.Option("--test", help="Train on all of train and score once on the test split, like finetune.")
     ] = _DEFAULT.test,
     batch_size: BatchSizeOption = _DEFAULT.batch_size,
-    lr: Annotated[float | None, typer.Option(help="Peak learning rate (default: AdamW 1e-2 at batch 64).")] = None,
+    lr: LrOption = None,
     label_smoothing: LabelSmoothingOption = _DEFAULT.label_smoothing,
     augment: AugmentOption = _DEFAULT.augment,
     seed: SeedOption = _DEFAULT.seed,

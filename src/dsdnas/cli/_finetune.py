@@ -18,6 +18,7 @@ from dsdnas.cli._options import (
     DeviceOption,
     ImageSizeOption,
     LabelSmoothingOption,
+    LrOption,
     PickOption,
     RunArgument,
     SeedOption,
@@ -49,9 +50,7 @@ def finetune_command(
         bool, typer.Option("--resume", help="Continue an interrupted fine-tune from its last epoch.")
     ] = _DEFAULT.resume,
     batch_size: BatchSizeOption = _DEFAULT.batch_size,
-    lr: Annotated[
-        float | None, typer.Option(help="Peak learning rate (default: AdamW 1e-2 at batch 64).")
-    ] = _DEFAULT.lr,
+    lr: LrOption = _DEFAULT.lr,
     label_smoothing: LabelSmoothingOption = _DEFAULT.label_smoothing,
     augment: AugmentOption = _DEFAULT.augment,
     ema: Annotated[

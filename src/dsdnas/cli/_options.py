@@ -34,6 +34,7 @@ SeedOption = Annotated[int, typer.Option(help="Seed for sampling, splits and tra
 BatchSizeOption = Annotated[int, typer.Option(help="Training batch size.")]
 LabelSmoothingOption = Annotated[float, typer.Option(help="Label smoothing of the training loss, in [0, 1).")]
 AugmentOption = Annotated[bool, typer.Option(help="Random shifts of up to 2 px, on the device.")]
+LrOption = Annotated[float | None, typer.Option(help="Peak learning rate (default: AdamW 1e-2 at batch 64).")]
 ValFractionOption = Annotated[float, typer.Option(help="Validation share carved from train, stratified, in (0, 1).")]
 TrialOption = Annotated[int | None, typer.Option(help="Use this trial.")]
 PickOption = Annotated[str | None, typer.Option(help="best (most accurate Pareto model, the default) or knee.")]

@@ -8,7 +8,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 from optuna.trial import TrialState
 
 from dsdnas.errors import DsdnasError
-from dsdnas.nas.search.samplers import TPEWithoutStopped, WithoutStopped, make_sampler
+from dsdnas.nas.search.samplers import TPE_OPTIONS, TPEWithoutStopped, WithoutStopped, make_sampler
 
 SPACE = {
     "kernel": CategoricalDistribution([1, 3, 5, 7]),
@@ -51,7 +51,7 @@ def test_tpe_samples_as_if_the_stopped_candidates_were_not_there():
     assert len(with_stopped.trials) == 28 and len(without.trials) == 14
     # Past its 10 start-up trials on the complete ones alone; the same draws, stopped trials or not.
     assert _next_params(with_stopped) == _next_params(without)
-    shown_them = optuna.samplers.TPESampler(seed=0, multivariate=True, n_startup_trials=10, constant_liar=True)
+    shown_them = optuna.samplers.TPESampler(seed=0, **TPE_OPTIONS)
     with_stopped.sampler = shown_them
     assert with_stopped.ask(SPACE).params != _next_params(_study(with_stopped=False))  # they would change it
 

@@ -20,6 +20,8 @@ from optuna.trial import FrozenTrial, TrialState
 from dsdnas.errors import DsdnasError
 
 SAMPLERS = ("tpe", "nsga2", "random")
+# Multivariate TPE models the joint choices; constant_liar spreads parallel workers.
+TPE_OPTIONS = {"multivariate": True, "n_startup_trials": 10, "constant_liar": True}
 
 
 class WithoutStopped:
@@ -62,15 +64,18 @@ def check_sampler(name: str) -> str:
     return name
 
 
+def sampler_seed(seed: int, existing_trials: int, salt: int = 0) -> int:
+    return (seed + existing_trials + salt) % 2**32
+
+
 def make_sampler(name: str, seed: int, existing_trials: int, salt: int = 0) -> optuna.samplers.BaseSampler:
     """Seeded sampler; the seed moves on with the study so a resumed run draws anew.
 
     `salt` separates workers that share one storage and start together.
     """
-    seed = (seed + existing_trials + salt) % 2**32
+    seed = sampler_seed(seed, existing_trials, salt)
     if check_sampler(name) == "tpe":
-        # Multivariate TPE models the joint choices; constant_liar spreads parallel workers.
-        return TPEWithoutStopped(seed=seed, multivariate=True, n_startup_trials=10, constant_liar=True)
+        return TPEWithoutStopped(seed=seed, **TPE_OPTIONS)
     if name == "nsga2":
         return optuna.samplers.NSGAIISampler(seed=seed, population_size=20)
     return optuna.samplers.RandomSampler(seed=seed)

@@ -28,7 +28,7 @@ from dsdnas.errors import DsdnasError, RunError
 from dsdnas.nas.datasets.device_data import DeviceData, DeviceSplit
 from dsdnas.nas.files import atomic_write, read_json, save_weights, write_json, write_text
 from dsdnas.nas.runs.rundir import CHECKPOINT_FILE, CURVES_FILE, FINETUNE_FILE, METRICS_FILE, WEIGHTS_FILE
-from dsdnas.nas.training.trainer import EpochStats, TrainConfig, Trainer, evaluate
+from dsdnas.nas.training.trainer import EpochStats, TrainConfig, Trainer, evaluate, steps_per_epoch
 
 
 def parse_freeze(text: str) -> tuple[str, int]:
@@ -51,6 +51,25 @@ def frozen_modules(model: nn.Module, freeze: str) -> tuple[nn.Module, ...]:
         raise DsdnasError(f"--freeze {freeze}: the model has only {len(blocks)} blocks")
     trainable_blocks = blocks[len(blocks) - count :] if mode == "partial" else []
     return (model.stem, *(b for b in blocks if b not in trainable_blocks))
+
+
+def recipe(
+    *, epochs: int, batch_size: int, lr: float | None, label_smoothing: float, augment: bool, seed: int,
+    train_size: int, ema: bool,
+) -> TrainConfig:  # fmt: skip
+    """The fine-tune recipe (one-cycle, label smoothing, shifts), with weight averaging over
+    about one epoch of steps when `ema`."""
+    steps = steps_per_epoch(train_size, batch_size)
+    return TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        schedule="onecycle",
+        label_smoothing=label_smoothing,
+        augment=augment,
+        seed=seed,
+        ema_decay=min(0.9999, max(0.9, 1 - 1 / steps)) if ema else None,
+    )
 
 
 @dataclass
