@@ -124,6 +124,32 @@ def test_trial_left_running_by_a_dead_process_is_failed_and_retried(tmp_path):
     assert sum(s == TrialState.COMPLETE for s in states) == 2
 
 
+class GivesUpWaiting(SearchObserver):
+    """Stops the search the moment it would wait for another worker's trial."""
+
+    def __init__(self) -> None:
+        self.waits: list[tuple[int, int]] = []
+
+    def waiting(self, running: int, finished: int) -> None:
+        self.waits.append((running, finished))
+
+    def should_stop(self) -> str | None:
+        return "waited" if self.waits else None
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")  # study.ask() stands in for a worker
+def test_a_trial_whose_worker_died_before_naming_itself_leaves_the_budget(tmp_path):
+    dsdnas.search(budget=1, out=tmp_path, **FAST)
+    _, study, _ = load_run(tmp_path)
+    study.ask()  # a worker killed just after creating its trial: no name, no candidate, no heartbeat
+    observer = GivesUpWaiting()
+    result = dsdnas.search(budget=2, out=tmp_path, observer=observer, **FAST)
+    assert observer.waits == []  # it held no place in the budget
+    assert "budget met" in result.stop_reason
+    assert [t.state for t in result.study.trials] == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE]
+    assert "died as it created the trial" in result.study.trials[1].user_attrs["reason"]
+
+
 class WaitRecorder(SearchObserver):
     """Records waits and finished trials; when told to wait, fails the other worker's trial."""
 

@@ -11,6 +11,10 @@ the budget leaves. Which lock depends on where the study lives:
   the server releases it if the worker dies;
 - any other database: RUN/claim.lock, so workers on other machines could, in a race,
   pass the budget by one.
+
+A worker names itself on its new trial before it lets the lock go, so a RUNNING trial
+with no worker seen by a holder of a lock that every worker shares was left by a worker
+that died holding it (see `recovery.fail_orphaned_trials`).
 """
 
 from __future__ import annotations
@@ -28,11 +32,24 @@ except ImportError:  # Windows: no advisory locks; workers there rely on the rec
     fcntl = None
 
 
-class ClaimLock:
+class _Held:
+    """`with lock:` holds it for the block."""
+
+    shared = True  # every worker of the study takes this same lock
+
+    def __enter__(self) -> None:
+        self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class ClaimLock(_Held):
     """An exclusive advisory lock on a file; `release` may be called more than once."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, shared: bool = True) -> None:
         self.path = path
+        self.shared = shared and fcntl is not None
         self._handle = None
 
     def acquire(self) -> None:
@@ -50,7 +67,7 @@ class ClaimLock:
         self._handle = None
 
 
-class PostgresClaimLock:
+class PostgresClaimLock(_Held):
     """pg_advisory_lock on a key made from the study name, held on a connection of its own."""
 
     def __init__(self, url: str, study: str) -> None:
@@ -79,4 +96,4 @@ def claim_lock(storage_url: str, study: str, run_lock: Path) -> ClaimLock | Post
     database = sqlite_path(storage_url)
     if database is not None and database.resolve() != (run_lock.parent / "study.db").resolve():
         return ClaimLock(database.with_name(f"{database.name}.claim.lock"))
-    return ClaimLock(run_lock)
+    return ClaimLock(run_lock, shared=database is not None)

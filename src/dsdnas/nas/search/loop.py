@@ -19,13 +19,19 @@ import pandas as pd
 import torch
 from optuna.trial import TrialState
 
+from dsdnas.nas.hardware import worker_id
 from dsdnas.nas.runs.rundir import RunDir
 from dsdnas.nas.search.budget import Budget
 from dsdnas.nas.search.claim import ClaimLock, claim_lock
 from dsdnas.nas.search.events import RunningTrial, SearchObserver
 from dsdnas.nas.search.objective import CandidateFailed, CandidateObjective
 from dsdnas.nas.search.records import TrialRecord, finished_count
-from dsdnas.nas.search.recovery import adopt_failed_trials, fail_stale_trials, recover_dead_trials
+from dsdnas.nas.search.recovery import (
+    adopt_failed_trials,
+    fail_orphaned_trials,
+    fail_stale_trials,
+    recover_dead_trials,
+)
 from dsdnas.nas.search.remeasure import remeasure_front
 from dsdnas.nas.search.results import trial_row, write_results
 from dsdnas.nas.search.storage import storage_failure
@@ -74,24 +80,27 @@ def run_search(
     Without `finish` (a `--jobs` worker), the front is neither measured again nor written.
     """
     observer = objective.observer
-    completed, retried = recover_dead_trials(study, run_dir)
-    completed += adopt_failed_trials(study, run_dir)
+    storage_url = storage_url or run_dir.storage_url
+    claim = claim_lock(storage_url, study.study_name, run_dir.claim_lock)
+    with claim:  # a worker that pops a retried trial names itself under it: never taken for the dead one
+        completed, retried = recover_dead_trials(study, run_dir)
+        completed += adopt_failed_trials(study, run_dir)
+        orphans = fail_orphaned_trials(study, lock_shared=claim.shared)
+    if orphans:
+        note = "; ".join(filter(None, [note, f"failed trial(s) {orphans} whose worker was killed creating them"]))
     if completed:
         note = "; ".join(filter(None, [note, f"completed trial(s) {completed} from their files after a killed run"]))
     if retried:
         note = "; ".join(filter(None, [note, f"retrying trial(s) {retried} left RUNNING by a killed run"]))
-    progress = _Progress(
-        time.monotonic() if started is None else started, storage_url=storage_url or run_dir.storage_url
-    )
+    progress = _Progress(time.monotonic() if started is None else started, storage_url=storage_url)
     progress.reported = already_listed(study, run_dir)
     observer.search_started(finished_count(study), budget.trials, budget.seconds, note)
     report_progress(study, run_dir, observer, progress.reported)  # what other workers finished meanwhile
-    claim = claim_lock(progress.storage_url, study.study_name, run_dir.claim_lock)
     max_attempts = 10 * (budget.trials or 100) + 50
     try:
         while (reason := _stop_reason(study, budget, progress, space_size, max_attempts, observer)) is None:
             if not _start_one(study, objective, budget, claim, progress):
-                _wait_for_others(study, run_dir, observer, progress)
+                _wait_for_others(observer, progress)
             report_progress(study, run_dir, observer, progress.reported)
     except KeyboardInterrupt:
         write_results(study, run_dir, final=True)  # first: the interrupted trial's FAIL row is in trials.csv
@@ -118,12 +127,12 @@ def _start_one(
     """Run one trial if the budget leaves room once running trials are counted; False if not."""
     claim.acquire()
     try:
-        done, running = finished_count(study), _running_count(study)
+        _end_dead_trials(study, objective.run_dir, claim)
+        done, running = _evaluated_and_running(study)
         if budget.trials is not None and done + running >= budget.trials:
             progress.waiting_for = (running, done)
             return False
         progress.attempts += 1
-        fail_stale_trials(study)  # with the reason, before Optuna's own check at the start of optimize
         try:
             study.optimize(
                 _releasing(objective, claim), n_trials=1, catch=(CandidateFailed, CandidateTwin), gc_after_trial=False
@@ -138,14 +147,27 @@ def _start_one(
         claim.release()
 
 
-def _wait_for_others(study: optuna.Study, run_dir: RunDir, observer: SearchObserver, progress: _Progress) -> None:
+def _end_dead_trials(study: optuna.Study, run_dir: RunDir, claim: ClaimLock) -> None:
+    """Trials whose workers died stop holding places in the budget; call it holding the claim lock."""
+    recover_dead_trials(study, run_dir)  # processes on this machine
+    fail_orphaned_trials(study, lock_shared=claim.shared)  # died before naming themselves
+    fail_stale_trials(study)  # elsewhere: heartbeat grace; with the reason, before Optuna's own check
+
+
+def _evaluated_and_running(study: optuna.Study) -> tuple[int, int]:
+    """Evaluated and RUNNING trials, from one read of the study: a trial that finished between
+    two reads would be in neither count, and the budget passed by one."""
+    trials = study.get_trials(deepcopy=False)
+    done = sum(TrialRecord.from_trial(trial).counted for trial in trials)
+    return done, sum(trial.state == TrialState.RUNNING for trial in trials)
+
+
+def _wait_for_others(observer: SearchObserver, progress: _Progress) -> None:
     """Other workers' running trials may still fill the budget, or fail and leave room."""
     if not progress.waited:
         observer.waiting(*progress.waiting_for)
         progress.waited = True
     time.sleep(WAIT_S)
-    recover_dead_trials(study, run_dir)
-    fail_stale_trials(study)  # workers elsewhere: heartbeat grace
 
 
 def _stop_reason(
@@ -213,14 +235,14 @@ def report_progress(study: optuna.Study, run_dir: RunDir, observer: SearchObserv
     observer.running(running_trials(study))
 
 
-def _running_count(study: optuna.Study) -> int:
-    return len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
-
-
 def _releasing(objective: CandidateObjective, claim: ClaimLock) -> Callable[[optuna.Trial], list[float]]:
     """The objective, releasing the claim once Optuna has created (and numbered) the trial."""
 
     def run(trial: optuna.Trial) -> list[float]:
+        # Named before the lock goes: a RUNNING trial nobody named is then an orphan (see claim.py),
+        # and a retried trial no longer carries its dead worker's name and folder.
+        folder = objective.run_dir.trial_dir(trial.number).resolve()
+        TrialRecord(worker=worker_id(), folder=str(folder)).save_to(trial, "worker", "folder", "reason")
         claim.release()
         return objective(trial)
 

@@ -5,11 +5,13 @@ A worker killed after it wrote a trained trial's files but before the study hear
 complete. Such a trial is completed from its metrics.json once its weights match the
 recorded hash; it is never left orphaned. Any other dead trial is marked FAIL, with the
 reason, and its candidate retried: at once when the worker was a process on this
-machine, else through Optuna's heartbeat once its grace period passes.
+machine, else through Optuna's heartbeat once its grace period passes. A trial whose
+worker died before naming itself is failed too (`fail_orphaned_trials`).
 """
 
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 from dataclasses import fields, replace
@@ -71,7 +73,7 @@ def _complete(study: optuna.Study, trial: FrozenTrial, finished: TrialRecord) ->
         return False
 
 
-def _fail_and_retry(study: optuna.Study, trial: FrozenTrial, reason: str) -> bool:
+def _fail_and_retry(study: optuna.Study, trial: FrozenTrial, reason: str, *, retry: bool = True) -> bool:
     storage = study._storage
     try:
         storage.set_trial_user_attr(trial._trial_id, "reason", reason)
@@ -80,7 +82,8 @@ def _fail_and_retry(study: optuna.Study, trial: FrozenTrial, reason: str) -> boo
             return False
     except optuna.exceptions.UpdateFinishedTrialError:
         return False
-    retry_callback()(study, storage.get_trial(trial._trial_id))
+    if retry:
+        retry_callback()(study, storage.get_trial(trial._trial_id))
     return True
 
 
@@ -97,6 +100,30 @@ def recover_dead_trials(study: optuna.Study, run_dir: RunDir) -> tuple[list[int]
         elif finished is None and _fail_and_retry(study, trial, f"worker {record.worker} died (process gone)"):
             retried.append(trial.number)
     return completed, retried
+
+
+def fail_orphaned_trials(study: optuna.Study, *, lock_shared: bool) -> list[int]:
+    """RUNNING trials that never named their worker: its process died between creating the trial and naming itself.
+
+    Call it holding the claim lock. A worker names itself on a new trial before it releases
+    that lock, so when every worker takes the same lock, an unnamed trial seen by its holder
+    is orphaned: no heartbeat or process check would ever end it, and it would hold a place
+    in the budget for good. Under a lock that is not shared (a database other than SQLite or
+    PostgreSQL), the trial must also be older than the heartbeat grace period. It had drawn no
+    candidate yet, so there is nothing to retry.
+    """
+    now = datetime.datetime.now()
+    failed = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if TrialRecord.from_trial(trial).worker:
+            continue
+        age_s = (now - (trial.datetime_start or now)).total_seconds()
+        if not lock_shared and age_s < GRACE_S:
+            continue
+        reason = "its worker died as it created the trial, before drawing a candidate"
+        if _fail_and_retry(study, trial, reason, retry=bool(trial.params)):
+            failed.append(trial.number)
+    return failed
 
 
 def adopt_failed_trials(study: optuna.Study, run_dir: RunDir) -> list[int]:
