@@ -150,6 +150,18 @@ def test_a_trial_whose_worker_died_before_naming_itself_leaves_the_budget(tmp_pa
     assert "died as it created the trial" in result.study.trials[1].user_attrs["reason"]
 
 
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")  # study.ask() stands in for a worker
+def test_an_orphaned_trial_of_an_enqueued_candidate_is_retried_with_it(tmp_path):
+    dsdnas.search(budget=1, out=tmp_path, **FAST)
+    _, study, _ = load_run(tmp_path)
+    study.enqueue_trial(study.trials[0].params)  # as the study's first candidates are
+    study.ask()  # popped by a worker killed before it named itself
+    result = dsdnas.search(budget=2, out=tmp_path, **FAST)
+    first, orphan, retry = result.study.trials
+    assert orphan.state == TrialState.FAIL and retry.params == first.params
+    assert retry.user_attrs["status"] == "reused" and retry.user_attrs["reused_from"] == 0
+
+
 class WaitRecorder(SearchObserver):
     """Records waits and finished trials; when told to wait, fails the other worker's trial."""
 

@@ -109,8 +109,9 @@ def fail_orphaned_trials(study: optuna.Study, *, lock_shared: bool) -> list[int]
     that lock, so when every worker takes the same lock, an unnamed trial seen by its holder
     is orphaned: no heartbeat or process check would ever end it, and it would hold a place
     in the budget for good. Under a lock that is not shared (a database other than SQLite or
-    PostgreSQL), the trial must also be older than the heartbeat grace period. It had drawn no
-    candidate yet, so there is nothing to retry.
+    PostgreSQL), the trial must also be older than the heartbeat grace period. A trial that
+    had drawn no candidate leaves nothing to retry; one enqueued with its parameters (the
+    study's first candidates) is retried.
     """
     now = datetime.datetime.now()
     failed = []
@@ -120,8 +121,8 @@ def fail_orphaned_trials(study: optuna.Study, *, lock_shared: bool) -> list[int]
         age_s = (now - (trial.datetime_start or now)).total_seconds()
         if not lock_shared and age_s < GRACE_S:
             continue
-        reason = "its worker died as it created the trial, before drawing a candidate"
-        if _fail_and_retry(study, trial, reason, retry=bool(trial.params)):
+        reason = "its worker died as it created the trial, before naming itself on it"
+        if _fail_and_retry(study, trial, reason, retry=bool(trial.params or trial.system_attrs.get("fixed_params"))):
             failed.append(trial.number)
     return failed
 
