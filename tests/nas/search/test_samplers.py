@@ -8,7 +8,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 from optuna.trial import TrialState
 
 from dsdnas.errors import DsdnasError
-from dsdnas.nas.search.samplers import TPE_OPTIONS, TPEWithoutStopped, WithoutStopped, make_sampler
+from dsdnas.nas.search.samplers import TPE_OPTIONS, TPEWithoutStopped, WithoutStopped, make_sampler, sampler_seed
 
 SPACE = {
     "kernel": CategoricalDistribution([1, 3, 5, 7]),
@@ -23,6 +23,14 @@ def test_samplers_by_name_are_seeded_and_move_on_with_the_study():
     assert type(make_sampler("random", 0, 0)).__name__ == "RandomSampler"
     with pytest.raises(DsdnasError, match="--sampler 'grid'"):
         make_sampler("grid", 0, 0)
+
+
+def test_workers_with_neighbouring_pids_draw_their_own_streams():
+    # Worker 28652 opened the study at 1 trial, worker 28651 a trial later: a sum would give both 28653.
+    assert sampler_seed(0, 1, 28652) != sampler_seed(0, 2, 28651)
+    seeds = {sampler_seed(seed, trials, pid) for seed in range(3) for trials in range(20) for pid in range(1000, 1050)}
+    assert len(seeds) == 3 * 20 * 50
+    assert sampler_seed(7, 3) == 10  # one process: the seed moves on with the study, as before
 
 
 def _study(with_stopped: bool) -> optuna.Study:

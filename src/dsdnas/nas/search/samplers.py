@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
@@ -65,7 +66,15 @@ def check_sampler(name: str) -> str:
 
 
 def sampler_seed(seed: int, existing_trials: int, salt: int = 0) -> int:
-    return (seed + existing_trials + salt) % 2**32
+    """The sampler's seed: it moves on with the study; `salt` (a worker's pid) gives each worker its own stream.
+
+    Salted seeds are mixed, not added: two `--jobs` workers have neighbouring pids, and one
+    that opened the study a trial later would otherwise draw the other's stream (seen in CI:
+    three of five trials reused the other worker's candidates).
+    """
+    if not salt:
+        return (seed + existing_trials) % 2**32
+    return int(np.random.SeedSequence([seed, existing_trials, salt]).generate_state(1)[0])
 
 
 def make_sampler(name: str, seed: int, existing_trials: int, salt: int = 0) -> optuna.samplers.BaseSampler:
