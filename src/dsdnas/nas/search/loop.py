@@ -83,9 +83,8 @@ def run_search(
     storage_url = storage_url or run_dir.storage_url
     claim = claim_lock(storage_url, study.study_name, run_dir.claim_lock)
     with claim:  # a worker that pops a retried trial names itself under it: never taken for the dead one
-        completed, retried = recover_dead_trials(study, run_dir)
+        completed, retried, orphans = _end_dead_trials(study, run_dir, claim)
         completed += adopt_failed_trials(study, run_dir)
-        orphans = fail_orphaned_trials(study, lock_shared=claim.shared)
     if orphans:
         note = "; ".join(filter(None, [note, f"failed trial(s) {orphans} whose worker was killed creating them"]))
     if completed:
@@ -147,11 +146,15 @@ def _start_one(
         claim.release()
 
 
-def _end_dead_trials(study: optuna.Study, run_dir: RunDir, claim: ClaimLock) -> None:
-    """Trials whose workers died stop holding places in the budget; call it holding the claim lock."""
-    recover_dead_trials(study, run_dir)  # processes on this machine
-    fail_orphaned_trials(study, lock_shared=claim.shared)  # died before naming themselves
+def _end_dead_trials(study: optuna.Study, run_dir: RunDir, claim: ClaimLock) -> tuple[list[int], list[int], list[int]]:
+    """Trials whose workers died stop holding places in the budget; call it holding the claim lock.
+
+    Returns the trials completed from their files, failed and retried, and failed as orphans.
+    """
+    completed, retried = recover_dead_trials(study, run_dir)  # processes on this machine
+    orphans = fail_orphaned_trials(study, lock_shared=claim.shared)  # died before naming themselves
     fail_stale_trials(study)  # elsewhere: heartbeat grace; with the reason, before Optuna's own check
+    return completed, retried, orphans
 
 
 def _evaluated_and_running(study: optuna.Study) -> tuple[int, int]:
