@@ -217,7 +217,10 @@ BAD_INPUT = [
     (["search", "--space", "nope"], ["unknown search space 'nope'"]),
     (["search", "--space", "/no/such.toml"], ["/no/such.toml"]),
     (["search", "--out", "{file}"], ["is a file"]),
-    (["search", "--storage", "sqlite:////no/such/dir/x.db"], ["cannot open storage sqlite:////no/such/dir/x.db"]),
+    (
+        ["search", "--storage", "sqlite:////no/such/dir/x.db"],
+        ["cannot open storage sqlite:////no/such/dir/x.db", "/no/such/dir is missing"],
+    ),
     (["search", "--storage", "postgresql://user:secret@127.0.0.1:1/db"], ["cannot open storage", "***"]),
     (["trials", "/no/such/run"], ["/no/such/run", "not a dsdnas run directory"]),
     (["report", "/no/such/run"], ["not a dsdnas run directory"]),

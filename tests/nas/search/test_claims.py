@@ -4,7 +4,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from dsdnas.nas.search.claims import ArchClaims
+from dsdnas.nas.search.claims import ArchClaims, create_claims_table
 from dsdnas.nas.search.records import TrialRecord
 from dsdnas.nas.search.twins import CandidateTwin, Twins
 
@@ -13,6 +13,7 @@ from dsdnas.nas.search.twins import CandidateTwin, Twins
 def study_and_claims(tmp_path):
     url = f"sqlite:///{tmp_path / 'study.db'}"
     study = optuna.create_study(storage=url, study_name="s", directions=["maximize", "minimize"])
+    create_claims_table(url)
     return study, ArchClaims(url, "s")
 
 

@@ -1,11 +1,33 @@
 """The study: objectives in order, settings compared to rounding."""
 
 import math
+import multiprocessing
+import uuid
+from pathlib import Path
 
+import optuna
 import pytest
+import sqlalchemy
 
 from dsdnas.errors import DsdnasError
-from dsdnas.nas.search.study import _same, check_objectives
+from dsdnas.nas.runs.rundir import RunDir
+from dsdnas.nas.search.study import SearchSettings, _same, check_objectives, open_study
+
+_SETTINGS = SearchSettings(
+    dataset="mnist-sample",
+    space="dsd-mnist",
+    space_choices={},
+    objectives=("accuracy", "macs"),
+    train={"epochs": 1},
+    val_fraction=0.1,
+    train_limit=None,
+    seed=0,
+    limits={},
+    input_shape=(1, 28, 28),
+    class_names=["0", "1"],
+    mean=(0.13,),
+    std=(0.31,),
+)
 
 
 def test_objectives_put_accuracy_first_and_refuse_the_rest():
@@ -20,3 +42,43 @@ def test_settings_compare_floats_to_rounding_only():
     assert not _same({"mean": [0.1307]}, {"mean": [0.1307 * 1.001]})
     assert not _same({"a": 1}, {"a": 1, "b": 2})
     assert not _same(1.0, math.nan)
+
+
+def _open_together(url: str, folder: str, index: int, barrier) -> str:
+    """One of several workers opening the same new study at the same moment."""
+    run_dir = RunDir(Path(folder) / f"run{index}")
+    run_dir.root.mkdir()
+    barrier.wait()
+    try:
+        open_study(
+            url, "together", _SETTINGS, sampler="tpe", seed=0, run_dir=run_dir, shared=True, first_trials=({"w": 8},)
+        )
+    except DsdnasError as error:
+        return str(error)
+    return "ok"
+
+
+def _open_four_together(url: str, folder) -> list[str]:
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(4) as pool:
+        barrier = manager.Barrier(4)
+        return pool.starmap(_open_together, [(url, str(folder), index, barrier) for index in range(4)])
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_workers_starting_together_on_a_new_database_all_open_one_study(kind, tmp_path, request):
+    # Without the tables lock, all but one failed here: "table studies already exists" or a
+    # duplicate key on PostgreSQL's pg_type, as three workers did in CI.
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'shared.db'}"
+    else:
+        server = request.getfixturevalue("postgres_url")
+        database = f"fresh_{uuid.uuid4().hex[:10]}"
+        admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sqlalchemy.pool.NullPool)
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text(f"CREATE DATABASE {database}"))
+        url = str(sqlalchemy.engine.make_url(server).set(database=database).render_as_string(hide_password=False))
+    assert _open_four_together(url, tmp_path) == ["ok"] * 4
+    study = optuna.load_study(study_name="together", storage=url)
+    assert [trial.system_attrs["fixed_params"] for trial in study.trials] == [{"w": 8}]  # enqueued once
+    assert sqlalchemy.inspect(sqlalchemy.create_engine(url)).has_table("dsdnas_arch_claims")

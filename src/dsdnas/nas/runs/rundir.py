@@ -12,7 +12,7 @@
     RUN/export/trial-<n>/       an export: model.py and weights.safetensors
     RUN/baselines/<name>/       a reference model trained on the run's split: weights.safetensors,
                                 metrics.json, baseline.json (what it is and how it was adapted)
-    RUN/claim.lock              held while a search decides to start a trial
+    RUN/claim.lock              held while a search opens its study or decides to start a trial
 
 Every file is written through `dsdnas.nas.files.atomic_write`.
 """

@@ -15,6 +15,11 @@ the budget leaves. Which lock depends on where the study lives:
 A worker names itself on its new trial before it lets the lock go, so a RUNNING trial
 with no worker seen by a holder of a lock that every worker shares was left by a worker
 that died holding it (see `recovery.fail_orphaned_trials`).
+
+The tables lock makes creating a database's tables (Optuna's and dsdnas's) and a study
+one worker's job at a time: workers that start together on a fresh database would
+otherwise all see no table, all create it, and all but one fail (PostgreSQL's duplicate
+key on pg_type, SQLite's "table already exists").
 """
 
 from __future__ import annotations
@@ -68,11 +73,11 @@ class ClaimLock(_Held):
 
 
 class PostgresClaimLock(_Held):
-    """pg_advisory_lock on a key made from the study name, held on a connection of its own."""
+    """pg_advisory_lock on a key made from `name`, held on a connection of its own."""
 
-    def __init__(self, url: str, study: str) -> None:
+    def __init__(self, url: str, name: str) -> None:
         self.engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
-        self.key = zlib.crc32(f"dsdnas:{study}".encode()) - 2**31  # a signed 32-bit advisory lock key
+        self.key = zlib.crc32(name.encode()) - 2**31  # a signed 32-bit advisory lock key
         self._connection = None
 
     def acquire(self) -> None:
@@ -92,8 +97,19 @@ class PostgresClaimLock(_Held):
 def claim_lock(storage_url: str, study: str, run_lock: Path) -> ClaimLock | PostgresClaimLock:
     """The lock every worker of this study takes (see the module docstring)."""
     if storage_url.startswith("postgresql"):
-        return PostgresClaimLock(storage_url, study)
+        return PostgresClaimLock(storage_url, f"dsdnas:{study}")
     database = sqlite_path(storage_url)
     if database is not None and database.resolve() != (run_lock.parent / "study.db").resolve():
         return ClaimLock(database.with_name(f"{database.name}.claim.lock"))
     return ClaimLock(run_lock, shared=database is not None)
+
+
+def tables_lock(storage_url: str, run_lock: Path) -> ClaimLock | PostgresClaimLock:
+    """The lock held while a worker creates the database's tables and opens its study.
+
+    PostgreSQL: one advisory key for the whole database, since every study there shares the
+    tables. SQLite: the claim lock, which is already one per database file.
+    """
+    if storage_url.startswith("postgresql"):
+        return PostgresClaimLock(storage_url, "dsdnas:tables")
+    return claim_lock(storage_url, "", run_lock)

@@ -31,14 +31,22 @@ CLAIMS = Table(
 )
 
 
+def create_claims_table(url: str) -> None:
+    """Create the claims table if it is missing; call it holding `claim.tables_lock`."""
+    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        _METADATA.create_all(engine, checkfirst=True)
+    finally:
+        engine.dispose()
+
+
 class ArchClaims:
-    """The claims of one study, in the database at `url`."""
+    """The claims of one study, in the database at `url` (its table made by `create_claims_table`)."""
 
     def __init__(self, url: str, study: str) -> None:
         connect = {"timeout": 60} if sqlite_path(url) is not None else {}  # seconds to wait for SQLite's lock
         self.engine = sqlalchemy.create_engine(url, connect_args=connect)
         self.study = study
-        _METADATA.create_all(self.engine, checkfirst=True)
 
     def claim(self, arch_hash: str, trial: int, worker: str) -> int:
         """Claim `arch_hash` for `trial`; returns the trial that holds the claim (`trial` itself if it won)."""

@@ -81,7 +81,12 @@ def open_storage(url: str, *, read_only: bool = False) -> optuna.storages.BaseSt
                 skip_table_creation=read_only,
             )
     except Exception as error:  # noqa: BLE001 - SQLAlchemy and the drivers raise many kinds
-        raise StorageError(f"cannot open storage {hide_password(url)}: {_open_failure(error, url)}") from None
+        raise cannot_open(error, url) from None
+
+
+def cannot_open(error: BaseException, url: str) -> StorageError:
+    """The one-line error for a storage that could not be opened (or locked to be opened)."""
+    return StorageError(f"cannot open storage {hide_password(url)}: {_open_failure(error, url)}")
 
 
 # URL scheme -> what to install for its driver. SQLAlchemy 2.1 maps postgresql:// to psycopg 3.

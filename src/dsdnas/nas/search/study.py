@@ -17,13 +17,15 @@ from typing import Any
 
 import optuna
 
-from dsdnas.errors import DsdnasError, RunError
+from dsdnas.errors import DsdnasError, RunError, StorageError
 from dsdnas.nas.files import write_json
 from dsdnas.nas.runs.rundir import RunDir
+from dsdnas.nas.search.claim import tables_lock
+from dsdnas.nas.search.claims import create_claims_table
 from dsdnas.nas.search.ownership import check_files_match, check_new_study
 from dsdnas.nas.search.records import OBJECTIVE_DIRECTIONS
 from dsdnas.nas.search.samplers import make_sampler
-from dsdnas.nas.search.storage import hide_password, open_storage
+from dsdnas.nas.search.storage import cannot_open, hide_password, open_storage, sqlite_path
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,43 @@ def open_study(
     """Create the study, or load it and check that its settings and the run's files match it.
 
     A new study is given `first_trials` (parameters) to try before the sampler's own picks.
+    Workers starting together take turns (`claim.tables_lock`): one creates the tables and
+    the study, the others find them.
     """
-    storage = open_storage(storage_url)
+    database = sqlite_path(storage_url)
+    if database is not None and not database.parent.is_dir():  # the lock beside it would create the folder
+        raise StorageError(
+            f"cannot open storage {storage_url}: folder {database.parent} is missing; create it or give another path"
+        )
+    try:
+        lock = tables_lock(storage_url, run_dir.claim_lock)
+        lock.acquire()
+    except Exception as error:  # noqa: BLE001 - SQLAlchemy and the drivers raise many kinds
+        raise cannot_open(error, storage_url) from None
+    try:
+        storage = open_storage(storage_url)
+        try:
+            create_claims_table(storage_url)
+        except Exception as error:  # noqa: BLE001 - as above
+            raise cannot_open(error, storage_url) from None
+        return _create_or_continue(
+            storage, storage_url, study_name, settings, sampler, seed, run_dir, shared, first_trials
+        )
+    finally:
+        lock.release()
+
+
+def _create_or_continue(
+    storage: optuna.storages.BaseStorage,
+    storage_url: str,
+    study_name: str,
+    settings: SearchSettings,
+    sampler: str,
+    seed: int,
+    run_dir: RunDir,
+    shared: bool,
+    first_trials: tuple[dict[str, Any], ...],
+) -> optuna.Study:
     try:
         existing = optuna.load_study(study_name=study_name, storage=storage)
     except KeyError:
