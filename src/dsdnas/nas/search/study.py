@@ -7,11 +7,13 @@ with the differing setting named, because a study must compare like with like.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any
 
@@ -80,6 +82,46 @@ def open_study(
     Workers starting together take turns (`claim.tables_lock`): one creates the tables and
     the study, the others find them.
     """
+    with _tables_locked(storage_url, run_dir):
+        storage = open_storage(storage_url)
+        try:
+            create_claims_table(storage_url)
+        except Exception as error:  # noqa: BLE001 - SQLAlchemy and the drivers raise many kinds
+            raise cannot_open(error, storage_url) from None
+        try:
+            existing = optuna.load_study(study_name=study_name, storage=storage)
+        except KeyError:
+            existing = None
+        if existing is None:
+            check_new_study(run_dir, study_name, hide_password(storage_url))
+        else:
+            _check_same_settings(existing, settings, storage_url)
+            check_files_match(run_dir, existing)
+        study = optuna.create_study(
+            study_name=study_name,
+            storage=storage,
+            directions=[OBJECTIVE_DIRECTIONS[name] for name in settings.objectives],
+            sampler=make_sampler(sampler, seed, len(existing.trials) if existing else 0, os.getpid() if shared else 0),
+            load_if_exists=True,
+        )
+        if study.metric_names is None:  # optuna-dashboard labels the objective values with these
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                study.set_metric_names(list(settings.objectives))
+        if existing is None:
+            for params in first_trials:
+                study.enqueue_trial(params, skip_if_exists=True)
+        if existing is None or "settings" not in existing.user_attrs:
+            study.set_user_attr("settings", settings.to_json())
+            study.set_user_attr("sampler", sampler)
+            study.set_user_attr("seed", seed)
+            study.set_user_attr("created", time.strftime("%Y-%m-%dT%H:%M:%S"))
+        return study
+
+
+@contextlib.contextmanager
+def _tables_locked(storage_url: str, run_dir: RunDir) -> Iterator[None]:
+    """Hold `claim.tables_lock` for the block; a lock that cannot be taken is a storage that cannot be opened."""
     database = sqlite_path(storage_url)
     if database is not None and not database.parent.is_dir():  # the lock beside it would create the folder
         raise StorageError(
@@ -88,61 +130,12 @@ def open_study(
     try:
         lock = tables_lock(storage_url, run_dir.claim_lock)
         lock.acquire()
-    except Exception as error:  # noqa: BLE001 - SQLAlchemy and the drivers raise many kinds
+    except Exception as error:  # noqa: BLE001 - as above
         raise cannot_open(error, storage_url) from None
     try:
-        storage = open_storage(storage_url)
-        try:
-            create_claims_table(storage_url)
-        except Exception as error:  # noqa: BLE001 - as above
-            raise cannot_open(error, storage_url) from None
-        return _create_or_continue(
-            storage, storage_url, study_name, settings, sampler, seed, run_dir, shared, first_trials
-        )
+        yield
     finally:
         lock.release()
-
-
-def _create_or_continue(
-    storage: optuna.storages.BaseStorage,
-    storage_url: str,
-    study_name: str,
-    settings: SearchSettings,
-    sampler: str,
-    seed: int,
-    run_dir: RunDir,
-    shared: bool,
-    first_trials: tuple[dict[str, Any], ...],
-) -> optuna.Study:
-    try:
-        existing = optuna.load_study(study_name=study_name, storage=storage)
-    except KeyError:
-        existing = None
-    if existing is None:
-        check_new_study(run_dir, study_name, hide_password(storage_url))
-    else:
-        _check_same_settings(existing, settings, storage_url)
-        check_files_match(run_dir, existing)
-    study = optuna.create_study(
-        study_name=study_name,
-        storage=storage,
-        directions=[OBJECTIVE_DIRECTIONS[name] for name in settings.objectives],
-        sampler=make_sampler(sampler, seed, len(existing.trials) if existing else 0, os.getpid() if shared else 0),
-        load_if_exists=True,
-    )
-    if study.metric_names is None:  # optuna-dashboard labels the objective values with these
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            study.set_metric_names(list(settings.objectives))
-    if existing is None:
-        for params in first_trials:
-            study.enqueue_trial(params, skip_if_exists=True)
-    if existing is None or "settings" not in existing.user_attrs:
-        study.set_user_attr("settings", settings.to_json())
-        study.set_user_attr("sampler", sampler)
-        study.set_user_attr("seed", seed)
-        study.set_user_attr("created", time.strftime("%Y-%m-%dT%H:%M:%S"))
-    return study
 
 
 def _check_same_settings(study: optuna.Study, settings: SearchSettings, storage_url: str) -> None:
