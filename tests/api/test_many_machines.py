@@ -20,6 +20,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from dsdnas.cli import app
+from dsdnas.nas.runs.rundir import METRICS_FILE
 from dsdnas.nas.search.records import Status, records
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -75,7 +76,7 @@ def _freeze_in_training(victim: subprocess.Popen, url: str, study_name: str, fol
             and str(attrs.get("worker", "")).startswith("m3:")
             and attrs.get("notation")
             and "status" not in attrs  # not a twin being given up
-            and not (folder / "trials" / str(trial.number) / "metrics.json").exists()
+            and not (folder / "trials" / str(trial.number) / METRICS_FILE).exists()
         ):
             return trial.number
     victim.send_signal(signal.SIGCONT)

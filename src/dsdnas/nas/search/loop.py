@@ -85,12 +85,12 @@ def run_search(
     with claim:  # a worker that pops a retried trial names itself under it: never taken for the dead one
         completed, retried, orphans = _end_dead_trials(study, run_dir, claim)
         completed += adopt_failed_trials(study, run_dir)
-    if orphans:
-        note = "; ".join(filter(None, [note, f"failed trial(s) {orphans} whose worker was killed creating them"]))
-    if completed:
-        note = "; ".join(filter(None, [note, f"completed trial(s) {completed} from their files after a killed run"]))
-    if retried:
-        note = "; ".join(filter(None, [note, f"retrying trial(s) {retried} left RUNNING by a killed run"]))
+    recovered = [
+        orphans and f"failed trial(s) {orphans} whose worker was killed creating them",
+        completed and f"completed trial(s) {completed} from their files after a killed run",
+        retried and f"retrying trial(s) {retried} left RUNNING by a killed run",
+    ]
+    note = "; ".join(filter(None, [note, *recovered]))
     progress = _Progress(time.monotonic() if started is None else started, storage_url=storage_url)
     progress.reported = already_listed(study, run_dir)
     observer.search_started(finished_count(study), budget.trials, budget.seconds, note)
