@@ -8,6 +8,7 @@ import optuna
 import pandas as pd
 
 from dsdnas.nas.model.arch import Arch
+from dsdnas.nas.model.kinds import STEM_KIND
 from dsdnas.nas.search.records import Status, TrialRecord
 
 MIN_TRIALS_FOR_IMPORTANCE = 10  # fANOVA on fewer trials says little
@@ -78,7 +79,7 @@ def layer_table(arch: Arch) -> pd.DataFrame:
     rows = [
         {
             "layer": "stem",
-            "block": "standard",
+            "block": STEM_KIND,
             "kernel": arch.stem.kernel,
             "dilation": 1,
             "stride": arch.stem.stride,

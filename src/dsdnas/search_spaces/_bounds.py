@@ -3,7 +3,8 @@
 A candidate's cost is a sum over its layers, and, once its widths and depths are fixed,
 each block's kind and kernel can be chosen independently. So the extremes follow from a
 small recursion over the stages: at each stage, every width and block count, with each
-block at its cheapest (or dearest) feasible kind and kernel. No candidate is enumerated,
+block at its cheapest (or dearest) feasible kind and kernel, each kind costed by its
+entry in the kinds table (`nas.model.kinds`). No candidate is enumerated,
 and the figures are the space's true minimum and maximum, not estimates; tests check them
 against brute-force enumeration. Costs count what dsdnas counts: conv and linear
 multiply-adds, and weights plus BatchNorm's scale and shift (and the classifier's bias).
@@ -15,6 +16,7 @@ import functools
 from dataclasses import dataclass
 
 from dsdnas.nas.model.arch import conv_output_size
+from dsdnas.nas.model.kinds import BLOCK_KINDS, STEM_KIND
 
 
 @dataclass(frozen=True)
@@ -25,31 +27,26 @@ class Bounds:
     max_params: int
 
 
-def block_macs(kind: str, c_in: int, c_out: int, kernel: int, out_size: int) -> int:
-    pixels = out_size * out_size
-    if kind == "standard":
-        return pixels * c_out * c_in * kernel * kernel
-    return pixels * c_in * kernel * kernel + pixels * c_in * c_out  # depthwise, then pointwise
+def _macs_cost(kind: str, c_in: int, c_out: int, *, kernel: int, out_size: int) -> int:
+    return BLOCK_KINDS.get(kind).macs(c_in, c_out, kernel, out_size)
 
 
-def block_params(kind: str, c_in: int, c_out: int, kernel: int) -> int:
-    if kind == "standard":
-        return c_in * c_out * kernel * kernel + 2 * c_out
-    return c_in * kernel * kernel + 2 * c_in + c_in * c_out + 2 * c_out
+def _params_cost(kind: str, c_in: int, c_out: int, *, kernel: int, out_size: int) -> int:
+    return BLOCK_KINDS.get(kind).params(c_in, c_out, kernel)
 
 
 Decisions = tuple[tuple[str, object], ...]  # (parameter name, value) choices that reach an extreme
 
 
-def _best(space, input_shape: tuple[int, int, int], cost, head, pick) -> tuple[int, Decisions]:
+def _best(space, input_shape: tuple[int, int, int], *, cost, head, pick) -> tuple[int, Decisions]:
     """The lowest (`pick=min`) or highest (`max`) total `cost` over the space, and the choices that reach it."""
     channels, size = input_shape[0], min(input_shape[1:])
     stage_sizes = space.stage_sizes(size)
 
-    def block(prefix: str, c_in: int, c_out: int, map_size: int, out_size: int) -> tuple[int, Decisions]:
+    def block(prefix: str, c_in: int, c_out: int, *, map_size: int, out_size: int) -> tuple[int, Decisions]:
         options = [
             (
-                cost(kind, c_in, c_out, kernel, out_size),
+                cost(kind, c_in, c_out, kernel=kernel, out_size=out_size),
                 ((f"{prefix}.kind", kind), (f"{prefix}.conv", f"k{kernel}_d{d}")),
             )
             for kind in space.kinds
@@ -66,8 +63,10 @@ def _best(space, input_shape: tuple[int, int, int], cost, head, pick) -> tuple[i
         for new in space.widths[stage]:
             after, later = rest(stage + 1, new, count)
             for blocks in space.stage_block_counts(stage, size):
-                first = block(f"s{stage}.b0", width, new, in_size, out_size)
-                inner = [block(f"s{stage}.b{i}", new, new, out_size, out_size) for i in range(1, blocks)]
+                first = block(f"s{stage}.b0", width, new, map_size=in_size, out_size=out_size)
+                inner = [
+                    block(f"s{stage}.b{i}", new, new, map_size=out_size, out_size=out_size) for i in range(1, blocks)
+                ]
                 total = first[0] + sum(b[0] for b in inner) + after
                 chosen = ((f"s{stage}.width", new), (f"s{stage}.blocks", blocks), *first[1])
                 options.append((total, chosen + tuple(d for b in inner for d in b[1]) + later))
@@ -78,14 +77,11 @@ def _best(space, input_shape: tuple[int, int, int], cost, head, pick) -> tuple[i
         for width in space.stem_channels:
             for kernel in space.stem_kernels:
                 tail, decisions = rest(0, width, count)
-                stem = cost("standard", channels, width, kernel, conv_output_size(size, space.stem_stride))
+                stem_size = conv_output_size(size, space.stem_stride)
+                stem = cost(STEM_KIND, channels, width, kernel=kernel, out_size=stem_size)
                 chosen = (("stages", count), ("stem.channels", width), ("stem.kernel", kernel))
                 options.append((stem + tail, chosen + decisions))
     return pick(options, key=lambda option: option[0])
-
-
-def _params_cost(kind: str, c_in: int, c_out: int, kernel: int, _size: int) -> int:
-    return block_params(kind, c_in, c_out, kernel)
 
 
 def cost_bounds(space, input_shape: tuple[int, int, int], num_classes: int) -> Bounds:
@@ -93,13 +89,13 @@ def cost_bounds(space, input_shape: tuple[int, int, int], num_classes: int) -> B
     macs_head = lambda width: width * num_classes  # noqa: E731 - the classifier's multiply-adds
     params_head = lambda width: width * num_classes + num_classes  # noqa: E731 - its weights and bias
     return Bounds(
-        _best(space, input_shape, block_macs, macs_head, min)[0],
-        _best(space, input_shape, block_macs, macs_head, max)[0],
-        _best(space, input_shape, _params_cost, params_head, min)[0],
-        _best(space, input_shape, _params_cost, params_head, max)[0],
+        _best(space, input_shape, cost=_macs_cost, head=macs_head, pick=min)[0],
+        _best(space, input_shape, cost=_macs_cost, head=macs_head, pick=max)[0],
+        _best(space, input_shape, cost=_params_cost, head=params_head, pick=min)[0],
+        _best(space, input_shape, cost=_params_cost, head=params_head, pick=max)[0],
     )
 
 
 def cheapest_decisions(space, input_shape: tuple[int, int, int], num_classes: int) -> dict[str, object]:
     """The choices that give the space's candidate with the fewest MACs."""
-    return dict(_best(space, input_shape, block_macs, lambda width: width * num_classes, min)[1])
+    return dict(_best(space, input_shape, cost=_macs_cost, head=lambda width: width * num_classes, pick=min)[1])

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from dsdnas.errors import SearchSpaceError
-from dsdnas.nas.model.arch import ACTIVATIONS, BLOCK_KINDS
+from dsdnas.nas.model.arch import ACTIVATIONS
+from dsdnas.nas.model.kinds import BLOCK_KINDS
 from dsdnas.search_spaces._space import SearchSpace
 
 _SECTIONS: dict[str, tuple[str, ...]] = {
@@ -42,7 +43,7 @@ class _Reader:
             raise self.fail(f"{name}.{unknown[0]}", f"unknown key; allowed keys are {', '.join(_SECTIONS[name])}")
         return section
 
-    def choices(self, section: str, key: str, kind: type, default: list | None = None, unique: bool = True) -> tuple:
+    def choices(self, section: str, key: str, kind: type, *, default: list | None = None, unique: bool = True) -> tuple:
         values = self.section(section).get(key, default)
         full_key = f"{section}.{key}"
         if values is None:
@@ -61,7 +62,7 @@ class _Reader:
         return tuple(values)
 
     def positive_ints(self, section: str, key: str, default: list | None = None) -> tuple[int, ...]:
-        values = self.choices(section, key, int, default)
+        values = self.choices(section, key, int, default=default)
         for value in values:
             if value < 1:
                 raise self.fail(f"{section}.{key}", f"bad value {value!r}; must be >= 1")
@@ -74,8 +75,10 @@ class _Reader:
                 raise self.fail(f"{section}.{key}", f"even kernel {value}; kernels must be odd (1, 3, 5, 7, ...)")
         return values
 
-    def members(self, section: str, key: str, allowed: Collection[str], default: list | None = None) -> tuple[str, ...]:
-        values = self.choices(section, key, str, default)
+    def members(
+        self, section: str, key: str, allowed: Collection[str], *, default: list | None = None
+    ) -> tuple[str, ...]:
+        values = self.choices(section, key, str, default=default)
         for value in values:
             if value not in allowed:
                 raise self.fail(f"{section}.{key}", f"bad value {value!r}; allowed: {', '.join(allowed)}")
@@ -109,8 +112,8 @@ def parse_space(data: dict[str, Any], source: str) -> SearchSpace:
         kinds=reader.members("block", "kind", BLOCK_KINDS),
         kernels=reader.odd_kernels("block", "kernel"),
         dilations=reader.positive_ints("block", "dilation"),
-        residual=reader.choices("block", "residual", bool, [False]),
-        activations=reader.members("block", "activation", ACTIVATIONS, ["relu"]),
+        residual=reader.choices("block", "residual", bool, default=[False]),
+        activations=reader.members("block", "activation", ACTIVATIONS, default=["relu"]),
         dropouts=_dropouts(reader),
         source=source,
     )
@@ -143,7 +146,7 @@ def _stages(reader: _Reader) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ..
 
 
 def _dropouts(reader: _Reader) -> tuple[float, ...]:
-    values = tuple(float(v) for v in reader.choices("head", "dropout", float, [0.0]))
+    values = tuple(float(v) for v in reader.choices("head", "dropout", float, default=[0.0]))
     for value in values:
         if not 0.0 <= value < 1.0:
             raise reader.fail("head.dropout", f"bad value {value!r}; must be in [0, 1)")

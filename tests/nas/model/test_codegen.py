@@ -22,7 +22,15 @@ GOLDEN_ARCH = Arch(
 
 def golden_source() -> str:
     header = ["Architecture: " + GOLDEN_ARCH.notation, "Search: trial 7 of study golden", "Dataset: mnist-sample"]
-    return generate_source(GOLDEN_ARCH, "DigitNet", (0.1307,), (0.3081,), [str(d) for d in range(10)], header, "0.1.0")
+    return generate_source(
+        GOLDEN_ARCH,
+        "DigitNet",
+        mean=(0.1307,),
+        std=(0.3081,),
+        class_names=[str(d) for d in range(10)],
+        header=header,
+        version="0.1.0",
+    )
 
 
 def test_generator_output_matches_the_golden_file():

@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from dsdnas.errors import SpecError
+from dsdnas.nas.model.kinds import BLOCK_KINDS
 
-BLOCK_KINDS = ("standard", "separable")
 # The one list of activations: notation name -> torch.nn class name. The builder and
 # the code generator both read it, so a new activation is added here only.
 ACTIVATIONS: dict[str, str] = {
@@ -29,15 +29,15 @@ ACTIVATIONS: dict[str, str] = {
     "silu": "SiLU",
     "gelu": "GELU",
 }
-_KIND_CODES = {"standard": "std", "separable": "sep"}
-_CODE_KINDS = {code: kind for kind, code in _KIND_CODES.items()}
 
-# sep_k5_d2_c32_s1[_res][_silu]: kind, kernel, dilation, output channels, stride,
-# optional residual flag, optional activation (relu when absent).
-_BLOCK_RE = re.compile(
-    r"^(?P<kind>std|sep)_k(?P<k>\d+)_d(?P<d>\d+)_c(?P<c>\d+)_s(?P<s>\d+)"
-    r"(?P<res>_res)?(?:_(?P<act>[a-z0-9]+))?$"
-)
+
+def _block_pattern() -> re.Pattern[str]:
+    """sep_k5_d2_c32_s1[_res][_silu]: kind code (from the kinds table), kernel, dilation, output
+    channels, stride, optional residual flag, optional activation (relu when absent)."""
+    codes = "|".join(re.escape(code) for code in BLOCK_KINDS.codes)
+    return re.compile(
+        rf"^(?P<kind>{codes})_k(?P<k>\d+)_d(?P<d>\d+)_c(?P<c>\d+)_s(?P<s>\d+)(?P<res>_res)?(?:_(?P<act>[a-z0-9]+))?$"
+    )
 
 
 def effective_kernel(kernel: int, dilation: int) -> int:
@@ -86,7 +86,7 @@ class Block:
     activation: str = "relu"
 
     def __post_init__(self) -> None:
-        _check(self.kind in BLOCK_KINDS, f"block kind {self.kind!r} is not one of {BLOCK_KINDS}")
+        BLOCK_KINDS.get(self.kind)  # an unknown kind is a SpecError naming the known ones
         _check(self.kernel >= 1 and self.kernel % 2 == 1, f"block kernel must be odd, got {self.kernel}")
         _check(self.dilation >= 1, f"block dilation must be >= 1, got {self.dilation}")
         _check(self.channels >= 1, f"block channels must be >= 1, got {self.channels}")
@@ -97,7 +97,7 @@ class Block:
 
     @property
     def notation(self) -> str:
-        text = f"{_KIND_CODES[self.kind]}_k{self.kernel}_d{self.dilation}_c{self.channels}_s{self.stride}"
+        text = f"{BLOCK_KINDS.get(self.kind).code}_k{self.kernel}_d{self.dilation}_c{self.channels}_s{self.stride}"
         if self.residual:
             text += "_res"
         if self.activation != "relu":
@@ -107,13 +107,13 @@ class Block:
     @classmethod
     def from_notation(cls, text: str) -> Block:
         """Decode `sep_k5_d2_c32_s1[_res][_act]` into a Block."""
-        match = _BLOCK_RE.match(text.strip())
+        match = _block_pattern().match(text.strip())
         if match is None:
             raise SpecError(
                 f"block notation {text!r} does not match kind_kK_dD_cC_sS[_res][_act], e.g. sep_k5_d2_c32_s1"
             )
         return cls(
-            kind=_CODE_KINDS[match["kind"]],
+            kind=BLOCK_KINDS.by_code(match["kind"]).name,
             kernel=int(match["k"]),
             dilation=int(match["d"]),
             channels=int(match["c"]),

@@ -1,4 +1,4 @@
-"""The conv blocks a candidate is made of, as `nn.Module` classes.
+"""The conv blocks a candidate is made of, as `nn.Module` classes, one per entry of `kinds.BLOCK_KINDS`.
 
 `standard`: a k x k conv with dilation d, BatchNorm, activation.
 `separable`: a depthwise k x k conv with dilation d (groups = C_in), BatchNorm and
@@ -6,15 +6,19 @@ activation, then a pointwise 1x1 conv, BatchNorm and activation. With d > 1 this
 depthwise-separable dilated conv that dsdnas is named for.
 
 Every conv is padded by d*(k-1)/2 so that stride 1 keeps the spatial size. Convs carry
-no bias because BatchNorm follows them.
+no bias because BatchNorm follows them. Every block class takes (in_channels,
+out_channels, kernel) and the keywords dilation, stride, residual and activation.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
 
 import torch
 from torch import nn
 
 from dsdnas.nas.model.arch import ACTIVATIONS
+from dsdnas.nas.model.kinds import BLOCK_KINDS
 
 ACTIVATION_CLASSES: dict[str, type[nn.Module]] = {name: getattr(nn, cls) for name, cls in ACTIVATIONS.items()}
 
@@ -32,6 +36,7 @@ class ConvBNAct(nn.Sequential):
         in_channels: int,
         out_channels: int,
         kernel: int,
+        *,
         stride: int = 1,
         dilation: int = 1,
         groups: int = 1,
@@ -61,13 +66,16 @@ class StandardBlock(nn.Module):
         in_channels: int,
         out_channels: int,
         kernel: int,
+        *,
         dilation: int = 1,
         stride: int = 1,
         residual: bool = False,
         activation: str = "relu",
     ) -> None:
         super().__init__()
-        self.conv = ConvBNAct(in_channels, out_channels, kernel, stride, dilation, activation=activation)
+        self.conv = ConvBNAct(
+            in_channels, out_channels, kernel, stride=stride, dilation=dilation, activation=activation
+        )
         self.residual = residual
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -83,6 +91,7 @@ class SeparableBlock(nn.Module):
         in_channels: int,
         out_channels: int,
         kernel: int,
+        *,
         dilation: int = 1,
         stride: int = 1,
         residual: bool = False,
@@ -90,7 +99,13 @@ class SeparableBlock(nn.Module):
     ) -> None:
         super().__init__()
         self.depthwise = ConvBNAct(
-            in_channels, in_channels, kernel, stride, dilation, groups=in_channels, activation=activation
+            in_channels,
+            in_channels,
+            kernel,
+            stride=stride,
+            dilation=dilation,
+            groups=in_channels,
+            activation=activation,
         )
         self.pointwise = ConvBNAct(in_channels, out_channels, 1, activation=activation)
         self.residual = residual
@@ -100,7 +115,22 @@ class SeparableBlock(nn.Module):
         return out + x if self.residual else out
 
 
-BLOCK_CLASSES: dict[str, type[nn.Module]] = {
-    "standard": StandardBlock,
-    "separable": SeparableBlock,
-}
+def block_class(kind: str) -> type[nn.Module]:
+    """The class of block kind `kind`: the one its entry in the kinds table names."""
+    return globals()[BLOCK_KINDS.get(kind).module]
+
+
+class _ClassesByKind(Mapping[str, type[nn.Module]]):
+    """Kind name -> class, read from the kinds table at each lookup, so it never holds a stale copy."""
+
+    def __getitem__(self, kind: str) -> type[nn.Module]:
+        return block_class(kind)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(BLOCK_KINDS)
+
+    def __len__(self) -> int:
+        return len(BLOCK_KINDS)
+
+
+BLOCK_CLASSES: Mapping[str, type[nn.Module]] = _ClassesByKind()

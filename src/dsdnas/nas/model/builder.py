@@ -1,4 +1,4 @@
-"""Turn an `Arch` into an `nn.Module`: one pure function over a kind -> class table."""
+"""Turn an `Arch` into an `nn.Module`: one pure function over the kinds table (`kinds.BLOCK_KINDS`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from dsdnas.nas.model.arch import Arch, as_arch
-from dsdnas.nas.model.blocks import BLOCK_CLASSES, ConvBNAct
+from dsdnas.nas.model.blocks import ConvBNAct, block_class
 
 
 class Net(nn.Module):
@@ -18,13 +18,12 @@ class Net(nn.Module):
         super().__init__()
         in_channels = arch.input_shape[0]
         stem = arch.stem
-        self.stem = ConvBNAct(in_channels, stem.channels, stem.kernel, stem.stride, activation=stem.activation)
+        self.stem = ConvBNAct(in_channels, stem.channels, stem.kernel, stride=stem.stride, activation=stem.activation)
         layers = []
         in_channels = stem.channels
         for block in arch.blocks:
-            block_class = BLOCK_CLASSES[block.kind]
             layers.append(
-                block_class(
+                block_class(block.kind)(
                     in_channels,
                     block.channels,
                     block.kernel,

@@ -1,7 +1,8 @@
 """Write an architecture as readable, standalone PyTorch source.
 
 The generated `model.py` imports only torch (and safetensors inside `load`). It holds one
-class per block kind the model uses and one model class whose layers are written out.
+class per block kind the model uses (its source from the kinds table, `kinds.BLOCK_KINDS`)
+and one model class whose layers are written out.
 Its state dict keys equal those of `dsdnas.build_model`, so the weights file is the
 trained state dict as is. Input normalization happens inside `forward`.
 
@@ -25,6 +26,7 @@ from typing import Any
 
 from dsdnas.errors import ExportError
 from dsdnas.nas.model.arch import ACTIVATIONS, Arch, Block, Stem
+from dsdnas.nas.model.kinds import BLOCK_KINDS
 
 _CONV_BN_ACT = '''
 class ConvBNAct(nn.Sequential):
@@ -38,37 +40,6 @@ class ConvBNAct(nn.Sequential):
             act(),
         )
 '''
-
-_STANDARD = '''
-class StandardBlock(nn.Module):
-    """k x k conv with dilation, BatchNorm, activation; optional residual add."""
-
-    def __init__(self, c_in, c_out, kernel, dilation, stride, residual, act):
-        super().__init__()
-        self.conv = ConvBNAct(c_in, c_out, kernel, stride, dilation, act=act)
-        self.residual = residual
-
-    def forward(self, x):
-        out = self.conv(x)
-        return out + x if self.residual else out
-'''
-
-_SEPARABLE = '''
-class SeparableBlock(nn.Module):
-    """Depthwise k x k conv with dilation, then pointwise 1x1; optional residual add."""
-
-    def __init__(self, c_in, c_out, kernel, dilation, stride, residual, act):
-        super().__init__()
-        self.depthwise = ConvBNAct(c_in, c_in, kernel, stride, dilation, c_in, act=act)
-        self.pointwise = ConvBNAct(c_in, c_out, 1, act=act)
-        self.residual = residual
-
-    def forward(self, x):
-        out = self.pointwise(self.depthwise(x))
-        return out + x if self.residual else out
-'''
-
-_BLOCK_SOURCE = {"standard": ("StandardBlock", _STANDARD), "separable": ("SeparableBlock", _SEPARABLE)}
 
 
 def sanitize_identifier(name: str, taken: set[str] | frozenset[str] = frozenset(), fallback: str = "Net") -> str:
@@ -106,8 +77,9 @@ _PLACEHOLDER = "DsdnasPlaceholderNet"
 @functools.cache
 def reserved_names() -> frozenset[str]:
     """The names a generated model.py uses, whatever blocks it holds: a class name must avoid them."""
-    arch = Arch((1, 8, 8), 2, Stem(4), (Block("standard", 3, 1, 4), Block("separable", 3, 1, 4)))
-    source = _source(arch, _PLACEHOLDER, (0.5,), (0.5,), ["a", "b"], [], "")
+    every_kind = tuple(Block(kind, 3, 1, 4) for kind in BLOCK_KINDS)
+    arch = Arch((1, 8, 8), 2, Stem(4), every_kind)
+    source = _source(arch, _PLACEHOLDER, mean=(0.5,), std=(0.5,), class_names=["a", "b"], header=[], version="")
     return frozenset(_names_used(source) - {_PLACEHOLDER})
 
 
@@ -139,7 +111,7 @@ def docstring_text(text: str) -> str:
 
 def _layer(arch: Arch, index: int, in_channels: int) -> str:
     block = arch.blocks[index]
-    class_name = _BLOCK_SOURCE[block.kind][0]
+    class_name = BLOCK_KINDS.get(block.kind).module
     return (
         f"{class_name}({in_channels}, {block.channels}, kernel={block.kernel}, dilation={block.dilation}, "
         f"stride={block.stride}, residual={block.residual}, act=nn.{ACTIVATIONS[block.activation]}),"
@@ -170,6 +142,7 @@ def _literal_lines(name: str, values: list[Any]) -> list[str]:
 def generate_source(
     arch: Arch,
     class_name: str,
+    *,
     mean: tuple[float, ...],
     std: tuple[float, ...],
     class_names: list[str],
@@ -177,21 +150,24 @@ def generate_source(
     version: str,
 ) -> str:
     """The whole model.py text. `header` lines go into the module docstring, escaped."""
-    return _source(arch, check_class_name(class_name), mean, std, class_names, header, version)
+    return _source(
+        arch, check_class_name(class_name), mean=mean, std=std, class_names=class_names, header=header, version=version
+    )
 
 
 def _source(
     arch: Arch,
     model_class: str,
+    *,
     mean: tuple[float, ...],
     std: tuple[float, ...],
     class_names: list[str],
     header: list[str],
     version: str,
 ) -> str:
-    kinds = [kind for kind in ("standard", "separable") if any(b.kind == kind for b in arch.blocks)]
+    used = [kind for kind in BLOCK_KINDS.entries() if any(block.kind == kind.name for block in arch.blocks)]
     lines = [
-        *_module_head(arch, model_class, header, version),
+        *_module_head(arch, model_class, header=header, version=version),
         *_literal_lines("CLASS_NAMES", list(class_names)),
         f"INPUT_SHAPE = {literal(tuple(arch.input_shape))}",
         f"MEAN = {literal(tuple(float(v) for v in mean))}  # per channel, of the training images in [0, 1]",
@@ -199,7 +175,7 @@ def _source(
         "",
         _CONV_BN_ACT.rstrip(),
         "",
-        *(_BLOCK_SOURCE[kind][1].rstrip() + "\n" for kind in kinds),
+        *(kind.source.rstrip() + "\n" for kind in used),
         "",
         *_model_class(arch, model_class),
         "",
@@ -209,7 +185,7 @@ def _source(
     return "\n".join(lines)
 
 
-def _module_head(arch: Arch, model_class: str, header: list[str], version: str) -> list[str]:
+def _module_head(arch: Arch, model_class: str, *, header: list[str], version: str) -> list[str]:
     """The module docstring and imports."""
     return [
         f'"""{model_class}: a small CNN found by dsdnas {docstring_text(version)}.',

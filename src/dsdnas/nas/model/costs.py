@@ -26,6 +26,7 @@ from dsdnas.nas.hardware import cpu_count
 from dsdnas.nas.model.arch import Arch, effective_kernel
 from dsdnas.nas.model.blocks import BLOCK_CLASSES
 from dsdnas.nas.model.builder import build_model
+from dsdnas.nas.model.kinds import BLOCK_KINDS
 from dsdnas.nas.model.latency import Latency, measure_latency
 from dsdnas.nas.quiet import QuietWindows
 
@@ -101,12 +102,18 @@ def count_macs(model: nn.Module, input_shape: tuple[int, ...]) -> MacCount:
 
 
 def quiet_latency(
-    model: nn.Module, input_shape: tuple[int, ...], device: torch.device, batch_size: int = 1, repeats: int = 50
+    model: nn.Module, input_shape: tuple[int, ...], device: torch.device, *, batch_size: int = 1, repeats: int = 50
 ) -> Latency:
     """Latency measured while no dsdnas process on this machine trains on `device`, on all its CPU threads."""
     with QuietWindows(device).measuring():
         return measure_latency(
-            model, input_shape, batch_size, device=device, warmup=LATENCY_WARMUP, repeats=repeats, threads=cpu_count()
+            model,
+            input_shape,
+            batch_size,
+            device=device,
+            warmup=LATENCY_WARMUP,
+            repeats=repeats,
+            threads=cpu_count(),
         )
 
 
@@ -149,12 +156,12 @@ def reference_costs(model: nn.Module, input_shape: tuple[int, ...], device: torc
     }
 
 
-def profile_arch(arch: Arch, device: torch.device, batch_size: int = 64, repeats: int = 50) -> dict[str, Any]:
+def profile_arch(arch: Arch, device: torch.device, *, batch_size: int = 64, repeats: int = 50) -> dict[str, Any]:
     """MACs, params, receptive field, and latency at batch 1 and at `batch_size`."""
     model = build_model(arch).to(device)
     macs = count_macs(model, arch.input_shape)
     single = quiet_latency(model, arch.input_shape, device, repeats=repeats)
-    batched = quiet_latency(model, arch.input_shape, device, batch_size, repeats=repeats)
+    batched = quiet_latency(model, arch.input_shape, device, batch_size=batch_size, repeats=repeats)
     return {
         "notation": arch.notation,
         "arch_hash": arch.hash,
@@ -193,17 +200,19 @@ def compare_blocks(
     in_channels: int,
     out_channels: int,
     kernel: int,
+    *,
     dilation: int,
     size: int,
     device: torch.device,
     stride: int = 1,
     repeats: int = 50,
 ) -> list[BlockComparison]:
-    """The same block as standard, dilated, separable and dilated separable."""
-    variants = [("standard", "standard", 1), ("separable", "separable", 1)]
-    if dilation > 1:
-        variants.insert(1, (f"standard d{dilation}", "standard", dilation))
-        variants.append((f"separable d{dilation}", "separable", dilation))
+    """The same block in every kind of the kinds table, each undilated and then dilated by `dilation`."""
+    variants = []
+    for kind in BLOCK_KINDS:
+        variants.append((kind, kind, 1))
+        if dilation > 1:
+            variants.append((f"{kind} d{dilation}", kind, dilation))
     rows = []
     shape = (in_channels, size, size)
     for name, kind, d in variants:

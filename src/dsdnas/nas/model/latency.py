@@ -111,7 +111,7 @@ def _load() -> float | None:
         return None
 
 
-def _timed_rounds(model: nn.Module, sample: torch.Tensor, rounds: int, per_round: int) -> list[list[float]]:
+def _timed_rounds(model: nn.Module, sample: torch.Tensor, *, rounds: int, per_round: int) -> list[list[float]]:
     device = sample.device
     times: list[list[float]] = []
     for _ in range(rounds):
@@ -171,7 +171,7 @@ def measure_latency(
         sample = torch.rand((batch_size, *input_shape), device=device)
         best: Latency | None = None
         for attempt in range(1, attempts + 1):
-            latency = _attempt(model, sample, warmup, repeats, rounds, attempt)
+            latency = _attempt(model, sample, warmup=warmup, repeats=repeats, rounds=rounds, attempt=attempt)
             best = latency if best is None or latency.p50_ms < best.p50_ms else best
             if not latency.noisy:
                 return latency
@@ -183,7 +183,9 @@ def measure_latency(
         torch.set_num_threads(previous_threads)
 
 
-def _attempt(model: nn.Module, sample: torch.Tensor, warmup: int, repeats: int, rounds: int, attempt: int) -> Latency:
+def _attempt(
+    model: nn.Module, sample: torch.Tensor, *, warmup: int, repeats: int, rounds: int, attempt: int
+) -> Latency:
     device = sample.device
     meter = CpuMeter()
     meter.start()  # over warm-up and timing: /proc/stat counts 10 ms ticks, too coarse for a few ms alone
@@ -196,7 +198,7 @@ def _attempt(model: nn.Module, sample: torch.Tensor, warmup: int, repeats: int, 
     _synchronize(device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    times = _timed_rounds(model, sample, rounds, max(1, repeats // rounds))
+    times = _timed_rounds(model, sample, rounds=rounds, per_round=max(1, repeats // rounds))
     other = meter.share() if device.type == "cpu" else None
     every = [t for round_ms in times for t in round_ms]
     medians = [statistics.median(round_ms) for round_ms in times]
