@@ -6,9 +6,8 @@ stay at the version installed from this machine's disk.
 
 import re
 import sys
-from pathlib import Path
-
 import tomllib
+from pathlib import Path
 
 UNPINNED = {"torch", "torchvision"}
 

@@ -22,7 +22,7 @@ from dsdnas.nas.search.samplers import TPE_OPTIONS, sampler_seed
 def shown_stopped() -> Iterator[None]:
     original = study_module.make_sampler
 
-    def make(name: str, seed: int, existing_trials: int, salt: int = 0) -> optuna.samplers.BaseSampler:
+    def make(name: str, seed: int, existing_trials: int, *, salt: int = 0) -> optuna.samplers.BaseSampler:
         return optuna.samplers.TPESampler(seed=sampler_seed(seed, existing_trials, salt), **TPE_OPTIONS)
 
     study_module.make_sampler = make

@@ -1,4 +1,5 @@
-"""The house rules of the package, checked on its source: imports flow one way, no cycles, small modules.
+"""The house rules of the package, checked on its source: imports flow one way, no cycles, small
+modules, and calls with more than three arguments name them.
 
     cli -> api -> (reports, search_spaces) -> nas (the engine)
 
@@ -14,6 +15,10 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "dsdnas"
 MAX_LINES = 300
+MAX_POSITIONAL = 3  # parameters a caller may pass by position (self and cls aside); the rest are keyword-only
+# Signatures others set: the public SearchObserver hooks, which users' subclasses override
+# positionally, and Optuna's sampler interface.
+OUTSIDE_SIGNATURES = {"search_started", "trial_finished", "sample_independent"}
 
 # Who may import whom, by layer. The package root (`dsdnas/__init__`) re-exports lazily by name.
 ALLOWED = {
@@ -107,3 +112,25 @@ def test_no_import_cycle():
 def test_modules_stay_small(name):
     lines = len(MODULES[name].read_text().splitlines())
     assert lines <= MAX_LINES, f"{MODULES[name]} has {lines} lines"
+
+
+def signatures(node: ast.AST, in_class: bool = False):
+    """(def, the parameters a caller may pass by position) for every function; a method's self or cls aside."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            params = [a.arg for a in child.args.posonlyargs + child.args.args]
+            static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in child.decorator_list)
+            yield child, params[1:] if in_class and not static else params
+            yield from signatures(child)
+        else:
+            yield from signatures(child, isinstance(child, ast.ClassDef) or in_class)
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_calls_with_more_than_three_arguments_are_keyword_only(name):
+    for function, positional in signatures(ast.parse(MODULES[name].read_text())):
+        if function.name not in OUTSIDE_SIGNATURES:
+            assert len(positional) <= MAX_POSITIONAL, (
+                f"{MODULES[name]}:{function.lineno} {function.name}({', '.join(positional)}): "
+                f"make the parameters after the first {MAX_POSITIONAL} keyword-only"
+            )

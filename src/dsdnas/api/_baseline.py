@@ -47,11 +47,11 @@ def baseline(
     opened = load_run(run, config.storage)
     device = resolve_device(config.device)
     data, scored, dataset_name = _data(opened, config, device)
-    reference = build_reference(config.model, data.input_shape, data.num_classes, config.seed)
+    reference = build_reference(config.model, data.input_shape, data.num_classes, seed=config.seed)
     notes = _pretrain(reference, config)
     costs = reference_costs(reference.model, data.input_shape, device)  # before training, as for candidates
     train = _train_config(config, data)
-    trainer = Trainer(reference.model, data, train, frozen_parts(reference, config.freeze))
+    trainer = Trainer(reference.model, data, train, frozen=frozen_parts(reference, config.freeze))
     result = trainer.run(on_epoch=on_epoch)
     if result.failure is not None:
         raise DsdnasError(f"baseline {config.model} stopped: {result.failure}; try a lower --lr")
@@ -73,7 +73,7 @@ def baseline(
     }
     metrics["weights_sha256"] = save_weights(out / WEIGHTS_FILE, trainer.final_model.state_dict())
     write_json(out / METRICS_FILE, metrics)
-    write_json(out / BASELINE_FILE, _provenance(config, reference, notes, train))
+    write_json(out / BASELINE_FILE, _provenance(config, reference, notes=notes, train=train))
     return BaselineResult(out, metrics)
 
 
@@ -81,13 +81,18 @@ def _data(run: Run, config: BaselineConfig, device: torch.device) -> tuple[Devic
     """The run's data on the device and the split the baseline is scored on."""
     settings = run.study.user_attrs["settings"]
     dataset = load_dataset_cached(
-        settings["dataset"], config.data_dir, settings.get("image_size"), settings.get("color", "auto")
+        settings["dataset"],
+        data_dir=config.data_dir,
+        image_size=settings.get("image_size"),
+        color=settings.get("color", "auto"),
     )
     if config.test:  # like dsdnas finetune: all of train (validation included), scored once on test
         data = to_device(dataset, device, val_fraction=0.0)
         return data, DeviceSplit(dataset.x_test.to(device), dataset.y_test.to(device)), dataset.name
     limited = limit_train(dataset, settings.get("train_limit"), settings["seed"])
-    data = to_device(limited, device, settings["val_fraction"], settings["seed"])  # the candidates' own split
+    data = to_device(
+        limited, device, val_fraction=settings["val_fraction"], seed=settings["seed"]
+    )  # the candidates' own split
     return data, data.val, dataset.name
 
 
@@ -112,7 +117,7 @@ def _train_config(config: BaselineConfig, data: DeviceData) -> TrainConfig:
     )
 
 
-def _provenance(config: BaselineConfig, reference: Reference, notes: list[str], train: TrainConfig) -> dict:
+def _provenance(config: BaselineConfig, reference: Reference, *, notes: list[str], train: TrainConfig) -> dict:
     return {
         "model": config.model,
         "weights": config.weights or "none (trained from scratch)",

@@ -45,7 +45,9 @@ def resolve_model(run: Run, choice: ModelChoice, artifacts: str | None = None) -
     location = artifacts or run.meta.get("artifacts")
     folder = run.run_dir.trial_dir(chosen.number)
     if location and chosen.artifacts and not _has_weights(folder, chosen.weights_sha256):
-        fetch_trial_files(open_store(location), chosen.artifacts, folder, chosen.weights_sha256, location)
+        fetch_trial_files(
+            open_store(location), chosen.artifacts, folder, sha256=chosen.weights_sha256, location=location
+        )
     return load_trial_model(
         run.run_dir, chosen.number, run.meta, sha256=chosen.weights_sha256, worker=chosen.worker, origin=chosen.folder
     )
@@ -57,7 +59,7 @@ def _has_weights(folder: Path, sha256: str | None) -> bool:
 
 
 def verification_images(stored: StoredModel, data_dir: str | None = None) -> torch.Tensor:
-    dataset = load_dataset_cached(stored.dataset, data_dir, stored.image_size, stored.color)
+    dataset = load_dataset_cached(stored.dataset, data_dir=data_dir, image_size=stored.image_size, color=stored.color)
     return dataset.x_train[:VERIFY_IMAGES]
 
 

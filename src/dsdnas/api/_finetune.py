@@ -54,15 +54,15 @@ def finetune(run: str | Path, /, *, config: FinetuneConfig | None = None, **opti
     stored = resolve_model(opened, config.choice, config.artifacts)
     device = resolve_device(config.device)
     setup = (
-        _transfer(config, opened, stored, device)
+        _transfer(config, opened, stored, device=device)
         if _is_transfer(config, stored)
-        else _final(config, opened, stored, device)
+        else _final(config, opened, stored, device=device)
     )
     train = _train_config(config, setup)
     plan = FinetunePlan(
         setup.out_dir,
         train,
-        _provenance(config, stored, setup, train),
+        _provenance(config, stored, setup, train=train),
         config.freeze,
         config.patience if setup.transfer else None,
         config.resume,
@@ -73,30 +73,34 @@ def finetune(run: str | Path, /, *, config: FinetuneConfig | None = None, **opti
     test = DeviceSplit(setup.dataset.x_test.to(device), setup.dataset.y_test.to(device))
     setup.out_dir.mkdir(parents=True, exist_ok=True)
     write_text(setup.out_dir / ARCH_FILE, setup.arch.to_json())
-    return FinetuneResult(setup.out_dir, run_finetune(setup.model, setup.data, test, plan))
+    return FinetuneResult(setup.out_dir, run_finetune(setup.model, setup.data, test=test, plan=plan))
 
 
 def _is_transfer(config: FinetuneConfig, stored: StoredModel) -> bool:
     return config.dataset is not None and config.dataset != stored.dataset
 
 
-def _final(config: FinetuneConfig, run: Run, stored: StoredModel, device: torch.device) -> _Setup:
+def _final(config: FinetuneConfig, run: Run, stored: StoredModel, *, device: torch.device) -> _Setup:
     """Retrain on the run's own data: all of train (validation included), scored once on test."""
     if config.freeze != "none":
         raise DsdnasError("--freeze applies to transfer: pass --dataset with new data")
-    dataset = load_dataset_cached(stored.dataset, config.data_dir, stored.image_size, stored.color)
+    dataset = load_dataset_cached(
+        stored.dataset, data_dir=config.data_dir, image_size=stored.image_size, color=stored.color
+    )
     model = stored.build() if config.init == "search" else build_model(stored.arch, seed=config.seed)
     data = to_device(dataset, device, val_fraction=0.0)  # train + validation, no test
     out_dir = Path(config.out) if config.out else run.run_dir.finetune_dir(stored.trial)
     return _Setup(False, dataset, stored.arch, model, data, out_dir)
 
 
-def _transfer(config: FinetuneConfig, run: Run, stored: StoredModel, device: torch.device) -> _Setup:
+def _transfer(config: FinetuneConfig, run: Run, stored: StoredModel, *, device: torch.device) -> _Setup:
     """Carry the trained model to new data: a new head when the classes differ."""
-    dataset = load_dataset_cached(config.dataset, config.data_dir, config.image_size, config.color)
+    dataset = load_dataset_cached(
+        config.dataset, data_dir=config.data_dir, image_size=config.image_size, color=config.color
+    )
     arch = _adapt_arch(stored, dataset)
     model = _transfer_model(stored, arch, config.seed)
-    data = to_device(dataset, device, config.val_fraction, config.seed)
+    data = to_device(dataset, device, val_fraction=config.val_fraction, seed=config.seed)
     out_dir = Path(config.out) if config.out else run.run_dir.finetune_dir(stored.trial, slug(config.dataset))
     return _Setup(True, dataset, arch, model, data, out_dir)
 
@@ -141,7 +145,7 @@ def _train_config(config: FinetuneConfig, setup: _Setup) -> TrainConfig:
     )
 
 
-def _provenance(config: FinetuneConfig, stored: StoredModel, setup: _Setup, train: TrainConfig) -> dict[str, Any]:
+def _provenance(config: FinetuneConfig, stored: StoredModel, setup: _Setup, *, train: TrainConfig) -> dict[str, Any]:
     """finetune.json: where the model came from and what it was trained on."""
     return {
         "study": stored.study,

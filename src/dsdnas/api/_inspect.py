@@ -40,7 +40,7 @@ def profile(
     if batch_size < 1 or repeats < 1:
         raise DsdnasError(f"--batch-size {batch_size} and --repeats {repeats} must be at least 1")
     arch = load_arch(str(arch_file))
-    return arch, costs.profile_arch(arch, resolve_device(device), batch_size, repeats)
+    return arch, costs.profile_arch(arch, resolve_device(device), batch_size=batch_size, repeats=repeats)
 
 
 def compare_blocks(
@@ -51,7 +51,9 @@ def compare_blocks(
         raise DsdnasError(f"--kernel {kernel}: kernels must be odd (1, 3, 5, 7, ...)")
     if min(in_channels, out_channels, dilation, size) < 1:
         raise DsdnasError("--in, --out, --dilation and --size must be positive")
-    return costs.compare_blocks(in_channels, out_channels, kernel, dilation, size, resolve_device(device))
+    return costs.compare_blocks(
+        in_channels, out_channels, kernel, dilation=dilation, size=size, device=resolve_device(device)
+    )
 
 
 def parse_shape(text: str) -> tuple[int, int, int]:

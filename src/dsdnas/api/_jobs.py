@@ -24,7 +24,6 @@ from dsdnas.api._prepare import Prepared, make_objective, open_run, prepare
 from dsdnas.api.config import SearchConfig
 from dsdnas.errors import DsdnasError
 from dsdnas.nas.hardware import cpu_count
-from dsdnas.nas.search.budget import parse_budget
 from dsdnas.nas.search.events import SearchObserver
 from dsdnas.nas.search.loop import SearchResult, already_listed, finish_search, report_progress, run_search
 from dsdnas.nas.search.records import finished_count
@@ -35,7 +34,7 @@ GRACE_S = 60.0  # how long a worker may take to stop after Ctrl-C
 
 
 def run_jobs(
-    config: SearchConfig, prepared: Prepared, study: optuna.Study, observer: SearchObserver, started: float
+    config: SearchConfig, prepared: Prepared, study: optuna.Study, *, observer: SearchObserver, started: float
 ) -> SearchResult:
     """Start `config.jobs` workers, watch them until they stop, then finish the search here."""
     threads = config.threads or max(1, cpu_count() // config.jobs)
@@ -43,30 +42,35 @@ def run_jobs(
     messages = context.Queue()
     worker_config = replace(config, jobs=1)
     workers = [
-        context.Process(target=work, args=(worker_config, threads, started, messages, os.getpid()), name=f"job{i}")
+        context.Process(
+            target=work,
+            args=(worker_config,),
+            kwargs={"threads": threads, "started": started, "messages": messages, "parent": os.getpid()},
+            name=f"job{i}",
+        )
         for i in range(config.jobs)
     ]
     note = "; ".join(filter(None, [prepared.note, f"{config.jobs} jobs of {threads} CPU thread(s) each"]))
-    budget = parse_budget(config.budget)
-    observer.search_started(finished_count(study), budget.trials, budget.seconds, note)
+    observer.search_started(finished_count(study), config.budget.trials, config.budget.seconds, note)
     reported = already_listed(study, prepared.run_dir)
     for worker in workers:
         worker.start()
     try:
-        reasons = _watch(study, prepared, observer, workers, messages, reported)
+        reasons = _watch(study, prepared, observer, workers=workers, messages=messages, reported=reported)
     except BaseException:
         _stop(workers)
         write_results(study, prepared.run_dir, final=True)
         raise
-    return finish_search(study, prepared.run_dir, prepared.data.device, observer, reasons[0] if reasons else "")
+    reason = reasons[0] if reasons else ""
+    return finish_search(study, prepared.run_dir, observer, device=prepared.data.device, reason=reason)
 
 
-def _watch(study, prepared, observer, workers, messages, reported) -> list[str]:
+def _watch(study, prepared, observer, *, workers, messages, reported) -> list[str]:
     """Report progress until every worker exited; a worker's error is raised here, in one line."""
     reasons: list[str] = []
     while True:
         alive = any(worker.is_alive() for worker in workers)
-        report_progress(study, prepared.run_dir, observer, reported)
+        report_progress(study, prepared.run_dir, observer, reported=reported)
         reasons += _drain(messages)
         if not alive:
             break
@@ -109,7 +113,7 @@ class _WorkerObserver(SearchObserver):
         return None if os.getppid() == self.parent else "the search that started this worker has ended"
 
 
-def work(config: SearchConfig, threads: int, started: float, messages, parent: int) -> None:
+def work(config: SearchConfig, *, threads: int, started: float, messages, parent: int) -> None:
     """One worker process: the search loop on `threads` CPU threads, in the parent's study."""
     torch.set_num_threads(threads)
     optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -119,11 +123,10 @@ def work(config: SearchConfig, threads: int, started: float, messages, parent: i
         result = run_search(
             study,
             make_objective(config, prepared, _WorkerObserver(parent)),
-            prepared.run_dir,
-            parse_budget(config.budget),
+            budget=config.budget,
+            location=prepared.storage,
             space_size=prepared.space_size,
             started=started,
-            storage_url=config.storage or prepared.run_dir.storage_url,
             finish=False,
         )
         messages.put(("done", result.stop_reason))

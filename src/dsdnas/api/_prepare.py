@@ -26,20 +26,18 @@ from dsdnas.nas.datasets.sources import limit_train
 from dsdnas.nas.hardware import machine_info, require_memory, resolve_device
 from dsdnas.nas.runs.rundir import RunDir
 from dsdnas.nas.runs.store import open_store
-from dsdnas.nas.search.claims import ArchClaims
 from dsdnas.nas.search.events import SearchObserver
+from dsdnas.nas.search.location import StorageLocation
 from dsdnas.nas.search.objective import CandidateObjective, Limits
-from dsdnas.nas.search.ownership import check_run_dir
 from dsdnas.nas.search.rungs import rung_epochs
-from dsdnas.nas.search.storage import hide_password
 from dsdnas.nas.search.study import SearchSettings, open_study, save_run_json
-from dsdnas.nas.search.twins import Twins
+from dsdnas.nas.search.workers import ArchClaims, Twins, check_run_dir
 from dsdnas.nas.training.trainer import TrainConfig
 from dsdnas.search_spaces import SearchSpace, get_space
 from dsdnas.version import __version__
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Prepared:
     """The search's inputs, ready: data on the device, the space, the study's settings and where it lives."""
 
@@ -47,10 +45,12 @@ class Prepared:
     data: DeviceData
     train: TrainConfig
     limits: Limits
+    rungs: tuple[int, ...]  # epochs at which early stopping judges a candidate; () when it is off
     settings: SearchSettings
     note: str
     study_name: str
     run_dir: RunDir
+    storage: StorageLocation
 
     @property
     def space_size(self) -> int:
@@ -61,12 +61,12 @@ def prepare(config: SearchConfig) -> Prepared:
     """Load the data onto the device and fix what the study must keep constant."""
     space = get_space(config.space)
     dataset, note = (config.dataset, "") if config.dataset else default_dataset(config.data_dir)
-    full = load_dataset_cached(dataset, config.data_dir, config.image_size, config.color)
+    full = load_dataset_cached(dataset, data_dir=config.data_dir, image_size=config.image_size, color=config.color)
     space.check_feasible(full.input_shape)
     limited = limit_train(full, config.train_limit, config.seed)
     device = resolve_device(config.device)
-    _check_memory(space, limited, config.batch_size * config.jobs, device)
-    data = to_device(limited, device, config.val_fraction, config.seed)
+    _check_memory(space, limited, batch_size=config.batch_size * config.jobs, device=device)
+    data = to_device(limited, device, val_fraction=config.val_fraction, seed=config.seed)
     train = TrainConfig(
         epochs=config.epochs,
         batch_size=config.batch_size,
@@ -76,7 +76,8 @@ def prepare(config: SearchConfig) -> Prepared:
         augment=config.augment,
         seed=config.seed,
     )
-    limits = Limits(config.max_macs, config.max_params, config.max_latency_ms)
+    limits = Limits(max_macs=config.max_macs, max_params=config.max_params, max_latency_ms=config.max_latency_ms)
+    rungs = tuple(rung_epochs(config.epochs)) if config.early_stop == "on" else ()
     settings = SearchSettings(
         dataset=full.name,  # folder: and npz: paths made absolute
         space=space.name,
@@ -94,11 +95,22 @@ def prepare(config: SearchConfig) -> Prepared:
         image_size=config.image_size,
         color=config.color,
         # Without a rung (--epochs 1 or 2) nothing is ever stopped: recorded as off, so either value continues.
-        early_stop=config.early_stop if rung_epochs(config.epochs) else "off",
+        early_stop="on" if rungs else "off",
     )
     study_name = config.study or slug(f"{space.name}-{full.name}")
     run_dir = RunDir(config.out or Path("runs") / slug(study_name))
-    return Prepared(space, data, train, limits, settings, note, study_name, run_dir)
+    return Prepared(
+        space=space,
+        data=data,
+        train=train,
+        limits=limits,
+        rungs=rungs,
+        settings=settings,
+        note=note,
+        study_name=study_name,
+        run_dir=run_dir,
+        storage=StorageLocation.for_run(config.storage, run_dir),
+    )
 
 
 def open_run(config: SearchConfig, prepared: Prepared, *, worker: bool = False) -> tuple[optuna.Study, dict[str, Any]]:
@@ -106,39 +118,37 @@ def open_run(config: SearchConfig, prepared: Prepared, *, worker: bool = False) 
 
     A worker of `--jobs` joins the study its parent opened and leaves run.json alone.
     """
-    run_dir = prepared.run_dir
-    storage_label = hide_password(config.storage) if config.storage else None
+    run_dir, location = prepared.run_dir, prepared.storage
     if not worker:
-        check_run_dir(run_dir, prepared.study_name, storage_label)
+        check_run_dir(run_dir, prepared.study_name, location)
     with _folder_kept_only_on_success(run_dir.root):  # a storage that cannot be opened leaves no folder behind
         study = open_study(
-            config.storage or run_dir.storage_url,
+            location,
             prepared.study_name,
             prepared.settings,
             sampler=config.sampler,
             seed=config.seed,
             run_dir=run_dir,
-            shared=config.storage is not None or worker,  # each worker draws from its own seed stream
+            shared=location.given or worker,  # each worker draws from its own seed stream
             # The space's cheapest candidate first: the front reaches the cheap end however the sampler explores.
             first_trials=(prepared.space.cheapest_params(prepared.data.input_shape, prepared.data.num_classes),),
         )
-        meta = {} if worker else save_run_json(run_dir, study, storage_label, _run_facts(config))
+        meta = {} if worker else save_run_json(run_dir, study, location=location, extra=_run_facts(config))
     return study, meta
 
 
 def make_objective(config: SearchConfig, prepared: Prepared, observer: SearchObserver) -> CandidateObjective:
-    claims = ArchClaims(config.storage or prepared.run_dir.storage_url, prepared.study_name)
     return CandidateObjective(
-        prepared.space,
-        prepared.data,
-        prepared.train,
-        config.objectives,
-        prepared.limits,
-        prepared.run_dir,
-        observer,
-        Twins(claims),
-        open_store(config.artifacts) if config.artifacts else None,
-        tuple(rung_epochs(config.epochs)) if config.early_stop == "on" else (),
+        space=prepared.space,
+        data=prepared.data,
+        train_config=prepared.train,
+        objectives=config.objectives,
+        limits=prepared.limits,
+        run_dir=prepared.run_dir,
+        observer=observer,
+        twins=Twins(ArchClaims(prepared.storage, prepared.study_name)),
+        store=open_store(config.artifacts) if config.artifacts else None,
+        rung_epochs=prepared.rungs,
     )
 
 
@@ -159,15 +169,16 @@ def _folder_kept_only_on_success(folder: Path) -> Iterator[None]:
         raise
 
 
-def _check_memory(space: SearchSpace, data: Dataset, batch_size: int, device: torch.device) -> None:
+def _check_memory(space: SearchSpace, data: Dataset, *, batch_size: int, device: torch.device) -> None:
     """Refuse, before training, a batch (or, on a GPU, a dataset) that cannot fit the device."""
     hint = "pass a smaller --batch-size or --image-size"
     # Activations and their gradients, float32; plus the input batch.
     batch = batch_size * (2 * space.activation_values(data.input_shape) + math.prod(data.input_shape)) * 4
-    require_memory(batch, device, f"training a batch of {batch_size} at {'x'.join(map(str, data.input_shape))}", hint)
+    shape = "x".join(map(str, data.input_shape))
+    require_memory(batch, device, what=f"training a batch of {batch_size} at {shape}", hint=hint)
     if device.type == "cuda":
         stored = data.x_train.numel() + data.x_test.numel()  # uint8
-        require_memory(stored + batch, device, f"{data.name} on {device} with one batch", hint)
+        require_memory(stored + batch, device, what=f"{data.name} on {device} with one batch", hint=hint)
 
 
 def _run_facts(config: SearchConfig) -> dict[str, Any]:

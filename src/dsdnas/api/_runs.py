@@ -15,7 +15,8 @@ from dsdnas.nas.datasets.base import Dataset, offline
 from dsdnas.nas.datasets.idx import mnist_available
 from dsdnas.nas.files import read_json
 from dsdnas.nas.runs.rundir import RunDir
-from dsdnas.nas.search.storage import hide_password, open_storage, storage_failure
+from dsdnas.nas.search.location import StorageLocation
+from dsdnas.nas.search.storage import open_storage, storage_failure
 
 
 class Run(NamedTuple):
@@ -30,15 +31,15 @@ def load_run(run: str | Path, storage: str | None = None) -> Run:
     """Open a run directory's study; unpacks as (run_dir, study, meta)."""
     run_dir = RunDir(run).require()
     meta = read_json(run_dir.run_json)
-    url = storage or meta.get("storage") or run_dir.storage_url  # None: SQLite in the run directory
-    if "***" in url:
+    location = StorageLocation.for_run(storage or meta.get("storage"), run_dir)  # None: RUN/study.db
+    if location.hides_password:
         raise DsdnasError(f"{run_dir.run_json} hides the storage password; pass --storage URL")
     try:  # read-only: a missing or empty study.db stays as it is
-        study = optuna.load_study(study_name=meta["study"], storage=open_storage(url, read_only=True))
+        study = optuna.load_study(study_name=meta["study"], storage=open_storage(location, read_only=True))
     except KeyError:
-        raise RunError(f"study {meta.get('study')!r} not found in {hide_password(url)}") from None
+        raise RunError(f"study {meta.get('study')!r} not found in {location.label}") from None
     except Exception as error:  # noqa: BLE001 - a storage failure is one line; anything else is a bug
-        failure = storage_failure(error, url)
+        failure = storage_failure(error, location)
         if failure is None:
             raise
         raise failure from None
@@ -46,8 +47,8 @@ def load_run(run: str | Path, storage: str | None = None) -> Run:
 
 
 @functools.lru_cache(maxsize=4)
-def load_dataset_cached(name: str, data_dir: str | None, image_size: int | None, color: str) -> Dataset:
-    """Decode each dataset once per process."""
+def load_dataset_cached(name: str, *, data_dir: str | None, image_size: int | None, color: str) -> Dataset:
+    """Decode each dataset once per process (call with the keywords in this order: they are the cache key)."""
     return sources.load_dataset(name, data_dir=data_dir, image_size=image_size, color=color)
 
 

@@ -12,7 +12,6 @@ from dsdnas.api._prepare import make_objective, open_run, prepare
 from dsdnas.api._report import write_run_report
 from dsdnas.api._runs import Run
 from dsdnas.api.config import SearchConfig, make_config
-from dsdnas.nas.search.budget import parse_budget
 from dsdnas.nas.search.events import SearchObserver
 from dsdnas.nas.search.loop import SearchResult, run_search
 
@@ -32,17 +31,16 @@ def search(
     study, meta = open_run(config, prepared)
     observer = observer or SearchObserver()
     if config.jobs > 1:
-        result = run_jobs(config, prepared, study, observer, started)
+        result = run_jobs(config, prepared, study, observer=observer, started=started)
     else:
         result = run_search(
             study,
             make_objective(config, prepared, observer),
-            prepared.run_dir,
-            parse_budget(config.budget),
+            budget=config.budget,
+            location=prepared.storage,
             space_size=prepared.space_size,
             note=prepared.note,
             started=started,
-            storage_url=config.storage or prepared.run_dir.storage_url,
         )
     write_run_report(Run(prepared.run_dir, study, meta))
     return result

@@ -3,8 +3,10 @@
 The CLI builds a config from its options; a notebook builds one directly or passes the
 same names as keywords (`dsdnas.search(budget=6, epochs=1)`). Defaults live here only:
 the CLI shows them in its --help. `validate()` checks every option's range before
-anything is created, and its errors name the option. This module imports no torch, so
-the CLI can read it at start-up.
+anything is created, and its errors name the option; it returns the config with each
+option parsed into its typed value (`SearchConfig.budget` a `Budget`, `objectives` a
+tuple of names, accuracy first), so nothing downstream parses an option again. Fields
+are keyword-only. This module imports no torch, so the CLI can read it at start-up.
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dsdnas.errors import DsdnasError
 from dsdnas.search_spaces import DEFAULT_SPACE
+
+if TYPE_CHECKING:
+    from dsdnas.nas.search.budget import Budget
 
 COLORS = ("auto", "gray", "rgb")
 INITS = ("scratch", "search")
@@ -66,16 +71,16 @@ def _check_shared(config: SearchConfig | FinetuneConfig) -> None:
     resolve_device(config.device)  # a device this machine lacks is refused here, before any work
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SearchConfig:
     """The options of `dsdnas search`; see `dsdnas search --help` for each one."""
 
-    budget: str | int = 50
+    budget: str | int | Budget = 50  # a Budget once validated
     dataset: str | None = None  # None: mnist when available, else the bundled mnist-sample
     space: str = DEFAULT_SPACE
     epochs: int = 3
     batch_size: int = 64
-    objectives: tuple[str, ...] | str = ("accuracy", "macs")
+    objectives: tuple[str, ...] | str = ("accuracy", "macs")  # a tuple, accuracy first, once validated
     sampler: str = "tpe"
     seed: int = 0
     device: str = "auto"
@@ -106,14 +111,14 @@ class SearchConfig:
         return tuple(self.objectives)
 
     def validate(self) -> SearchConfig:
-        """Check every option's range; returns self, with objectives as a tuple, accuracy first."""
+        """Check every option's range; returns the config with its budget and objectives parsed."""
         from dsdnas.nas.search.budget import parse_budget
         from dsdnas.nas.search.objective import Limits
         from dsdnas.nas.search.samplers import check_sampler
         from dsdnas.nas.search.study import check_objectives
         from dsdnas.nas.training.trainer import check_optimizer, check_schedule
 
-        parse_budget(self.budget)
+        budget = parse_budget(self.budget)
         objectives = check_objectives(self.objective_names)
         check_sampler(self.sampler)
         _check_shared(self)
@@ -127,11 +132,11 @@ class SearchConfig:
             self.artifacts is None or not self.artifacts.startswith("s3://") or self.artifacts.count("/") == 2,
             f"--artifacts {self.artifacts}: give a folder or s3://BUCKET",
         )
-        Limits(self.max_macs, self.max_params, self.max_latency_ms)
-        return replace(self, objectives=objectives)
+        Limits(max_macs=self.max_macs, max_params=self.max_params, max_latency_ms=self.max_latency_ms)
+        return replace(self, budget=budget, objectives=objectives)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModelChoice:
     """Which trained model of a run a command means: a trial number, or a pick."""
 
@@ -141,16 +146,22 @@ class ModelChoice:
     max_macs: float | None = None
     finetuned: bool = False  # the fine-tuned model of the chosen trial
 
-    def validate(self) -> None:
+    def validate(self) -> ModelChoice:
         from dsdnas.nas.search.select import PICKS
 
         _check(self.trial is None or self.trial >= 0, f"--trial {self.trial} must be >= 0")
         _check(self.pick is None or self.pick in PICKS, f"--pick {self.pick!r} must be one of {', '.join(PICKS)}")
         _check_positive("--max-latency-ms", self.max_latency_ms)
         _check_positive("--max-macs", self.max_macs)
+        return self
+
+    @property
+    def choice(self) -> ModelChoice:
+        """Only the choice, whatever command's config carries it."""
+        return ModelChoice(**{f.name: getattr(self, f.name) for f in fields(ModelChoice)})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FinetuneConfig:
     """The options of `dsdnas finetune`; see `dsdnas finetune --help` for each one."""
 
@@ -193,25 +204,16 @@ class FinetuneConfig:
         return self
 
 
-@dataclass(frozen=True)
-class ExportConfig:
-    """The options of `dsdnas export`; see `dsdnas export --help` for each one."""
+@dataclass(frozen=True, kw_only=True)
+class ExportConfig(ModelChoice):
+    """The options of `dsdnas export`: which model (those of `ModelChoice`), then where and how to write it."""
 
-    trial: int | None = None
-    pick: str | None = None
-    max_latency_ms: float | None = None
-    max_macs: float | None = None
-    finetuned: bool = False
     out: str | Path | None = None
     name: str = "Net"
     formats: tuple[str, ...] | str = ("py",)
     storage: str | None = None
     artifacts: str | None = None  # default: the store the run recorded
     data_dir: str | None = None
-
-    @property
-    def choice(self) -> ModelChoice:
-        return ModelChoice(self.trial, self.pick, self.max_latency_ms, self.max_macs, self.finetuned)
 
     @property
     def format_names(self) -> tuple[str, ...]:
@@ -223,7 +225,7 @@ class ExportConfig:
     def validate(self) -> ExportConfig:
         from dsdnas.nas.model.codegen import check_class_name
 
-        self.choice.validate()
+        super().validate()
         _check_out(self.out)
         unknown = [name for name in self.format_names if name not in EXPORT_FORMATS]
         _check(not unknown, f"--format {','.join(unknown)}: use {', '.join(EXPORT_FORMATS)}")
@@ -231,7 +233,7 @@ class ExportConfig:
         return self
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BaselineConfig:
     """The options of `dsdnas baseline`; see `dsdnas baseline --help` for each one."""
 

@@ -25,6 +25,7 @@ _DEFAULT = BaselineConfig()
 
 @handle_errors
 def baseline_command(
+    *,  # Typer passes every option by name
     run: RunArgument,
     model: Annotated[
         str,

@@ -16,6 +16,7 @@ _DEFAULT = ExportConfig()
 
 @handle_errors
 def export_command(
+    *,  # Typer passes every option by name
     run: Annotated[Path, typer.Argument(help="Run directory, or a fine-tune folder.")],
     trial: TrialOption = _DEFAULT.trial,
     pick: PickOption = _DEFAULT.pick,

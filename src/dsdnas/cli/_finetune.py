@@ -32,6 +32,7 @@ _DEFAULT = FinetuneConfig()
 
 @handle_errors
 def finetune_command(
+    *,  # Typer passes every option by name
     run: RunArgument,
     trial: TrialOption = _DEFAULT.trial,
     pick: PickOption = _DEFAULT.pick,

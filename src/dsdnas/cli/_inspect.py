@@ -17,6 +17,7 @@ from dsdnas.cli._options import DeviceOption, JsonOption
 
 @handle_errors
 def profile_command(
+    *,  # Typer passes every option by name
     arch_file: Annotated[Path, typer.Argument(help="An arch.json file (e.g. RUN/trials/7/arch.json).")],
     device: DeviceOption = "auto",
     batch_size: Annotated[int, typer.Option(help="Throughput batch size for the second latency figure.")] = 64,
@@ -55,6 +56,7 @@ def profile_command(
 
 @handle_errors
 def spaces_command(
+    *,  # Typer passes every option by name
     spaces: Annotated[
         list[str] | None, typer.Argument(help="Space names or .toml files. Default: the built-ins.")
     ] = None,
@@ -91,6 +93,7 @@ def spaces_command(
 
 @handle_errors
 def blocks_command(
+    *,  # Typer passes every option by name
     in_channels: Annotated[int, typer.Option("--in", help="Input channels C_in.")] = 32,
     out_channels: Annotated[int, typer.Option("--out", help="Output channels C_out.")] = 64,
     kernel: Annotated[int, typer.Option("--kernel", "-k", help="Kernel size k (odd).")] = 3,

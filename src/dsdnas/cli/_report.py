@@ -14,6 +14,7 @@ from dsdnas.cli._options import RunArgument, StorageOption
 
 @handle_errors
 def report_command(
+    *,  # Typer passes every option by name
     run: RunArgument,
     out: Annotated[Path | None, typer.Option(help="HTML file to write. Default: RUN/report.html.")] = None,
     open_browser: Annotated[bool, typer.Option("--open", help="Open the report in a browser.")] = False,

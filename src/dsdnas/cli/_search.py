@@ -29,6 +29,7 @@ _DEFAULT = SearchConfig()
 
 @handle_errors
 def search_command(
+    *,  # Typer passes every option by name
     budget: Annotated[
         str, typer.Option(help="Finished trials in total (50), or wall time for this run (90s, 30m, 2h).")
     ] = str(_DEFAULT.budget),

@@ -13,6 +13,7 @@ from dsdnas.cli._options import RunArgument, StorageOption
 
 @handle_errors
 def trials_command(
+    *,  # Typer passes every option by name
     run: RunArgument,
     pareto: Annotated[bool, typer.Option("--pareto", help="Only the Pareto front.")] = False,
     baselines: Annotated[

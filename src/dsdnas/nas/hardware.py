@@ -78,7 +78,7 @@ def gigabytes(size: float) -> str:
     return f"{size / 2**30:.1f} GB" if size >= 2**30 else f"{size / 2**20:.0f} MB"
 
 
-def require_memory(needed: int, device: torch.device, what: str, hint: str) -> None:
+def require_memory(needed: int, device: torch.device, *, what: str, hint: str) -> None:
     """Refuse, with the figures, work that needs more than the free memory of `device` allows."""
     free, where = available_memory(device)
     if needed > MEMORY_MARGIN * free:

@@ -20,10 +20,9 @@ from optuna.trial import TrialState
 from dsdnas.nas.files import read_json
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.runs.rundir import FINETUNE_DIR, METRICS_FILE, RunDir
-from dsdnas.nas.search.records import Status, TrialRecord, records
+from dsdnas.nas.search.records import Status, TrialRecord, objective_names, records
 from dsdnas.nas.search.remeasure import front_latency
 from dsdnas.nas.search.results import pareto_trials
-from dsdnas.nas.search.study import objective_names
 from dsdnas.nas.stats import wilson_interval
 from dsdnas.reports._baselines import COLUMNS as BASELINE_COLUMNS
 from dsdnas.reports._baselines import compare, load_baselines
@@ -123,6 +122,7 @@ def rung_curves(study: optuna.Study) -> list[dict[str, Any]]:
 
 def front_frame(
     front: list[TrialRecord],
+    *,
     run_label: str,
     finetuned: dict[int, dict[str, Any]],
     remeasured: dict[int, dict],
@@ -190,7 +190,13 @@ def build_report_data(study: optuna.Study, meta: dict[str, Any], run_dir: Path |
         title=f"dsdnas report: {study.study_name}",
         summary=summary(study, meta, finished),
         points=points_frame(finished, {record.number for record in front}, remeasured),
-        front=front_frame(front, str(run_dir) if run_dir else "RUN", finetuned, remeasured, meta.get("storage")),
+        front=front_frame(
+            front,
+            run_label=str(run_dir) if run_dir else "RUN",
+            finetuned=finetuned,
+            remeasured=remeasured,
+            storage=meta.get("storage"),
+        ),
         objectives=objectives,
         hypervolume=hypervolume(study, objectives, finished),
         block_stats=block_stats(finished),

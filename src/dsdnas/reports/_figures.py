@@ -18,7 +18,7 @@ HOVER = (
 ).replace("%%", "%")
 
 
-def _span(low: float | None, high: float | None, scale: float = 1.0, digits: int = 1, unit: str = "") -> str:
+def _span(low: float | None, high: float | None, *, scale: float = 1.0, digits: int = 1, unit: str = "") -> str:
     if low is None or high is None or low != low or high != high:
         return "unknown"
     return f"{scale * low:.{digits}f}-{scale * high:.{digits}f}{unit}"
@@ -33,11 +33,11 @@ def _custom(frame: pd.DataFrame) -> list[list]:
                 row["trial"],
                 row["notation"],
                 row["accuracy"],
-                _span(row["accuracy_low"], row["accuracy_high"], 100, 1, "%"),
+                _span(row["accuracy_low"], row["accuracy_high"], scale=100, digits=1, unit="%"),
                 row["macs"],
                 row["params"],
                 row["latency_ms"],
-                _span(row["latency_p10_ms"], row["latency_p90_ms"], 1, 3, " ms"),
+                _span(row["latency_p10_ms"], row["latency_p90_ms"], scale=1, digits=3, unit=" ms"),
                 " NOISY: measured on a busy machine" if row["latency_noisy"] else "",
             ]
         )
@@ -73,7 +73,7 @@ def _symbols(frame: pd.DataFrame, base: str = "circle") -> list[str]:
     return ["x" if noisy else base for noisy in frame["latency_noisy"]]
 
 
-def _layout(figure: go.Figure, title: str, x_title: str, y_title: str, log_x: bool = False) -> go.Figure:
+def _layout(figure: go.Figure, title: str, *, x_title: str, y_title: str, log_x: bool = False) -> go.Figure:
     figure.update_layout(
         title=title,
         template="plotly_white",
@@ -86,7 +86,7 @@ def _layout(figure: go.Figure, title: str, x_title: str, y_title: str, log_x: bo
     return figure
 
 
-def pareto_figure(data: ReportData, cost: str, cost_title: str, step_line: bool) -> go.Figure:
+def pareto_figure(data: ReportData, cost: str, cost_title: str, *, step_line: bool) -> go.Figure:
     """Accuracy against a cost: front points highlighted (and joined as steps), the rest faded."""
     points = data.points
     front, dominated = points[points["pareto"]], points[~points["pareto"]]
@@ -137,7 +137,13 @@ def pareto_figure(data: ReportData, cost: str, cost_title: str, step_line: bool)
     )
     _add_stopped(figure, data, cost)
     _add_baselines(figure, data, cost)
-    return _layout(figure, f"Accuracy against {cost_title}", f"{cost_title} (log scale)", "validation accuracy", True)
+    return _layout(
+        figure,
+        f"Accuracy against {cost_title}",
+        x_title=f"{cost_title} (log scale)",
+        y_title="validation accuracy",
+        log_x=True,
+    )
 
 
 def _add_stopped(figure: go.Figure, data: ReportData, cost: str) -> None:

@@ -56,6 +56,12 @@ def test_goes_on_judges_against_every_trial_that_reached_the_rung():
         trial.set_user_attr("rung_accuracies", {"1": accuracy})
         study.tell(trial, state=optuna.trial.TrialState.PRUNED if index > 1 else optuna.trial.TrialState.FAIL)
     newcomer = TrialRecord(number=99, macs=5.5e6)
-    assert not goes_on(study, newcomer, 1, 0.58, ("accuracy", "macs"))  # dominated, crowded out
-    assert goes_on(study, newcomer, 1, 0.95, ("accuracy", "macs"))  # the most accurate at its rung
-    assert goes_on(study, TrialRecord(number=98, macs=1e5), 1, 0.3, ("accuracy", "macs"))  # the cheapest
+    assert not goes_on(
+        study, newcomer, epoch=1, accuracy=0.58, objectives=("accuracy", "macs")
+    )  # dominated, crowded out
+    assert goes_on(
+        study, newcomer, epoch=1, accuracy=0.95, objectives=("accuracy", "macs")
+    )  # the most accurate at its rung
+    assert goes_on(
+        study, TrialRecord(number=98, macs=1e5), epoch=1, accuracy=0.3, objectives=("accuracy", "macs")
+    )  # the cheapest

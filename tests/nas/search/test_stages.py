@@ -21,7 +21,9 @@ def test_passing_every_rung_gives_the_weights_of_one_uninterrupted_run(small_arc
     whole = straight.run()
     staged = Trainer(build_model(small_arch, seed=4), data, CONFIG)
     asked = []
-    result, stopped_at = train_in_stages(staged, (1,), lambda stats: None, lambda e, a: asked.append((e, a)) or True)
+    result, stopped_at = train_in_stages(
+        staged, (1,), on_epoch=lambda stats: None, goes_on=lambda e, a: asked.append((e, a)) or True
+    )
     assert stopped_at is None and [e for e, _ in asked] == [1]
     assert asked[0][1] == result.history[0].val_accuracy  # judged on the accuracy after epoch 1
     assert [s.val_accuracy for s in result.history] == [s.val_accuracy for s in whole.history]
@@ -33,6 +35,6 @@ def test_a_stopped_candidate_ends_at_its_rung(small_arch, mnist_sample):
     trainer = Trainer(build_model(small_arch, seed=4), _data(mnist_sample), CONFIG)
     epochs_seen = []
     result, stopped_at = train_in_stages(
-        trainer, (1,), lambda stats: epochs_seen.append(stats.epoch), lambda e, a: False
+        trainer, (1,), on_epoch=lambda stats: epochs_seen.append(stats.epoch), goes_on=lambda e, a: False
     )
     assert stopped_at == 1 and trainer.epoch == 1 and len(result.history) == 1 and epochs_seen == [1]

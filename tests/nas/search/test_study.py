@@ -11,6 +11,7 @@ import sqlalchemy
 
 from dsdnas.errors import DsdnasError
 from dsdnas.nas.runs.rundir import RunDir
+from dsdnas.nas.search.location import StorageLocation
 from dsdnas.nas.search.study import SearchSettings, _same, check_objectives, open_study
 
 _SETTINGS = SearchSettings(
@@ -51,7 +52,14 @@ def _open_together(url: str, folder: str, index: int, barrier) -> str:
     barrier.wait()
     try:
         open_study(
-            url, "together", _SETTINGS, sampler="tpe", seed=0, run_dir=run_dir, shared=True, first_trials=({"w": 8},)
+            StorageLocation(url, run_dir.root),
+            "together",
+            _SETTINGS,
+            sampler="tpe",
+            seed=0,
+            run_dir=run_dir,
+            shared=True,
+            first_trials=({"w": 8},),
         )
     except DsdnasError as error:
         return str(error)

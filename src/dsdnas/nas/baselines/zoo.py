@@ -41,7 +41,7 @@ TORCHVISION_PREFIX = "torchvision:"
 class SeedCNN(nn.Module):
     """PyTorch's examples/mnist network: conv 32, conv 64, max-pool, dropout, two linear layers."""
 
-    def __init__(self, in_channels: int, num_classes: int, height: int, width: int) -> None:
+    def __init__(self, in_channels: int, num_classes: int, *, height: int, width: int) -> None:
         super().__init__()
         if min(height, width) < 6:
             raise DsdnasError(f"seed-cnn needs images of at least 6x6 pixels, not {height}x{width}")
@@ -89,13 +89,13 @@ def torchvision_name(name: str) -> str | None:
     return base
 
 
-def build_reference(name: str, input_shape: tuple[int, int, int], num_classes: int, seed: int = 0) -> Reference:
+def build_reference(name: str, input_shape: tuple[int, int, int], num_classes: int, *, seed: int = 0) -> Reference:
     """The model `name`, seeded, adapted to `input_shape` (C, H, W) and `num_classes`."""
     channels, height, width = input_shape
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         if (base := torchvision_name(name)) is None:
-            return Reference(name, SeedCNN(channels, num_classes, height, width), [], "fc2")
+            return Reference(name, SeedCNN(channels, num_classes, height=height, width=width), [], "fc2")
         from torchvision.models import get_model
 
         reference = Reference(name, get_model(base, weights=None))

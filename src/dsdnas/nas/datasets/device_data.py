@@ -89,6 +89,7 @@ def channel_stats(x: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]
 def to_device(
     dataset: Dataset,
     device: torch.device,
+    *,
     val_fraction: float = 0.1,
     seed: int = 0,
     use_test: bool = False,

@@ -53,8 +53,8 @@ def _read_images(root: Path, image_size: int | None, color: str) -> tuple[np.nda
     require_memory(
         int(np.prod(shape)),
         torch.device("cpu"),
-        f"folder:{root} as {len(headers):,} images of {channels}x{height}x{width}",
-        "pass a smaller --image-size",
+        what=f"folder:{root} as {len(headers):,} images of {channels}x{height}x{width}",
+        hint="pass a smaller --image-size",
     )
     images = np.empty(shape, dtype=np.uint8)
     for index, (path, _) in enumerate(folder.samples):
@@ -71,7 +71,7 @@ def _read_images(root: Path, image_size: int | None, color: str) -> tuple[np.nda
 
 
 def load_folder(
-    path: str, image_size: int | None = None, color: str = "auto", test_fraction: float = 0.2, seed: int = 0
+    path: str, *, image_size: int | None = None, color: str = "auto", test_fraction: float = 0.2, seed: int = 0
 ) -> Dataset:
     """Load folder:PATH; `color` is gray, rgb or auto (rgb when any image has colour)."""
     root = Path(path)

@@ -70,7 +70,7 @@ def pixels_to_uint8(x: np.ndarray, what: str) -> np.ndarray:
     raise DataError(f"{what} has dtype {x.dtype}; give uint8 0-255 or floats in [0, 1]")
 
 
-def _as_tensors(name: str, x: np.ndarray, y: np.ndarray, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+def _as_tensors(name: str, x: np.ndarray, y: np.ndarray, *, split: str) -> tuple[torch.Tensor, torch.Tensor]:
     """Images to uint8 (N, C, H, W); accepts (N, H, W), (N, H, W, C) and (N, C, H, W)."""
     x = pixels_to_uint8(x, f"{name}: x_{split}")  # first: indices in errors are the user's own
     if x.ndim == 3:
@@ -91,8 +91,8 @@ def _from_arrays(name: str, arrays, class_names: list[str] | None = None) -> Dat
     missing = [key for key in ("x_train", "y_train", "x_test", "y_test") if key not in arrays]
     if missing:
         raise DataError(f"{name}: missing array(s) {', '.join(missing)}; expected x_train, y_train, x_test, y_test")
-    x_train, y_train = _as_tensors(name, arrays["x_train"], arrays["y_train"], "train")
-    x_test, y_test = _as_tensors(name, arrays["x_test"], arrays["y_test"], "test")
+    x_train, y_train = _as_tensors(name, arrays["x_train"], arrays["y_train"], split="train")
+    x_test, y_test = _as_tensors(name, arrays["x_test"], arrays["y_test"], split="test")
     if x_train.shape[1:] != x_test.shape[1:]:
         raise DataError(
             f"{name}: train images are {tuple(x_train.shape[1:])} but test images are {tuple(x_test.shape[1:])}"
@@ -141,6 +141,7 @@ def locate(name: str, data_dir: str | None = None) -> str:
 
 def load_dataset(
     name: str,
+    *,
     data_dir: str | None = None,
     image_size: int | None = None,
     color: str = "auto",

@@ -71,7 +71,7 @@ def is_finetune_dir(path: Path) -> bool:
     return (Path(path) / FINETUNE_FILE).exists()
 
 
-def _read(folder: Path, source: dict[str, Any], trial: int, study: str, finetuned: bool) -> StoredModel:
+def _read(folder: Path, source: dict[str, Any], *, trial: int, study: str, finetuned: bool) -> StoredModel:
     """A StoredModel from `folder`; `source` holds the dataset and normalization it was trained with."""
     metrics = read_json(folder / METRICS_FILE)
     return StoredModel(
@@ -101,13 +101,13 @@ def load_trial_model(
     """
     folder = run_dir.trial_dir(number)
     if not (folder / WEIGHTS_FILE).exists():
-        raise RunError(_missing_files_message(folder, number, worker, origin))
-    stored = _read(folder, meta["settings"], number, meta["study"], finetuned=False)
+        raise RunError(_missing_files_message(folder, number, worker=worker, origin=origin))
+    stored = _read(folder, meta["settings"], trial=number, study=meta["study"], finetuned=False)
     stored.weights_sha256 = sha256 or stored.weights_sha256
     return stored
 
 
-def _missing_files_message(folder: Path, number: int, worker: str, origin: str) -> str:
+def _missing_files_message(folder: Path, number: int, *, worker: str, origin: str) -> str:
     if origin and Path(origin) != folder.resolve() or worker and not worker.startswith(f"{hostname()}:"):
         where = f"{worker.rpartition(':')[0] or 'another machine'}:{origin or '?'}"
         return (
@@ -124,4 +124,4 @@ def load_finetune_model(folder: Path) -> StoredModel:
     info = read_json(folder / FINETUNE_FILE)
     if not (folder / WEIGHTS_FILE).exists():
         raise RunError(f"{folder} has no {WEIGHTS_FILE} yet: the fine-tune has not finished; rerun with --resume")
-    return _read(folder, info, int(info["trial"]), info["study"], finetuned=True)
+    return _read(folder, info, trial=int(info["trial"]), study=info["study"], finetuned=True)

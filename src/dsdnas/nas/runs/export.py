@@ -92,7 +92,7 @@ def _write_onnx(model: torch.nn.Module, path: Path, input_shape: tuple[int, ...]
     )
 
 
-def _check_onnx(path: Path, images: torch.Tensor, expected: torch.Tensor, result: ExportResult) -> None:
+def _check_onnx(path: Path, images: torch.Tensor, *, expected: torch.Tensor, result: ExportResult) -> None:
     try:
         import onnxruntime
     except ImportError:
@@ -138,7 +138,13 @@ def _write_and_verify(
     stored: StoredModel, staging: Path, images: torch.Tensor, *, class_name: str, formats: tuple[str, ...], version: str
 ) -> ExportResult:
     source = generate_source(
-        stored.arch, class_name, stored.mean, stored.std, stored.class_names, header_lines(stored, version), version
+        stored.arch,
+        class_name,
+        mean=stored.mean,
+        std=stored.std,
+        class_names=stored.class_names,
+        header=header_lines(stored, version),
+        version=version,
     )
     write_text(staging / MODEL_FILE, source)
     reference = stored.build()
@@ -158,7 +164,7 @@ def _write_and_verify(
     if "onnx" in formats:
         _write_onnx(exported, staging / ONNX_FILE, stored.arch.input_shape)
         result.files.append(staging / ONNX_FILE)
-        _check_onnx(staging / ONNX_FILE, raw, expected, result)
+        _check_onnx(staging / ONNX_FILE, raw, expected=expected, result=result)
     if "torchscript" in formats:
         traced = torch.jit.trace(exported, raw[:2])
         traced.save(str(staging / TORCHSCRIPT_FILE))

@@ -55,10 +55,6 @@ class RunDir:
         self.root = Path(root)
 
     @property
-    def storage_url(self) -> str:
-        return f"sqlite:///{(self.root / STUDY_DB).resolve()}"
-
-    @property
     def run_json(self) -> Path:
         return self.root / RUN_JSON
 

@@ -54,7 +54,7 @@ def upload_trial_files(store, trial: optuna.Trial, folder: Path) -> dict[str, st
     }
 
 
-def fetch_trial_files(store, artifacts: dict[str, str], folder: Path, sha256: str | None, location: str) -> None:
+def fetch_trial_files(store, artifacts: dict[str, str], folder: Path, *, sha256: str | None, location: str) -> None:
     """Download a trial's files into `folder` (kept there), checking the weights against `sha256`."""
     missing = [name for name in TRIAL_FILES if name not in artifacts]
     if missing:

@@ -1,3 +1,4 @@
-"""The search: the typed trial record (`records`), one trial (`objective`), the study and
-its storage (`study`, `storage`), the loop with its budget and claims (`loop`, `budget`,
-`claim`), what it reports (`events`, `results`) and how a model is picked (`select`)."""
+"""The search: the typed trial record (`records`), one trial (`objective`, with early stopping in
+`stages` and `rungs`), the study and where it lives (`study`, `location`, `storage`), the loop and
+its budget (`loop`, `budget`), how workers share a study (`workers`), what it reports (`events`,
+`results`, `remeasure`) and how a model is picked (`select`)."""

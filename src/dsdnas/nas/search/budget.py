@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dsdnas.errors import DsdnasError
 
@@ -14,16 +14,23 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
 class Budget:
     trials: int | None = None  # evaluated trials (trained, reused, stopped) the study should hold in total
     seconds: float | None = None  # no new trial starts after this much wall time
+    text: str = field(default="", compare=False)  # as the user wrote it, for run.json and messages
+
+    def __str__(self) -> str:
+        return self.text or (str(self.trials) if self.trials is not None else f"{self.seconds:g}s")
 
 
-def parse_budget(text: str | int) -> Budget:
+def parse_budget(text: str | int | Budget) -> Budget:
+    """The budget `text` means; a Budget is already parsed and comes back as it is."""
+    if isinstance(text, Budget):
+        return text
     value = str(text).strip().lower()
     if re.fullmatch(r"\d+", value):
         trials = int(value)
         if trials < 1:
             raise DsdnasError(f"--budget {text}: the trial count must be at least 1")
-        return Budget(trials=trials)
+        return Budget(trials=trials, text=str(text))
     match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smh])", value)
     if match is None or float(match[1]) <= 0:
         raise DsdnasError(f"--budget {text!r}: give a trial count (50) or a time (90s, 30m, 2h)")
-    return Budget(seconds=float(match[1]) * _UNIT_SECONDS[match[2]])
+    return Budget(seconds=float(match[1]) * _UNIT_SECONDS[match[2]], text=str(text))

@@ -1,15 +1,16 @@
 """The search loop: start trials until the budget is met, writing results as they finish.
 
 Workers that share a study (the same command in two terminals, or on many machines with
-one --storage) each run this loop. A trial budget counts other workers' running trials
-too: while they could still fill it, a worker waits instead of starting another.
+one --storage) each run this loop; how they share it is the `workers` package's protocol,
+which the loop follows through `recover_on_start`, `end_dead_trials` and `naming_first`.
+A trial budget counts other workers' running trials too: while they could still fill it,
+a worker waits instead of starting another.
 """
 
 from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,23 +20,16 @@ import pandas as pd
 import torch
 from optuna.trial import TrialState
 
-from dsdnas.nas.hardware import worker_id
 from dsdnas.nas.runs.rundir import RunDir
 from dsdnas.nas.search.budget import Budget
-from dsdnas.nas.search.claim import ClaimLock, claim_lock
 from dsdnas.nas.search.events import RunningTrial, SearchObserver
+from dsdnas.nas.search.location import StorageLocation
 from dsdnas.nas.search.objective import CandidateFailed, CandidateObjective
 from dsdnas.nas.search.records import TrialRecord, finished_count
-from dsdnas.nas.search.recovery import (
-    adopt_failed_trials,
-    fail_orphaned_trials,
-    fail_stale_trials,
-    recover_dead_trials,
-)
 from dsdnas.nas.search.remeasure import remeasure_front
 from dsdnas.nas.search.results import trial_row, write_results
 from dsdnas.nas.search.storage import storage_failure
-from dsdnas.nas.search.twins import CandidateTwin
+from dsdnas.nas.search.workers import CandidateTwin, Lock, claim_lock, end_dead_trials, naming_first, recover_on_start
 
 WAIT_S = 1.0  # how often a worker with no trial left to start looks again
 
@@ -55,7 +49,7 @@ class _Progress:
     """What one worker's loop has done so far."""
 
     started: float  # time.monotonic() when the invocation began; a time budget counts from there
-    storage_url: str = ""
+    location: StorageLocation  # named in the one line a storage failure gives
     attempts: int = 0  # trials started, skipped and failed ones included
     waited: bool = False
     waiting_for: tuple[int, int] = (0, 0)  # (running, finished) when this worker last found no room
@@ -65,53 +59,47 @@ class _Progress:
 def run_search(
     study: optuna.Study,
     objective: CandidateObjective,
-    run_dir: RunDir,
-    budget: Budget,
     *,
+    budget: Budget,
+    location: StorageLocation,
     space_size: int | None = None,
     note: str = "",
     started: float | None = None,
-    storage_url: str = "",
     finish: bool = True,
 ) -> SearchResult:
-    """Run trials until the budget is met; write results after every trial.
+    """Run trials until the budget is met; write results after every trial into the objective's run directory.
 
-    `storage_url` names the storage in the one-line message a storage failure gives.
     Without `finish` (a `--jobs` worker), the front is neither measured again nor written.
     """
-    observer = objective.observer
-    storage_url = storage_url or run_dir.storage_url
-    claim = claim_lock(storage_url, study.study_name, run_dir.claim_lock)
-    with claim:  # a worker that pops a retried trial names itself under it: never taken for the dead one
-        completed, retried, orphans = _end_dead_trials(study, run_dir, claim)
-        completed += adopt_failed_trials(study, run_dir)
-    recovered = [
-        orphans and f"failed trial(s) {orphans} whose worker was killed creating them",
-        completed and f"completed trial(s) {completed} from their files after a killed run",
-        retried and f"retrying trial(s) {retried} left RUNNING by a killed run",
-    ]
-    note = "; ".join(filter(None, [note, *recovered]))
-    progress = _Progress(time.monotonic() if started is None else started, storage_url=storage_url)
+    observer, run_dir = objective.observer, objective.run_dir
+    claim = claim_lock(location, study.study_name)
+    recovered = recover_on_start(study, run_dir, claim)
+    note = "; ".join(filter(None, [note, *recovered.notes()]))
+    progress = _Progress(time.monotonic() if started is None else started, location)
     progress.reported = already_listed(study, run_dir)
     observer.search_started(finished_count(study), budget.trials, budget.seconds, note)
-    report_progress(study, run_dir, observer, progress.reported)  # what other workers finished meanwhile
+    report_progress(study, run_dir, observer, reported=progress.reported)  # what other workers finished meanwhile
     max_attempts = 10 * (budget.trials or 100) + 50
     try:
-        while (reason := _stop_reason(study, budget, progress, space_size, max_attempts, observer)) is None:
-            if not _start_one(study, objective, budget, claim, progress):
+        while (
+            reason := _stop_reason(
+                study, budget, progress, space_size=space_size, max_attempts=max_attempts, observer=observer
+            )
+        ) is None:
+            if not _start_one(study, objective, claim, budget=budget, progress=progress):
                 _wait_for_others(observer, progress)
-            report_progress(study, run_dir, observer, progress.reported)
+            report_progress(study, run_dir, observer, reported=progress.reported)
     except KeyboardInterrupt:
         write_results(study, run_dir, final=True)  # first: the interrupted trial's FAIL row is in trials.csv
         raise
     if not finish:
         write_results(study, run_dir)
         return SearchResult(study, run_dir.root, reason)
-    return finish_search(study, run_dir, objective.data.device, observer, reason)
+    return finish_search(study, run_dir, observer, device=objective.data.device, reason=reason)
 
 
 def finish_search(
-    study: optuna.Study, run_dir: RunDir, device: torch.device, observer: SearchObserver, reason: str
+    study: optuna.Study, run_dir: RunDir, observer: SearchObserver, *, device: torch.device, reason: str
 ) -> SearchResult:
     """Measure the front's latencies again in one quiet window, write the final results, tell the observer."""
     remeasured = {int(k): v for k, v in remeasure_front(study, run_dir, device)["trials"].items()}
@@ -121,12 +109,12 @@ def finish_search(
 
 
 def _start_one(
-    study: optuna.Study, objective: CandidateObjective, budget: Budget, claim: ClaimLock, progress: _Progress
+    study: optuna.Study, objective: CandidateObjective, claim: Lock, *, budget: Budget, progress: _Progress
 ) -> bool:
     """Run one trial if the budget leaves room once running trials are counted; False if not."""
     claim.acquire()
     try:
-        _end_dead_trials(study, objective.run_dir, claim)
+        end_dead_trials(study, objective.run_dir, claim)
         done, running = _evaluated_and_running(study)
         if budget.trials is not None and done + running >= budget.trials:
             progress.waiting_for = (running, done)
@@ -134,27 +122,19 @@ def _start_one(
         progress.attempts += 1
         try:
             study.optimize(
-                _releasing(objective, claim), n_trials=1, catch=(CandidateFailed, CandidateTwin), gc_after_trial=False
+                naming_first(objective, claim, objective.run_dir),
+                n_trials=1,
+                catch=(CandidateFailed, CandidateTwin),
+                gc_after_trial=False,
             )
         except Exception as error:
-            failure = storage_failure(error, progress.storage_url)  # a full disk under study.db, a lost server
+            failure = storage_failure(error, progress.location)  # a full disk under study.db, a lost server
             if failure is None:
                 raise
             raise failure from None
         return True
     finally:
         claim.release()
-
-
-def _end_dead_trials(study: optuna.Study, run_dir: RunDir, claim: ClaimLock) -> tuple[list[int], list[int], list[int]]:
-    """Trials whose workers died stop holding places in the budget; call it holding the claim lock.
-
-    Returns the trials completed from their files, failed and retried, and failed as orphans.
-    """
-    completed, retried = recover_dead_trials(study, run_dir)  # processes on this machine
-    orphans = fail_orphaned_trials(study, lock_shared=claim.shared)  # died before naming themselves
-    fail_stale_trials(study)  # elsewhere: heartbeat grace; with the reason, before Optuna's own check
-    return completed, retried, orphans
 
 
 def _evaluated_and_running(study: optuna.Study) -> tuple[int, int]:
@@ -177,6 +157,7 @@ def _stop_reason(
     study: optuna.Study,
     budget: Budget,
     progress: _Progress,
+    *,
     space_size: int | None,
     max_attempts: int,
     observer: SearchObserver,
@@ -195,7 +176,7 @@ def _stop_reason(
     return None
 
 
-def _report_new_trials(study: optuna.Study, run_dir: RunDir, observer: SearchObserver, reported: set[int]) -> None:
+def _report_new_trials(study: optuna.Study, run_dir: RunDir, observer: SearchObserver, *, reported: set[int]) -> None:
     """Write results and tell the observer of each trial finished since the last call, by any worker."""
     new = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished() and t.number not in reported]
     if not new:
@@ -232,24 +213,10 @@ def running_trials(study: optuna.Study) -> list[RunningTrial]:
     return found
 
 
-def report_progress(study: optuna.Study, run_dir: RunDir, observer: SearchObserver, reported: set[int]) -> None:
+def report_progress(study: optuna.Study, run_dir: RunDir, observer: SearchObserver, *, reported: set[int]) -> None:
     """Tell the observer what finished since the last call (writing the results) and what runs now."""
-    _report_new_trials(study, run_dir, observer, reported)
+    _report_new_trials(study, run_dir, observer, reported=reported)
     observer.running(running_trials(study))
-
-
-def _releasing(objective: CandidateObjective, claim: ClaimLock) -> Callable[[optuna.Trial], list[float]]:
-    """The objective, releasing the claim once Optuna has created (and numbered) the trial."""
-
-    def run(trial: optuna.Trial) -> list[float]:
-        # Named before the lock goes: a RUNNING trial nobody named is then an orphan (see claim.py),
-        # and a retried trial no longer carries its dead worker's name and folder.
-        folder = objective.run_dir.trial_dir(trial.number).resolve()
-        TrialRecord(worker=worker_id(), folder=str(folder)).save_to(trial, "worker", "folder", "reason")
-        claim.release()
-        return objective(trial)
-
-    return run
 
 
 def _distinct_archs(study: optuna.Study) -> int:

@@ -26,7 +26,7 @@ from dsdnas.nas.search import rungs
 from dsdnas.nas.search.events import SearchObserver
 from dsdnas.nas.search.records import Status, TrialRecord
 from dsdnas.nas.search.stages import train_in_stages
-from dsdnas.nas.search.twins import CandidateTwin, Twins
+from dsdnas.nas.search.workers import CandidateTwin, Twins
 from dsdnas.nas.training.trainer import TrainConfig, Trainer, TrainResult
 
 LIMIT_FIELDS = {"max_macs": "macs", "max_params": "params", "max_latency_ms": "latency_ms"}
@@ -60,7 +60,7 @@ class Limits:
         return found
 
 
-@dataclass
+@dataclass(kw_only=True)
 class CandidateObjective:
     """The callable handed to `study.optimize`; returns one value per objective."""
 
@@ -71,7 +71,7 @@ class CandidateObjective:
     limits: Limits
     run_dir: RunDir
     observer: SearchObserver = field(default_factory=SearchObserver)
-    twins: Twins = field(default_factory=lambda: Twins(None))  # claims on a shared study (see twins.py)
+    twins: Twins = field(default_factory=lambda: Twins(None))  # claims on a shared study (see workers)
     store: object | None = None  # the --artifacts store every worker can read, if any
     rung_epochs: tuple[int, ...] = ()  # epochs at which early stopping judges a candidate (see rungs.py)
 
@@ -103,14 +103,14 @@ class CandidateObjective:
             replace(record, status=Status.TWIN, reason=str(given_up)).save_to(trial, "status", "reason")
             raise
         if twin is not None:
-            return self._reuse(trial, record, twin, started)
+            return self._reuse(trial, record, twin, started=started)
         model = build_model(arch, seed=self.train_config.seed + trial.number)
         record = replace(record, **profile_costs(model, arch, self.data.device).to_dict())
         over = self._constrain(trial, record)
         if over:
             record = replace(record, status=Status.SKIPPED, reason="; ".join(over), val_accuracy=0.0)
             return self._finish(trial, record, started)
-        return self._train(trial, record, model, started)
+        return self._train(trial, record, model, started=started)
 
     def _constrain(self, trial: optuna.Trial, record: TrialRecord) -> list[str]:
         """Tell Optuna the candidate's constraint values; the reasons it is over a limit, if any."""
@@ -123,7 +123,9 @@ class CandidateObjective:
             if amount > 0
         ]
 
-    def _train(self, trial: optuna.Trial, record: TrialRecord, model: torch.nn.Module, started: float) -> list[float]:
+    def _train(
+        self, trial: optuna.Trial, record: TrialRecord, model: torch.nn.Module, *, started: float
+    ) -> list[float]:
         self.observer.trial_started(trial.number, record.notation, self.train_config.epochs)
         config = replace(self.train_config, seed=self.train_config.seed + trial.number)
         trainer = Trainer(model, self.data, config)
@@ -133,14 +135,19 @@ class CandidateObjective:
         def goes_on(epoch: int, accuracy: float) -> bool:
             rung_accuracies[str(epoch)] = accuracy
             trial.set_user_attr("rung_accuracies", dict(rung_accuracies))  # other workers judge against it
-            verdict, populations[str(epoch)] = rungs.judge(trial.study, record, epoch, accuracy, self.objectives)
+            verdict, populations[str(epoch)] = rungs.judge(
+                trial.study, record, epoch=epoch, accuracy=accuracy, objectives=self.objectives
+            )
             trial.set_user_attr("rung_populations", dict(populations))
             return verdict
 
         stopped_at = None
         try:
             result, stopped_at = train_in_stages(
-                trainer, self.rung_epochs, lambda stats: self.observer.epoch_finished(trial.number, stats), goes_on
+                trainer,
+                self.rung_epochs,
+                on_epoch=lambda stats: self.observer.epoch_finished(trial.number, stats),
+                goes_on=goes_on,
             )
         except KeyboardInterrupt:
             trial.set_user_attr("reason", "interrupted (Ctrl-C) while training")
@@ -198,7 +205,7 @@ class CandidateObjective:
         record.save_to(trial)
         return record.objective_values(self.objectives)
 
-    def _reuse(self, trial: optuna.Trial, record: TrialRecord, twin: TrialRecord, started: float) -> list[float]:
+    def _reuse(self, trial: optuna.Trial, record: TrialRecord, twin: TrialRecord, *, started: float) -> list[float]:
         """Copy the twin's costs and outcome; the same limits give the same constraint values.
 
         A twin stopped at a rung gives a stopped trial (PRUNED), which counts as evaluated.

@@ -149,6 +149,12 @@ def records(study: optuna.Study, states: tuple[TrialState, ...] | None = None) -
     return [TrialRecord.from_trial(t) for t in study.get_trials(deepcopy=False, states=states)]
 
 
+def objective_names(study: optuna.Study) -> list[str]:
+    """The study's objectives in order, accuracy first, as its settings recorded them."""
+    settings = study.user_attrs.get("settings", {})
+    return list(settings.get("objectives", ["accuracy", "macs"]))
+
+
 def finished_count(study: optuna.Study) -> int:
     """Trained, reused and stopped trials: what --budget N counts."""
     return sum(1 for record in records(study, (TrialState.COMPLETE, TrialState.PRUNED)) if record.counted)

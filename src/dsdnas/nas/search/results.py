@@ -14,8 +14,7 @@ from optuna.trial import TrialState
 
 from dsdnas.nas.files import write_json, write_text
 from dsdnas.nas.runs.rundir import RunDir
-from dsdnas.nas.search.records import TrialRecord, records
-from dsdnas.nas.search.study import objective_names
+from dsdnas.nas.search.records import TrialRecord, objective_names, records
 
 COLUMNS = [
     "trial",
@@ -107,7 +106,7 @@ REMEASURED = ("latency_ms", "latency_p10_ms", "latency_p90_ms", "latency_noisy")
 
 
 def write_results(
-    study: optuna.Study, run_dir: RunDir, final: bool = False, remeasured: dict[int, dict[str, Any]] | None = None
+    study: optuna.Study, run_dir: RunDir, *, final: bool = False, remeasured: dict[int, dict[str, Any]] | None = None
 ) -> list[dict[str, Any]]:
     """Rewrite trials.csv after every trial; pareto.json too when `final`."""
     front_trials = pareto_trials(study)  # once: both files need it

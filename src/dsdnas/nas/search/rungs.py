@@ -79,7 +79,7 @@ def survivors(losses: np.ndarray, eta: int = ETA) -> set[int]:
 
 
 def judge(
-    study: optuna.Study, record: TrialRecord, epoch: int, accuracy: float, objectives: tuple[str, ...]
+    study: optuna.Study, record: TrialRecord, *, epoch: int, accuracy: float, objectives: tuple[str, ...]
 ) -> tuple[bool, int]:
     """Whether `record`'s candidate trains past rung `epoch`, judged against every candidate at that rung;
     and how many candidates (itself included) it was judged among."""
@@ -93,5 +93,7 @@ def judge(
     return 0 in keep, len(population)
 
 
-def goes_on(study: optuna.Study, record: TrialRecord, epoch: int, accuracy: float, objectives: tuple[str, ...]) -> bool:
-    return judge(study, record, epoch, accuracy, objectives)[0]
+def goes_on(
+    study: optuna.Study, record: TrialRecord, *, epoch: int, accuracy: float, objectives: tuple[str, ...]
+) -> bool:
+    return judge(study, record, epoch=epoch, accuracy=accuracy, objectives=objectives)[0]

@@ -77,7 +77,7 @@ def sampler_seed(seed: int, existing_trials: int, salt: int = 0) -> int:
     return int(np.random.SeedSequence([seed, existing_trials, salt]).generate_state(1)[0])
 
 
-def make_sampler(name: str, seed: int, existing_trials: int, salt: int = 0) -> optuna.samplers.BaseSampler:
+def make_sampler(name: str, seed: int, existing_trials: int, *, salt: int = 0) -> optuna.samplers.BaseSampler:
     """Seeded sampler; the seed moves on with the study so a resumed run draws anew.
 
     `salt` separates workers that share one storage and start together.

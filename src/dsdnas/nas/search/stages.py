@@ -16,6 +16,7 @@ from dsdnas.nas.training.trainer import Trainer, TrainResult
 def train_in_stages(
     trainer: Trainer,
     rungs: tuple[int, ...],
+    *,
     on_epoch: Callable[[EpochStats], None],
     goes_on: Callable[[int, float], bool],
 ) -> tuple[TrainResult, int | None]:

@@ -7,27 +7,30 @@ with the differing setting named, because a study must compare like with like.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
 import time
 import warnings
-from collections.abc import Iterator
 from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any
 
 import optuna
 
-from dsdnas.errors import DsdnasError, RunError, StorageError
+from dsdnas.errors import DsdnasError, RunError
 from dsdnas.nas.files import write_json
 from dsdnas.nas.runs.rundir import RunDir
-from dsdnas.nas.search.claim import tables_lock
-from dsdnas.nas.search.claims import create_claims_table
-from dsdnas.nas.search.ownership import check_files_match, check_new_study
+from dsdnas.nas.search.location import StorageLocation
 from dsdnas.nas.search.records import OBJECTIVE_DIRECTIONS
 from dsdnas.nas.search.samplers import make_sampler
-from dsdnas.nas.search.storage import cannot_open, hide_password, open_storage, sqlite_path
+from dsdnas.nas.search.storage import cannot_open, open_storage
+from dsdnas.nas.search.workers import (
+    check_files_match,
+    check_new_study,
+    create_claims_table,
+    heartbeat_options,
+    tables_locked,
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def check_objectives(objectives: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def open_study(
-    storage_url: str,
+    location: StorageLocation,
     study_name: str,
     settings: SearchSettings,
     *,
@@ -79,29 +82,34 @@ def open_study(
     """Create the study, or load it and check that its settings and the run's files match it.
 
     A new study is given `first_trials` (parameters) to try before the sampler's own picks.
-    Workers starting together take turns (`claim.tables_lock`): one creates the tables and
-    the study, the others find them.
+    Workers starting together take turns under the tables lock (see `workers`): one creates
+    the tables and the study, the others find them.
     """
-    with _tables_locked(storage_url, run_dir):
-        storage = open_storage(storage_url)
+    with tables_locked(location):
+        storage = open_storage(location, heartbeat=heartbeat_options())
         try:
-            create_claims_table(storage_url)
+            create_claims_table(location)
         except Exception as error:  # noqa: BLE001 - SQLAlchemy and the drivers raise many kinds
-            raise cannot_open(error, storage_url) from None
+            raise cannot_open(error, location) from None
         try:
             existing = optuna.load_study(study_name=study_name, storage=storage)
         except KeyError:
             existing = None
         if existing is None:
-            check_new_study(run_dir, study_name, hide_password(storage_url))
+            check_new_study(run_dir, study_name, location)
         else:
-            _check_same_settings(existing, settings, storage_url)
+            _check_same_settings(existing, settings, location)
             check_files_match(run_dir, existing)
         study = optuna.create_study(
             study_name=study_name,
             storage=storage,
             directions=[OBJECTIVE_DIRECTIONS[name] for name in settings.objectives],
-            sampler=make_sampler(sampler, seed, len(existing.trials) if existing else 0, os.getpid() if shared else 0),
+            sampler=make_sampler(
+                sampler,
+                seed=seed,
+                existing_trials=len(existing.trials) if existing else 0,
+                salt=os.getpid() if shared else 0,
+            ),
             load_if_exists=True,
         )
         if study.metric_names is None:  # optuna-dashboard labels the objective values with these
@@ -119,26 +127,7 @@ def open_study(
         return study
 
 
-@contextlib.contextmanager
-def _tables_locked(storage_url: str, run_dir: RunDir) -> Iterator[None]:
-    """Hold `claim.tables_lock` for the block; a lock that cannot be taken is a storage that cannot be opened."""
-    database = sqlite_path(storage_url)
-    if database is not None and not database.parent.is_dir():  # the lock beside it would create the folder
-        raise StorageError(
-            f"cannot open storage {storage_url}: folder {database.parent} is missing; create it or give another path"
-        )
-    try:
-        lock = tables_lock(storage_url, run_dir.claim_lock)
-        lock.acquire()
-    except Exception as error:  # noqa: BLE001 - as above
-        raise cannot_open(error, storage_url) from None
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-def _check_same_settings(study: optuna.Study, settings: SearchSettings, storage_url: str) -> None:
+def _check_same_settings(study: optuna.Study, settings: SearchSettings, location: StorageLocation) -> None:
     stored = study.user_attrs.get("settings")
     if stored is None:
         return
@@ -152,7 +141,7 @@ def _check_same_settings(study: optuna.Study, settings: SearchSettings, storage_
     )
     if changed:
         raise RunError(
-            f"study {study.study_name!r} in {hide_password(storage_url)} was run with other settings "
+            f"study {study.study_name!r} in {location.label} was run with other settings "
             f"({', '.join(changed)}); repeat its options, or pass --out NEW_DIR (and --study NEW_NAME with a "
             f"shared --storage)"
         )
@@ -169,15 +158,10 @@ def _same(stored: Any, wanted: Any) -> bool:
     return stored == wanted
 
 
-def objective_names(study: optuna.Study) -> list[str]:
-    settings = study.user_attrs.get("settings", {})
-    return list(settings.get("objectives", ["accuracy", "macs"]))
-
-
 def save_run_json(
-    run_dir: RunDir, study: optuna.Study, storage_url: str | None, extra: dict[str, Any]
+    run_dir: RunDir, study: optuna.Study, *, location: StorageLocation, extra: dict[str, Any]
 ) -> dict[str, Any]:
-    """run.json: where the study lives (None: study.db here) and how the run was set up; returns it."""
-    data = {"study": study.study_name, "storage": storage_url, **study.user_attrs, **extra}
+    """run.json: where the study lives (None: study.db here, else the masked URL) and how the run was set up."""
+    data = {"study": study.study_name, "storage": location.recorded, **study.user_attrs, **extra}
     write_json(run_dir.run_json, data)
     return data

@@ -135,12 +135,12 @@ def _differences(stored: dict[str, Any], wanted: dict[str, Any], keys: tuple[str
     return changed
 
 
-def run_finetune(model: nn.Module, data: DeviceData, test: DeviceSplit, plan: FinetunePlan) -> dict[str, Any]:
+def run_finetune(model: nn.Module, data: DeviceData, *, test: DeviceSplit, plan: FinetunePlan) -> dict[str, Any]:
     """Train, evaluate once on `test`, write weights, metrics and curves; returns the metrics."""
     _check_resume_matches(plan)
     plan.out_dir.mkdir(parents=True, exist_ok=True)
     write_json(plan.out_dir / FINETUNE_FILE, plan.info)
-    trainer = Trainer(model, data, plan.config, frozen_modules(model, plan.freeze))
+    trainer = Trainer(model, data, plan.config, frozen=frozen_modules(model, plan.freeze))
     best: dict[str, Any] = {"accuracy": -1.0, "epoch": 0, "state": None}
     if plan.resume:
         best = _load_checkpoint(plan, trainer)
@@ -164,11 +164,11 @@ def run_finetune(model: nn.Module, data: DeviceData, test: DeviceSplit, plan: Fi
     final = copy.deepcopy(trainer.final_model)
     if best["state"] is not None:  # transfer: keep the best validation epoch
         final.load_state_dict(best["state"])
-    return _evaluate_and_write(final, data, test, plan, time.perf_counter() - started, best)
+    return _evaluate_and_write(final, data, test=test, plan=plan, seconds=time.perf_counter() - started, best=best)
 
 
 def _evaluate_and_write(
-    model: nn.Module, data: DeviceData, test: DeviceSplit, plan: FinetunePlan, seconds: float, best: dict[str, Any]
+    model: nn.Module, data: DeviceData, *, test: DeviceSplit, plan: FinetunePlan, seconds: float, best: dict[str, Any]
 ) -> dict[str, Any]:
     _, accuracy, predicted = evaluate(model, data, test)
     classes = data.num_classes

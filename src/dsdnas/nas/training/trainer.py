@@ -118,7 +118,7 @@ class Trainer:
     """Trains `model` on `data.train`, scoring `data.val` after every epoch."""
 
     def __init__(
-        self, model: nn.Module, data: DeviceData, config: TrainConfig, frozen: tuple[nn.Module, ...] = ()
+        self, model: nn.Module, data: DeviceData, config: TrainConfig, *, frozen: tuple[nn.Module, ...] = ()
     ) -> None:
         """`frozen` modules keep their weights and BatchNorm statistics: eval mode, no gradients."""
         self.frozen = frozen
@@ -257,7 +257,7 @@ class Trainer:
 
 
 def train_model(
-    model: nn.Module, data: DeviceData, config: TrainConfig, on_epoch: Callable[[EpochStats], None] | None = None
+    model: nn.Module, data: DeviceData, config: TrainConfig, *, on_epoch: Callable[[EpochStats], None] | None = None
 ) -> TrainResult:
     """Train from scratch for config.epochs; the convenience form of `Trainer(...).run()`."""
     return Trainer(model, data, config).run(on_epoch=on_epoch)

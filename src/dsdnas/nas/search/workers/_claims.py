@@ -16,7 +16,7 @@ import time
 import sqlalchemy
 from sqlalchemy import Column, Float, Integer, MetaData, PrimaryKeyConstraint, String, Table
 
-from dsdnas.nas.search.storage import sqlite_path
+from dsdnas.nas.search.location import StorageLocation
 
 _METADATA = MetaData()
 CLAIMS = Table(
@@ -31,9 +31,9 @@ CLAIMS = Table(
 )
 
 
-def create_claims_table(url: str) -> None:
-    """Create the claims table if it is missing; call it holding `claim.tables_lock`."""
-    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+def create_claims_table(location: StorageLocation) -> None:
+    """Create the claims table if it is missing; call it holding the tables lock."""
+    engine = sqlalchemy.create_engine(location.url, poolclass=sqlalchemy.pool.NullPool)
     try:
         _METADATA.create_all(engine, checkfirst=True)
     finally:
@@ -41,11 +41,10 @@ def create_claims_table(url: str) -> None:
 
 
 class ArchClaims:
-    """The claims of one study, in the database at `url` (its table made by `create_claims_table`)."""
+    """The claims of one study, in its storage's database (the table made by `create_claims_table`)."""
 
-    def __init__(self, url: str, study: str) -> None:
-        connect = {"timeout": 60} if sqlite_path(url) is not None else {}  # seconds to wait for SQLite's lock
-        self.engine = sqlalchemy.create_engine(url, connect_args=connect)
+    def __init__(self, location: StorageLocation, study: str) -> None:
+        self.engine = sqlalchemy.create_engine(location.url, connect_args=location.connect_args)
         self.study = study
 
     def claim(self, arch_hash: str, trial: int, worker: str) -> int:
@@ -65,7 +64,7 @@ class ArchClaims:
             ).scalar()
         return -1 if found is None else int(found)
 
-    def take_over(self, arch_hash: str, stale_owner: int, trial: int, worker: str) -> bool:
+    def take_over(self, arch_hash: str, *, stale_owner: int, trial: int, worker: str) -> bool:
         """Move a claim from a trial that no longer runs to `trial`; False when another worker moved it first."""
         with self.engine.begin() as connection:
             moved = connection.execute(

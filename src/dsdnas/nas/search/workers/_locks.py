@@ -1,35 +1,22 @@
-"""One worker at a time decides to start a trial: the budget check and the new trial.
+"""The two locks a study's workers share: the claim lock and the tables lock.
 
-A worker holds the study's claim lock from the moment it counts finished and running
-trials until its new trial exists in the study, so workers never start more trials than
-the budget leaves. Which lock depends on where the study lives:
-
-- a run directory's own SQLite study: RUN/claim.lock (the same command in two terminals);
-- a SQLite file given with --storage: a lock file beside it, shared by every run
-  directory on this machine that uses it;
-- PostgreSQL: an advisory lock in the server (pg_advisory_lock), shared by every machine;
-  the server releases it if the worker dies;
-- any other database: RUN/claim.lock, so workers on other machines could, in a race,
-  pass the budget by one.
-
-A worker names itself on its new trial before it lets the lock go, so a RUNNING trial
-with no worker seen by a holder of a lock that every worker shares was left by a worker
-that died holding it (see `recovery.fail_orphaned_trials`).
-
-The tables lock makes creating a database's tables (Optuna's and dsdnas's) and a study
-one worker's job at a time: workers that start together on a fresh database would
-otherwise all see no table, all create it, and all but one fail (PostgreSQL's duplicate
-key on pg_type, SQLite's "table already exists").
+Which lock a storage has is the `StorageLocation`'s answer (`lock_file`, `lock_shared`);
+this module only takes and releases them. See the package docstring for who holds them
+and when.
 """
 
 from __future__ import annotations
 
+import contextlib
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy
 
-from dsdnas.nas.search.storage import sqlite_path
+from dsdnas.errors import StorageError
+from dsdnas.nas.search.location import StorageLocation
+from dsdnas.nas.search.storage import cannot_open
 
 try:
     import fcntl
@@ -49,7 +36,7 @@ class _Held:
         self.release()
 
 
-class ClaimLock(_Held):
+class FileLock(_Held):
     """An exclusive advisory lock on a file; `release` may be called more than once."""
 
     def __init__(self, path: Path, *, shared: bool = True) -> None:
@@ -72,11 +59,12 @@ class ClaimLock(_Held):
         self._handle = None
 
 
-class PostgresClaimLock(_Held):
-    """pg_advisory_lock on a key made from `name`, held on a connection of its own."""
+class AdvisoryLock(_Held):
+    """pg_advisory_lock on a key made from `name`, held on a connection of its own; the server
+    releases it if the worker dies."""
 
-    def __init__(self, url: str, name: str) -> None:
-        self.engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+    def __init__(self, location: StorageLocation, name: str) -> None:
+        self.engine = sqlalchemy.create_engine(location.url, poolclass=sqlalchemy.pool.NullPool)
         self.key = zlib.crc32(name.encode()) - 2**31  # a signed 32-bit advisory lock key
         self._connection = None
 
@@ -94,22 +82,41 @@ class PostgresClaimLock(_Held):
             self._connection = None
 
 
-def claim_lock(storage_url: str, study: str, run_lock: Path) -> ClaimLock | PostgresClaimLock:
-    """The lock every worker of this study takes (see the module docstring)."""
-    if storage_url.startswith("postgresql"):
-        return PostgresClaimLock(storage_url, f"dsdnas:{study}")
-    database = sqlite_path(storage_url)
-    if database is not None and database.resolve() != (run_lock.parent / "study.db").resolve():
-        return ClaimLock(database.with_name(f"{database.name}.claim.lock"))
-    return ClaimLock(run_lock, shared=database is not None)
+Lock = FileLock | AdvisoryLock
 
 
-def tables_lock(storage_url: str, run_lock: Path) -> ClaimLock | PostgresClaimLock:
+def claim_lock(location: StorageLocation, study: str) -> Lock:
+    """The lock every worker of `study` takes to count the budget and start a trial."""
+    if location.is_postgresql:
+        return AdvisoryLock(location, f"dsdnas:{study}")
+    return FileLock(location.lock_file, shared=location.lock_shared)
+
+
+def tables_lock(location: StorageLocation) -> Lock:
     """The lock held while a worker creates the database's tables and opens its study.
 
     PostgreSQL: one advisory key for the whole database, since every study there shares the
     tables. SQLite: the claim lock, which is already one per database file.
     """
-    if storage_url.startswith("postgresql"):
-        return PostgresClaimLock(storage_url, "dsdnas:tables")
-    return claim_lock(storage_url, "", run_lock)
+    if location.is_postgresql:
+        return AdvisoryLock(location, "dsdnas:tables")
+    return claim_lock(location, "")
+
+
+@contextlib.contextmanager
+def tables_locked(location: StorageLocation) -> Iterator[None]:
+    """Hold the tables lock for the block; a lock that cannot be taken is a storage that cannot be opened."""
+    database = location.sqlite_file
+    if database is not None and not database.parent.is_dir():  # the lock beside it would create the folder
+        raise StorageError(
+            f"cannot open storage {location.label}: folder {database.parent} is missing; create it or give another path"
+        )
+    try:
+        lock = tables_lock(location)
+        lock.acquire()
+    except Exception as error:  # noqa: BLE001 - SQLAlchemy and the drivers raise many kinds
+        raise cannot_open(error, location) from None
+    try:
+        yield
+    finally:
+        lock.release()

@@ -13,6 +13,7 @@ from dsdnas.errors import RunError
 from dsdnas.nas.files import read_json
 from dsdnas.nas.model.arch import load_arch
 from dsdnas.nas.runs.rundir import ARCH_FILE, TRIALS_DIR, RunDir
+from dsdnas.nas.search.location import StorageLocation
 from dsdnas.nas.search.records import TrialRecord
 
 
@@ -24,11 +25,8 @@ def trial_folders(run_dir: RunDir) -> list[int]:
     return sorted(int(path.name) for path in root.iterdir() if path.name.isdigit() and path.is_dir())
 
 
-def check_run_dir(run_dir: RunDir, study_name: str, storage: str | None) -> None:
-    """Refuse a run directory that holds another study, or the same study in another storage.
-
-    `storage` is the masked --storage URL (None: RUN/study.db), as run.json records it.
-    """
+def check_run_dir(run_dir: RunDir, study_name: str, location: StorageLocation) -> None:
+    """Refuse a run directory that holds another study, or the same study in another storage."""
     if run_dir.root.exists() and not run_dir.root.is_dir():
         raise RunError(f"--out {run_dir.root} is a file, not a folder; pass a folder for the run")
     if not run_dir.run_json.exists():
@@ -44,17 +42,17 @@ def check_run_dir(run_dir: RunDir, study_name: str, storage: str | None) -> None
             f"{run_dir.root} holds study {meta.get('study')!r}; a run directory keeps one study's files. "
             f"Continue it with --study {meta.get('study')}, or pass --out NEW_DIR for study {study_name!r}"
         )
-    if meta.get("storage") != storage:
+    if meta.get("storage") != location.recorded:
         where = meta.get("storage") or f"{run_dir.root / 'study.db'} (no --storage)"
         raise RunError(f"{run_dir.root}'s study lives in {where}; pass the same --storage to continue it")
 
 
-def check_new_study(run_dir: RunDir, study_name: str, storage_label: str) -> None:
+def check_new_study(run_dir: RunDir, study_name: str, location: StorageLocation) -> None:
     """A study about to be created must not find trial files waiting for it."""
     numbers = trial_folders(run_dir)
     if numbers:
         raise RunError(
-            f"study {study_name!r} is not in {storage_label}, but {run_dir.root / TRIALS_DIR} holds the files of "
+            f"study {study_name!r} is not in {location.label}, but {run_dir.root / TRIALS_DIR} holds the files of "
             f"{len(numbers)} trial(s): the storage was emptied or replaced. Restore it, or pass --out NEW_DIR"
         )
 

@@ -1,4 +1,4 @@
-"""Trials that dead workers left RUNNING: finished from their files, or failed and retried.
+"""Trials that dead workers left behind: finished from their files, or failed and retried.
 
 A worker killed after it wrote a trained trial's files but before the study heard of it
 (kill -9, a full disk under the database) leaves a RUNNING trial whose files are
@@ -24,9 +24,8 @@ from dsdnas.errors import RunError
 from dsdnas.nas.files import file_sha256, read_json
 from dsdnas.nas.hardware import hostname
 from dsdnas.nas.runs.rundir import METRICS_FILE, WEIGHTS_FILE, RunDir
-from dsdnas.nas.search.records import Status, TrialRecord
-from dsdnas.nas.search.storage import GRACE_S, retry_callback
-from dsdnas.nas.search.study import objective_names
+from dsdnas.nas.search.records import Status, TrialRecord, objective_names
+from dsdnas.nas.search.workers._heartbeat import GRACE_S, retry_callback
 
 
 def _process_alive(pid: int) -> bool:

@@ -1,7 +1,7 @@
 """What a worker does with a candidate another trial already has: reuse it, or leave it to that trial.
 
 A COMPLETE trial with the same architecture is reused (its result copied). A RUNNING one,
-known through its claim (see `claims`), is left to finish: by default this worker gives
+known through its claim (see `_claims`), is left to finish: by default this worker gives
 the candidate up at once and samples another (`resample`), which costs one sampling
 step, instead of idling until the twin finishes (`wait`, then reuse). DSDNAS_TWINS=wait
 selects the other behaviour, for measuring the two.
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import TrialState
 
-from dsdnas.nas.search.claims import ArchClaims
 from dsdnas.nas.search.records import Status, TrialRecord, records
+from dsdnas.nas.search.workers._claims import ArchClaims
 
 POLL_S = 1.0  # how often a waiting worker looks at its twin
 
@@ -59,7 +59,7 @@ class Twins:
             state = _state(trial.study, holder)
             if state in (TrialState.RUNNING, TrialState.COMPLETE):
                 return holder  # COMPLETE: `resolve` finds it on its next look
-            if self.claims.take_over(record.arch_hash, holder, trial.number, record.worker):
+            if self.claims.take_over(record.arch_hash, stale_owner=holder, trial=trial.number, worker=record.worker):
                 return None  # the holder failed or died: its claim expired with it
             holder = self.claims.owner(record.arch_hash)
         return None
