@@ -128,6 +128,7 @@ class SearchConfig:
         _check(1 <= self.jobs <= MAX_JOBS, f"--jobs {self.jobs} must be from 1 to {MAX_JOBS}")
         _check(self.threads is None or self.threads >= 1, f"--threads {self.threads} must be at least 1")
         _check(self.early_stop in ("on", "off"), f"--early-stop {self.early_stop!r} must be on or off")
+        _check(self.storage is None or bool(self.storage.strip()), "--storage is empty: give a storage URL")
         _check(
             self.artifacts is None or not self.artifacts.startswith("s3://") or self.artifacts.count("/") == 2,
             f"--artifacts {self.artifacts}: give a folder or s3://BUCKET",

@@ -124,6 +124,8 @@ class _ClassesByKind(Mapping[str, type[nn.Module]]):
     """Kind name -> class, read from the kinds table at each lookup, so it never holds a stale copy."""
 
     def __getitem__(self, kind: str) -> type[nn.Module]:
+        if kind not in BLOCK_KINDS:
+            raise KeyError(kind)  # a Mapping's `in` and `get` expect KeyError
         return block_class(kind)
 
     def __iter__(self) -> Iterator[str]:

@@ -75,10 +75,6 @@ class RunDir:
         return self.root / REPORT_HTML
 
     @property
-    def claim_lock(self) -> Path:
-        return self.root / CLAIM_LOCK
-
-    @property
     def finetune_root(self) -> Path:
         return self.root / FINETUNE_DIR
 

@@ -16,6 +16,10 @@ class Budget:
     seconds: float | None = None  # no new trial starts after this much wall time
     text: str = field(default="", compare=False)  # as the user wrote it, for run.json and messages
 
+    def __post_init__(self) -> None:
+        if (self.trials is None) == (self.seconds is None):
+            raise ValueError("a Budget is a trial count or a time, exactly one of them")
+
     def __str__(self) -> str:
         return self.text or (str(self.trials) if self.trials is not None else f"{self.seconds:g}s")
 

@@ -3,20 +3,15 @@
 A command makes one `StorageLocation` when it prepares its config (a search in
 `api._prepare`, a command that reads a run in `api._runs.load_run`) and passes it on.
 Nothing else looks inside a storage URL: which database kind it is, which SQLite file,
-how it is shown without its password, which lock its workers share and whether workers
-on other machines can reach it are all answered here.
-
-    no --storage                       RUN/study.db; lock RUN/claim.lock
-    --storage sqlite:///PATH           that file, for every run directory on this machine using it;
-                                       lock PATH.claim.lock beside it
-    --storage postgresql://...         a server every machine can reach; PostgreSQL advisory locks
-    --storage mysql://... (any other)  a server too; lock RUN/claim.lock, this machine only
+how it is shown without its password, which lock its workers share (the table in
+`workers/__init__.py`) and whether workers on other machines can reach it are all
+answered here.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dsdnas.nas.runs.rundir import CLAIM_LOCK, STUDY_DB, RunDir
@@ -34,9 +29,12 @@ def hide_password(url: str) -> str:
 class StorageLocation:
     """One study's storage. `url` carries the password: use it to connect, never to show."""
 
-    url: str
+    url: str = field(repr=False)  # never in a repr: it holds the password
     run_root: Path | None = None  # the run directory whose own files (claim.lock) this worker uses
     given: bool = True  # named with --storage (False: the run directory's study.db)
+
+    def __repr__(self) -> str:
+        return f"StorageLocation({self.label!r}, run_root={self.run_root!r}, given={self.given})"
 
     @classmethod
     def for_run(cls, storage: str | None, run_dir: RunDir) -> StorageLocation:
