@@ -31,9 +31,10 @@ FAST_ARGS = [
 ]
 
 
-def block_macs(kind: str, c_in: int, c_out: int, kernel: int, out_size: int) -> int:
-    """Multiply-adds of one block on an out_size x out_size output map, by the textbook formula."""
-    pixels = out_size * out_size
+def block_macs(kind: str, c_in: int, c_out: int, kernel: int, out_size: int, out_width: int | None = None) -> int:
+    """Multiply-adds of one block on an out_size x out_width (square by default) output map, by the textbook
+    formula."""
+    pixels = out_size * (out_size if out_width is None else out_width)
     if kind == "standard":
         return pixels * c_out * c_in * kernel * kernel
     return pixels * c_in * kernel * kernel + pixels * c_in * c_out  # depthwise, then pointwise
@@ -41,14 +42,18 @@ def block_macs(kind: str, c_in: int, c_out: int, kernel: int, out_size: int) -> 
 
 def analytic_macs(arch: Arch) -> int:
     """Conv and linear multiply-adds of a whole architecture: the oracle for fvcore's count."""
-    size = conv_output_size(arch.input_shape[1], arch.stem.stride)
-    macs = block_macs("standard", arch.input_shape[0], arch.stem.channels, arch.stem.kernel, size)
+    height, width = (conv_output_size(side, arch.stem.stride) for side in arch.input_shape[1:])
+    macs = block_macs("standard", arch.input_shape[0], arch.stem.channels, arch.stem.kernel, height, width)
     channels = arch.stem.channels
     for block in arch.blocks:
-        size = conv_output_size(size, block.stride)
-        macs += block_macs(block.kind, channels, block.channels, block.kernel, size)
+        height, width = conv_output_size(height, block.stride), conv_output_size(width, block.stride)
+        macs += block_macs(block.kind, channels, block.channels, block.kernel, height, width)
         channels = block.channels
-    return macs + channels * arch.num_classes
+    head = arch.head
+    features = {"gap": channels, "flatten": channels * height * width, "pool": channels * head.pool**2}[head.kind]
+    if head.hidden:
+        return macs + features * head.hidden + head.hidden * arch.num_classes
+    return macs + features * arch.num_classes
 
 
 def write_image_folder(root: Path, images_by_class: dict[str, np.ndarray]) -> Path:

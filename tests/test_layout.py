@@ -115,9 +115,14 @@ def test_modules_stay_small(name):
 
 
 def signatures(node: ast.AST, in_class: bool = False):
-    """(def, the parameters a caller may pass by position) for every function; a method's self or cls aside."""
+    """(def, the parameters a caller may pass by position) for every function and lambda; a method's self
+    or cls aside."""
     for child in ast.iter_child_nodes(node):
-        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(child, ast.Lambda):
+            child.name = "<lambda>"
+            yield child, [a.arg for a in child.args.posonlyargs + child.args.args]
+            yield from signatures(child)
+        elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
             params = [a.arg for a in child.args.posonlyargs + child.args.args]
             static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in child.decorator_list)
             yield child, params[1:] if in_class and not static else params

@@ -34,6 +34,18 @@ def test_a_baseline_is_trained_on_the_runs_own_validation_split_and_stored(run):
     assert provenance["weights"].startswith("none")
 
 
+def test_the_linear_and_mlp_references_train_on_the_split_and_are_named_by_their_width(run):
+    linear = dsdnas.baseline(run, model="linear", epochs=1, device="cpu", label_smoothing=0.0, augment=False)
+    assert linear.out_dir.name == "linear" and linear.metrics["macs"] == 784 * 10
+    mlp = dsdnas.baseline(run, model="mlp", hidden=8, epochs=1, device="cpu")
+    assert mlp.out_dir.name == "mlp-h8" and mlp.metrics["model"] == "mlp-h8"
+    assert mlp.metrics["macs"] == 784 * 8 + 8 * 10 and mlp.metrics["params"] == 784 * 8 + 8 + 8 * 10 + 10
+    baselines, _ = against_baselines(run)
+    assert {"linear", "mlp-h8"} <= set(baselines["baseline"])
+    with pytest.raises(DsdnasError, match="--hidden applies to --model mlp, not seed-cnn"):
+        dsdnas.baseline(run, model="seed-cnn", hidden=8, device="cpu")
+
+
 def test_a_torchvision_baseline_on_test_is_scored_like_a_fine_tune(run):
     result = dsdnas.baseline(run, model="mobilenet_v3_small", epochs=1, device="cpu", test=True, freeze="partial:1")
     assert result.metrics["split"] == "test" and result.metrics["size"] == 1000

@@ -133,3 +133,44 @@ def test_interrupted_finetune_resumes_to_the_same_weights(run, tmp_path):
     assert expected.keys() == got.keys()
     for name in expected:
         assert torch.equal(expected[name], got[name]), name
+
+
+FLATTEN_SPACE = """
+name = "flatten-test"
+[stem]
+channels = [4]
+stride = 2
+[stages]
+count = [1]
+blocks = [1]
+widths = [[8]]
+strides = [2]
+[block]
+kind = ["separable"]
+kernel = [3]
+dilation = [1]
+[head]
+kind = ["flatten"]
+hidden = [16]
+"""
+
+
+def test_a_transfer_to_another_image_size_re_creates_a_flatten_heads_first_layer_and_says_so(tmp_path, mnist_sample):
+    (tmp_path / "space.toml").write_text(FLATTEN_SPACE)
+    run = tmp_path / "run"
+    dsdnas.search(budget=1, dataset="mnist-sample", space=str(tmp_path / "space.toml"), epochs=1, train_limit=200,
+                  device="cpu", out=run)  # fmt: skip
+    picked = torch.randperm(len(mnist_sample.y_train), generator=torch.Generator().manual_seed(0))[:300]
+    crop, labels = mnist_sample.x_train[picked, 0, 4:24, 4:24].numpy(), mnist_sample.y_train[picked].numpy()
+    np.savez(tmp_path / "small.npz", x_train=crop[:240], y_train=labels[:240], x_test=crop[240:], y_test=labels[240:])
+    result = dsdnas.finetune(run, trial=0, dataset=f"npz:{tmp_path / 'small.npz'}", freeze="head", epochs=1,
+                             device="cpu", out=tmp_path / "ft")  # fmt: skip
+    # 28 -> 14 -> 7 gives 8 x 7 x 7 = 392 features; 20 -> 10 -> 5 gives 8 x 5 x 5 = 200.
+    assert result.notes == [
+        "the flatten head reads 200 features on 20x20 images, not 392: its hidden layer starts afresh"
+    ]
+    source = load_weights(run / "trials" / "0" / "weights.safetensors")
+    tuned = load_weights(tmp_path / "ft" / "weights.safetensors")
+    assert source["hidden.0.weight"].shape == (16, 392) and tuned["hidden.0.weight"].shape == (16, 200)
+    assert all(torch.equal(source[name], tuned[name]) for name in source if name.startswith(("stem.", "blocks.")))
+    assert json.loads((tmp_path / "ft" / "finetune.json").read_text())["changes"] == result.notes

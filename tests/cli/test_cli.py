@@ -81,7 +81,8 @@ def test_spaces_lists_builtins_with_sizes():
     result = runner.invoke(app, ["spaces", "--json"])
     assert result.exit_code == 0
     spaces = {s["name"]: s for s in json.loads(result.output)}
-    assert set(spaces) == {"dsd-tiny", "dsd-micro", "dsd-mnist", "dsd-wide"}
+    assert set(spaces) == {"dsd-tiny", "dsd-micro", "dsd-range", "dsd-mnist", "dsd-wide"}
+    assert spaces["dsd-range"]["choices"]["head kind"] == ["gap", "flatten", "pool"]
     assert spaces["dsd-tiny"]["size"] == 272
     assert spaces["dsd-micro"]["min_macs"] == 9644 and spaces["dsd-micro"]["max_macs"] > 100 * 9644
     assert spaces["dsd-mnist"]["choices"]["dilation"] == [1, 2, 3, 4]

@@ -4,7 +4,15 @@ import torch
 from dsdnas.errors import SearchSpaceError
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.costs import count_params
-from dsdnas.search_spaces import BUILTIN_NAMES, get_space, list_spaces, parse_space, read_space_file, register_space
+from dsdnas.search_spaces import (
+    BUILTIN_NAMES,
+    DEFAULT_SPACE,
+    get_space,
+    list_spaces,
+    parse_space,
+    read_space_file,
+    register_space,
+)
 from tests.support import ScriptedTrial, analytic_macs
 
 INPUT = (1, 28, 28)
@@ -148,26 +156,53 @@ dilation = [1, 2]
 """
 
 
-@pytest.mark.parametrize("source", ["dsd-tiny", "micro"])
-def test_cost_bounds_equal_brute_force_over_every_candidate(source, tmp_path):
-    if source == "micro":
-        (tmp_path / "micro.toml").write_text(MICRO)
-        space = read_space_file(tmp_path / "micro.toml")
+HEADS = """
+name = "heads-test"
+[stem]
+channels = [4]
+stride = 2
+[stages]
+count = [0, 1]
+blocks = [1]
+widths = [[4, 8]]
+strides = [2]
+[block]
+kind = ["standard", "separable"]
+kernel = [3]
+dilation = [1]
+[head]
+kind = ["gap", "flatten", "pool"]
+pool = [2, 4]
+hidden = [0, 16]
+dropout = [0.0, 0.1]
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "shape"),
+    [("dsd-tiny", INPUT), ("micro", INPUT), ("heads", INPUT), ("heads", (1, 20, 28))],
+)
+def test_cost_bounds_equal_brute_force_over_every_candidate(source, shape, tmp_path):
+    if source in ("micro", "heads"):
+        (tmp_path / "space.toml").write_text(MICRO if source == "micro" else HEADS)
+        space = read_space_file(tmp_path / "space.toml")
     else:
         space = get_space(source)
-    archs = list(enumerate_archs(space).values())
-    assert len(archs) == space.size(INPUT)
+    archs = list(enumerate_archs(space, shape).values())
+    assert len(archs) == space.size(shape)
     macs = [analytic_macs(arch) for arch in archs]
     params = [count_params(build_model(arch)) for arch in archs]
-    bounds = space.cost_bounds(INPUT, 10)
+    bounds = space.cost_bounds(shape, 10)
     assert (bounds.min_macs, bounds.max_macs) == (min(macs), max(macs))
     assert (bounds.min_params, bounds.max_params) == (min(params), max(params))
 
 
-def test_the_cheap_space_reaches_below_20k_macs_and_the_default_spans_two_and_a_half_decades():
+def test_the_default_space_spans_the_useful_range_and_searches_the_head():
     assert get_space("dsd-micro").cost_bounds(INPUT, 10).min_macs <= 20_000
-    default = get_space("dsd-mnist").cost_bounds(INPUT, 10)
-    assert default.max_macs / default.min_macs >= 10**2.5
+    space = get_space(DEFAULT_SPACE)
+    default = space.cost_bounds(INPUT, 10)
+    assert default.min_macs <= 10_000 and default.max_macs >= 10_000_000  # 3 decades or more
+    assert len(space.head_kinds) > 1 and 0 in space.stage_counts
 
 
 @pytest.mark.parametrize("name", BUILTIN_NAMES)
@@ -181,3 +216,26 @@ def test_cheapest_params_sample_the_cheapest_candidate(name):
             return params[key]
 
     assert analytic_macs(space.sample(Replay(), INPUT, 10)) == space.cost_bounds(INPUT, 10).min_macs
+
+
+class Replay:
+    """A trial that answers with the recorded parameters, and fails on a choice they lack."""
+
+    def __init__(self, params: dict) -> None:
+        self.params = params
+
+    def suggest_categorical(self, key, choices):
+        assert self.params[key] in choices
+        return self.params[key]
+
+
+def test_first_params_start_at_the_cheapest_and_climb_the_cost_range():
+    space = get_space(DEFAULT_SPACE)
+    first = space.first_params(INPUT, 10, spread=3, seed=0)
+    assert first[0] == space.cheapest_params(INPUT, 10) and space.first_params(INPUT, 10) == first[:1]
+    macs = [analytic_macs(space.sample(Replay(params), INPUT, 10)) for params in first]
+    bounds = space.cost_bounds(INPUT, 10)
+    assert macs == sorted(macs) and macs[0] == bounds.min_macs and len(set(macs)) == 4
+    span = bounds.max_macs / bounds.min_macs
+    assert macs[2] > bounds.min_macs * span**0.3 and macs[3] < bounds.min_macs * span**0.9  # spread, not clustered
+    assert space.first_params(INPUT, 10, spread=3, seed=0) == first  # seeded

@@ -47,7 +47,9 @@ def baseline(
     opened = load_run(run, config.storage)
     device = resolve_device(config.device)
     data, scored, dataset_name = _data(opened, config, device)
-    reference = build_reference(config.model, data.input_shape, data.num_classes, seed=config.seed)
+    reference = build_reference(
+        config.model, data.input_shape, data.num_classes, seed=config.seed, hidden=config.hidden
+    )
     notes = _pretrain(reference, config)
     costs = reference_costs(reference.model, data.input_shape, device)  # before training, as for candidates
     train = _train_config(config, data)
@@ -56,9 +58,9 @@ def baseline(
     if result.failure is not None:
         raise DsdnasError(f"baseline {config.model} stopped: {result.failure}; try a lower --lr")
     _, accuracy, _ = evaluate(trainer.final_model, data, scored)
-    out = opened.run_dir.baselines_root / (slug(config.model) + ("-test" if config.test else ""))
+    out = opened.run_dir.baselines_root / (slug(reference.name) + ("-test" if config.test else ""))
     metrics = {
-        "model": config.model,
+        "model": reference.name,  # mlp-h64: the hidden width is part of what the reference is
         "split": "test" if config.test else "validation",
         "accuracy": accuracy,
         "size": len(scored),

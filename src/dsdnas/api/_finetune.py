@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from dsdnas.nas.training.trainer import TrainConfig
 class FinetuneResult:
     out_dir: Path
     metrics: dict[str, Any]
+    notes: list[str] = field(default_factory=list)  # what a transfer had to change, one line each
 
 
 @dataclass
@@ -42,6 +43,7 @@ class _Setup:
     model: nn.Module
     data: DeviceData
     out_dir: Path
+    notes: list[str] = field(default_factory=list)
 
 
 def finetune(run: str | Path, /, *, config: FinetuneConfig | None = None, **options: Any) -> FinetuneResult:
@@ -73,7 +75,8 @@ def finetune(run: str | Path, /, *, config: FinetuneConfig | None = None, **opti
     test = DeviceSplit(setup.dataset.x_test.to(device), setup.dataset.y_test.to(device))
     setup.out_dir.mkdir(parents=True, exist_ok=True)
     write_text(setup.out_dir / ARCH_FILE, setup.arch.to_json())
-    return FinetuneResult(setup.out_dir, run_finetune(setup.model, setup.data, test=test, plan=plan))
+    metrics = run_finetune(setup.model, setup.data, test=test, plan=plan)
+    return FinetuneResult(setup.out_dir, metrics, setup.notes)
 
 
 def _is_transfer(config: FinetuneConfig, stored: StoredModel) -> bool:
@@ -99,10 +102,10 @@ def _transfer(config: FinetuneConfig, run: Run, stored: StoredModel, *, device: 
         config.dataset, data_dir=config.data_dir, image_size=config.image_size, color=config.color
     )
     arch = _adapt_arch(stored, dataset)
-    model = _transfer_model(stored, arch, config.seed)
+    model, notes = _transfer_model(stored, arch, config.seed)
     data = to_device(dataset, device, val_fraction=config.val_fraction, seed=config.seed)
     out_dir = Path(config.out) if config.out else run.run_dir.finetune_dir(stored.trial, slug(config.dataset))
-    return _Setup(True, dataset, arch, model, data, out_dir)
+    return _Setup(True, dataset, arch, model, data, out_dir, notes)
 
 
 def _adapt_arch(stored: StoredModel, dataset: Dataset) -> Arch:
@@ -122,14 +125,29 @@ def _adapt_arch(stored: StoredModel, dataset: Dataset) -> Arch:
     return arch
 
 
-def _transfer_model(stored: StoredModel, arch: Arch, seed: int) -> nn.Module:
-    """Trained weights in the new architecture; a fresh, seeded head when the class count differs."""
+def _transfer_model(stored: StoredModel, arch: Arch, seed: int) -> tuple[nn.Module, list[str]]:
+    """Trained weights in the new architecture, and what had to start afresh (seeded).
+
+    A new class count re-creates the classifier. A head whose features follow the image
+    size (flatten) meets another size with another input width: its hidden layer and, when
+    it has none, its classifier are re-created too.
+    """
     model = build_model(arch, seed=seed)
     state = stored.build().state_dict()
+    fresh, notes = set(), []
+    old_features, new_features = stored.arch.head_features(), arch.head_features()
+    if new_features != old_features:
+        fresh |= {"hidden."} if arch.head.hidden else {"classifier."}
+        notes.append(
+            f"the {arch.head.kind} head reads {new_features} features on {arch.input_shape[1]}x{arch.input_shape[2]} "
+            f"images, not {old_features}: its {'hidden layer' if arch.head.hidden else 'classifier'} starts afresh"
+        )
     if arch.num_classes != stored.arch.num_classes:
-        state = {k: v for k, v in state.items() if not k.startswith("classifier.")}
-    model.load_state_dict(state, strict=False)  # the new head keeps its fresh weights
-    return model
+        fresh.add("classifier.")
+        notes.append(f"{arch.num_classes} classes, not {stored.arch.num_classes}: the classifier starts afresh")
+    state = {key: value for key, value in state.items() if not key.startswith(tuple(fresh))}
+    model.load_state_dict(state, strict=False)  # the re-created layers keep their fresh weights
+    return model, notes
 
 
 def _train_config(config: FinetuneConfig, setup: _Setup) -> TrainConfig:
@@ -161,6 +179,7 @@ def _provenance(config: FinetuneConfig, stored: StoredModel, setup: _Setup, *, t
         "init": "search" if setup.transfer else config.init,
         "config": asdict(train),
         "source_dataset": stored.dataset,
+        "changes": setup.notes,
         "search_val_accuracy": stored.metrics.get("val_accuracy"),
     }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -35,6 +36,9 @@ from dsdnas.nas.search.workers import ArchClaims, Twins, check_run_dir
 from dsdnas.nas.training.trainer import TrainConfig
 from dsdnas.search_spaces import SearchSpace, get_space
 from dsdnas.version import __version__
+
+# Candidates at log-spaced costs a new study tries after the cheapest one (search_spaces/_spread.py).
+FIRST_SPREAD = int(os.environ.get("DSDNAS_FIRST_SPREAD", "0"))
 
 
 @dataclass(kw_only=True)
@@ -131,7 +135,11 @@ def open_run(config: SearchConfig, prepared: Prepared, *, worker: bool = False) 
             run_dir=run_dir,
             shared=location.given or worker,  # each worker draws from its own seed stream
             # The space's cheapest candidate first: the front reaches the cheap end however the sampler explores.
-            first_trials=(prepared.space.cheapest_params(prepared.data.input_shape, prepared.data.num_classes),),
+            first_trials=tuple(
+                prepared.space.first_params(
+                    prepared.data.input_shape, prepared.data.num_classes, spread=FIRST_SPREAD, seed=config.seed
+                )
+            ),
         )
         meta = {} if worker else save_run_json(run_dir, study, location=location, extra=_run_facts(config))
     return study, meta

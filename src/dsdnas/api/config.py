@@ -239,6 +239,7 @@ class BaselineConfig:
     """The options of `dsdnas baseline`; see `dsdnas baseline --help` for each one."""
 
     model: str = "seed-cnn"
+    hidden: int | None = None  # units of an mlp's hidden layer; None: 64
     weights: str | None = None  # a state dict file, or DEFAULT for torchvision's own
     freeze: str = "none"  # none, head, partial:K
     epochs: int | None = None  # None: the fine-tune default
@@ -262,6 +263,8 @@ class BaselineConfig:
         from dsdnas.nas.training.finetune import parse_freeze
 
         torchvision_name(self.model)  # an unknown model is one line naming the known ones
+        _check(self.hidden is None or self.model == "mlp", f"--hidden applies to --model mlp, not {self.model}")
+        _check(self.hidden is None or self.hidden >= 1, f"--hidden {self.hidden} must be at least 1")
         parse_freeze(self.freeze)
         _check(self.epochs is None or self.epochs >= 1, f"--epochs {self.epochs} must be at least 1")
         _check(self.batch_size >= 2, f"--batch-size {self.batch_size} must be at least 2 (BatchNorm needs 2 images)")

@@ -30,10 +30,13 @@ def baseline_command(
     model: Annotated[
         str,
         typer.Option(
-            help="seed-cnn, resnet18, resnet50, mobilenet_v2, mobilenet_v3_small, shufflenet_v2_x0_5, "
+            help="linear, mlp, seed-cnn, resnet18, resnet50, mobilenet_v2, mobilenet_v3_small, shufflenet_v2_x0_5, "
             "efficientnet_b0, or torchvision:NAME."
         ),
     ] = _DEFAULT.model,
+    hidden: Annotated[
+        int | None, typer.Option(help="Units of the mlp's hidden layer (with --model mlp). Default: 64.")
+    ] = _DEFAULT.hidden,
     weights: Annotated[
         str | None,
         typer.Option(help="Start from a state dict (.safetensors, or a torch file read weights-only), or DEFAULT."),

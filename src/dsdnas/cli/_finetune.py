@@ -73,6 +73,8 @@ def finetune_command(
     from dsdnas.api import finetune
 
     result = finetune(run, config=config_from(FinetuneConfig, locals()))
+    for note in result.notes:
+        console.print(note, soft_wrap=True)
     metrics = result.metrics
     console.print(
         f"trial {metrics['trial']} ({metrics['mode']}): test accuracy {percent(metrics['test_accuracy'])} "

@@ -99,8 +99,17 @@ def layer_table(arch: Arch) -> pd.DataFrame:
         }
         for i, b in enumerate(arch.blocks)
     ]
-    frame = pd.DataFrame(rows)
     shapes = arch.layer_shapes()
-    frame["input map"] = [f"{s.in_size[0]}x{s.in_size[1]}" for s in shapes]
-    frame["output"] = ["x".join(map(str, s.out_shape)) for s in shapes]
+    inputs = [f"{s.in_size[0]}x{s.in_size[1]}" for s in shapes]
+    outputs = ["x".join(map(str, s.out_shape)) for s in shapes]
+    head = arch.head
+    widths = [arch.head_features(), *([head.hidden] if head.hidden else []), arch.num_classes]
+    blank = dict.fromkeys(("kernel", "dilation", "stride", "residual", "activation"), "")
+    rows = [{**row, "dropout": ""} for row in rows]
+    rows.append({"layer": "head", "block": f"{head.kind} head ({head.notation})", **blank, "dropout": head.dropout})
+    inputs.append("x".join(map(str, shapes[-1].out_shape)))
+    outputs.append(" -> ".join(f"{width:,}" for width in widths))  # features -> hidden -> classes
+    frame = pd.DataFrame(rows)
+    frame["input map"] = inputs
+    frame["output"] = outputs
     return frame

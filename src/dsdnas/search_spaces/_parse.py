@@ -12,14 +12,14 @@ from typing import Any
 
 from dsdnas.errors import SearchSpaceError
 from dsdnas.nas.model.arch import ACTIVATIONS
-from dsdnas.nas.model.kinds import BLOCK_KINDS
+from dsdnas.nas.model.kinds import BLOCK_KINDS, HEAD_KINDS
 from dsdnas.search_spaces._space import SearchSpace
 
 _SECTIONS: dict[str, tuple[str, ...]] = {
     "stem": ("channels", "kernel", "stride"),
     "stages": ("count", "blocks", "widths", "strides"),
     "block": ("kind", "kernel", "dilation", "residual", "activation"),
-    "head": ("dropout",),
+    "head": ("kind", "pool", "hidden", "dropout"),
 }
 _TOP_LEVEL = ("name", "description", *_SECTIONS)
 
@@ -61,11 +61,11 @@ class _Reader:
             raise self.fail(full_key, f"repeated value in {values!r}")
         return tuple(values)
 
-    def positive_ints(self, section: str, key: str, default: list | None = None) -> tuple[int, ...]:
+    def positive_ints(self, section: str, key: str, default: list | None = None, *, least: int = 1) -> tuple[int, ...]:
         values = self.choices(section, key, int, default=default)
         for value in values:
-            if value < 1:
-                raise self.fail(f"{section}.{key}", f"bad value {value!r}; must be >= 1")
+            if value < least:
+                raise self.fail(f"{section}.{key}", f"bad value {value!r}; must be >= {least}")
         return values
 
     def odd_kernels(self, section: str, key: str, default: list | None = None) -> tuple[int, ...]:
@@ -115,13 +115,16 @@ def parse_space(data: dict[str, Any], source: str) -> SearchSpace:
         residual=reader.choices("block", "residual", bool, default=[False]),
         activations=reader.members("block", "activation", ACTIVATIONS, default=["relu"]),
         dropouts=_dropouts(reader),
+        head_kinds=reader.members("head", "kind", HEAD_KINDS, default=["gap"]),
+        head_pools=reader.positive_ints("head", "pool", [2]),
+        head_hiddens=reader.positive_ints("head", "hidden", [0], least=0),  # 0: no hidden layer
         source=source,
     )
 
 
 def _stages(reader: _Reader) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...], tuple[int, ...]]:
     """[stages]: stage counts, then one width list and one stride per possible stage."""
-    counts = reader.positive_ints("stages", "count")
+    counts = reader.positive_ints("stages", "count", least=0)  # 0 stages: the stem and the head alone
     widths_raw = reader.section("stages").get("widths")
     if not isinstance(widths_raw, list) or not widths_raw:
         raise reader.fail("stages.widths", f"must be a non-empty list of per-stage width lists, got {widths_raw!r}")

@@ -13,8 +13,8 @@ from dsdnas.errors import SearchSpaceError
 from dsdnas.search_spaces._parse import read_space_file
 from dsdnas.search_spaces._space import SearchSpace
 
-BUILTIN_NAMES = ("dsd-tiny", "dsd-micro", "dsd-mnist", "dsd-wide")
-DEFAULT_SPACE = "dsd-mnist"
+BUILTIN_NAMES = ("dsd-tiny", "dsd-micro", "dsd-range", "dsd-mnist", "dsd-wide")
+DEFAULT_SPACE = "dsd-range"
 _REGISTRY: dict[str, SearchSpace] = {}
 
 

@@ -8,7 +8,12 @@ A space is read from TOML (see the built-ins in `builtin/`):
              widths = [[16, 24], [32, 48], [64, 96]]   # output width choices of stage i
              strides = [2, 2, 2]                       # first-block stride of stage i
     [block]  kind, kernel, dilation, residual, activation: lists of choices
-    [head]   dropout = [0.0, 0.1]
+    [head]   kind = ["gap", "flatten", "pool"]; pool = [2, 4]; hidden = [0, 32]; dropout = [0.0, 0.1]
+
+`stages.count` may include 0: a network of its stem and head alone. A head's `pool` is
+chosen only for the pool kind; its choices do not depend on the map (an adaptive pool to
+a grid finer than the map repeats its values), so every trial parameter has one fixed set
+of choices.
 
 Every stage has one width, and its first block carries the stage's stride. Map sizes are
 fixed by the input size and the stride schedule, so each block position has a fixed set
@@ -23,7 +28,9 @@ from typing import Any, Protocol
 
 from dsdnas.errors import SearchSpaceError
 from dsdnas.nas.model.arch import Arch, Block, Head, Stem, conv_output_size, effective_kernel
+from dsdnas.nas.model.kinds import HEAD_KINDS
 from dsdnas.search_spaces._bounds import Bounds, cheapest_decisions, cost_bounds
+from dsdnas.search_spaces._spread import spread_over_costs
 
 
 class _Replay:
@@ -64,7 +71,16 @@ class SearchSpace:
     residual: tuple[bool, ...]
     activations: tuple[str, ...]
     dropouts: tuple[float, ...]
+    head_kinds: tuple[str, ...] = ("gap",)
+    head_pools: tuple[int, ...] = (2,)  # grid sides, for the pool kind
+    head_hiddens: tuple[int, ...] = (0,)  # hidden-layer widths; 0: none
     source: str = "<built-in>"
+
+    @property
+    def head_variants(self) -> int:
+        """Distinct heads: each kind (times its grid sides), each hidden width, each dropout."""
+        pools = sum(len(self.head_pools) if HEAD_KINDS.get(kind).pooled else 1 for kind in self.head_kinds)
+        return pools * len(self.head_hiddens) * len(self.dropouts)
 
     # Geometry ------------------------------------------------------------------
     def stage_sizes(self, input_size: int) -> list[tuple[int, int]]:
@@ -127,7 +143,7 @@ class SearchSpace:
 
         def ways(stage: int, previous_width: int, count: int) -> int:
             if stage == count:
-                return len(self.dropouts)
+                return self.head_variants
             in_size, out_size = stage_sizes[stage]
             stride = self.strides[stage]
             total = 0
@@ -171,6 +187,13 @@ class SearchSpace:
         replay = _Replay(decisions)
         self.sample(replay, input_shape, num_classes)
         return replay.params
+
+    def first_params(
+        self, input_shape: tuple[int, int, int], num_classes: int, *, spread: int = 0, seed: int = 0
+    ) -> list[dict[str, Any]]:
+        """What a new study tries first: the cheapest candidate, then `spread` candidates at log-spaced
+        costs up to the dearest (see `_spread`)."""
+        return spread_over_costs(self, input_shape, num_classes, count=spread, seed=seed)
 
     @property
     def size_is_exact(self) -> bool:
@@ -216,7 +239,13 @@ class SearchSpace:
                     )
                 )
                 width_in = width
-        head = Head(dropout=choose("head.dropout", self.dropouts))
+        kind = choose("head.kind", self.head_kinds)
+        head = Head(
+            kind=kind,
+            pool=choose("head.pool", self.head_pools) if HEAD_KINDS.get(kind).pooled else 0,
+            hidden=choose("head.hidden", self.head_hiddens),
+            dropout=choose("head.dropout", self.dropouts),
+        )
         return Arch(tuple(input_shape), num_classes, stem, tuple(blocks), head)
 
     def describe(self) -> dict[str, Any]:
@@ -235,4 +264,15 @@ class SearchSpace:
             "residual": list(self.residual),
             "activation": list(self.activations),
             "dropout": list(self.dropouts),
+            # Only a space with more than the default head names its head choices, so the settings
+            # of studies made before head kinds stay equal and those studies continue.
+            **(
+                {}
+                if self.head_kinds == ("gap",) and self.head_hiddens == (0,)
+                else {
+                    "head kind": list(self.head_kinds),
+                    "head pool": list(self.head_pools),
+                    "head hidden": list(self.head_hiddens),
+                }
+            ),
         }

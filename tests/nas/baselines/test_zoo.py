@@ -27,6 +27,19 @@ def test_the_small_input_rule_keeps_resnet_at_full_resolution():
     assert large.model.conv1.kernel_size == (7, 7) and isinstance(large.model.maxpool, nn.MaxPool2d)
 
 
+def test_the_linear_and_mlp_references_are_the_textbook_ones():
+    linear = build_reference("linear", (1, 28, 28), 10)
+    assert count_macs(linear.model, (1, 28, 28)).macs == 784 * 10 and linear.name == "linear"
+    assert sum(p.numel() for p in linear.model.parameters()) == 784 * 10 + 10
+    mlp = build_reference("mlp", (1, 28, 28), 10)
+    assert mlp.name == "mlp-h64" and count_macs(mlp.model, (1, 28, 28)).macs == 784 * 64 + 64 * 10
+    narrow = build_reference("mlp", (3, 8, 8), 4, hidden=16)
+    assert narrow.name == "mlp-h16" and sum(p.numel() for p in narrow.model.parameters()) == 192 * 16 + 16 + 16 * 4 + 4
+    head = narrow.model.get_submodule(narrow.classifier)
+    assert isinstance(head, nn.Linear) and head.out_features == 4
+    assert frozen_parts(narrow, "head") == (narrow.model[1],)  # the hidden layer stays, the classifier trains
+
+
 def test_seed_cnn_is_the_classic_mnist_network():
     model = build_reference("seed-cnn", (1, 28, 28), 10).model
     assert count_macs(model, (1, 28, 28)).macs == 26 * 26 * 32 * 9 + 24 * 24 * 64 * 32 * 9 + 9216 * 128 + 128 * 10

@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from dsdnas.nas.model.analytic import analytic_costs
 from dsdnas.nas.model.arch import conv_output_size
 from dsdnas.nas.model.blocks import SeparableBlock, StandardBlock
 from dsdnas.nas.model.builder import build_model
@@ -51,8 +52,10 @@ def test_sampled_candidates_of_every_space_cost_what_the_formula_says(space):
     rng = torch.Generator().manual_seed(3)
     for _ in range(5):
         arch = get_space(space).sample(ScriptedTrial(rng=rng), (1, 28, 28), 10)
-        costs = profile_costs(build_model(arch), arch, torch.device("cpu"))
+        model = build_model(arch)
+        costs = profile_costs(model, arch, torch.device("cpu"))
         assert costs.macs == analytic_macs(arch)
+        assert analytic_costs(arch) == (costs.macs, count_params(model))  # the formulas dsdnas weighs with
         assert costs.receptive_field == arch.receptive_field() and costs.latency_ms > 0
 
 

@@ -1,5 +1,6 @@
-"""The kinds table: each entry's cost formulas against fvcore, its generated class against its module,
-and a new kind that works everywhere once it has an entry and a class."""
+"""The kinds tables: each block and head entry's cost formulas against fvcore and a hand-written oracle,
+its generated source against its module, and a new block kind that works everywhere once it has an entry
+and a class."""
 
 import itertools
 
@@ -9,7 +10,7 @@ from torch import nn
 
 from dsdnas.errors import SpecError
 from dsdnas.nas.model import blocks
-from dsdnas.nas.model.arch import Arch, Block, Stem, conv_output_size
+from dsdnas.nas.model.arch import Arch, Block, Head, Stem, conv_output_size
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.codegen import generate_source
 from dsdnas.nas.model.costs import count_macs, count_params
@@ -26,8 +27,8 @@ def _costs_hold(kind: str) -> None:
     for kernel, dilation, stride, (c_in, c_out) in itertools.product((1, 3, 5), (1, 2), (1, 2), ((1, 8), (6, 6))):
         block = blocks.block_class(kind)(c_in, c_out, kernel, dilation=dilation, stride=stride)
         out_size = conv_output_size(SIZE, stride)
-        assert count_macs(block, (c_in, SIZE, SIZE)).macs == entry.macs(c_in, c_out, kernel, out_size)
-        assert count_params(block) == entry.params(c_in, c_out, kernel)
+        assert count_macs(block, (c_in, SIZE, SIZE)).macs == entry.macs(c_in, c_out, kernel=kernel, pixels=out_size**2)
+        assert count_params(block) == entry.params(c_in, c_out, kernel=kernel)
 
 
 def _generated_equals_built(arch: Arch, tmp_path) -> None:
@@ -109,8 +110,8 @@ DOUBLE = BlockKind(
     code="dbl",
     module="DoubleBlock",
     summary="two k x k convs",
-    macs=lambda c_in, c_out, k, size: size * size * c_out * k * k * (c_in + c_out),
-    params=lambda c_in, c_out, k: c_out * k * k * (c_in + c_out) + 4 * c_out,
+    macs=lambda c_in, c_out, *, kernel, pixels: pixels * c_out * kernel**2 * (c_in + c_out),
+    params=lambda c_in, c_out, *, kernel: c_out * kernel**2 * (c_in + c_out) + 4 * c_out,
     source=DOUBLE_SOURCE,
 )
 
@@ -172,3 +173,60 @@ def _every_choice(space) -> list[dict[str, int]]:
         name = undecided[0]
         frontier += [{**picks, name: index} for index in range(trial.asked[name])]
     return found
+
+
+HEADS = [
+    Head(0.0),
+    Head(0.1, "gap", 0, 16),
+    Head(0.0, "flatten"),
+    Head(0.2, "flatten", 0, 8),
+    Head(0.0, "pool", 2),
+    Head(0.1, "pool", 4, 12),
+]
+
+
+def _head_oracle(kind: str, channels: int, side: int, pool: int, hidden: int, classes: int) -> tuple[int, int]:
+    """Multiply-adds and parameters of a head, written out by hand for each kind: (macs, params)."""
+    features = {"gap": channels, "flatten": channels * side * side, "pool": channels * pool * pool}[kind]
+    if hidden:
+        return features * hidden + hidden * classes, features * hidden + hidden + hidden * classes + classes
+    return features * classes, features * classes + classes
+
+
+@pytest.mark.parametrize("head", HEADS, ids=lambda head: head.notation)
+@pytest.mark.parametrize("stages", [0, 1])
+def test_each_head_costs_what_its_formula_says_and_exports_the_same(head, stages, tmp_path):
+    body = (Block("separable", 3, 1, 6, 2),) if stages else ()
+    arch = Arch((1, SIZE, SIZE), 3, Stem(4, stride=2), body, head)
+    channels, side = (6, 3) if stages else (4, 6)  # 12 -> 6 (stem) -> 3 (the block)
+    head_macs, head_params = _head_oracle(head.kind, channels, side, head.pool, head.hidden, 3)
+    model = build_model(arch)
+    body_only = Arch((1, SIZE, SIZE), 3, Stem(4, stride=2), body, Head(0.0))  # the same, with gap straight in
+    body_macs = count_macs(build_model(body_only), arch.input_shape).macs - channels * 3
+    assert count_macs(model, arch.input_shape).macs == body_macs + head_macs
+    assert count_params(model) == count_params(build_model(body_only)) - (channels * 3 + 3) + head_params
+    assert Head.from_notation(head.notation) == head and Arch.from_json(arch.to_json()) == arch
+    _generated_equals_built(arch, tmp_path)
+
+
+def test_a_default_head_keeps_the_json_and_the_state_dict_of_older_runs():
+    arch = Arch((1, SIZE, SIZE), 2, Stem(4), (Block("standard", 3, 1, 4, 2),), Head(0.1))
+    assert arch.to_dict()["head"] == {"dropout": 0.1}  # as arch.json was before head kinds
+    assert arch.notation == "stem_k3_c4_s1 std_k3_d1_c4_s2"
+    assert [k for k in build_model(arch).state_dict() if not k.startswith(("stem", "blocks"))] == [
+        "classifier.weight",
+        "classifier.bias",
+    ]
+
+
+def test_a_bad_head_is_refused_with_the_field_named():
+    for fields, message in (
+        ({"kind": "attention"}, "head kind 'attention' is not one of"),
+        ({"kind": "pool"}, "head.pool must be >= 1"),
+        ({"kind": "flatten", "pool": 2}, "head.pool applies to a pool head only"),
+        ({"hidden": -1}, "head.hidden must be >= 0"),
+    ):
+        with pytest.raises(SpecError, match=message):
+            Head(**fields)
+    with pytest.raises(SpecError, match="head notation"):
+        Head.from_notation("mean_h3")

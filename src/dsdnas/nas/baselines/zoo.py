@@ -1,5 +1,7 @@
 """Reference models by name, built for a run's images and classes.
 
+    linear               a linear classifier on the raw pixels (logistic regression)
+    mlp                  one hidden layer of `hidden` units (default 64) with ReLU, on the raw pixels
     seed-cnn             the classic two-conv MNIST CNN of PyTorch's examples
     resnet18, resnet50, mobilenet_v2, mobilenet_v3_small, shufflenet_v2_x0_5, efficientnet_b0
     torchvision:NAME     any classification model torchvision.models.get_model knows
@@ -16,6 +18,7 @@ A torchvision model is adapted to the run's images by one rule, the way CIFAR Re
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -26,7 +29,10 @@ from dsdnas.errors import DsdnasError
 from dsdnas.nas.training.finetune import parse_freeze
 
 SMALL_INPUT_PX = 64  # below this, the stem keeps full resolution (CIFAR-style)
+MLP_HIDDEN = 64  # units of the mlp reference's hidden layer unless --hidden says otherwise
 NAMED = (
+    "linear",
+    "mlp",
     "seed-cnn",
     "resnet18",
     "resnet50",
@@ -68,9 +74,25 @@ class Reference:
     classifier: str = ""  # dotted name of the layer the run's classes go through
 
 
+# The references dsdnas builds itself, by name: (input shape, classes, hidden) -> (model, classifier path).
+_OWN = {
+    "linear": lambda shape, classes, hidden: (nn.Sequential(nn.Flatten(), nn.Linear(math.prod(shape), classes)), "1"),
+    "mlp": lambda shape, classes, hidden: (
+        nn.Sequential(nn.Flatten(), nn.Linear(math.prod(shape), hidden), nn.ReLU(), nn.Linear(hidden, classes)),
+        "3",
+    ),
+    "seed-cnn": lambda shape, classes, hidden: (SeedCNN(shape[0], classes, height=shape[1], width=shape[2]), "fc2"),
+}
+
+
+def reference_name(name: str, hidden: int | None = None) -> str:
+    """How a reference is named in its folder, the report and `trials --baselines`: mlp-h64 for an mlp."""
+    return f"mlp-h{hidden or MLP_HIDDEN}" if name == "mlp" else name
+
+
 def torchvision_name(name: str) -> str | None:
-    """The torchvision model a reference name means; None for seed-cnn."""
-    if name == "seed-cnn":
+    """The torchvision model a reference name means; None for one dsdnas builds itself."""
+    if name in _OWN:
         return None
     base = name[len(TORCHVISION_PREFIX) :] if name.startswith(TORCHVISION_PREFIX) else name
     import torchvision.models
@@ -89,13 +111,16 @@ def torchvision_name(name: str) -> str | None:
     return base
 
 
-def build_reference(name: str, input_shape: tuple[int, int, int], num_classes: int, *, seed: int = 0) -> Reference:
-    """The model `name`, seeded, adapted to `input_shape` (C, H, W) and `num_classes`."""
+def build_reference(
+    name: str, input_shape: tuple[int, int, int], num_classes: int, *, seed: int = 0, hidden: int | None = None
+) -> Reference:
+    """The model `name`, seeded, adapted to `input_shape` (C, H, W) and `num_classes`; `hidden` sizes an mlp."""
     channels, height, width = input_shape
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         if (base := torchvision_name(name)) is None:
-            return Reference(name, SeedCNN(channels, num_classes, height=height, width=width), [], "fc2")
+            model, classifier = _OWN[name](input_shape, num_classes, hidden or MLP_HIDDEN)
+            return Reference(reference_name(name, hidden), model, [], classifier)
         from torchvision.models import get_model
 
         reference = Reference(name, get_model(base, weights=None))

@@ -18,7 +18,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from dsdnas.errors import SpecError
+from dsdnas.nas.model.head import Head
 from dsdnas.nas.model.kinds import BLOCK_KINDS
+
+__all__ = ["ACTIVATIONS", "Arch", "Block", "Head", "LayerShape", "Stem", "as_arch", "load_arch"]
 
 # The one list of activations: notation name -> torch.nn class name. The builder and
 # the code generator both read it, so a new activation is added here only.
@@ -124,16 +127,6 @@ class Block:
 
 
 @dataclass(frozen=True)
-class Head:
-    """Global average pool, dropout, then one linear layer."""
-
-    dropout: float = 0.0
-
-    def __post_init__(self) -> None:
-        _check(0.0 <= self.dropout < 1.0, f"head.dropout must be in [0, 1), got {self.dropout}")
-
-
-@dataclass(frozen=True)
 class LayerShape:
     """Where one conv layer runs: its input map size and its output shape."""
 
@@ -203,16 +196,23 @@ class Arch:
         return problems
 
     # Text forms ---------------------------------------------------------------
+    def head_features(self) -> int:
+        """Inputs of the head's first linear layer: from the last map's shape and the head kind."""
+        channels, height, width = self.layer_shapes()[-1].out_shape
+        return self.head.features(channels, height, width)
+
     @property
     def notation(self) -> str:
-        """One line: stem width then each block's notation."""
+        """One line: stem, each block's notation, then the head unless it is the default global pooling."""
         stem = f"stem_k{self.stem.kernel}_c{self.stem.channels}_s{self.stem.stride}"
-        return " ".join([stem, *(block.notation for block in self.blocks)])
+        head = [] if self.head.is_default else [f"head_{self.head.notation}"]
+        return " ".join([stem, *(block.notation for block in self.blocks), *head])
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["input_shape"] = list(self.input_shape)
         data["blocks"] = [asdict(block) for block in self.blocks]
+        data["head"] = self.head.to_dict()
         return data
 
     def to_json(self) -> str:

@@ -9,10 +9,15 @@ from torch import nn
 
 from dsdnas.nas.model.arch import Arch, as_arch
 from dsdnas.nas.model.blocks import ConvBNAct, block_class
+from dsdnas.nas.model.heads import head_pool
 
 
 class Net(nn.Module):
-    """Stem, blocks, then global average pool, dropout and a linear classifier."""
+    """Stem, blocks, then the head: pooling of its kind, flatten, [hidden layer, ReLU], dropout, classifier.
+
+    The head's parts are attributes of the network itself (`pool`, `hidden`, `dropout`,
+    `classifier`), so a global-pooling network has the state-dict keys it always had.
+    """
 
     def __init__(self, arch: Arch) -> None:
         super().__init__()
@@ -35,16 +40,20 @@ class Net(nn.Module):
             )
             in_channels = block.channels
         self.blocks = nn.Sequential(*layers)
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.dropout = nn.Dropout(arch.head.dropout)
-        self.classifier = nn.Linear(in_channels, arch.num_classes)
+        head = arch.head
+        self.pool = head_pool(head.kind, head.pool)
+        features = arch.head_features()
+        # Without a hidden layer it is an identity with no parameters: the state dict stays as before.
+        self.hidden = nn.Sequential(nn.Linear(features, head.hidden), nn.ReLU()) if head.hidden else nn.Identity()
+        self.dropout = nn.Dropout(head.dropout)
+        self.classifier = nn.Linear(head.hidden or features, arch.num_classes)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.blocks(self.stem(x))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         features = self.pool(self.forward_features(x)).flatten(1)
-        return self.classifier(self.dropout(features))
+        return self.classifier(self.dropout(self.hidden(features)))
 
 
 def build_model(arch: Arch | dict[str, Any], seed: int = 0) -> Net:

@@ -26,7 +26,7 @@ from typing import Any
 
 from dsdnas.errors import ExportError
 from dsdnas.nas.model.arch import ACTIVATIONS, Arch, Block, Stem
-from dsdnas.nas.model.kinds import BLOCK_KINDS
+from dsdnas.nas.model.kinds import BLOCK_KINDS, HEAD_KINDS
 
 _CONV_BN_ACT = '''
 class ConvBNAct(nn.Sequential):
@@ -230,16 +230,27 @@ def _model_class(arch: Arch, model_class: str) -> list[str]:
     for index, block in enumerate(arch.blocks):
         lines.append(f"            {_layer(arch, index, in_channels)}")
         in_channels = block.channels
-    return lines + [
-        "        )",
-        "        self.pool = nn.AdaptiveAvgPool2d(1)",
-        f"        self.dropout = nn.Dropout({literal(float(arch.head.dropout))})",
-        f"        self.classifier = nn.Linear({in_channels}, {arch.num_classes})",
+    return [*lines, "        )", *_head_lines(arch)]
+
+
+def _head_lines(arch: Arch) -> list[str]:
+    """The head's layers and `forward`; a global-pooling head with no hidden layer reads as it always did."""
+    head, features = arch.head, arch.head_features()
+    pool = HEAD_KINDS.get(head.kind).source.format(pool=head.pool)
+    layers = [f"        self.pool = {pool}"]
+    features_expression = "self.pool(x).flatten(1)"
+    if head.hidden:
+        layers.append(f"        self.hidden = nn.Sequential(nn.Linear({features}, {head.hidden}), nn.ReLU())")
+        features_expression = f"self.hidden({features_expression})"
+    return [
+        *layers,
+        f"        self.dropout = nn.Dropout({literal(float(head.dropout))})",
+        f"        self.classifier = nn.Linear({head.hidden or features}, {arch.num_classes})",
         "",
         "    def forward(self, x):",
         "        x = (x - self.mean) / self.std",
         "        x = self.blocks(self.stem(x))",
-        "        return self.classifier(self.dropout(self.pool(x).flatten(1)))",
+        f"        return self.classifier(self.dropout({features_expression}))",
     ]
 
 

@@ -1,15 +1,21 @@
-"""The kinds of block a candidate is made of: one table entry each.
+"""The kinds of block and of head a candidate is made of: one table entry each.
 
-An entry says everything dsdnas needs of a kind: its name (in arch.json and a space's
-TOML), its code in the one-line notation, the `nn.Module` class that builds it (defined in
-`blocks.py` under the entry's `module` name), its exact multiply-add and parameter
-counts (which give every space's exact cost bounds), and the source of the class an
-exported model.py holds. So a new kind of block is one entry here plus its class:
-notation, JSON, builder, costs, bounds, `dsdnas spaces` and export all read this table.
+A block entry says everything dsdnas needs of a kind: its name (in arch.json and a
+space's TOML), its code in the one-line notation, the `nn.Module` class that builds it
+(defined in `blocks.py` under the entry's `module` name), its exact multiply-add and
+parameter counts (which give every space's exact cost bounds), and the source of the
+class an exported model.py holds. So a new kind of block is one entry here plus its
+class: notation, JSON, builder, costs, bounds, `dsdnas spaces` and export all read it.
+
+A head entry does the same for what turns the last feature map into the classifier's
+inputs (global pooling, the whole map flattened, or a pooled grid flattened): its name,
+code, the pooling class in `heads.py`, how many features it hands on, the line model.py
+writes for it, and whether it depends on the input size. The optional hidden layer, the
+dropout and the classifier are the same for every head kind, so their costs are written
+once (`head_macs`, `head_params`).
 
 A name that is not in a table is an error naming the known ones, everywhere: a `Registry`
 has no default entry, and refuses a second entry with a name or code it already holds.
-Heads will be a second table of the same shape.
 
 This module imports no torch: the notation and the search spaces read it at start-up.
 """
@@ -83,14 +89,14 @@ class Registry(Generic[Entry]):
 
 @dataclass(frozen=True)
 class BlockKind:
-    """One kind of conv block. Costs are per image; `out_size` is the output map's side in pixels."""
+    """One kind of conv block. Costs are per image; `pixels` is the output map's height x width."""
 
     name: str  # in arch.json and a space's TOML
     code: str  # in the notation: sep_k5_d2_c32_s1
     module: str  # the class in blocks.py, and in an exported model.py
     summary: str  # what it computes, in one line
-    macs: Callable[[int, int, int, int], int]  # (c_in, c_out, kernel, out_size) -> conv multiply-adds
-    params: Callable[[int, int, int], int]  # (c_in, c_out, kernel) -> conv weights + BatchNorm scale and shift
+    macs: Callable[..., int]  # (c_in, c_out, *, kernel, pixels) -> conv multiply-adds
+    params: Callable[..., int]  # (c_in, c_out, *, kernel) -> conv weights + BatchNorm scale and shift
     source: str  # the class as model.py writes it: the same layers and state-dict keys as `module`
 
 
@@ -131,8 +137,8 @@ BLOCK_KINDS: Registry[BlockKind] = Registry(
             code="std",
             module="StandardBlock",
             summary="k x k conv with dilation d, BatchNorm, activation",
-            macs=lambda c_in, c_out, k, size: size * size * c_out * c_in * k * k,
-            params=lambda c_in, c_out, k: c_in * c_out * k * k + 2 * c_out,
+            macs=lambda c_in, c_out, *, kernel, pixels: pixels * c_out * c_in * kernel**2,
+            params=lambda c_in, c_out, *, kernel: c_in * c_out * kernel**2 + 2 * c_out,
             source=_STANDARD_SOURCE,
         ),
         BlockKind(
@@ -142,11 +148,68 @@ BLOCK_KINDS: Registry[BlockKind] = Registry(
             summary="depthwise k x k conv with dilation d (groups = C_in), BatchNorm, activation; "
             "then pointwise 1 x 1 conv, BatchNorm, activation",
             # The depthwise conv, then the pointwise one.
-            macs=lambda c_in, c_out, k, size: size * size * c_in * k * k + size * size * c_in * c_out,
-            params=lambda c_in, c_out, k: c_in * k * k + 2 * c_in + c_in * c_out + 2 * c_out,
+            macs=lambda c_in, c_out, *, kernel, pixels: pixels * c_in * kernel**2 + pixels * c_in * c_out,
+            params=lambda c_in, c_out, *, kernel: c_in * kernel**2 + 2 * c_in + c_in * c_out + 2 * c_out,
             source=_SEPARABLE_SOURCE,
         ),
     ),
 )
 
 STEM_KIND = "standard"  # the stem is one standard conv (without a residual), and costs as one
+
+
+@dataclass(frozen=True)
+class HeadKind:
+    """How the last feature map (channels x height x width) becomes the classifier's inputs."""
+
+    name: str  # in arch.json and a space's TOML
+    code: str  # in the notation: flat_h32
+    module: str  # the pooling class in heads.py
+    summary: str
+    features: Callable[..., int]  # (channels, *, height, width, pool) -> inputs of the first linear layer
+    source: str  # model.py's pooling layer, formatted with `pool`
+    pooled: bool = False  # takes a pool size (the side of the grid it averages down to)
+    sized: bool = False  # its features depend on the input size: a transfer to another size re-creates the head
+
+
+HEAD_KINDS: Registry[HeadKind] = Registry(
+    "head kind",
+    (
+        HeadKind(
+            name="gap",
+            code="gap",
+            module="GlobalPool",
+            summary="global average pooling: one feature per channel",
+            features=lambda channels, *, height, width, pool: channels,
+            source="nn.AdaptiveAvgPool2d(1)",
+        ),
+        HeadKind(
+            name="flatten",
+            code="flat",
+            module="KeepMap",
+            summary="the whole last map, flattened: the layout kept, one feature per channel and pixel",
+            features=lambda channels, *, height, width, pool: channels * height * width,
+            source="nn.Identity()",
+            sized=True,
+        ),
+        HeadKind(
+            name="pool",
+            code="pool",
+            module="GridPool",
+            summary="average pooling to a pool x pool grid, flattened: a coarse layout at a fixed cost",
+            features=lambda channels, *, height, width, pool: channels * pool * pool,
+            source="nn.AdaptiveAvgPool2d({pool})",
+            pooled=True,
+        ),
+    ),
+)
+
+
+def head_macs(features: int, *, hidden: int, classes: int) -> int:
+    """Multiply-adds of the optional hidden layer and the classifier; pooling counts none."""
+    return features * hidden + hidden * classes if hidden else features * classes
+
+
+def head_params(features: int, *, hidden: int, classes: int) -> int:
+    """Weights and biases of the optional hidden layer and the classifier."""
+    return features * hidden + hidden + hidden * classes + classes if hidden else features * classes + classes
