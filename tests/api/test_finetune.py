@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import dsdnas
-from dsdnas.errors import DataError
+from dsdnas.errors import DataError, DsdnasError
 from dsdnas.nas.files import load_weights
 from dsdnas.nas.runs.rundir import CHECKPOINT_FILE
 from tests.support import write_image_folder
@@ -51,6 +51,24 @@ def test_export_of_a_finetuned_model_passes_parity(run, tmp_path):
     result = dsdnas.export(run, trial=0, finetuned=True, out=tmp_path / "exported")
     assert result.max_abs_diff <= 1e-5
     assert "Test accuracy (fine-tuned, 1 epochs)" in (tmp_path / "exported" / "model.py").read_text()
+
+
+def test_export_ships_a_trials_fine_tuned_weights_without_being_asked_and_says_so(run, tmp_path):
+    tuned = dsdnas.finetune(run, trial=0, epochs=1, device="cpu")
+    shipped = dsdnas.export(run, trial=0, out=tmp_path / "shipped")  # no flag: what a newcomer types
+    assert shipped.weights.startswith(f"trial 0: fine-tuned weights ({run / 'finetune' / '0'}), test ")
+    assert f"{100 * tuned.metrics['test_accuracy']:.2f}%" in shipped.weights
+    tuned_weights = load_weights(run / "finetune" / "0" / "weights.safetensors")
+    exported = load_weights(tmp_path / "shipped" / "weights.safetensors")
+    assert all(torch.equal(tuned_weights[name], exported[name]) for name in tuned_weights)
+    assert "Test accuracy (fine-tuned" in (tmp_path / "shipped" / "model.py").read_text()
+    search = dsdnas.export(run, trial=0, search_weights=True, out=tmp_path / "search")
+    assert search.weights.startswith("trial 0: search weights, validation ")
+    searched = load_weights(run / "trials" / "0" / "weights.safetensors")
+    assert all(torch.equal(searched[name], load_weights(tmp_path / "search" / "weights.safetensors")[name])
+               for name in searched)  # fmt: skip
+    with pytest.raises(DsdnasError, match="--finetuned or --search-weights, not both"):
+        dsdnas.export(run, trial=0, finetuned=True, search_weights=True)
 
 
 def _digit_folder(root, mnist_sample, per_class=30):

@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -30,7 +31,8 @@ def test_search_then_trials(tmp_path):
     listed = runner.invoke(app, ["trials", str(out), "--pareto"])
     assert listed.exit_code == 0
     front = pd.read_csv(out / "trials.csv").query("pareto")
-    assert f"{len(front)} trials" in listed.output
+    listed_trials = [int(n) for n in re.findall(r"^trial (\d+): ", listed.output, flags=re.M)]
+    assert sorted(listed_trials) == sorted(front["trial"]) and "best" in listed.output
 
 
 @pytest.mark.parametrize(
@@ -74,7 +76,7 @@ def test_blocks_ratio_matches_the_formula():
     table = runner.invoke(
         app, ["blocks", "--in", "32", "--out", "64", "-k", "3", "-d", "2", "--size", "56", "--device", "cpu"]
     )
-    assert table.exit_code == 0 and "0.1267" in table.output
+    assert table.exit_code == 0 and "0.127" in table.output and "x std" in table.output
 
 
 def test_spaces_lists_builtins_with_sizes():
@@ -197,3 +199,26 @@ def test_version():
 
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.strip() == f"dsdnas {dsdnas.__version__}"
+
+
+def test_help_reads_plainly_and_usage_names_the_run_as_people_write_it():
+    main = runner.invoke(app, ["--help"])
+    assert "--version  Print the version and exit." in main.output and "<bool>" not in main.output
+    report = runner.invoke(app, ["report", "--help"])
+    assert "Usage: dsdnas report [OPTIONS] RUN" in report.output and "{" not in report.output
+    assert "farthest from the line" in runner.invoke(app, ["export", "--help"]).output  # --pick's knee
+
+
+def test_the_blocks_table_fits_80_columns_without_cutting_a_header():
+    result = runner.invoke(app, ["blocks", "--in", "8", "--out", "8", "--size", "8", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.output and max(len(line) for line in result.output.splitlines()) <= 80
+    assert "RF" in result.output and "receptive field" in result.output
+
+
+def test_a_mistyped_run_names_the_closest_run_directory(tmp_path):
+    (tmp_path / "runs" / "demo").mkdir(parents=True)
+    (tmp_path / "runs" / "demo" / "run.json").write_text("{}")
+    result = runner.invoke(app, ["trials", str(tmp_path / "runs" / "dmeo")])
+    assert result.exit_code == 2
+    assert f"did you mean {tmp_path / 'runs' / 'demo'}?" in result.output

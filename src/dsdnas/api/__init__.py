@@ -34,6 +34,8 @@ _EXPORTS = {
     "profile": "dsdnas.api._inspect",
     "compare_blocks": "dsdnas.api._inspect",
     "spaces": "dsdnas.api._inspect",
+    "KNEE_RULE": "dsdnas.nas.search.picks",
+    "PICKS": "dsdnas.nas.search.picks",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -11,7 +11,13 @@ from dsdnas.api._runs import Run, load_dataset_cached, load_run
 from dsdnas.api.config import ExportConfig, ModelChoice, make_config
 from dsdnas.errors import RunError
 from dsdnas.nas.files import file_sha256
-from dsdnas.nas.runs.artifacts import StoredModel, is_finetune_dir, load_finetune_model, load_trial_model
+from dsdnas.nas.runs.artifacts import (
+    StoredModel,
+    finished_finetune,
+    is_finetune_dir,
+    load_finetune_model,
+    load_trial_model,
+)
 from dsdnas.nas.runs.export import ExportResult, export_model
 from dsdnas.nas.runs.rundir import EXPORT_DIR, WEIGHTS_FILE
 from dsdnas.nas.runs.store import fetch_trial_files, open_store
@@ -22,10 +28,12 @@ VERIFY_IMAGES = 64  # real training images the export is checked on
 
 
 def resolve_model(run: Run, choice: ModelChoice, artifacts: str | None = None) -> StoredModel:
-    """The stored model `choice` means in an opened run: a trial's, or its fine-tune's.
+    """The stored model `choice` means in an opened run: the best weights it has for the chosen trial.
 
-    A trial trained by another worker is fetched from the shared artifact store (`artifacts`,
-    else the one the run recorded) into this run folder first.
+    That is the trial's fine-tune when it has one (see `finished_finetune`), unless
+    `choice.search_weights`; `choice.finetuned` makes a missing fine-tune an error. A trial
+    trained by another worker is fetched from the shared artifact store (`artifacts`, else
+    the one the run recorded) into this run folder first.
     """
     chosen = select_trial(
         run.study,
@@ -34,14 +42,14 @@ def resolve_model(run: Run, choice: ModelChoice, artifacts: str | None = None) -
         max_latency_ms=choice.max_latency_ms,
         max_macs=choice.max_macs,
     )
+    tuned = None if choice.search_weights else finished_finetune(run.run_dir, chosen.number, run.dataset)
+    if tuned is not None:
+        return load_finetune_model(tuned)
     if choice.finetuned:
-        folder = run.run_dir.finetune_dir(chosen.number)
-        if not folder.exists():
-            raise RunError(
-                f"trial {chosen.number} has not been fine-tuned: "
-                f"run `dsdnas finetune {run.run_dir.root} --trial {chosen.number}`"
-            )
-        return load_finetune_model(folder)
+        raise RunError(
+            f"trial {chosen.number} has not been fine-tuned: "
+            f"run `dsdnas finetune {run.run_dir.root} --trial {chosen.number}`"
+        )
     location = artifacts or run.meta.get("artifacts")
     folder = run.run_dir.trial_dir(chosen.number)
     if location and chosen.artifacts and not _has_weights(folder, chosen.weights_sha256):

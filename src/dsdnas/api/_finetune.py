@@ -22,6 +22,7 @@ from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.costs import profile_costs
 from dsdnas.nas.runs.artifacts import StoredModel
 from dsdnas.nas.runs.rundir import ARCH_FILE
+from dsdnas.nas.stats import wilson_interval
 from dsdnas.nas.training.finetune import FinetunePlan, recipe, run_finetune
 from dsdnas.nas.training.trainer import TrainConfig
 
@@ -31,6 +32,11 @@ class FinetuneResult:
     out_dir: Path
     metrics: dict[str, Any]
     notes: list[str] = field(default_factory=list)  # what a transfer had to change, one line each
+
+    @property
+    def test_interval(self) -> tuple[float, float]:
+        """95% Wilson interval of the test accuracy."""
+        return wilson_interval(self.metrics["test_accuracy"], self.metrics["test_size"])
 
 
 @dataclass
@@ -46,10 +52,13 @@ class _Setup:
     notes: list[str] = field(default_factory=list)
 
 
-def finetune(run: str | Path, /, *, config: FinetuneConfig | None = None, **options: Any) -> FinetuneResult:
+def finetune(
+    run: str | Path, /, *, config: FinetuneConfig | None = None, on_epoch=None, **options: Any
+) -> FinetuneResult:
     """Retrain (or transfer) a run's chosen model and score it once on the test split.
 
-    Pass a `FinetuneConfig`, or its fields as keywords: `finetune("runs/demo", pick="best", epochs=15)`.
+    `on_epoch(stats)` is called after every epoch. Pass a `FinetuneConfig`, or its fields as
+    keywords: `finetune("runs/demo", pick="best", epochs=15)`.
     """
     config = make_config(FinetuneConfig, config, options).validate()
     opened = load_run(run, config.storage)
@@ -70,6 +79,7 @@ def finetune(run: str | Path, /, *, config: FinetuneConfig | None = None, **opti
         config.resume,
     )
     plan.extra_metrics = _cost_metrics(setup.arch, device)
+    plan.on_epoch = on_epoch
     if not setup.transfer:  # transfer reports its own best validation accuracy instead
         plan.extra_metrics["val_accuracy"] = stored.metrics.get("val_accuracy")
     test = DeviceSplit(setup.dataset.x_test.to(device), setup.dataset.y_test.to(device))

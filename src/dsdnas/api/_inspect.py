@@ -13,16 +13,24 @@ from dsdnas.errors import DsdnasError
 from dsdnas.nas.hardware import resolve_device
 from dsdnas.nas.model import costs
 from dsdnas.nas.model.arch import Arch, load_arch
+from dsdnas.nas.search.records import OBJECTIVE_FIELDS, objective_names
 from dsdnas.nas.search.results import pareto_trials, trials_frame
 from dsdnas.reports import compare, finetuned_accuracies, load_baselines
 from dsdnas.search_spaces import get_space, list_spaces
 
 
 def trials(run: str | Path, /, *, storage: str | None = None, pareto: bool = False) -> tuple[str, pd.DataFrame]:
-    """The study's name and its trials (only the Pareto front with `pareto`), as trials.csv holds them."""
+    """The study's name and its trials as trials.csv holds them, with each fine-tuned test accuracy
+    (`test_accuracy`, `test_low`, `test_high`); with `pareto`, only the front, sorted by its first cost."""
     opened = load_run(run, storage)
     frame = trials_frame(opened.study)
-    return opened.study.study_name, frame[frame["pareto"]] if pareto else frame
+    tuned = finetuned_accuracies(opened.run_dir.root)
+    for column, key in (("test_accuracy", "accuracy"), ("test_low", "low"), ("test_high", "high")):
+        frame[column] = [tuned.get(number, {}).get(key) for number in frame["trial"]]
+    if not pareto:
+        return opened.study.study_name, frame
+    cost = OBJECTIVE_FIELDS[objective_names(opened.study)[1]]
+    return opened.study.study_name, frame[frame["pareto"]].sort_values([cost, "trial"])
 
 
 def against_baselines(run: str | Path, /, *, storage: str | None = None) -> tuple[pd.DataFrame, list[dict[str, Any]]]:

@@ -26,6 +26,11 @@ class Run(NamedTuple):
     study: optuna.Study
     meta: dict[str, Any]
 
+    @property
+    def dataset(self) -> str:
+        """The dataset the run searched on, as its settings name it (absolute for folder: and npz:)."""
+        return self.meta.get("settings", {}).get("dataset", "")
+
 
 def load_run(run: str | Path, storage: str | None = None) -> Run:
     """Open a run directory's study; unpacks as (run_dir, study, meta)."""

@@ -43,4 +43,5 @@ def search(
             started=started,
         )
     write_run_report(Run(prepared.run_dir, study, meta))
+    result.storage = prepared.storage.recorded  # for the commands the CLI suggests next
     return result

@@ -145,7 +145,8 @@ class ModelChoice:
     pick: str | None = None  # best (default) or knee
     max_latency_ms: float | None = None  # the most accurate model within these
     max_macs: float | None = None
-    finetuned: bool = False  # the fine-tuned model of the chosen trial
+    finetuned: bool = False  # the fine-tuned model of the chosen trial, and an error when it has none
+    search_weights: bool = False  # the weights of the search, even when the trial has a fine-tune
 
     def validate(self) -> ModelChoice:
         from dsdnas.nas.search.select import PICKS
@@ -154,6 +155,7 @@ class ModelChoice:
         _check(self.pick is None or self.pick in PICKS, f"--pick {self.pick!r} must be one of {', '.join(PICKS)}")
         _check_positive("--max-latency-ms", self.max_latency_ms)
         _check_positive("--max-macs", self.max_macs)
+        _check(not (self.finetuned and self.search_weights), "pass --finetuned or --search-weights, not both")
         return self
 
     @property
@@ -191,7 +193,7 @@ class FinetuneConfig:
 
     @property
     def choice(self) -> ModelChoice:
-        return ModelChoice(trial=self.trial, pick=self.pick)
+        return ModelChoice(trial=self.trial, pick=self.pick, search_weights=True)  # it retrains the architecture
 
     def validate(self) -> FinetuneConfig:
         from dsdnas.nas.training.finetune import parse_freeze

@@ -26,12 +26,26 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+class _Command(typer.core.TyperCommand):
+    """Usage lines as people write them: `dsdnas report [OPTIONS] RUN`, not Typer's `{run}`."""
+
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = param.metavar or param.name.upper()
+                name = name if param.required else f"[{name}]"
+                pieces.append(f"{name}..." if param.nargs != 1 else name)
+        return pieces
+
+
 app = typer.Typer(
     name="dsdnas",
     help="Depthwise-separable dilated NAS: search, profile, report, fine-tune and export small CNNs.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,  # plain help: flags without a <bool> type, option texts unsqueezed at any width
 )
 
 
@@ -44,15 +58,15 @@ def _main(
     """Depthwise-separable dilated NAS: search, profile, report, fine-tune and export small CNNs."""
 
 
-app.command("search")(search_command)
-app.command("trials")(trials_command)
-app.command("profile")(profile_command)
-app.command("spaces")(spaces_command)
-app.command("blocks")(blocks_command)
-app.command("report")(report_command)
-app.command("finetune")(finetune_command)
-app.command("export")(export_command)
-app.command("baseline")(baseline_command)
+app.command("search", cls=_Command, short_help="Search architectures (resumable: rerun to go on).")(search_command)
+app.command("trials", cls=_Command, short_help="Print a run's trials, or its front.")(trials_command)
+app.command("profile", cls=_Command, short_help="MACs, params and latency of one architecture.")(profile_command)
+app.command("spaces", cls=_Command, short_help="List search spaces and their exact cost ranges.")(spaces_command)
+app.command("blocks", cls=_Command, short_help="Compare standard, separable and dilated blocks.")(blocks_command)
+app.command("report", cls=_Command, short_help="Write a run's self-contained HTML report.")(report_command)
+app.command("finetune", cls=_Command, short_help="Train a chosen model to its best test accuracy.")(finetune_command)
+app.command("export", cls=_Command, short_help="Export a model as standalone model.py + weights.")(export_command)
+app.command("baseline", cls=_Command, short_help="Train a reference model on the run's split.")(baseline_command)
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from dsdnas.cli._options import (
     SeedOption,
     StorageOption,
 )
+from dsdnas.cli._progress import EpochProgress
 
 _DEFAULT = BaselineConfig()
 
@@ -60,10 +61,9 @@ def baseline_command(
     """Train a reference model on the run's own data and split, profiled like the candidates."""
     from dsdnas.api import baseline
 
-    def progress(stats) -> None:
-        console.print(f"epoch {stats.epoch}: loss {stats.train_loss:.4f}, {stats.seconds:.1f} s")
-
-    result = baseline(run, config=config_from(BaselineConfig, locals()), on_epoch=progress)
+    config = config_from(BaselineConfig, locals())
+    with EpochProgress(f"baseline {model}", config.epoch_count) as progress:
+        result = baseline(run, config=config, on_epoch=progress.update)
     m = result.metrics
     console.print(
         f"{m['model']}: {m['split']} accuracy {percent(m['accuracy'])} on {m['size']:,} images; "

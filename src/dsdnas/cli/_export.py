@@ -17,7 +17,7 @@ _DEFAULT = ExportConfig()
 @handle_errors
 def export_command(
     *,  # Typer passes every option by name
-    run: Annotated[Path, typer.Argument(help="Run directory, or a fine-tune folder.")],
+    run: Annotated[Path, typer.Argument(help="Run directory, or a fine-tune folder.", metavar="RUN")],
     trial: TrialOption = _DEFAULT.trial,
     pick: PickOption = _DEFAULT.pick,
     max_latency_ms: Annotated[
@@ -27,8 +27,13 @@ def export_command(
         float | None, typer.Option(help="The most accurate model at or under this many MACs.")
     ] = _DEFAULT.max_macs,
     finetuned: Annotated[
-        bool, typer.Option("--finetuned", help="Export the fine-tuned model of the chosen trial.")
+        bool,
+        typer.Option("--finetuned", help="Require the chosen trial's fine-tuned model (an error when it has none)."),
     ] = _DEFAULT.finetuned,
+    search_weights: Annotated[
+        bool,
+        typer.Option("--search-weights", help="Ship the search's weights even when the trial has been fine-tuned."),
+    ] = _DEFAULT.search_weights,
     out: Annotated[Path | None, typer.Option(help="Output folder. Default: RUN/export/trial-N.")] = None,
     name: Annotated[
         str, typer.Option(help="Class name of the model in model.py: an ASCII Python identifier.")
@@ -44,7 +49,8 @@ def export_command(
     from dsdnas.api import export
 
     result = export(run, config=config_from(ExportConfig, locals()))
-    console.print(f"exported to {result.out_dir}: {', '.join(f.name for f in result.files)}")
+    console.print(result.weights, soft_wrap=True)
+    console.print(f"exported to {result.out_dir}: {', '.join(f.name for f in result.files)}", soft_wrap=True)
     console.print(f"verified on real images: max |logit difference| {result.max_abs_diff:.2e}")
     for runtime, diff in result.extra_diffs.items():
         console.print(f"  {runtime}: max |logit difference| {diff:.2e}")

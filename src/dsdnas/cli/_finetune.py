@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +27,7 @@ from dsdnas.cli._options import (
     TrialOption,
     ValFractionOption,
 )
+from dsdnas.cli._progress import EpochProgress
 
 _DEFAULT = FinetuneConfig()
 
@@ -72,12 +74,24 @@ def finetune_command(
     """Train the chosen model to its best test accuracy, or transfer it to new data."""
     from dsdnas.api import finetune
 
-    result = finetune(run, config=config_from(FinetuneConfig, locals()))
+    config = config_from(FinetuneConfig, locals())
+    with EpochProgress("fine-tune", config.epochs) as progress:
+        result = finetune(run, config=config, on_epoch=progress.update)
     for note in result.notes:
         console.print(note, soft_wrap=True)
     metrics = result.metrics
+    low, high = result.test_interval
     console.print(
         f"trial {metrics['trial']} ({metrics['mode']}): test accuracy {percent(metrics['test_accuracy'])} "
-        f"after {metrics['epochs']} epochs in {metrics['train_s']:.1f} s"
+        f"[{100 * low:.1f}, {100 * high:.1f}] on {metrics['test_size']:,} images, after {metrics['epochs']} epochs "
+        f"in {metrics['train_s']:.1f} s",
+        soft_wrap=True,
     )
-    console.print(f"written to {result.out_dir}; export it with: dsdnas export {result.out_dir}")
+    console.print(f"written to {result.out_dir}", soft_wrap=True)
+    console.print("ship it (export takes a trial's fine-tuned weights when it has them):", soft_wrap=True)
+    # A transfer is exported from its own folder; a final fine-tune through its trial, as export prefers it.
+    if metrics["mode"] == "transfer":
+        source = shlex.quote(str(result.out_dir))
+    else:
+        source = f"{shlex.quote(str(run))} --trial {metrics['trial']}"
+    console.print(f"  dsdnas export {source} --out shipped", soft_wrap=True)

@@ -18,7 +18,9 @@ from dsdnas.cli._options import DeviceOption, JsonOption
 @handle_errors
 def profile_command(
     *,  # Typer passes every option by name
-    arch_file: Annotated[Path, typer.Argument(help="An arch.json file (e.g. RUN/trials/7/arch.json).")],
+    arch_file: Annotated[
+        Path, typer.Argument(help="An arch.json file (e.g. RUN/trials/7/arch.json).", metavar="ARCH.json")
+    ],
     device: DeviceOption = "auto",
     batch_size: Annotated[int, typer.Option(help="Throughput batch size for the second latency figure.")] = 64,
     repeats: Annotated[int, typer.Option(help="Timed forward passes per latency figure.")] = 30,
@@ -58,7 +60,7 @@ def profile_command(
 def spaces_command(
     *,  # Typer passes every option by name
     spaces: Annotated[
-        list[str] | None, typer.Argument(help="Space names or .toml files. Default: the built-ins.")
+        list[str] | None, typer.Argument(help="Space names or .toml files. Default: the built-ins.", metavar="SPACE")
     ] = None,
     input_shape: Annotated[
         str, typer.Option("--input", help="Input shape CxHxW the sizes and costs are computed for.")
@@ -115,18 +117,22 @@ def blocks_command(
     table = Table(
         title=f"{in_channels}->{out_channels} channels, k={kernel}, {size}x{size} input", title_justify="left"
     )
-    for column in ("block", "conv params", "x std", "MACs", "x std", "receptive field", "latency p50", "p90"):
-        table.add_column(column, justify="left" if column == "block" else "right")
+    # Short headers and units in them, so that the table fits 80 columns without cutting a word.
+    for column in ("block", "params", "x std", "MACs", "x std", "RF", "p50 ms", "p90 ms"):
+        table.add_column(column, justify="left" if column == "block" else "right", no_wrap=True)
     for row in rows:
         table.add_row(
             row.name,
             f"{row.conv_params:,}",
-            f"{row.conv_params / base.conv_params:.4f}",
+            f"{row.conv_params / base.conv_params:.3f}",
             human(row.macs),
-            f"{row.macs / base.macs:.4f}",
-            f"{row.receptive_field} px",
-            f"{row.latency_ms:.3f} ms",
-            f"{row.latency_p90_ms:.3f} ms",
+            f"{row.macs / base.macs:.3f}",
+            str(row.receptive_field),
+            f"{row.latency_ms:.3f}",
+            f"{row.latency_p90_ms:.3f}",
         )
     console.print(table)
-    console.print("conv params count conv weights; BatchNorm adds 2 per channel and folds into the conv at inference")
+    console.print(
+        "params: conv weights (BatchNorm adds 2 per channel and folds into the conv at inference). "
+        "x std: the ratio to the standard block. RF: receptive field in px. p50, p90: batch-1 latency percentiles."
+    )

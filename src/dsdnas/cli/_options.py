@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-RunArgument = Annotated[Path, typer.Argument(help="Run directory written by dsdnas search.")]
+RunArgument = Annotated[Path, typer.Argument(help="Run directory written by dsdnas search.", metavar="RUN")]
 StorageOption = Annotated[
     str | None,
     typer.Option(
@@ -37,5 +37,12 @@ AugmentOption = Annotated[bool, typer.Option(help="Random shifts of up to 2 px, 
 LrOption = Annotated[float | None, typer.Option(help="Peak learning rate (default: AdamW 1e-2 at batch 64).")]
 ValFractionOption = Annotated[float, typer.Option(help="Validation share carved from train, stratified, in (0, 1).")]
 TrialOption = Annotated[int | None, typer.Option(help="Use this trial.")]
-PickOption = Annotated[str | None, typer.Option(help="best (most accurate Pareto model, the default) or knee.")]
+PickOption = Annotated[
+    str | None,
+    typer.Option(
+        help="best: the most accurate front model (the default). knee: the front model farthest from the line "
+        "joining the front's two ends (accuracy against log10 cost, both scaled to [0, 1]), where more cost "
+        "starts to buy little accuracy."
+    ),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]

@@ -9,6 +9,7 @@ import typer
 
 from dsdnas.api.config import SearchConfig
 from dsdnas.cli._common import config_from, console, handle_errors, interactive
+from dsdnas.cli._front import front_table, next_steps
 from dsdnas.cli._options import (
     ArtifactsOption,
     AugmentOption,
@@ -22,7 +23,7 @@ from dsdnas.cli._options import (
     StorageOption,
     ValFractionOption,
 )
-from dsdnas.cli._progress import PlainObserver, RichObserver, front_table
+from dsdnas.cli._progress import PlainObserver, RichObserver
 
 _DEFAULT = SearchConfig()
 
@@ -99,5 +100,9 @@ def search_command(
     finally:
         if isinstance(observer, RichObserver) and observer.live.is_started:
             observer.live.stop()
-    console.print(front_table(result.front, title=f"Pareto front of {result.study.study_name}"))
-    console.print(f"run directory: {result.run_dir}")
+    title = f"Pareto front of {result.study.study_name}, by cost"
+    console.print(front_table(result.front, title=title, width=console.width))
+    console.print(f"run directory: {result.run_dir}", soft_wrap=True)
+    for line in next_steps(result.run_dir, result.front, result.storage):
+        # Commands are never wrapped, so they paste whole; prose wraps at words.
+        console.print(line, soft_wrap=line.startswith("  dsdnas "), markup=False)

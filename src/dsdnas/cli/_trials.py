@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from dsdnas.cli._common import accuracy_cell, console, handle_errors, human, latency_cell
+from dsdnas.cli._front import NARROW, front_table
 from dsdnas.cli._options import RunArgument, StorageOption
 
 
@@ -29,21 +30,36 @@ def trials_command(
         return
 
     study_name, frame = trials(run, storage=storage, pareto=pareto)
+    rows = frame.to_dict("records")
+    if pareto:
+        tuned = {
+            row["trial"]: {"accuracy": row["test_accuracy"], "low": row["test_low"], "high": row["test_high"]}
+            for row in rows
+            if row["test_accuracy"] == row["test_accuracy"] and row["test_accuracy"] is not None  # not NaN
+        }
+        title = f"{study_name}: the Pareto front, by cost"
+        console.print(front_table(rows, title=title, tuned=tuned, width=console.width))
+        return
+    narrow = console.width < NARROW
     table = Table(title=f"{study_name}: {len(frame)} trials", title_justify="left")
-    for column in ("trial", "status", "val accuracy [95% CI]", "MACs", "params", "latency", "pareto", "notation"):
-        table.add_column(column, justify="left" if column in ("status", "notation") else "right")
-    for row in frame.to_dict("records"):
-        table.add_row(
-            str(row["trial"]),
-            row["status"] if not row["reason"] else f"{row['status']}: {row['reason']}",
-            accuracy_cell(row),
-            human(row["macs"]),
-            human(row["params"]),
-            latency_cell(row),
-            "*" if row["pareto"] else "",
-            row["notation"],
+    columns = ["trial", "status", "val accuracy [95% CI]", "MACs", "params", "latency", "pareto"]
+    for column in [*columns, *([] if narrow else ["notation"])]:
+        table.add_column(
+            column,
+            justify="left" if column in ("status", "notation") else "right",
+            no_wrap=column not in ("status", "notation"),
+            overflow="fold",
         )
+    for row in rows:
+        status = row["status"] if narrow or not row["reason"] else f"{row['status']}: {row['reason']}"
+        cells = [accuracy_cell(row), human(row["macs"]), human(row["params"]), latency_cell(row)]
+        notation = [] if narrow else [row["notation"]]
+        table.add_row(str(row["trial"]), status, *cells, "*" if row["pareto"] else "", *notation)
     console.print(table)
+    if narrow:  # the notations, and the reasons, under the table: whole and readable at any width
+        for row in rows:
+            reason = f" ({row['reason']})" if row["reason"] else ""
+            console.print(f"trial {row['trial']}: {row['notation']}{reason}", markup=False)
 
 
 def _print_baselines(run, storage: str | None) -> None:

@@ -15,11 +15,13 @@ from typing import Any
 
 import optuna
 import pandas as pd
+from optuna.study._multi_objective import _fast_non_domination_rank  # Optuna's own non-dominated sort
 from optuna.trial import TrialState
 
 from dsdnas.nas.files import read_json
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.runs.rundir import FINETUNE_DIR, METRICS_FILE, RunDir
+from dsdnas.nas.search.picks import KNEE_RULE, front_picks
 from dsdnas.nas.search.records import Status, TrialRecord, objective_names, records
 from dsdnas.nas.search.remeasure import front_latency
 from dsdnas.nas.search.results import pareto_trials
@@ -27,7 +29,7 @@ from dsdnas.nas.stats import wilson_interval
 from dsdnas.reports._baselines import COLUMNS as BASELINE_COLUMNS
 from dsdnas.reports._baselines import compare, load_baselines
 from dsdnas.reports._blocks import block_stats, importances, layer_table
-from dsdnas.reports._plotly_imports import hypervolume_values
+from dsdnas.reports._hypervolume import hypervolume_history
 from dsdnas.reports._summary import accuracy_note, summary
 
 POINT_COLUMNS = [
@@ -41,6 +43,7 @@ POINT_COLUMNS = [
     "latency_p10_ms",
     "latency_p90_ms",
     "latency_noisy",
+    "latency_when",
     "notation",
 ]
 
@@ -64,6 +67,7 @@ class ReportData:
     rungs: list[dict[str, Any]] = field(default_factory=list)  # trial, status, epochs and accuracy at each rung
     baselines: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BASELINE_COLUMNS))
     comparisons: list[dict[str, Any]] = field(default_factory=list)  # each baseline's cheapest match
+    knee_rule: str = KNEE_RULE  # how the front table's knee is chosen, in words
 
 
 def _finished(study: optuna.Study) -> list[TrialRecord]:
@@ -81,6 +85,7 @@ def _measured(record: TrialRecord, remeasured: dict[int, dict[str, Any]]) -> dic
     }
     again = remeasured.get(record.number, {})
     latency.update({key: again[key] for key in latency if key in again})
+    latency["latency_when"] = "measured again at the end" if "latency_ms" in again else "measured during the search"
     return {
         "trial": record.number,
         "accuracy": record.val_accuracy,
@@ -94,11 +99,16 @@ def _measured(record: TrialRecord, remeasured: dict[int, dict[str, Any]]) -> dic
 
 
 def points_frame(finished: list[TrialRecord], front: set[int], remeasured: dict[int, dict]) -> pd.DataFrame:
+    """One row per finished trial; `latency_front` marks those no other beats on both accuracy and the
+    latency shown (Optuna's non-dominated sort), which the latency plot highlights."""
     rows = [
         {**_measured(record, remeasured), "pareto": record.number in front, "status": record.status.value}
         for record in finished
     ]
-    return pd.DataFrame(rows, columns=[*POINT_COLUMNS, "pareto", "status"])
+    frame = pd.DataFrame(rows, columns=[*POINT_COLUMNS, "pareto", "status"])
+    losses = frame[["accuracy", "latency_ms"]].to_numpy(dtype=float) * [-1.0, 1.0]
+    frame["latency_front"] = _fast_non_domination_rank(losses) == 0 if len(frame) else []
+    return frame
 
 
 def stopped_frame(study: optuna.Study) -> pd.DataFrame:
@@ -133,12 +143,14 @@ def front_frame(
     A run on a shared storage gets `--storage URL` in its commands, the password masked.
     """
     where = shlex.quote(run_label) + (f" --storage {shlex.quote(storage)}" if storage else "")
+    picks = front_picks(front)
     rows = []
     for record in front:
         tuned = finetuned.get(record.number, {})
         rows.append(
             {
                 **_measured(record, remeasured),
+                "pick": picks.get(record.number, ""),
                 "test_accuracy": tuned.get("accuracy"),
                 "test_low": tuned.get("low"),
                 "test_high": tuned.get("high"),
@@ -146,20 +158,8 @@ def front_frame(
                 "export": f"dsdnas export {where} --trial {record.number}",
             }
         )
-    columns = [*POINT_COLUMNS, "test_accuracy", "test_low", "test_high", "finetune", "export"]
+    columns = [*POINT_COLUMNS, "pick", "test_accuracy", "test_low", "test_high", "finetune", "export"]
     return pd.DataFrame(rows, columns=columns)
-
-
-def hypervolume(study: optuna.Study, objectives: list[str], finished: list[TrialRecord]) -> dict[str, Any]:
-    """Optuna's hypervolume history, with the reference point it was measured against.
-
-    Reference: accuracy 0, and each cost at 1.1 x its largest value among finished trials.
-    """
-    if not finished:
-        return {"trials": [], "values": [], "reference": []}
-    reference = [0.0] + [1.1 * max(record.values[i] for record in finished) for i in range(1, len(objectives))]
-    numbers, values = hypervolume_values(study, reference)
-    return {"trials": numbers, "values": values, "reference": dict(zip(objectives, reference, strict=True))}
 
 
 def finetuned_accuracies(run_dir: Path | None) -> dict[int, dict[str, Any]]:
@@ -198,7 +198,7 @@ def build_report_data(study: optuna.Study, meta: dict[str, Any], run_dir: Path |
             storage=meta.get("storage"),
         ),
         objectives=objectives,
-        hypervolume=hypervolume(study, objectives, finished),
+        hypervolume=hypervolume_history(objectives, finished),
         block_stats=block_stats(finished),
         importances=importance,
         importance_note=note,

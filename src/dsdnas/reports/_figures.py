@@ -5,16 +5,18 @@ from __future__ import annotations
 import pandas as pd
 
 from dsdnas.reports._data import ReportData
+from dsdnas.reports._names import parameter_label
 from dsdnas.reports._plotly_imports import go, make_subplots
 
 FRONT_COLOR = "#d62728"
 DOMINATED_COLOR = "rgba(31, 119, 180, 0.35)"
 BASELINE_COLOR = "#2ca02c"
 STOPPED_COLOR = "rgba(127, 127, 127, 0.6)"
+IMPORTANCE = "%{y}: %{x:.1%}<extra></extra>"
 HOVER = (
     "trial %{customdata[0]}<br>%{customdata[1]}<br>accuracy %{customdata[2]:.2%} "
     "(95%% CI %{customdata[3]})<br>MACs %{customdata[4]:,}<br>params %{customdata[5]:,}<br>"
-    "latency %{customdata[6]:.3f} ms (p10-p90 %{customdata[7]})%{customdata[8]}<extra></extra>"
+    "latency %{customdata[6]:.3f} ms (p10-p90 %{customdata[7]}), %{customdata[9]}%{customdata[8]}<extra></extra>"
 ).replace("%%", "%")
 
 
@@ -39,6 +41,7 @@ def _custom(frame: pd.DataFrame) -> list[list]:
                 row["latency_ms"],
                 _span(row["latency_p10_ms"], row["latency_p90_ms"], scale=1, digits=3, unit=" ms"),
                 " NOISY: measured on a busy machine" if row["latency_noisy"] else "",
+                row.get("latency_when") or "",
             ]
         )
     return rows
@@ -86,10 +89,12 @@ def _layout(figure: go.Figure, title: str, *, x_title: str, y_title: str, log_x:
     return figure
 
 
-def pareto_figure(data: ReportData, cost: str, cost_title: str, *, step_line: bool) -> go.Figure:
-    """Accuracy against a cost: front points highlighted (and joined as steps), the rest faded."""
+def pareto_figure(
+    data: ReportData, cost: str, cost_title: str, *, front_column: str = "pareto", name: str = "Pareto front"
+) -> go.Figure:
+    """Accuracy against a cost: the points of `front_column` highlighted and joined as steps, the rest faded."""
     points = data.points
-    front, dominated = points[points["pareto"]], points[~points["pareto"]]
+    front, dominated = points[points[front_column]], points[~points[front_column]]
     figure = go.Figure()
     latency_axis = cost == "latency_ms"
     figure.add_trace(
@@ -105,7 +110,7 @@ def pareto_figure(data: ReportData, cost: str, cost_title: str, *, step_line: bo
             hovertemplate=HOVER,
         )
     )
-    if step_line and len(front):
+    if len(front):
         ordered = front.sort_values(cost)
         figure.add_trace(
             go.Scatter(
@@ -113,7 +118,7 @@ def pareto_figure(data: ReportData, cost: str, cost_title: str, *, step_line: bo
                 y=ordered["accuracy"],
                 mode="lines",
                 line={"shape": "hv", "color": FRONT_COLOR},
-                name="front (steps)",
+                name=f"{name} (steps)",
                 hoverinfo="skip",
             )
         )
@@ -122,7 +127,7 @@ def pareto_figure(data: ReportData, cost: str, cost_title: str, *, step_line: bo
             x=front[cost],
             y=front["accuracy"],
             mode="markers",
-            name="Pareto front",
+            name=name,
             marker={
                 "color": FRONT_COLOR,
                 "size": 11,
@@ -225,9 +230,9 @@ def scatter_matrix(data: ReportData) -> go.Figure:
 def hypervolume_figure(data: ReportData) -> go.Figure:
     history = data.hypervolume
     figure = go.Figure(go.Scatter(x=history["trials"], y=history["values"], mode="lines+markers", name="hypervolume"))
-    figure.update_layout(title="Hypervolume after each trial", template="plotly_white", height=380)
+    figure.update_layout(title="Hypervolume after each finished trial", template="plotly_white", height=380)
     figure.update_xaxes(title="trial", tickformat="d")
-    figure.update_yaxes(title="hypervolume")
+    figure.update_yaxes(title="share of the unit square dominated", range=[0, 1])
     return figure
 
 
@@ -247,14 +252,26 @@ def block_figure(data: ReportData, key: str) -> go.Figure:
 def importance_figure(data: ReportData) -> go.Figure:
     targets = list(data.importances)
     figure = make_subplots(rows=1, cols=len(targets), subplot_titles=[f"for {t}" for t in targets])
+    longest = 1
     for index, target in enumerate(targets, start=1):
         ranked = sorted(data.importances[target].items(), key=lambda item: item[1])
+        longest = max(longest, len(ranked))
+        labels = [parameter_label(name) for name, _ in ranked]
         figure.add_trace(
-            go.Bar(x=[v for _, v in ranked], y=[k for k, _ in ranked], orientation="h", showlegend=False),
+            go.Bar(
+                x=[v for _, v in ranked], y=labels, orientation="h", showlegend=False, hovertemplate="%{y}: %{x:.1%}"
+            ),
             row=1,
             col=index,
         )
-    figure.update_layout(title="Parameter importance (fANOVA)", template="plotly_white", height=420)
+    # Every bar labelled: the axis lists each one (dtick 1), and the figure grows with the bars.
+    figure.update_yaxes(dtick=1, automargin=True)
+    figure.update_xaxes(tickformat=".0%")
+    figure.update_layout(
+        title="Parameter importance (fANOVA): share of the variance each choice explains",
+        template="plotly_white",
+        height=max(420, 22 * longest + 140),
+    )
     return figure
 
 

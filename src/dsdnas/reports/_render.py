@@ -16,7 +16,9 @@ import pandas as pd
 from dsdnas.nas.files import write_text
 from dsdnas.reports import _figures
 from dsdnas.reports._data import ReportData
+from dsdnas.reports._hypervolume import axes_sentence
 from dsdnas.reports._plotly_imports import PlotlyJSONEncoder, get_plotlyjs
+from dsdnas.reports._tables import baseline_section, block_table, front_table, html_table
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }
@@ -25,7 +27,9 @@ table { border-collapse: collapse; margin: 0.5rem 0; font-size: 0.9rem; }
 th, td { border: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: right; }
 td.text, th.text { text-align: left; } th { background: #f4f4f4; }
 table.sortable th { cursor: pointer; } table.sortable th:hover { background: #e8e8e8; }
-code { font-size: 0.8rem; background: #f6f6f6; padding: 0.1rem 0.3rem; white-space: nowrap; }
+code { font-size: 0.8rem; background: #f6f6f6; padding: 0.1rem 0.3rem; }
+#front-table td.text { max-width: 24rem; } #front-table td.text:last-child { min-width: 20rem; }
+#front-table code { white-space: normal; overflow-wrap: break-word; }
 .note { color: #666; font-size: 0.9rem; }
 """
 
@@ -63,94 +67,9 @@ def _figure(element_id: str, figure) -> str:
     )
 
 
-def _cell(value, text_class: bool = False) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return '<td data-sort="">-</td>'
-    css = ' class="text"' if text_class else ""
-    return f'<td{css} data-sort="{html.escape(str(value))}">{html.escape(_format(value))}</td>'
-
-
-def _format(value) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
-def _table(frame: pd.DataFrame, element_id: str = "", sortable: bool = False) -> str:
-    attrs = f' id="{element_id}"' if element_id else ""
-    attrs += ' class="sortable"' if sortable else ""
-    text_columns = {c for c in frame.columns if frame[c].dtype == object}
-    head = "".join(f"<th{' class=text' if c in text_columns else ''}>{html.escape(str(c))}</th>" for c in frame.columns)
-    rows = []
-    for record in frame.to_dict("records"):
-        rows.append("<tr>" + "".join(_cell(record[c], c in text_columns) for c in frame.columns) + "</tr>")
-    return f"<table{attrs}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-
-
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and value != value)
-
-
-def _shown(sort_value, text: str) -> str:
-    """A cell that sorts by a number but shows a text."""
-    if _missing(sort_value):
-        return '<td data-sort="">-</td>'
-    return f'<td data-sort="{html.escape(str(sort_value))}">{html.escape(text)}</td>'
-
-
-def _accuracy_cell(value, low, high) -> str:
-    """97.25 [95.2, 98.5]: a percentage with its 95% interval."""
-    if _missing(value):
-        return _shown(None, "")
-    interval = "" if _missing(low) else f" [{100 * low:.1f}, {100 * high:.1f}]"
-    return _shown(round(100 * value, 2), f"{100 * value:.2f}{interval}")
-
-
-def _latency_cell(row) -> str:
-    """0.412 (0.401-0.450): the figure and the p10-p90 of its timed passes; flagged when noisy."""
-    spread = "" if _missing(row["latency_p10_ms"]) else f" ({row['latency_p10_ms']:.3f}-{row['latency_p90_ms']:.3f})"
-    noisy = " noisy" if row["latency_noisy"] else ""
-    return _shown(round(row["latency_ms"], 4), f"{row['latency_ms']:.3f}{spread}{noisy}")
-
-
-def _front_table(data: ReportData) -> str:
-    rows = []
-    for row in data.front.to_dict("records"):
-        cells = [
-            _cell(row["trial"]),
-            _accuracy_cell(row["accuracy"], row["accuracy_low"], row["accuracy_high"]),
-            _accuracy_cell(row["test_accuracy"], row["test_low"], row["test_high"]),
-            _cell(int(row["macs"])),
-            _cell(int(row["params"])),
-            _latency_cell(row),
-            _cell(row["notation"], True),
-            f'<td class="text"><code>{html.escape(row["finetune"])}</code><br>'
-            f"<code>{html.escape(row['export'])}</code></td>",
-        ]
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    headers = [
-        "trial",
-        "val accuracy % [95% CI]",
-        "test accuracy % [95% CI] (fine-tuned)",
-        "MACs",
-        "params",
-        "latency ms (p10-p90)",
-        "notation",
-        "next",
-    ]
-    head = "".join(f"<th{' class=text' if h in ('notation', 'next') else ''}>{h}</th>" for h in headers)
-    return (
-        f'<table id="front-table" class="sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-    )
-
-
 def _sections(data: ReportData) -> list[str]:
     summary = pd.DataFrame({"": list(data.summary), "value": [str(v) for v in data.summary.values()]})
-    parts = [f"<h1>{html.escape(data.title)}</h1>", "<h2>Summary</h2>", _table(summary, "summary")]
+    parts = [f"<h1>{html.escape(data.title)}</h1>", "<h2>Summary</h2>", html_table(summary, "summary")]
     if data.accuracy_note:
         parts.append(f'<p class="note" id="accuracy-note">{html.escape(data.accuracy_note)}</p>')
     if data.points.empty:
@@ -161,17 +80,24 @@ def _sections(data: ReportData) -> list[str]:
         '<p class="note">MACs are multiply-adds of conv and linear layers (fvcore). Front points are red and '
         "joined as steps; dominated points are faded. Vertical bars: the 95% Wilson interval of each "
         "validation accuracy. Hover for details.</p>",
-        _figure("pareto-macs", _figures.pareto_figure(data, "macs", "MACs", step_line=True)),
+        _figure("pareto-macs", _figures.pareto_figure(data, "macs", "MACs")),
         "<h2>Accuracy against measured latency</h2>",
-        '<p class="note">Batch 1, the lowest of 5 round medians after warm-up, with the p10-p90 of all timed '
-        "passes as bars; the front was measured again together at the end. An x marks a latency measured on "
-        "a machine too busy to trust. Red: the study's Pareto front. Where MACs and latency disagree shows "
-        "here: depthwise convs cut MACs more than time.</p>",
-        _figure("pareto-latency", _figures.pareto_figure(data, "latency_ms", "latency (ms)", step_line=False)),
+        '<p class="note">One latency per model: batch 1, the lowest of 5 round medians after warm-up, with '
+        "the p10-p90 of all timed passes as bars. The members of the MACs front were measured again, back to "
+        "back, when the search ended, and show that figure here and in every table; the others show the "
+        "figure measured during the search (the hover says which). Red: the models no other beats on both "
+        "accuracy and this latency. An x marks a latency measured on a machine too busy to trust. Where MACs "
+        "and latency disagree shows here: depthwise convs cut MACs more than time.</p>",
+        _figure(
+            "pareto-latency",
+            _figures.pareto_figure(
+                data, "latency_ms", "latency (ms)", front_column="latency_front", name="accuracy-latency front"
+            ),
+        ),
     ]
     if len(data.objectives) >= 3:
         parts.append(_figure("scatter-matrix", _figures.scatter_matrix(data)))
-    parts += _baseline_section(data)
+    parts += baseline_section(data)
     if data.rungs:
         parts += [
             "<h2>Early stopping: accuracy by rung</h2>",
@@ -181,21 +107,22 @@ def _sections(data: ReportData) -> list[str]:
             "accuracy they had when stopped; they are never on the front.</p>",
             _figure("rungs", _figures.rung_figure(data)),
         ]
-    reference = ", ".join(f"{k} = {v:.4g}" for k, v in data.hypervolume["reference"].items())
     parts += [
         "<h2>Hypervolume history</h2>",
-        f'<p class="note">Reference point: {html.escape(reference)}.</p>',
+        f'<p class="note">{html.escape(axes_sentence(data.hypervolume))}</p>',
         _figure("hypervolume", _figures.hypervolume_figure(data)),
         "<h2>Front table</h2>",
-        '<p class="note">Click a header to sort.</p>',
-        _front_table(data),
+        f'<p class="note">The front by cost. {html.escape(data.knee_rule.capitalize())}; best: the most accurate. '
+        "Test accuracy: fine-tuned on all the training data and scored once on the test split. Click a header "
+        "to sort.</p>",
+        front_table(data),
         "<h2>What the blocks bought</h2>",
         '<p class="note">Each block of each trained trial counts once: a trial with two separable blocks adds '
         "two separable rows with its accuracy and latency. Latencies flagged noisy are left out of the "
         "latency boxes and medians (column noisy counts them).</p>",
     ]
     for key in ("kind", "kernel", "dilation"):
-        parts += [_figure(f"blocks-{key}", _figures.block_figure(data, key)), _table(data.block_stats[key])]
+        parts += [_figure(f"blocks-{key}", _figures.block_figure(data, key)), block_table(data.block_stats[key], key)]
     parts.append("<h2>Parameter importance</h2>")
     parts.append(f'<p class="note">{html.escape(data.importance_note)}</p>')
     if data.importances:
@@ -206,39 +133,8 @@ def _sections(data: ReportData) -> list[str]:
         "<h2>Architectures on the front</h2>",
     ]
     for trial, table in sorted(data.layer_tables.items()):
-        parts += [f"<h3>Trial {trial}</h3>", _table(table)]
+        parts += [f"<h3>Trial {trial}</h3>", html_table(table)]
     return parts
-
-
-def _baseline_section(data: ReportData) -> list[str]:
-    """Against reference models: their figures, and each one's cheapest matching front candidate."""
-    if data.baselines.empty:
-        return []
-    rows = []
-    for row in data.baselines.to_dict("records"):
-        cells = [
-            _cell(row["baseline"], True),
-            _cell(row["split"], True),
-            _accuracy_cell(row["accuracy"], row["accuracy_low"], row["accuracy_high"]),
-            _cell(int(row["macs"])),
-            _cell(int(row["params"])),
-            _latency_cell(row),
-            _cell(row["epochs"]),
-        ]
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in ("model", "scored on", "accuracy % [95% CI]", "MACs", "params", "latency ms (p10-p90)", "epochs")
-    )
-    matches = "".join(f"<li>{html.escape(c['sentence'])}</li>" for c in data.comparisons)
-    return [
-        "<h2>Against reference models</h2>",
-        '<p class="note">Reference models trained on this run\'s own data and split by <code>dsdnas baseline</code>, '
-        "profiled like the candidates. A front candidate matches one when its accuracy reaches the reference's 95% "
-        "interval; the cheapest match is named, with its cost as a fraction of the reference's.</p>",
-        f'<table id="baseline-table"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>',
-        f'<ul id="baseline-matches">{matches}</ul>',
-    ]
 
 
 def render_report(data: ReportData) -> str:

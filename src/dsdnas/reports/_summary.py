@@ -14,7 +14,6 @@ from dsdnas.nas.stats import tied_with_best
 def summary(study: optuna.Study, meta: dict[str, Any], finished: list[TrialRecord]) -> dict[str, Any]:
     settings = study.user_attrs.get("settings", {})
     trials = study.get_trials(deepcopy=False)
-    states = pd.Series([t.state.name for t in trials]).value_counts().to_dict() if trials else {}
     outcomes = [record.status.value if record.status else record.state.lower() for record in records(study)]
     statuses = pd.Series(outcomes).value_counts().to_dict() if outcomes else {}
     starts = [t.datetime_start for t in trials if t.datetime_start]
@@ -32,7 +31,7 @@ def summary(study: optuna.Study, meta: dict[str, Any], finished: list[TrialRecor
         "epochs per candidate": settings.get("train", {}).get("epochs", "?"),
         **machine_lines(meta),
         "wall time": f"{wall:.0f} s",
-        "trials by state": ", ".join(f"{k} {v}" for k, v in sorted(states.items())) or "none",
+        # The words the rest of the tool uses (trained, reused, stopped, skipped, failed, twin), not Optuna's states.
         "trials by outcome": ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())) or "none",
         "latency": f"batch 1, lowest of 5 round medians; {noisy} of {len(finished)} flagged noisy",
     }

@@ -7,6 +7,7 @@ carries its own in finetune.json.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from dsdnas.nas.hardware import hostname
 from dsdnas.nas.model.arch import Arch, load_arch
 from dsdnas.nas.model.builder import Net, build_model
 from dsdnas.nas.runs.rundir import ARCH_FILE, FINETUNE_FILE, METRICS_FILE, WEIGHTS_FILE, RunDir
+from dsdnas.nas.stats import wilson_interval
 
 
 @dataclass
@@ -44,10 +46,23 @@ class StoredModel:
         return self.folder / WEIGHTS_FILE
 
     @property
+    def weights_line(self) -> str:
+        """Which weights these are, in one line: 'trial 14: fine-tuned weights (...), test 96.30% [95.0, 97.3]'."""
+        if self.finetuned:
+            score = _with_interval(self.metrics.get("test_accuracy"), self.metrics.get("test_size"))
+            return f"trial {self.trial}: fine-tuned weights ({self.folder}), test {score}"
+        score = _with_interval(self.metrics.get("val_accuracy"), self.metrics.get("val_size"))
+        run = shlex.quote(str(self.folder.parent.parent))  # RUN/trials/<n>
+        return (
+            f"trial {self.trial}: search weights, validation {score}; "
+            f"`dsdnas finetune {run} --trial {self.trial}` trains it on all the training data"
+        )
+
+    @property
     def retrain_hint(self) -> str:
         if self.finetuned:
             return f"fine-tune trial {self.trial} again (without --resume)"
-        return f"train it again with `dsdnas finetune RUN --trial {self.trial}` and use --finetuned"
+        return f"train it again with `dsdnas finetune RUN --trial {self.trial}`; export then ships its weights"
 
     def build(self) -> Net:
         """The model with its stored weights, checked against the recorded hash, in eval mode, on the CPU."""
@@ -65,6 +80,15 @@ class StoredModel:
     def normalize(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 images to the normalized floats this model was trained on, on the CPU."""
         return Normalizer(self.mean, self.std)(images)
+
+
+def _with_interval(accuracy: float | None, size: int | None) -> str:
+    if accuracy is None:
+        return "unknown"
+    if not size:
+        return f"{100 * accuracy:.2f}%"
+    low, high = wilson_interval(accuracy, size)
+    return f"{100 * accuracy:.2f}% [{100 * low:.1f}, {100 * high:.1f}]"
 
 
 def is_finetune_dir(path: Path) -> bool:
@@ -115,6 +139,23 @@ def _missing_files_message(folder: Path, number: int, *, worker: str, origin: st
             f"copy that folder to {folder}, or have every worker share one --artifacts store"
         )
     return f"{folder} has no {WEIGHTS_FILE}: its files were deleted or never finished writing"
+
+
+def finished_finetune(run_dir: RunDir, number: int, dataset: str) -> Path | None:
+    """The fine-tune of trial `number` that export ships: the one on the run's own dataset (final mode,
+    RUN/finetune/<n>) when it has finished, else the latest finished transfer (RUN/finetune/<n>-<data>)."""
+    own = run_dir.finetune_dir(number)
+    if _finished(own) and read_json(own / FINETUNE_FILE).get("dataset") == dataset:
+        return own
+    root = run_dir.finetune_root
+    others = [path for path in root.glob(f"{number}-*") if _finished(path)] if root.is_dir() else []
+    if _finished(own):
+        others.append(own)
+    return max(others, key=lambda path: (path / METRICS_FILE).stat().st_mtime, default=None)
+
+
+def _finished(folder: Path) -> bool:
+    return all((folder / name).exists() for name in (FINETUNE_FILE, WEIGHTS_FILE, METRICS_FILE))
 
 
 def load_finetune_model(folder: Path) -> StoredModel:

@@ -35,6 +35,7 @@ class ExportResult:
     out_dir: Path
     files: list[Path]
     max_abs_diff: float
+    weights: str = ""  # which weights were shipped, in one line (StoredModel.weights_line)
     extra_diffs: dict[str, float] = field(default_factory=dict)
     skipped_checks: list[str] = field(default_factory=list)
 
@@ -160,7 +161,7 @@ def _write_and_verify(
         raise ExportError(
             f"exported model differs from the stored one by {diff:.3g} (> {TOLERANCE}); nothing was written"
         )
-    result = ExportResult(staging, [staging / MODEL_FILE, staging / WEIGHTS_FILE], diff)
+    result = ExportResult(staging, [staging / MODEL_FILE, staging / WEIGHTS_FILE], diff, weights=stored.weights_line)
     if "onnx" in formats:
         _write_onnx(exported, staging / ONNX_FILE, stored.arch.input_shape)
         result.files.append(staging / ONNX_FILE)

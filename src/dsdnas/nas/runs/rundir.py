@@ -19,6 +19,7 @@ Every file is written through `dsdnas.nas.files.atomic_write`.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 from dsdnas.errors import RunError
@@ -93,9 +94,26 @@ class RunDir:
         return self.root / EXPORT_DIR / f"trial-{number}"
 
     def require(self) -> RunDir:
-        """Fail clearly unless this is a run directory that a search wrote."""
+        """Fail clearly unless this is a run directory that a search wrote; name the closest one if there is."""
         if not self.run_json.exists():
+            closest = self.closest_run()
+            if closest is not None:
+                raise RunError(f"{self.root} is not a dsdnas run directory (no {RUN_JSON}); did you mean {closest}?")
             raise RunError(
                 f"{self.root} is not a dsdnas run directory (no {RUN_JSON}); run `dsdnas search --out {self.root}`"
             )
         return self
+
+    def closest_run(self) -> Path | None:
+        """The run directory beside this path (or under ./runs) whose name is closest to it, if one is close."""
+        folders = {self.root.parent, Path("runs")}
+        runs = [
+            path
+            for folder in folders
+            if folder.is_dir()
+            for path in folder.iterdir()
+            if (path / RUN_JSON).is_file() and path != self.root
+        ]
+        by_text = {str(path): path for path in runs}
+        match = difflib.get_close_matches(str(self.root), list(by_text), n=1, cutoff=0.6)
+        return by_text[match[0]] if match else None

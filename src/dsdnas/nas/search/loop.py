@@ -42,6 +42,7 @@ class SearchResult:
     run_dir: Path
     stop_reason: str
     front: list[dict[str, Any]] = field(default_factory=list)
+    storage: str | None = None  # the --storage URL, password masked; None: RUN/study.db
 
 
 @dataclass

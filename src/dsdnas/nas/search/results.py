@@ -14,6 +14,7 @@ from optuna.trial import TrialState
 
 from dsdnas.nas.files import write_json, write_text
 from dsdnas.nas.runs.rundir import RunDir
+from dsdnas.nas.search.picks import front_picks
 from dsdnas.nas.search.records import TrialRecord, objective_names, records
 
 COLUMNS = [
@@ -31,6 +32,7 @@ COLUMNS = [
     "latency_p90_ms",
     "latency_noisy",
     "pareto",
+    "pick",
     "notation",
     "arch_hash",
     "receptive_field",
@@ -52,8 +54,8 @@ def pareto_trials(study: optuna.Study) -> list[TrialRecord]:
     return sorted(front, key=lambda record: (record.values[1], record.number))
 
 
-def trial_row(record: TrialRecord, front_numbers: set[int]) -> dict[str, Any]:
-    """One row of trials.csv; the accuracy's 95% Wilson interval beside it."""
+def trial_row(record: TrialRecord, front_numbers: set[int], picks: dict[int, str] | None = None) -> dict[str, Any]:
+    """One row of trials.csv; the accuracy's 95% Wilson interval beside it, and 'best' or 'knee' (`picks`)."""
     interval = record.val_interval
     return {
         "trial": record.number,
@@ -70,6 +72,7 @@ def trial_row(record: TrialRecord, front_numbers: set[int]) -> dict[str, Any]:
         "latency_p90_ms": record.latency_p90_ms,
         "latency_noisy": record.latency_noisy,
         "pareto": record.number in front_numbers,
+        "pick": (picks or {}).get(record.number, ""),
         "notation": record.notation,
         "arch_hash": record.arch_hash,
         "receptive_field": record.receptive_field,
@@ -84,8 +87,9 @@ def trial_row(record: TrialRecord, front_numbers: set[int]) -> dict[str, Any]:
 
 
 def trials_frame(study: optuna.Study, front: list[TrialRecord] | None = None) -> pd.DataFrame:
-    front_numbers = {record.number for record in (pareto_trials(study) if front is None else front)}
-    return pd.DataFrame([trial_row(record, front_numbers) for record in records(study)], columns=COLUMNS)
+    front = pareto_trials(study) if front is None else front
+    numbers, picks = {record.number for record in front}, front_picks(front)
+    return pd.DataFrame([trial_row(record, numbers, picks) for record in records(study)], columns=COLUMNS)
 
 
 def pareto_rows(
@@ -93,12 +97,12 @@ def pareto_rows(
 ) -> list[dict[str, Any]]:
     """The front as rows; `remeasured` adds each member's latency measured again at the end (front_latency.json)."""
     front = pareto_trials(study) if front is None else front
-    numbers = {record.number for record in front}
+    numbers, picks = {record.number for record in front}, front_picks(front)
     rows = []
     for record in front:
         again = (remeasured or {}).get(record.number, {})
         extra = {f"remeasured_{key}": again[key] for key in REMEASURED if key in again}
-        rows.append({**trial_row(record, numbers), **extra, "arch": record.arch})
+        rows.append({**trial_row(record, numbers, picks), **extra, "arch": record.arch})
     return rows
 
 

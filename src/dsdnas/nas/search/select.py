@@ -5,42 +5,17 @@ Pure functions over trial records; the Pareto front comes from `results`.
 
 from __future__ import annotations
 
-import math
-
 import optuna
 from optuna.trial import TrialState
 
 from dsdnas.errors import RunError
+from dsdnas.nas.search.picks import PICKS, best, knee
 from dsdnas.nas.search.records import Status, TrialRecord, records
 from dsdnas.nas.search.results import pareto_trials
-
-PICKS = ("best", "knee")
 
 
 def trained_trials(study: optuna.Study) -> list[TrialRecord]:
     return [record for record in records(study, (TrialState.COMPLETE,)) if record.trained]
-
-
-def knee(front: list[TrialRecord]) -> TrialRecord:
-    """The front point farthest from the line joining its two ends.
-
-    Accuracy and log10 of the first cost objective are scaled to [0, 1] first, so the
-    knee is where spending more cost starts to buy little accuracy.
-    """
-    if len(front) <= 2:
-        return max(front, key=lambda t: t.values[0])
-    points = [(math.log10(max(t.values[1], 1e-12)), t.values[0]) for t in front]
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
-    scaled = [((x - min(xs)) / span_x, (y - min(ys)) / span_y) for x, y in points]
-    (x0, y0), (x1, y1) = scaled[0], scaled[-1]
-    length = math.hypot(x1 - x0, y1 - y0) or 1.0
-
-    def distance(point: tuple[float, float]) -> float:
-        return abs((y1 - y0) * point[0] - (x1 - x0) * point[1] + x1 * y0 - y1 * x0) / length
-
-    index = max(range(len(front)), key=lambda i: distance(scaled[i]))
-    return front[index]
 
 
 def within_budget(trained: list[TrialRecord], max_latency_ms: float | None, max_macs: float | None) -> TrialRecord:
@@ -86,7 +61,7 @@ def select_trial(
     front = pareto_trials(study)
     pick = pick or "best"
     if pick == "best":
-        return max(front, key=lambda t: (t.values[0], -t.values[1]))
+        return best(front)
     if pick == "knee":
         return knee(front)
     raise RunError(f"--pick {pick!r} must be one of {', '.join(PICKS)}")

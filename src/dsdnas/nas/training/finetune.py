@@ -16,6 +16,7 @@ import copy
 import re
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,7 @@ class FinetunePlan:
     resume: bool = False
     history: list[dict[str, Any]] = field(default_factory=list)
     extra_metrics: dict[str, Any] = field(default_factory=dict)  # costs and provenance for metrics.json
+    on_epoch: Callable[[EpochStats], None] | None = None  # told after every epoch (the CLI's progress)
 
 
 def _save_checkpoint(plan: FinetunePlan, trainer: Trainer, best: dict[str, Any]) -> None:
@@ -146,7 +148,7 @@ def run_finetune(model: nn.Module, data: DeviceData, *, test: DeviceSplit, plan:
         best = _load_checkpoint(plan, trainer)
     started = time.perf_counter()
     while trainer.epoch < plan.config.epochs:
-        result = trainer.run(epochs=1)
+        result = trainer.run(epochs=1, on_epoch=plan.on_epoch)
         if result.failure:
             raise DsdnasError(f"fine-tune stopped: {result.failure}; try a lower --lr")
         stats: EpochStats = result.history[-1]

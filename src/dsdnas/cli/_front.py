@@ -1,0 +1,87 @@
+"""The front as the terminal shows it, and what a finished search says next.
+
+Every front table is sorted by cost (the study's first cost objective), marks the best and
+the knee (`nas/search/picks.py`), and shows a member's fine-tuned test accuracy when it
+has one.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from dsdnas.cli._common import accuracy_cell, human, latency_cell, percent
+
+NARROW = 120  # columns below which notations leave the table for lines of their own under it
+
+
+def front_table(
+    front: list[dict[str, Any]], title: str = "Pareto front", *, tuned: dict | None = None, width: int = 160
+) -> RenderableType:
+    """The front with 95% intervals; latencies measured again together at the end when there are.
+
+    On a console narrower than NARROW columns the notations follow the table, one line per
+    trial, so neither the figures nor the notations are cut.
+    """
+    remeasured = any("remeasured_latency_ms" in row for row in front)
+    narrow, tuned = width < NARROW, tuned or {}
+    table = Table(title=title, title_justify="left")
+    columns = ["trial", "pick", "val accuracy [95% CI]"]
+    columns += ["test accuracy [95% CI]"] if tuned else []
+    columns += ["MACs", "params", "latency*" if remeasured else "latency"]
+    columns += [] if narrow else ["notation"]
+    for column in columns:
+        if column == "notation":
+            table.add_column(column, justify="left", overflow="fold")
+        else:
+            table.add_column(column, justify="left" if column == "pick" else "right", no_wrap=True)
+    for row in front:
+        test = [_test_cell(tuned.get(row["trial"]))] if tuned else []
+        notation = [] if narrow else [row["notation"]]
+        latency = latency_cell(row, "remeasured_" if remeasured else "")
+        cells = [human(row["macs"]), human(row["params"]), latency]
+        table.add_row(str(row["trial"]), row.get("pick") or "", accuracy_cell(row), *test, *cells, *notation)
+    notes = [Text("* measured again, back to back, when the search ended")] if remeasured else []
+    if tuned:
+        notes.append(Text("test accuracy: fine-tuned on all the training data, scored once on the test split"))
+    if narrow:
+        notes += [Text(f"trial {row['trial']}: {row['notation']}") for row in front]
+    return Group(table, *notes)
+
+
+def _test_cell(tuned: dict | None) -> str:
+    if not tuned:
+        return "-"
+    low, high = tuned.get("low"), tuned.get("high")
+    interval = f" [{100 * low:.1f}, {100 * high:.1f}]" if low is not None and high is not None else ""
+    return f"{percent(tuned['accuracy'])}{interval}"
+
+
+def next_steps(run_dir: Path, front: list[dict[str, Any]], storage: str | None = None) -> list[str]:
+    """After a search: where the report is, the best and the knee, and the commands that ship one."""
+    from dsdnas.api import KNEE_RULE  # loaded after a search, when the engine is in memory anyway
+
+    where = shlex.quote(str(run_dir)) + (f" --storage {shlex.quote(storage)}" if storage else "")
+    lines = [f"report: {run_dir / 'report.html'} (dsdnas report {where} --open)"]
+    picked = {name: row for row in front for name in (row.get("pick") or "").split(", ") if name}
+    for name in ("best", "knee"):
+        if name in picked:
+            row = picked[name]
+            latency = latency_cell(row, "remeasured_" if "remeasured_latency_ms" in row else "")
+            lines.append(
+                f"{name}: trial {row['trial']}, validation {accuracy_cell(row)}, {human(row['macs'])} MACs, {latency}"
+            )
+    if not picked:
+        return lines
+    lines += [
+        f"  ({KNEE_RULE})",
+        "next: fine-tune the knee on all the training data and score it once on the test split, then ship it:",
+        f"  dsdnas finetune {where} --pick knee",
+        f"  dsdnas export {where} --pick knee --out shipped",
+    ]
+    return lines
