@@ -19,6 +19,7 @@ _EXPORTS = {
     "load_run": "dsdnas.api._runs",
     "export": "dsdnas.api._export",
     "finetune": "dsdnas.api._finetune",
+    "finetune_front": "dsdnas.api._finetune_front",
     "report": "dsdnas.api._report",
     "baseline": "dsdnas.api._baseline",
     "BaselineConfig": "dsdnas.api.config",

@@ -20,6 +20,7 @@ _EXPORTS = {
     "search": "dsdnas.api._search",
     "report": "dsdnas.api._report",
     "finetune": "dsdnas.api._finetune",
+    "finetune_front": "dsdnas.api._finetune_front",
     "export": "dsdnas.api._export",
     "baseline": "dsdnas.api._baseline",
     "BaselineConfig": "dsdnas.api.config",

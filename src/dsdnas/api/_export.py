@@ -20,6 +20,7 @@ from dsdnas.nas.runs.artifacts import (
 )
 from dsdnas.nas.runs.export import ExportResult, export_model
 from dsdnas.nas.runs.rundir import EXPORT_DIR, WEIGHTS_FILE
+from dsdnas.nas.runs.shipped import choose_member, read_shipped
 from dsdnas.nas.runs.store import fetch_trial_files, open_store
 from dsdnas.nas.search.select import select_trial
 from dsdnas.version import __version__
@@ -30,11 +31,22 @@ VERIFY_IMAGES = 64  # real training images the export is checked on
 def resolve_model(run: Run, choice: ModelChoice, artifacts: str | None = None) -> StoredModel:
     """The stored model `choice` means in an opened run: the best weights it has for the chosen trial.
 
-    That is the trial's fine-tune when it has one (see `finished_finetune`), unless
-    `choice.search_weights`; `choice.finetuned` makes a missing fine-tune an error. A trial
-    trained by another worker is fetched from the shared artifact store (`artifacts`, else
-    the one the run recorded) into this run folder first.
+    Once `finetune --front` has fine-tuned every member it named, --pick and the budgets choose
+    among those members by their test accuracy. Otherwise the chosen trial ships its fine-tune
+    when it has one (see `finished_finetune`), unless `choice.search_weights`;
+    `choice.finetuned` makes a missing fine-tune an error. A trial trained by another worker
+    is fetched from the shared artifact store (`artifacts`, else the one the run recorded)
+    into this run folder first.
     """
+    if choice.trial is None and not choice.search_weights:
+        shipped = read_shipped(run.run_dir)
+        if shipped is not None and shipped.complete:  # the front is fine-tuned: choose by test accuracy
+            member = choose_member(
+                shipped, pick=choice.pick, max_latency_ms=choice.max_latency_ms, max_macs=choice.max_macs
+            )
+            stored = load_finetune_model(member.folder)
+            stored.chosen_from = f"chosen from the shipped front ({len(shipped.finished)} members) by test accuracy"
+            return stored
     chosen = select_trial(
         run.study,
         trial=choice.trial,

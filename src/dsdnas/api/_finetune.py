@@ -61,6 +61,8 @@ def finetune(
     keywords: `finetune("runs/demo", pick="best", epochs=15)`.
     """
     config = make_config(FinetuneConfig, config, options).validate()
+    if config.front or config.top is not None:
+        raise DsdnasError("finetune() fine-tunes one trial; call finetune_front() for --front or --top")
     opened = load_run(run, config.storage)
     stored = resolve_model(opened, config.choice, config.artifacts)
     device = resolve_device(config.device)
@@ -191,7 +193,17 @@ def _provenance(config: FinetuneConfig, stored: StoredModel, setup: _Setup, *, t
         "source_dataset": stored.dataset,
         "changes": setup.notes,
         "search_val_accuracy": stored.metrics.get("val_accuracy"),
+        "settings": training_settings(config),
     }
+
+
+# The options that change what a final fine-tune trains; `finetune --front` skips a member
+# whose folder finished with the same ones.
+TRAINING_SETTINGS = ("epochs", "batch_size", "lr", "label_smoothing", "augment", "ema", "seed", "init")
+
+
+def training_settings(config: FinetuneConfig) -> dict[str, Any]:
+    return {name: getattr(config, name) for name in TRAINING_SETTINGS}
 
 
 def _cost_metrics(arch: Arch, device: torch.device) -> dict[str, Any]:

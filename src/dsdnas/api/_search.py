@@ -9,7 +9,7 @@ import torch
 
 from dsdnas.api._jobs import run_jobs
 from dsdnas.api._prepare import make_objective, open_run, prepare
-from dsdnas.api._report import write_run_report
+from dsdnas.api._report import keep_references, write_run_report
 from dsdnas.api._runs import Run
 from dsdnas.api.config import SearchConfig, make_config
 from dsdnas.nas.search.events import SearchObserver
@@ -29,6 +29,8 @@ def search(
         torch.set_num_threads(config.threads)
     prepared = prepare(config)
     study, meta = open_run(config, prepared)
+    if config.reference is not None:
+        keep_references(prepared.run_dir, config.reference)
     observer = observer or SearchObserver()
     if config.jobs > 1:
         result = run_jobs(config, prepared, study, observer=observer, started=started)

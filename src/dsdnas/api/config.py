@@ -85,6 +85,7 @@ class SearchConfig:
     seed: int = 0
     device: str = "auto"
     out: str | Path | None = None
+    reference: str | Path | None = None  # a CSV of published points, kept as RUN/references.csv
     storage: str | None = None
     study: str | None = None
     val_fraction: float = 0.1
@@ -134,6 +135,10 @@ class SearchConfig:
             f"--artifacts {self.artifacts}: give a folder or s3://BUCKET",
         )
         Limits(max_macs=self.max_macs, max_params=self.max_params, max_latency_ms=self.max_latency_ms)
+        if self.reference is not None:
+            from dsdnas.reports._references import read_references  # pandas only, not the plots
+
+            read_references(self.reference)  # refused before the run directory is created
         return replace(self, budget=budget, objectives=objectives)
 
 
@@ -170,6 +175,8 @@ class FinetuneConfig:
 
     trial: int | None = None
     pick: str | None = None
+    front: bool = False  # every member of the Pareto front, one after another (`finetune_front`)
+    top: int | None = None  # K front members spread over the cost range (`finetune_front`)
     epochs: int = 30
     out: str | Path | None = None
     init: str = "scratch"
@@ -199,6 +206,13 @@ class FinetuneConfig:
         from dsdnas.nas.training.finetune import parse_freeze
 
         self.choice.validate()
+        _check(self.top is None or self.top >= 1, f"--top {self.top} must be at least 1")
+        if self.front or self.top is not None:
+            flag = "--front" if self.top is None else f"--top {self.top}"
+            clashes = {"--trial": self.trial is not None, "--pick": self.pick is not None,
+                       "--dataset": self.dataset is not None, "--out": self.out is not None}  # fmt: skip
+            clash = next((name for name, given in clashes.items() if given), None)
+            _check(clash is None, f"{flag} fine-tunes front members into RUN/finetune/<n>: drop {clash}")
         _check(self.init in INITS, f"--init {self.init!r} must be one of {', '.join(INITS)}")
         _check_shared(self)
         parse_freeze(self.freeze)

@@ -28,6 +28,7 @@ from dsdnas.cli._options import (
     ValFractionOption,
 )
 from dsdnas.cli._progress import EpochProgress
+from dsdnas.cli._shipped import finetune_members
 
 _DEFAULT = FinetuneConfig()
 
@@ -38,6 +39,12 @@ def finetune_command(
     run: RunArgument,
     trial: TrialOption = _DEFAULT.trial,
     pick: PickOption = _DEFAULT.pick,
+    front: Annotated[
+        bool, typer.Option("--front", help="Fine-tune every member of the Pareto front, cheapest first.")
+    ] = _DEFAULT.front,
+    top: Annotated[
+        int | None, typer.Option(help="Fine-tune K front members spread over the cost range.", metavar="K")
+    ] = _DEFAULT.top,
     epochs: Annotated[int, typer.Option(help="Training epochs.")] = _DEFAULT.epochs,
     out: Annotated[Path | None, typer.Option(help="Output folder. Default: RUN/finetune/<trial>[-<dataset>].")] = None,
     init: Annotated[
@@ -75,6 +82,9 @@ def finetune_command(
     from dsdnas.api import finetune
 
     config = config_from(FinetuneConfig, locals())
+    if config.front or config.top is not None:
+        finetune_members(run, config)
+        return
     with EpochProgress("fine-tune", config.epochs) as progress:
         result = finetune(run, config=config, on_epoch=progress.update)
     for note in result.notes:

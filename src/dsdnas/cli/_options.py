@@ -46,3 +46,11 @@ PickOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+ReferenceOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="CSV of published results (name, macs, params, accuracy in percent, source) to draw beside the "
+        "fine-tuned front; kept as RUN/references.csv. Examples: docs/references/.",
+        metavar="CSV",
+    ),
+]

@@ -21,6 +21,7 @@ from optuna.trial import TrialState
 from dsdnas.nas.files import read_json
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.runs.rundir import FINETUNE_DIR, METRICS_FILE, RunDir
+from dsdnas.nas.runs.shipped import Member, finetuned_members, shipped_front
 from dsdnas.nas.search.picks import KNEE_RULE, front_picks
 from dsdnas.nas.search.records import Status, TrialRecord, objective_names, records
 from dsdnas.nas.search.remeasure import front_latency
@@ -30,6 +31,8 @@ from dsdnas.reports._baselines import COLUMNS as BASELINE_COLUMNS
 from dsdnas.reports._baselines import compare, load_baselines
 from dsdnas.reports._blocks import block_stats, importances, layer_table
 from dsdnas.reports._hypervolume import hypervolume_history
+from dsdnas.reports._references import COLUMNS as REFERENCE_COLUMNS
+from dsdnas.reports._references import REFERENCES_FILE, read_references, verdicts
 from dsdnas.reports._summary import accuracy_note, summary
 
 POINT_COLUMNS = [
@@ -68,6 +71,10 @@ class ReportData:
     baselines: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BASELINE_COLUMNS))
     comparisons: list[dict[str, Any]] = field(default_factory=list)  # each baseline's cheapest match
     knee_rule: str = KNEE_RULE  # how the front table's knee is chosen, in words
+    members: list[Member] = field(default_factory=list)  # fine-tuned trials (final mode), cheapest first
+    shipped_front: set[int] = field(default_factory=set)  # members no other beats on test accuracy and MACs
+    references: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(REFERENCE_COLUMNS)))
+    verdicts: list[dict[str, Any]] = field(default_factory=list)  # each reference point against the members
 
 
 def _finished(study: optuna.Study) -> list[TrialRecord]:
@@ -186,6 +193,9 @@ def build_report_data(study: optuna.Study, meta: dict[str, Any], run_dir: Path |
     finetuned = finetuned_accuracies(run_dir)
     importance, note = importances(study, finished)
     baselines = load_baselines(run_dir)
+    members = finetuned_members(RunDir(run_dir)) if run_dir else []
+    reference_file = run_dir / REFERENCES_FILE if run_dir else None
+    references = read_references(reference_file) if reference_file and reference_file.exists() else None
     return ReportData(
         title=f"dsdnas report: {study.study_name}",
         summary=summary(study, meta, finished),
@@ -210,4 +220,7 @@ def build_report_data(study: optuna.Study, meta: dict[str, Any], run_dir: Path |
         rungs=rung_curves(study),
         baselines=baselines,
         comparisons=compare(front, baselines, finetuned),
+        members=members,
+        shipped_front={member.number for member in shipped_front(members)},
+        **({} if references is None else {"references": references, "verdicts": verdicts(references, members)}),
     )

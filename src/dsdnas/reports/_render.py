@@ -18,6 +18,7 @@ from dsdnas.reports import _figures
 from dsdnas.reports._data import ReportData
 from dsdnas.reports._hypervolume import axes_sentence
 from dsdnas.reports._plotly_imports import PlotlyJSONEncoder, get_plotlyjs
+from dsdnas.reports._shipped import shipped_section
 from dsdnas.reports._tables import baseline_section, block_table, front_table, html_table
 
 _STYLE = """
@@ -116,6 +117,7 @@ def _sections(data: ReportData) -> list[str]:
         "Test accuracy: fine-tuned on all the training data and scored once on the test split. Click a header "
         "to sort.</p>",
         front_table(data),
+        *shipped_section(data, _figure),
         "<h2>What the blocks bought</h2>",
         '<p class="note">Each block of each trained trial counts once: a trial with two separable blocks adds '
         "two separable rows with its accuracy and latency. Latencies flagged noisy are left out of the "

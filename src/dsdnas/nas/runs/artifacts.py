@@ -40,6 +40,7 @@ class StoredModel:
     image_size: int | None = None  # how a folder: dataset was read
     color: str = "auto"
     weights_sha256: str | None = None  # recorded when the weights were written; None for older runs
+    chosen_from: str = ""  # how export chose it, when not by the search's front
 
     @property
     def weights_path(self) -> Path:
@@ -50,7 +51,8 @@ class StoredModel:
         """Which weights these are, in one line: 'trial 14: fine-tuned weights (...), test 96.30% [95.0, 97.3]'."""
         if self.finetuned:
             score = _with_interval(self.metrics.get("test_accuracy"), self.metrics.get("test_size"))
-            return f"trial {self.trial}: fine-tuned weights ({self.folder}), test {score}"
+            how = f"; {self.chosen_from}" if self.chosen_from else ""
+            return f"trial {self.trial}: fine-tuned weights ({self.folder}), test {score}{how}"
         score = _with_interval(self.metrics.get("val_accuracy"), self.metrics.get("val_size"))
         run = shlex.quote(str(self.folder.parent.parent))  # RUN/trials/<n>
         return (
