@@ -60,8 +60,9 @@ def run(args: argparse.Namespace, out: Path) -> None:
                       "--max-macs", str(args.max_macs), "--quiet")  # fmt: skip
     front = json.loads((out / "pareto.json").read_text())["trials"]
     trials = len((out / "trials.csv").read_text().splitlines()) - 1
-    print(f"search: {trials} trials in {search_s:.0f} s (--budget {args.budget}, --train-limit {args.train_limit}, "
-          f"--max-macs {args.max_macs:g}, seed {args.seed}); front of {len(front)} at validation accuracy:")  # fmt: skip
+    settings = f"--budget {args.budget}, --train-limit {args.train_limit}, --max-macs {args.max_macs:g}"
+    settings += f", seed {args.seed}"
+    print(f"search: {trials} trials in {search_s:.0f} s ({settings}); front of {len(front)} at validation accuracy:")
     for row in sorted(front, key=lambda r: r["macs"]):
         print(f"  trial {row['trial']:>3}  {100 * row['accuracy']:6.2f}%  {row['macs']:>11,} MACs  "
               f"{row['params']:>9,} params  {row['notation']}")  # fmt: skip

@@ -102,7 +102,9 @@ def test_ctrl_c_prints_one_line_writes_the_results_first_and_resumes(tmp_path):
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 130
-    assert stderr.strip() == "interrupted: finished trials are kept; rerun the same command to go on"
+    assert stderr.strip() == (
+        "interrupted: what had finished is kept; rerun the same command to go on (a single fine-tune: add --resume)"
+    )
     assert "Traceback" not in stdout
     frame = pd.read_csv(out / "trials.csv")
     assert frame.loc[frame["trial"] == 0, "state"].item() == "FAIL"  # written before exiting

@@ -81,6 +81,21 @@ def test_an_interrupted_front_loses_only_the_member_in_training_and_goes_on_from
     assert _tested(run, members[1])["epochs"] == 2
 
 
+def test_a_member_started_again_with_other_settings_never_keeps_the_older_result(run):
+    members = _front(run)
+    dsdnas.finetune(run, trial=members[0], epochs=1, device="cpu")  # an earlier, shorter fine-tune
+
+    def stop_in_the_first_epoch(stats):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        dsdnas.finetune_front(run, epochs=2, device="cpu", on_epoch=stop_in_the_first_epoch)
+    assert not (run / "finetune" / str(members[0]) / "weights.safetensors").exists()
+    events = []
+    result = dsdnas.finetune_front(run, epochs=2, device="cpu", on_member=events.append)
+    assert result.trained == members and not events[0].resumed and _tested(run, members[0])["epochs"] == 2
+
+
 def test_export_and_report_choose_among_the_fine_tuned_members_by_test_accuracy(run, tmp_path):
     members = _front(run)
     dsdnas.finetune_front(run, epochs=1, device="cpu")

@@ -7,7 +7,7 @@ import pytest
 from rich.console import Console
 
 from dsdnas.cli import _progress as progress
-from dsdnas.cli._common import console
+from dsdnas.cli._common import MASKED_NOTE, console
 from dsdnas.cli._front import front_table, next_steps
 from dsdnas.cli._progress import PlainObserver, finished_line
 
@@ -66,6 +66,8 @@ def test_a_finished_search_names_the_report_the_best_the_knee_and_the_next_comma
     assert "farthest from the line joining" in lines[3]
     assert f"  dsdnas finetune {quoted} --storage 'postgresql://ann:***@db/nas' --pick knee" in lines
     assert f"  dsdnas export {quoted} --storage 'postgresql://ann:***@db/nas' --pick knee --out shipped" in lines
+    assert lines[-1] == MASKED_NOTE  # the commands cannot connect as shown: say what to put back
+    assert MASKED_NOTE not in next_steps(tmp_path, FRONT, "postgresql://ann@db/nas")  # no password, nothing to say
 
 
 def test_every_finished_candidate_gets_one_line_whatever_became_of_it():

@@ -38,7 +38,8 @@ def test_rows_are_read_with_accuracy_in_percent_and_an_empty_cost_left_out(tmp_p
         ("x,many,,90,paper\n", HEADER, r"macs 'many' must be a positive number"),
         ("x,,5,90,\n", HEADER, r"line 2 \(x\): the source is empty"),
         (",,5,90,paper\n", HEADER, r"line 2: the name is empty"),
-        ("x,5,90,paper\n", "name,macs,accuracy,source\n", r"missing column\(s\) params"),
+        ("x,5,90\n", "name,macs,accuracy\n", r"missing column\(s\) source"),
+        ("x,90,paper\n", "name,accuracy,source\n", r"missing column\(s\) macs, params"),
         ("", HEADER, "no rows under the header"),
     ],
 )
@@ -47,6 +48,11 @@ def test_a_bad_reference_file_names_the_line_and_the_field(tmp_path, body, heade
     with pytest.raises(DataError, match=message) as error:
         read_references(path)
     assert str(path) in str(error.value)
+
+
+def test_a_file_may_leave_out_one_cost_column(tmp_path):
+    frame = read_references(_csv(tmp_path, "LeNet-5,60000,99.05,LeCun et al. 1998\n", "name,params,accuracy,source\n"))
+    assert frame.loc[0, "params"] == 60000 and pd.isna(frame.loc[0, "macs"])
 
 
 def test_a_missing_file_is_named(tmp_path):
@@ -80,3 +86,4 @@ def test_a_point_is_dominated_only_by_a_member_at_most_as_costly_on_every_cost_i
         and "not dominated; trial 7 scores 91.00% at 4,000 params" in judged["hard"]["sentence"]
     )
     assert not judged["tiny"]["dominated"] and judged["tiny"]["member"] is None
+    assert all(v["sentence"].endswith("nothing fine-tuned yet") for v in verdicts(points, []))

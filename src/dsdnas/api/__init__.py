@@ -36,6 +36,8 @@ _EXPORTS = {
     "compare_blocks": "dsdnas.api._inspect",
     "spaces": "dsdnas.api._inspect",
     "KNEE_RULE": "dsdnas.nas.search.picks",
+    "MASK": "dsdnas.nas.search.location",
+    "hide_password": "dsdnas.nas.search.location",
     "PICKS": "dsdnas.nas.search.picks",
 }
 __all__ = sorted(_EXPORTS)

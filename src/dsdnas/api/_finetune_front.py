@@ -13,6 +13,7 @@ from dsdnas.api.config import FinetuneConfig, make_config
 from dsdnas.errors import RunError
 from dsdnas.nas.files import write_json
 from dsdnas.nas.runs.shipped import FRONT_FILE, Member, Shipped, finished_with, read_shipped, resumable_with, spread
+from dsdnas.nas.search.location import hide_password
 from dsdnas.nas.search.results import pareto_trials
 
 
@@ -35,6 +36,7 @@ class FrontFinetuneResult:
     trained: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)  # already fine-tuned with the same settings
     shipped: Shipped | None = None
+    storage: str | None = None  # the --storage URL, password masked; None: RUN/study.db
 
     @property
     def front(self) -> list[Member]:
@@ -69,7 +71,8 @@ def finetune_front(
     run_dir.finetune_root.mkdir(parents=True, exist_ok=True)
     plan = {"members": [m.number for m in members], "settings": settings, "top": config.top}
     write_json(run_dir.finetune_root / FRONT_FILE, plan)
-    result = FrontFinetuneResult(run_dir.root, plan["members"])
+    shown = hide_password(config.storage) if config.storage else None
+    result = FrontFinetuneResult(run_dir.root, plan["members"], storage=shown)
     tell = on_member or (lambda event: None)
     single = replace(config, front=False, top=None, pick=None)
     for index, member in enumerate(members, start=1):

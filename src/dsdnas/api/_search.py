@@ -14,6 +14,7 @@ from dsdnas.api._runs import Run
 from dsdnas.api.config import SearchConfig, make_config
 from dsdnas.nas.search.events import SearchObserver
 from dsdnas.nas.search.loop import SearchResult, run_search
+from dsdnas.reports import finetuned_accuracies
 
 
 def search(
@@ -46,4 +47,5 @@ def search(
         )
     write_run_report(Run(prepared.run_dir, study, meta))
     result.storage = prepared.storage.recorded  # for the commands the CLI suggests next
+    result.tuned = finetuned_accuracies(prepared.run_dir.root)  # a search resumed after fine-tunes shows them
     return result

@@ -43,7 +43,11 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except DsdnasError as error:
             _fail(f"error: {error}", EXIT_USER_ERROR)
         except KeyboardInterrupt:
-            _fail("interrupted: finished trials are kept; rerun the same command to go on", EXIT_INTERRUPTED)
+            _fail(
+                "interrupted: what had finished is kept; rerun the same command to go on "
+                "(a single fine-tune: add --resume)",
+                EXIT_INTERRUPTED,
+            )
         except typer.Exit:
             raise
         except (OSError, MemoryError) as error:
@@ -70,6 +74,16 @@ def describe_os_error(error: OSError | MemoryError) -> str:
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
         return f"disk full writing{where}; free some space and rerun the same command, finished trials are kept"
     return f"{error.strerror or type(error).__name__}:{where}" if where else f"{error.strerror or error}"
+
+
+MASKED_NOTE = "  (*** stands for the storage's password: put it back before running these)"
+
+
+def masked(storage: str | None) -> bool:
+    """Whether a storage URL shown to the user had its password masked."""
+    from dsdnas.api import MASK  # loaded only where a command is suggested
+
+    return bool(storage) and MASK in storage
 
 
 def human(value: float | None, unit: str = "") -> str:

@@ -34,7 +34,10 @@ def export_command(
         bool,
         typer.Option("--search-weights", help="Ship the search's weights even when the trial has been fine-tuned."),
     ] = _DEFAULT.search_weights,
-    out: Annotated[Path | None, typer.Option(help="Output folder. Default: RUN/export/trial-N.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output folder. Default: RUN/export/trial-N; for fine-tuned weights, RUN/finetune/N/export."),
+    ] = None,
     name: Annotated[
         str, typer.Option(help="Class name of the model in model.py: an ASCII Python identifier.")
     ] = _DEFAULT.name,
@@ -45,7 +48,11 @@ def export_command(
     artifacts: ArtifactsOption = _DEFAULT.artifacts,
     data_dir: DataDirOption = _DEFAULT.data_dir,
 ) -> None:
-    """Export a model as readable standalone PyTorch (model.py + weights.safetensors), verified."""
+    """Export a model as readable standalone PyTorch (model.py + weights.safetensors), verified.
+
+    It ships the chosen trial's fine-tuned weights when it has them. After `dsdnas finetune RUN --front`,
+    --pick and the budgets choose among the fine-tuned members by their test accuracy.
+    """
     from dsdnas.api import export
 
     result = export(run, config=config_from(ExportConfig, locals()))

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from dsdnas.api.config import FinetuneConfig
-from dsdnas.cli._common import config_from, console, handle_errors, percent
+from dsdnas.cli._common import MASKED_NOTE, config_from, console, handle_errors, masked, percent
 from dsdnas.cli._options import (
     ArtifactsOption,
     AugmentOption,
@@ -79,7 +79,7 @@ def finetune_command(
     color: ColorOption = _DEFAULT.color,
 ) -> None:
     """Train the chosen model to its best test accuracy, or transfer it to new data."""
-    from dsdnas.api import finetune
+    from dsdnas.api import finetune, hide_password
 
     config = config_from(FinetuneConfig, locals())
     if config.front or config.top is not None:
@@ -97,11 +97,15 @@ def finetune_command(
         f"in {metrics['train_s']:.1f} s",
         soft_wrap=True,
     )
-    console.print(f"written to {result.out_dir}", soft_wrap=True)
+    console.print(f"written to {result.out_dir}", soft_wrap=True, markup=False)
     console.print("ship it (export takes a trial's fine-tuned weights when it has them):", soft_wrap=True)
     # A transfer is exported from its own folder; a final fine-tune through its trial, as export prefers it.
+    storage = hide_password(config.storage) if config.storage and metrics["mode"] != "transfer" else None
     if metrics["mode"] == "transfer":
         source = shlex.quote(str(result.out_dir))
     else:
         source = f"{shlex.quote(str(run))} --trial {metrics['trial']}"
-    console.print(f"  dsdnas export {source} --out shipped", soft_wrap=True)
+        source += f" --storage {shlex.quote(storage)}" if storage else ""
+    console.print(f"  dsdnas export {source} --out shipped", soft_wrap=True, markup=False)
+    if masked(storage):
+        console.print(MASKED_NOTE, soft_wrap=True)

@@ -15,7 +15,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from dsdnas.cli._common import accuracy_cell, human, latency_cell, percent
+from dsdnas.cli._common import MASKED_NOTE, accuracy_cell, human, latency_cell, masked, percent
 
 NARROW = 120  # columns below which notations leave the table for lines of their own under it
 
@@ -29,7 +29,8 @@ def front_table(
     trial, so neither the figures nor the notations are cut.
     """
     remeasured = any("remeasured_latency_ms" in row for row in front)
-    narrow, tuned = width < NARROW, tuned or {}
+    tuned = {row["trial"]: tuned[row["trial"]] for row in front if row["trial"] in (tuned or {})}  # members only
+    narrow = width < NARROW
     table = Table(title=title, title_justify="left")
     columns = ["trial", "pick", "val accuracy [95% CI]"]
     columns += ["test accuracy [95% CI]"] if tuned else []
@@ -78,10 +79,12 @@ def next_steps(run_dir: Path, front: list[dict[str, Any]], storage: str | None =
             )
     if not picked:
         return lines
+    note = [MASKED_NOTE] if masked(storage) else []
     lines += [
         f"  ({KNEE_RULE})",
         "next: fine-tune the knee on all the training data and score it once on the test split, then ship it:",
         f"  dsdnas finetune {where} --pick knee",
         f"  dsdnas export {where} --pick knee --out shipped",
+        *note,
     ]
     return lines

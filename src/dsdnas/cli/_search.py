@@ -103,7 +103,7 @@ def search_command(
         if isinstance(observer, RichObserver) and observer.live.is_started:
             observer.live.stop()
     title = f"Pareto front of {result.study.study_name}, by cost"
-    console.print(front_table(result.front, title=title, width=console.width))
+    console.print(front_table(result.front, title=title, tuned=result.tuned, width=console.width))
     console.print(f"run directory: {result.run_dir}", soft_wrap=True)
     for line in next_steps(result.run_dir, result.front, result.storage):
         # Commands are never wrapped, so they paste whole; prose wraps at words.

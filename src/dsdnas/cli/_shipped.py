@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dsdnas.api.config import FinetuneConfig
-from dsdnas.cli._common import console, human, percent
+from dsdnas.cli._common import MASKED_NOTE, console, human, masked, percent
 from dsdnas.cli._progress import EpochProgress
 
 
@@ -42,9 +42,15 @@ def finetune_members(run: Any, config: FinetuneConfig) -> None:
         for bar in progress:
             bar.__exit__(None, None, None)
     console.print(shipped_table(result.shipped, title=f"the shipped front of {result.run_dir}"))
-    where = shlex.quote(str(run)) + (f" --storage {shlex.quote(config.storage)}" if config.storage else "")
-    console.print("export now chooses among these by test accuracy:", soft_wrap=True)
-    console.print(f"  dsdnas export {where} --pick knee --out shipped", soft_wrap=True)
+    for line in export_hint(run, result.storage):
+        console.print(line, soft_wrap=True, markup=False)
+
+
+def export_hint(run: Any, storage: str | None) -> list[str]:
+    """The command that ships the knee of the shipped front, the storage's password masked."""
+    where = shlex.quote(str(run)) + (f" --storage {shlex.quote(storage)}" if storage else "")
+    lines = ["export now chooses among these by test accuracy:", f"  dsdnas export {where} --pick knee --out shipped"]
+    return lines + ([MASKED_NOTE] if masked(storage) else [])
 
 
 def shipped_table(shipped, *, title: str) -> Group:

@@ -21,7 +21,7 @@ from optuna.trial import TrialState
 from dsdnas.nas.files import read_json
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.runs.rundir import FINETUNE_DIR, METRICS_FILE, RunDir
-from dsdnas.nas.runs.shipped import Member, finetuned_members, shipped_front
+from dsdnas.nas.runs.shipped import Member, finetuned_members, read_shipped, shipped_front
 from dsdnas.nas.search.picks import KNEE_RULE, front_picks
 from dsdnas.nas.search.records import Status, TrialRecord, objective_names, records
 from dsdnas.nas.search.remeasure import front_latency
@@ -185,6 +185,13 @@ def finetuned_accuracies(run_dir: Path | None) -> dict[int, dict[str, Any]]:
     return found
 
 
+def shipped_members(run_dir: RunDir) -> list[Member]:
+    """The members the shipped front is made of: those of the last `finetune --front` when there was
+    one (what export chooses from), else every finished final fine-tune of a trial."""
+    shipped = read_shipped(run_dir)
+    return shipped.finished if shipped is not None else finetuned_members(run_dir)
+
+
 def build_report_data(study: optuna.Study, meta: dict[str, Any], run_dir: Path | None = None) -> ReportData:
     objectives = objective_names(study)
     finished = _finished(study)
@@ -193,7 +200,7 @@ def build_report_data(study: optuna.Study, meta: dict[str, Any], run_dir: Path |
     finetuned = finetuned_accuracies(run_dir)
     importance, note = importances(study, finished)
     baselines = load_baselines(run_dir)
-    members = finetuned_members(RunDir(run_dir)) if run_dir else []
+    members = shipped_members(RunDir(run_dir)) if run_dir else []
     reference_file = run_dir / REFERENCES_FILE if run_dir else None
     references = read_references(reference_file) if reference_file and reference_file.exists() else None
     return ReportData(

@@ -1,9 +1,10 @@
 """Reference points from the literature, and which of them the shipped front dominates.
 
-A reference CSV has the columns name, macs, params, accuracy, source: each row gives
-`macs` or `params` (or both; leave the other empty), its test accuracy in percent (92.5)
-and where the figure was published. `search --reference` and `report --reference` keep a
-checked copy as RUN/references.csv, which every later report draws.
+A reference CSV has the columns name, macs, params, accuracy, source (one of macs and
+params may be left out): each row gives `macs` or `params` (or both; leave the other
+empty), its test accuracy in percent (92.5) and where the figure was published.
+`search --reference` and `report --reference` keep a checked copy as RUN/references.csv,
+which every later report draws.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ def read_references(path: str | Path) -> pd.DataFrame:
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         first = (str(error).splitlines() or [type(error).__name__])[0][:120]
         raise DataError(f"--reference {path}: not a readable CSV ({first})") from None
+    for column in COSTS:  # a file may give only one of the costs
+        if column not in frame.columns and any(other in frame.columns for other in COSTS):
+            frame[column] = ""
     missing = [column for column in COLUMNS if column not in frame.columns]
     if missing:
         raise DataError(
@@ -91,17 +95,17 @@ def verdicts(references: pd.DataFrame, members: list[Any]) -> list[dict[str, Any
                 **reference,
                 "dominated": dominated,
                 "member": winner,
-                "sentence": _sentence(reference, costs, winner, dominated),
+                "sentence": _sentence(reference, costs, winner, dominated=dominated, any_member=bool(members)),
             }
         )
     return results
 
 
-def _sentence(reference: dict[str, Any], costs: list[str], winner: Any, dominated: bool) -> str:
+def _sentence(reference: dict[str, Any], costs: list[str], winner: Any, *, dominated: bool, any_member: bool) -> str:
     at = " and ".join(f"{_count(reference[column])} {COST_NAMES[column]}" for column in costs)
     head = f"{reference['name']} ({100 * reference['accuracy']:.2f}% at {at}; {reference['source']})"
     if winner is None:
-        return f"{head}: no fine-tuned member is that cheap"
+        return f"{head}: no fine-tuned member is that cheap" if any_member else f"{head}: nothing fine-tuned yet"
     mine = " and ".join(f"{_count(getattr(winner, column))} {COST_NAMES[column]}" for column in costs)
     word = "dominated" if dominated else "not dominated"
     return f"{head}: {word}; trial {winner.number} scores {100 * winner.test_accuracy:.2f}% at {mine}"

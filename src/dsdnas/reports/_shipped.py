@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 
+from dsdnas.nas.runs.shipped import shipped_front
 from dsdnas.reports._data import ReportData
 from dsdnas.reports._plotly_imports import go
 
@@ -44,11 +45,11 @@ def shipped_figure(data: ReportData, cost: str) -> go.Figure:
             text=[str(m.number) for m in searched],
         )
     )
-    for on_front, name, color in (
-        (True, "shipped front", SHIPPED_COLOR),
-        (False, "fine-tuned, dominated", OFF_FRONT_COLOR),
-    ):
-        chosen = [m for m in data.members if (m.number in data.shipped_front) == on_front]
+    # each plot marks the members no other beats on test accuracy and its own cost
+    front = data.shipped_front if cost == "macs" else {m.number for m in shipped_front(data.members, cost)}
+    groups = ((True, "shipped front", SHIPPED_COLOR), (False, "fine-tuned, dominated", OFF_FRONT_COLOR))
+    for on_front, name, color in groups:
+        chosen = [m for m in data.members if (m.number in front) == on_front]
         if not chosen:
             continue
         lows, highs = zip(*(m.test_interval for m in chosen), strict=True)
@@ -143,7 +144,7 @@ def shipped_section(data: ReportData, figure_html) -> list[str]:
         '<p class="note" id="shipped-note">Each fine-tuned trial: its test accuracy (filled, with the 95% Wilson '
         "interval), joined by a dotted line to its validation accuracy in the search (hollow), where it was "
         "trained for fewer epochs, often on less data. Red: the shipped front, the members no other beats on "
-        "both test accuracy and MACs (Optuna's non-dominated sort). Green squares: reference models trained "
+        "both test accuracy and the plot's cost (Optuna's non-dominated sort). Green squares: reference models trained "
         "here; purple diamonds: published results, labelled.</p>",
         figure_html("shipped-macs", shipped_figure(data, "macs")),
         figure_html("shipped-params", shipped_figure(data, "params")),

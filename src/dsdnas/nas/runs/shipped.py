@@ -89,6 +89,13 @@ def resumable_with(folder: Path, settings: dict[str, Any]) -> bool:
 
 def read_member(folder: Path) -> Member:
     metrics = read_json(folder / METRICS_FILE)
+    try:
+        return _member(folder, metrics)
+    except (KeyError, TypeError, ValueError) as error:
+        raise RunError(f"{folder / METRICS_FILE} lacks a fine-tune's figures ({error!r}); fine-tune it again") from None
+
+
+def _member(folder: Path, metrics: dict[str, Any]) -> Member:
     return Member(
         number=int(metrics["trial"]),
         folder=folder,
@@ -131,11 +138,14 @@ def read_shipped(run_dir: RunDir) -> Shipped | None:
     path = run_dir.finetune_root / FRONT_FILE
     if not path.exists():
         return None
-    plan = read_json(path)
-    settings = plan["settings"]
-    folders = [run_dir.finetune_dir(number) for number in plan["members"]]
+    try:
+        plan = read_json(path)
+        settings, numbers = plan["settings"], [int(n) for n in plan["members"]]
+    except (KeyError, TypeError, ValueError) as error:
+        raise RunError(f"{path} is not a dsdnas front plan ({error!r}); rerun dsdnas finetune RUN --front") from None
+    folders = [run_dir.finetune_dir(number) for number in numbers]
     finished = [read_member(folder) for folder in folders if finished_with(folder, settings)]
-    return Shipped([int(n) for n in plan["members"]], settings, sorted(finished, key=_by_cost))
+    return Shipped(numbers, settings, sorted(finished, key=_by_cost))
 
 
 def finetuned_members(run_dir: RunDir) -> list[Member]:
@@ -151,11 +161,11 @@ def _by_cost(member: Member) -> tuple[int, int]:
     return (member.macs, member.number)
 
 
-def shipped_front(members: list[Member]) -> list[Member]:
-    """Members on the front of test accuracy (higher) against MACs (lower), cheapest first."""
+def shipped_front(members: list[Member], cost: str = "macs") -> list[Member]:
+    """Members on the front of test accuracy (higher) against `cost` (macs or params, lower), cheapest first."""
     if not members:
         return []
-    losses = np.array([[-member.test_accuracy, float(member.macs)] for member in members])
+    losses = np.array([[-member.test_accuracy, float(getattr(member, cost))] for member in members])
     on_front = _fast_non_domination_rank(losses) == 0
     return sorted((m for m, keep in zip(members, on_front, strict=True) if keep), key=_by_cost)
 
@@ -173,7 +183,12 @@ def choose_member(
             and (max_macs is None or m.macs <= max_macs)
         ]
         if not within:
-            raise RunError("no fine-tuned front member fits the budget: raise --max-latency-ms / --max-macs")
+            cheapest = min(shipped.finished, key=lambda m: (m.macs, m.latency_ms or 0.0))
+            raise RunError(
+                f"no fine-tuned front member fits --max-latency-ms {max_latency_ms} --max-macs {max_macs}: the "
+                f"cheapest, trial {cheapest.number}, has {cheapest.macs:,} MACs and "
+                f"{cheapest.latency_ms if cheapest.latency_ms is not None else '?'} ms (measured when fine-tuned)"
+            )
         return max(within, key=lambda m: (m.test_accuracy, -m.macs))
     front = shipped.front
     return knee(front) if pick == "knee" else best(front)

@@ -43,6 +43,7 @@ class SearchResult:
     stop_reason: str
     front: list[dict[str, Any]] = field(default_factory=list)
     storage: str | None = None  # the --storage URL, password masked; None: RUN/study.db
+    tuned: dict[int, dict[str, Any]] = field(default_factory=dict)  # front trials' fine-tuned test accuracies
 
 
 @dataclass

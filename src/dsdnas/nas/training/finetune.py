@@ -141,6 +141,9 @@ def run_finetune(model: nn.Module, data: DeviceData, *, test: DeviceSplit, plan:
     """Train, evaluate once on `test`, write weights, metrics and curves; returns the metrics."""
     _check_resume_matches(plan)
     plan.out_dir.mkdir(parents=True, exist_ok=True)
+    if not plan.resume:  # a new fine-tune: an older one's results must never pass for this one's
+        for name in (WEIGHTS_FILE, METRICS_FILE, CHECKPOINT_FILE):
+            (plan.out_dir / name).unlink(missing_ok=True)
     write_json(plan.out_dir / FINETUNE_FILE, plan.info)
     trainer = Trainer(model, data, plan.config, frozen=frozen_modules(model, plan.freeze))
     best: dict[str, Any] = {"accuracy": -1.0, "epoch": 0, "state": None}
