@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from dsdnas.nas.runs.rundir import RunDir  # noqa: E402 - after the path is set
-from dsdnas.nas.runs.shipped import read_shipped  # noqa: E402
+from dsdnas.nas.search.shipped import read_shipped  # noqa: E402
 from dsdnas.reports import read_references  # noqa: E402
 from dsdnas.reports._references import verdicts  # noqa: E402
 

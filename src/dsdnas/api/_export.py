@@ -20,9 +20,9 @@ from dsdnas.nas.runs.artifacts import (
 )
 from dsdnas.nas.runs.export import ExportResult, export_model
 from dsdnas.nas.runs.rundir import EXPORT_DIR, WEIGHTS_FILE
-from dsdnas.nas.runs.shipped import choose_member, read_shipped
 from dsdnas.nas.runs.store import fetch_trial_files, open_store
 from dsdnas.nas.search.select import select_trial
+from dsdnas.nas.search.shipped import choose_member, read_shipped
 from dsdnas.version import __version__
 
 VERIFY_IMAGES = 64  # real training images the export is checked on

@@ -12,9 +12,9 @@ from dsdnas.api._runs import load_run
 from dsdnas.api.config import FinetuneConfig, make_config
 from dsdnas.errors import RunError
 from dsdnas.nas.files import write_json
-from dsdnas.nas.runs.shipped import FRONT_FILE, Member, Shipped, finished_with, read_shipped, resumable_with, spread
 from dsdnas.nas.search.location import hide_password
 from dsdnas.nas.search.results import pareto_trials
+from dsdnas.nas.search.shipped import FRONT_FILE, Member, Shipped, finished_with, read_shipped, resumable_with, spread
 
 
 @dataclass(frozen=True)

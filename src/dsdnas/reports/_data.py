@@ -21,11 +21,11 @@ from optuna.trial import TrialState
 from dsdnas.nas.files import read_json
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.runs.rundir import FINETUNE_DIR, METRICS_FILE, RunDir
-from dsdnas.nas.runs.shipped import Member, finetuned_members, read_shipped, shipped_front
 from dsdnas.nas.search.picks import KNEE_RULE, front_picks
 from dsdnas.nas.search.records import Status, TrialRecord, objective_names, records
 from dsdnas.nas.search.remeasure import front_latency
 from dsdnas.nas.search.results import pareto_trials
+from dsdnas.nas.search.shipped import Member, finetuned_members, read_shipped, shipped_front
 from dsdnas.nas.stats import wilson_interval
 from dsdnas.reports._baselines import COLUMNS as BASELINE_COLUMNS
 from dsdnas.reports._baselines import compare, load_baselines

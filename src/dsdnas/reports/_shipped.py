@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 
-from dsdnas.nas.runs.shipped import shipped_front
+from dsdnas.nas.search.shipped import shipped_front
 from dsdnas.reports._data import ReportData
 from dsdnas.reports._plotly_imports import go
 

@@ -184,8 +184,10 @@ def choose_member(
         ]
         if not within:
             cheapest = min(shipped.finished, key=lambda m: (m.macs, m.latency_ms or 0.0))
+            given = {"--max-latency-ms": max_latency_ms, "--max-macs": max_macs}
+            budget = " ".join(f"{flag} {value:g}" for flag, value in given.items() if value is not None)
             raise RunError(
-                f"no fine-tuned front member fits --max-latency-ms {max_latency_ms} --max-macs {max_macs}: the "
+                f"no fine-tuned front member fits {budget}: the "
                 f"cheapest, trial {cheapest.number}, has {cheapest.macs:,} MACs and "
                 f"{cheapest.latency_ms if cheapest.latency_ms is not None else '?'} ms (measured when fine-tuned)"
             )
