@@ -14,6 +14,7 @@ OFF_FRONT_COLOR = "rgba(31, 119, 180, 0.6)"
 SEARCH_COLOR = "rgba(127, 127, 127, 0.7)"
 BASELINE_COLOR = "#2ca02c"
 REFERENCE_COLOR = "#9467bd"
+LABEL_PLACES = ("bottom center", "top left", "bottom right", "top right")  # cost-sorted labels take turns
 
 
 def shipped_figure(data: ReportData, cost: str) -> go.Figure:
@@ -114,6 +115,7 @@ def _add_references(figure: go.Figure, data: ReportData, cost: str) -> None:
     rows = data.references[data.references[cost].notna()] if not data.references.empty else data.references
     if rows.empty:
         return
+    rows = rows.sort_values(cost)
     figure.add_trace(
         go.Scatter(
             x=rows[cost],
@@ -121,7 +123,7 @@ def _add_references(figure: go.Figure, data: ReportData, cost: str) -> None:
             mode="markers+text",
             name="published (reference points)",
             text=rows["name"],
-            textposition="bottom center",
+            textposition=[LABEL_PLACES[i % len(LABEL_PLACES)] for i in range(len(rows))],  # neighbours apart
             marker={"color": REFERENCE_COLOR, "size": 11, "symbol": "diamond"},
             customdata=rows["source"],
             hovertemplate="%{text}: %{y:.2%} (%{customdata})<extra></extra>",
