@@ -18,6 +18,7 @@ with --epochs epochs on all 60,000 training images, each member scored once on t
 
     python benchmarks/bench_shipped.py                       # 15 min search, 6 members x 12 epochs
     python benchmarks/bench_shipped.py --keep runs/shipped   # keep the run (its report, its models)
+    python benchmarks/bench_shipped.py --front --epochs 20   # every front member, longer
     python benchmarks/bench_shipped.py --quick               # 20 s search, 2 members x 1 epoch
 """
 
@@ -66,11 +67,12 @@ def run(args: argparse.Namespace, out: Path) -> None:
     for row in sorted(front, key=lambda r: r["macs"]):
         print(f"  trial {row['trial']:>3}  {100 * row['accuracy']:6.2f}%  {row['macs']:>11,} MACs  "
               f"{row['params']:>9,} params  {row['notation']}")  # fmt: skip
-    tune_s = dsdnas("finetune", str(out), "--top", str(args.top), "--epochs", str(args.epochs), "--device", "cpu")
+    members = ["--front"] if args.front else ["--top", str(args.top)]
+    tune_s = dsdnas("finetune", str(out), *members, "--epochs", str(args.epochs), "--device", "cpu")
     dsdnas("report", str(out), "--reference", str(REFERENCES))
     shipped = read_shipped(RunDir(out))
     on_front = {member.number for member in shipped.front}
-    print(f"\nshipped front: {len(shipped.finished)} members (--top {args.top}), {args.epochs} epochs each on all "
+    print(f"\nshipped front: {len(shipped.finished)} members ({' '.join(members)}), {args.epochs} epochs each on all "
           f"60,000 training images, scored once on the 10,000 test images; {tune_s:.0f} s in all")  # fmt: skip
     for m in shipped.finished:
         low, high = m.test_interval
@@ -102,7 +104,8 @@ def main() -> None:
     parser.add_argument("--budget", default="15m", help="the search's wall-time budget")
     parser.add_argument("--train-limit", type=int, default=12_000, help="training images the search sees")
     parser.add_argument("--max-macs", type=float, default=4e6, help="the search's MACs limit, so fine-tunes fit")
-    parser.add_argument("--top", type=int, default=6, help="front members to fine-tune")
+    parser.add_argument("--top", type=int, default=6, help="front members to fine-tune, spread over the MACs")
+    parser.add_argument("--front", action="store_true", help="fine-tune every front member instead of --top")
     parser.add_argument("--epochs", type=int, default=12, help="fine-tune epochs per member")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", type=Path, help="write the run here and keep it")
