@@ -6,7 +6,7 @@ exactly as `--trial n` does. A member whose folder finished with the same settin
 not trained again, so the same command goes on after a kill.
 
 The functions here are pure apart from reading those files: which members to take
-(`spread`), what finished (`shipped_members`), the front of the fine-tuned members by test
+(`spread`), what finished (`read_shipped`, `finetuned_members`), the front of the fine-tuned members by test
 accuracy against MACs (Optuna's non-dominated sort), and the member `export` ships.
 """
 
