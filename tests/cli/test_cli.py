@@ -33,6 +33,14 @@ def test_search_then_trials(tmp_path):
     front = pd.read_csv(out / "trials.csv").query("pareto")
     listed_trials = [int(n) for n in re.findall(r"^trial (\d+): ", listed.output, flags=re.M)]
     assert sorted(listed_trials) == sorted(front["trial"]) and "best" in listed.output
+    tuned = runner.invoke(app, ["finetune", str(out), "--trial", str(front["trial"].iloc[0]), "--epochs", "1",
+                                "--device", "cpu"])  # fmt: skip
+    assert tuned.exit_code == 0, tuned.output
+    resumed = runner.invoke(app, ["search", "--budget", "2", "--out", str(out), *FAST])
+    first = front["trial"].iloc[0]  # at 80 columns the fine-tune's figure follows its notation, under the table
+    line = re.compile(rf"trial {first}: [^|]* \| fine-tuned test accuracy \d+\.\d\d% \[[\d.]+, [\d.]+\]")
+    assert resumed.exit_code == 0 and line.search(resumed.output.replace("\n", ""))
+    assert line.search(runner.invoke(app, ["trials", str(out), "--pareto"]).output.replace("\n", ""))
 
 
 @pytest.mark.parametrize(

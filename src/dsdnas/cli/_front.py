@@ -25,15 +25,16 @@ def front_table(
 ) -> RenderableType:
     """The front with 95% intervals; latencies measured again together at the end when there are.
 
-    On a console narrower than NARROW columns the notations follow the table, one line per
-    trial, so neither the figures nor the notations are cut.
+    On a console narrower than NARROW columns the notations, and the fine-tuned test accuracies,
+    follow the table, one line per trial, so neither the figures nor the notations are cut.
     """
     remeasured = any("remeasured_latency_ms" in row for row in front)
     tuned = {row["trial"]: tuned[row["trial"]] for row in front if row["trial"] in (tuned or {})}  # members only
     narrow = width < NARROW
+    test_column = bool(tuned) and not narrow
     table = Table(title=title, title_justify="left")
     columns = ["trial", "pick", "val accuracy [95% CI]"]
-    columns += ["test accuracy [95% CI]"] if tuned else []
+    columns += ["test accuracy [95% CI]"] if test_column else []
     columns += ["MACs", "params", "latency*" if remeasured else "latency"]
     columns += [] if narrow else ["notation"]
     for column in columns:
@@ -42,7 +43,7 @@ def front_table(
         else:
             table.add_column(column, justify="left" if column == "pick" else "right", no_wrap=True)
     for row in front:
-        test = [_test_cell(tuned.get(row["trial"]))] if tuned else []
+        test = [_test_cell(tuned.get(row["trial"]))] if test_column else []
         notation = [] if narrow else [row["notation"]]
         latency = latency_cell(row, "remeasured_" if remeasured else "")
         cells = [human(row["macs"]), human(row["params"]), latency]
@@ -51,8 +52,14 @@ def front_table(
     if tuned:
         notes.append(Text("test accuracy: fine-tuned on all the training data, scored once on the test split"))
     if narrow:
-        notes += [Text(f"trial {row['trial']}: {row['notation']}") for row in front]
+        notes += [
+            Text(f"trial {row['trial']}: {row['notation']}{_test_note(tuned.get(row['trial']))}") for row in front
+        ]
     return Group(table, *notes)
+
+
+def _test_note(tuned: dict | None) -> str:
+    return f" | fine-tuned test accuracy {_test_cell(tuned)}" if tuned else ""
 
 
 def _test_cell(tuned: dict | None) -> str:
