@@ -94,39 +94,35 @@ def shipped_figure(data: ReportData, cost: str) -> go.Figure:
 
 def _add_baselines(figure: go.Figure, data: ReportData, cost: str) -> None:
     rows = data.baselines.dropna(subset=[cost])
-    if rows.empty:
-        return
-    figure.add_trace(
-        go.Scatter(
-            x=rows[cost],
-            y=rows["accuracy"],
-            mode="markers+text",
-            name="reference models (dsdnas baseline)",
-            text=rows["baseline"],
-            textposition="top center",
-            marker={"color": BASELINE_COLOR, "size": 10, "symbol": "square"},
-            customdata=rows["split"],
-            hovertemplate="%{text}: %{y:.2%} on the %{customdata} split<extra></extra>",
-        )
-    )
+    marker = {"color": BASELINE_COLOR, "size": 10, "symbol": "square"}
+    hover = "%{text}: %{y:.2%} on the %{customdata} split<extra></extra>"
+    _labelled(figure, rows, cost, name="reference models (dsdnas baseline)", label="baseline", detail="split",
+              places=("top center",), marker=marker, hover=hover)  # fmt: skip
 
 
 def _add_references(figure: go.Figure, data: ReportData, cost: str) -> None:
     rows = data.references[data.references[cost].notna()] if not data.references.empty else data.references
+    marker = {"color": REFERENCE_COLOR, "size": 11, "symbol": "diamond"}
+    hover = "%{text}: %{y:.2%} (%{customdata})<extra></extra>"
+    _labelled(figure, rows.sort_values(cost), cost, name="published (reference points)", label="name",
+              detail="source", places=LABEL_PLACES, marker=marker, hover=hover)  # fmt: skip
+
+
+def _labelled(figure: go.Figure, rows, cost: str, *, name: str, label: str, detail: str, places, marker, hover) -> None:
+    """Points with their name written beside them; cost-sorted labels take turns among `places`."""
     if rows.empty:
         return
-    rows = rows.sort_values(cost)
     figure.add_trace(
         go.Scatter(
             x=rows[cost],
             y=rows["accuracy"],
             mode="markers+text",
-            name="published (reference points)",
-            text=rows["name"],
-            textposition=[LABEL_PLACES[i % len(LABEL_PLACES)] for i in range(len(rows))],  # neighbours apart
-            marker={"color": REFERENCE_COLOR, "size": 11, "symbol": "diamond"},
-            customdata=rows["source"],
-            hovertemplate="%{text}: %{y:.2%} (%{customdata})<extra></extra>",
+            name=name,
+            text=rows[label],
+            textposition=[places[i % len(places)] for i in range(len(rows))],
+            marker=marker,
+            customdata=rows[detail],
+            hovertemplate=hover,
         )
     )
 

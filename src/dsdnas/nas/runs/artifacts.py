@@ -147,16 +147,17 @@ def finished_finetune(run_dir: RunDir, number: int, dataset: str) -> Path | None
     """The fine-tune of trial `number` that export ships: the one on the run's own dataset (final mode,
     RUN/finetune/<n>) when it has finished, else the latest finished transfer (RUN/finetune/<n>-<data>)."""
     own = run_dir.finetune_dir(number)
-    if _finished(own) and read_json(own / FINETUNE_FILE).get("dataset") == dataset:
+    if finetune_finished(own) and read_json(own / FINETUNE_FILE).get("dataset") == dataset:
         return own
     root = run_dir.finetune_root
-    others = [path for path in root.glob(f"{number}-*") if _finished(path)] if root.is_dir() else []
-    if _finished(own):
+    others = [path for path in root.glob(f"{number}-*") if finetune_finished(path)] if root.is_dir() else []
+    if finetune_finished(own):
         others.append(own)
     return max(others, key=lambda path: (path / METRICS_FILE).stat().st_mtime, default=None)
 
 
-def _finished(folder: Path) -> bool:
+def finetune_finished(folder: Path) -> bool:
+    """Whether a fine-tune folder holds all its results (weights written last, metrics beside them)."""
     return all((folder / name).exists() for name in (FINETUNE_FILE, WEIGHTS_FILE, METRICS_FILE))
 
 

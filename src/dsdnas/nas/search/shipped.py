@@ -22,7 +22,8 @@ from optuna.study._multi_objective import _fast_non_domination_rank  # Optuna's 
 
 from dsdnas.errors import RunError
 from dsdnas.nas.files import read_json
-from dsdnas.nas.runs.rundir import CHECKPOINT_FILE, FINETUNE_FILE, METRICS_FILE, WEIGHTS_FILE, RunDir
+from dsdnas.nas.runs.artifacts import finetune_finished
+from dsdnas.nas.runs.rundir import CHECKPOINT_FILE, FINETUNE_FILE, METRICS_FILE, RunDir
 from dsdnas.nas.search.picks import best, front_picks, knee
 from dsdnas.nas.stats import wilson_interval
 
@@ -73,18 +74,18 @@ def spread(front: list[Any], count: int) -> list[Any]:
 
 def finished_with(folder: Path, settings: dict[str, Any]) -> bool:
     """Whether `folder` holds a finished final fine-tune trained with these settings."""
-    if not all((folder / name).exists() for name in (FINETUNE_FILE, WEIGHTS_FILE, METRICS_FILE)):
-        return False
-    info = read_json(folder / FINETUNE_FILE)
-    return info.get("mode") == "final" and info.get("settings") == settings
+    return finetune_finished(folder) and _final_with(folder, settings)
 
 
 def resumable_with(folder: Path, settings: dict[str, Any]) -> bool:
     """Whether `folder` holds an interrupted fine-tune with these settings, which can go on from its checkpoint."""
-    if not (folder / CHECKPOINT_FILE).exists() or not (folder / FINETUNE_FILE).exists():
-        return False
+    return (folder / CHECKPOINT_FILE).exists() and (folder / FINETUNE_FILE).exists() and _final_with(folder, settings)
+
+
+def _final_with(folder: Path, settings: dict[str, Any] | None) -> bool:
+    """Whether the fine-tune in `folder` is a final one, with these settings (None: any settings)."""
     info = read_json(folder / FINETUNE_FILE)
-    return info.get("mode") == "final" and info.get("settings") == settings
+    return info.get("mode") == "final" and (settings is None or info.get("settings") == settings)
 
 
 def read_member(folder: Path) -> Member:
@@ -152,8 +153,7 @@ def finetuned_members(run_dir: RunDir) -> list[Member]:
     """Every finished final fine-tune of a trial (RUN/finetune/<n>/), whatever its settings, cheapest first."""
     root = run_dir.finetune_root
     folders = [f for f in root.iterdir() if f.name.isdigit()] if root.is_dir() else []
-    finished = [f for f in folders if all((f / name).exists() for name in (FINETUNE_FILE, WEIGHTS_FILE, METRICS_FILE))]
-    members = [read_member(f) for f in finished if read_json(f / FINETUNE_FILE).get("mode") == "final"]
+    members = [read_member(f) for f in folders if finetune_finished(f) and _final_with(f, None)]
     return sorted(members, key=_by_cost)
 
 
