@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import optuna
+import pandas as pd
 import torch
+from optuna.trial import TrialState
 from PIL import Image
 
 from dsdnas.nas.model.arch import Arch, conv_output_size
@@ -29,6 +31,19 @@ FAST_ARGS = [
     "600",
     "--quiet",
 ]
+
+
+# What --budget N counts, by the README (trained, reused, stopped at a rung), as the study's own trial
+# states and status attributes say it: an oracle apart from TrialRecord.counted.
+EVALUATED = {(TrialState.COMPLETE, "trained"), (TrialState.COMPLETE, "reused"), (TrialState.PRUNED, "stopped")}
+
+
+def evaluated_in_study(study: optuna.Study) -> int:
+    return sum((trial.state, trial.user_attrs.get("status")) in EVALUATED for trial in study.trials)
+
+
+def evaluated_in_csv(run: Path) -> int:
+    return int(pd.read_csv(run / "trials.csv")["status"].isin(["trained", "reused", "stopped"]).sum())
 
 
 def block_macs(kind: str, c_in: int, c_out: int, kernel: int, out_size: int, out_width: int | None = None) -> int:

@@ -7,6 +7,7 @@ nothing finished is lost.
 import contextlib
 import json
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -24,7 +25,8 @@ from dsdnas.api import load_run
 from dsdnas.cli import app
 from dsdnas.nas.files import file_sha256
 from dsdnas.nas.search.records import records
-from tests.support import FAST, FAST_ARGS
+from tests.conftest import skip_or_fail
+from tests.support import FAST, FAST_ARGS, evaluated_in_csv, evaluated_in_study
 
 pytestmark = pytest.mark.slow
 DSDNAS = [sys.executable, "-m", "dsdnas"]
@@ -46,9 +48,14 @@ def invoke(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(args, result.exit_code, stdout=output, stderr="")
 
 
-def assert_one_clean_line(result: subprocess.CompletedProcess, *culprits: str, max_lines: int = 3) -> None:
+BAD_INPUT_EXIT, MACHINE_EXIT = 2, 1  # the README's exit codes: bad input, a failure of the machine
+
+
+def assert_one_clean_line(
+    result: subprocess.CompletedProcess, *culprits: str, code: int = BAD_INPUT_EXIT, max_lines: int = 3
+) -> None:
     output = (result.stdout + result.stderr).strip()
-    assert result.returncode != 0, output
+    assert result.returncode == code, (result.returncode, output)
     assert "Traceback" not in output, output
     assert len(output.splitlines()) <= max_lines, output
     for culprit in culprits:
@@ -56,16 +63,25 @@ def assert_one_clean_line(result: subprocess.CompletedProcess, *culprits: str, m
 
 
 def assert_consistent(run: Path, budget: int) -> None:
-    """Exactly the budget finished, nothing RUNNING, and every trained trial's files are complete."""
+    """Exactly the budget finished, nothing RUNNING, and every trained trial's files are complete.
+
+    The count is taken twice, apart from the code that counts: from the study's own trial
+    states and from trials.csv's status column (the README: trained, reused and stopped count).
+    """
     _, study, _ = load_run(run)
     found = records(study)
     assert "RUNNING" not in {record.state for record in found}
-    assert sum(record.counted for record in found) == budget  # evaluated: trained, reused or stopped
+    assert evaluated_in_study(study) == budget and evaluated_in_csv(run) == budget
     for record in found:
         if record.trained:
             folder = run / "trials" / str(record.number)
             assert file_sha256(folder / "weights.safetensors") == record.weights_sha256
             assert json.loads((folder / "arch.json").read_text())["stem"] == record.arch["stem"]
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file under `folder`, by path, with its SHA-256: what "nothing written" compares."""
+    return {str(path.relative_to(folder)): file_sha256(path) for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -75,17 +91,61 @@ def finished_run(tmp_path_factory) -> Path:
     return out
 
 
-def test_ten_kills_in_one_budget_lose_nothing(tmp_path):
+KILL_MOMENTS = ("training", "files written", "second trial")  # taken in turn, each seen happen before the kill
+RECOVERED = re.compile(r"(?:completed|retrying) trial\(s\) \[([\d, ]+)\]")
+
+
+def _wait_until(condition, process: subprocess.Popen, timeout_s: float = 120) -> bool:
+    """True once `condition()` holds; False if the process ended first (the budget was met)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if process.poll() is not None:
+            return False
+        assert time.monotonic() < deadline, "no progress"
+        time.sleep(0.02)
+    return True
+
+
+def test_kills_inside_trials_at_every_moment_lose_nothing(tmp_path):
+    """Each kill lands inside a trial, timed from what the search has done (never from the clock):
+    while it trains, just after its weights are written, or in the next trial after one finished.
+    Every killed trial is then recovered by the next start, and no finished trial is ever lost."""
     out, budget, rng = tmp_path / "run", 6, random.Random(0)
     command = [*DSDNAS, "search", "--budget", str(budget), "--out", str(out), *FAST_ARGS]
-    for _ in range(10):
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(1.0, 4.0))  # start-up (about 2 s), sampling, measuring, training or writing
+    kept: dict[int, str] = {}  # trained trials seen so far: number -> SHA-256 of their weights
+    logs = []
+    for kill in range(2 * len(KILL_MOMENTS)):
+        before = {path.parent.name for path in out.glob("trials/*/arch.json")}
+        logs.append(tmp_path / f"launch{kill}.log")
+        with logs[-1].open("w") as log:
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        moment = KILL_MOMENTS[kill % len(KILL_MOMENTS)]
+
+        def started(before: set[str] = before, count: int = 2 if moment == "second trial" else 1) -> list[str]:
+            new = sorted({path.parent.name for path in out.glob("trials/*/arch.json")} - before, key=int)
+            return new if len(new) >= count else []
+
+        if not _wait_until(started, process):
+            break  # the budget was met before a trial started
+        target = out / "trials" / started()[-1]
+        if moment == "files written":
+            _wait_until((target / "weights.safetensors").exists, process)
+        else:
+            time.sleep(rng.uniform(0.0, 0.5))
         process.send_signal(signal.SIGKILL)
         process.wait()
+        _, study, _ = load_run(out)
+        trained = {r.number: r.weights_sha256 for r in records(study) if r.trained}
+        assert all(trained.get(number) == sha256 for number, sha256 in kept.items()), (kill, moment)
+        kept.update(trained)
     final = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr
+    notes = "\n".join(log.read_text() for log in logs) + final.stdout
+    recovered = [int(n) for found in RECOVERED.findall(notes) for n in found.split(",")]
+    assert len(recovered) >= 4, notes  # most kills caught a trial running, and the next start ended it
     assert_consistent(out, budget)
+    _, study, _ = load_run(out)
+    assert all(r.weights_sha256 == kept[r.number] for r in records(study) if r.number in kept)
     exported = run_cli("export", out, "--pick", "best", "--out", tmp_path / "shipped")
     assert exported.returncode == 0, exported.stderr
 
@@ -120,7 +180,7 @@ def small_disk(tmp_path):
     mount.mkdir()
     made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(mount)], capture_output=True)
     if made.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here ({made.stderr.decode().strip()[:80]})")
+        skip_or_fail(f"cannot mount a small tmpfs here ({made.stderr.decode().strip()[:80]})")
     yield mount
     subprocess.run(["umount", "--lazy", str(mount)], check=False)  # lazy: this process may hold study.db open
 
@@ -129,7 +189,8 @@ def test_a_full_disk_is_one_line_and_a_trained_trial_survives_it(small_disk, tmp
     out = small_disk / "run"
     command = [*DSDNAS, "search", "--budget", "4", "--out", str(out), *FAST_ARGS]
     full = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert_one_clean_line(full, "disk full writing", str(out), max_lines=12)  # the log lines of finished trials
+    # Up to 12 lines: the log lines of the trials that finished before the disk filled.
+    assert_one_clean_line(full, "disk full writing", str(out), code=MACHINE_EXIT, max_lines=12)
     assert full.stderr.count("\n") == 1
     subprocess.run(["mount", "-o", "remount,size=20m", str(small_disk)], check=True)
     again = subprocess.run(command, capture_output=True, text=True, timeout=300)
@@ -144,7 +205,7 @@ def test_a_full_disk_is_one_line_and_a_trained_trial_survives_it(small_disk, tmp
 
 def test_report_on_a_full_disk_is_one_line(finished_run, small_disk):
     result = run_cli("report", finished_run, "--out", small_disk / "report.html")
-    assert_one_clean_line(result, "disk full writing", "report.html", "MB")
+    assert_one_clean_line(result, "disk full writing", "report.html", "MB", code=MACHINE_EXIT)
 
 
 def test_corrupt_weights_and_checkpoints_are_one_line_each(finished_run, tmp_path):
@@ -166,16 +227,18 @@ def test_corrupt_weights_and_checkpoints_are_one_line_each(finished_run, tmp_pat
 def test_a_second_study_in_the_same_run_directory_is_refused(finished_run, tmp_path):
     run = tmp_path / "copy"
     shutil.copytree(finished_run, run)
-    before = (run / "trials" / "0" / "weights.safetensors").read_bytes()
+    before = snapshot(run)
+    assert {"study.db", "run.json", "trials.csv", "trials/0/weights.safetensors"} <= before.keys()
     other = invoke("search", "--budget", "1", "--study", "other", "--out", run, *FAST_ARGS)
     assert_one_clean_line(other, "holds study 'dsd-tiny-mnist-sample'", "--out NEW_DIR")
+    assert snapshot(run) == before  # study.db, run.json, trials.csv, every trial's files: untouched
     (run / "study.db").write_bytes(b"")  # emptied
+    emptied = snapshot(run)
     for command in (["trials", run], ["report", run], ["export", run]):
         assert_one_clean_line(invoke(*command), "study.db is empty")
-    assert (run / "study.db").stat().st_size == 0  # read-only commands wrote nothing
     again = invoke("search", "--budget", "1", "--out", run, *FAST_ARGS)
     assert_one_clean_line(again, "emptied or replaced")
-    assert (run / "trials" / "0" / "weights.safetensors").read_bytes() == before
+    assert snapshot(run) == emptied  # no command wrote anything, the search included
 
 
 def test_a_relative_folder_dataset_works_from_anywhere_and_moves_with_data_dir(tmp_path, mnist_sample):
@@ -265,24 +328,26 @@ def _bad_input_problems(case: int, run: Path, folder: Path, invoke) -> list[str]
     code, output = invoke(args)
     output = output.strip()
     problems = []
-    if code == 0 or "Traceback" in output or len(output.splitlines()) > 3:
+    if code != BAD_INPUT_EXIT or "Traceback" in output or len(output.splitlines()) > 3:
         problems.append(f"exit {code}, {len(output.splitlines())} lines")
     problems += [f"does not name {culprit!r}" for culprit in culprits if culprit not in output]
     if "secret" in output:
         problems.append("shows a password")
-    if (folder / "run").exists():
-        problems.append("created the run folder")
+    if sorted(path.name for path in folder.iterdir()) != ["plain.txt"]:
+        problems.append(f"created {sorted(path.name for path in folder.iterdir())}")
     return [f"{' '.join(args[:3])}: {problem} -> {output[:200]}" for problem in problems]
 
 
 def test_bad_input_is_one_line_naming_the_culprit(finished_run, tmp_path):
-    """Every case: non-zero exit, no traceback, at most 3 lines, the culprit named, nothing created."""
+    """Every case: exit 2, no traceback, at most 3 lines, the culprit named, nothing created or changed."""
+    before = snapshot(finished_run)
     problems = [
         problem
         for case in range(len(BAD_INPUT))
         for problem in _bad_input_problems(case, finished_run, tmp_path / f"case{case}", _invoke_in_process)
     ]
     assert problems == []
+    assert snapshot(finished_run) == before  # the export and finetune cases wrote nothing into the run
 
 
 def test_bad_input_through_a_real_process_is_one_line(finished_run, tmp_path):
@@ -303,10 +368,11 @@ def test_a_read_only_output_folder_is_one_line(tmp_path):
     mount = tmp_path / "ro"
     mount.mkdir()
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(mount)]).returncode != 0:
-        pytest.skip("cannot mount a read-only tmpfs here")
+        skip_or_fail("cannot mount a read-only tmpfs here")
     try:
         result = run_cli("search", "--budget", "1", "--out", mount / "run", *FAST_ARGS)
-        assert_one_clean_line(result, str(mount / "run"), "Read-only file system")
+        # Bad input: --out names a place that cannot be written, checked before anything is created.
+        assert_one_clean_line(result, str(mount / "run"), "Read-only file system", code=BAD_INPUT_EXIT)
     finally:
         subprocess.run(["umount", str(mount)], check=False)
 
@@ -320,5 +386,5 @@ def test_a_huge_image_size_is_refused_with_the_figures_before_training(tmp_path)
         "search", "--budget", "1", "--dataset", f"folder:{tmp_path / 'imgs'}", "--image-size", "4096",
         "--device", "cpu", "--out", tmp_path / "run",
     )  # fmt: skip
-    assert_one_clean_line(result, "needs about", "GB", "free", "--batch-size or --image-size")
+    assert_one_clean_line(result, "needs about", "GB", "free", "--batch-size or --image-size", code=MACHINE_EXIT)
     assert time.monotonic() - started < 60  # refused before training, not after minutes of it

@@ -3,9 +3,12 @@
 import datetime
 import json
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
+from importlib import resources
 
 import optuna
 import pandas as pd
@@ -72,10 +75,30 @@ def test_rerun_meets_budget_and_larger_budget_adds_exactly_the_rest(tmp_path):
     assert len([t for t in more.study.trials if t.state == TrialState.COMPLETE]) == 3
 
 
-def test_changed_settings_are_refused(tmp_path):
-    dsdnas.search(budget=1, out=tmp_path, **FAST)
-    with pytest.raises(RunError, match="epochs|train"):
-        dsdnas.search(budget=2, out=tmp_path, **{**FAST, "epochs": 2})
+CHANGES = [  # one of each kind of setting, and the names the refusal must give, all of them and in this order
+    ({"epochs": 2}, "train.epochs"),
+    ({"batch_size": 32}, "train.batch_size"),
+    ({"dataset": "npz:{copy}"}, "dataset"),  # the same images from another file
+    ({"space": "dsd-mnist"}, "space, space_choices"),
+    ({"objectives": "accuracy,params"}, "objectives"),
+    ({"max_macs": 1e6}, "limits.max_macs"),
+    ({"train_limit": 700}, "mean, std, train_limit"),  # other images: their statistics change too
+    ({"seed": 1}, "mean, seed, std"),  # the seed carves the validation split
+    ({"val_fraction": 0.2}, "mean, std, val_fraction"),
+]
+
+
+def test_each_kind_of_changed_setting_is_refused_by_its_dotted_name(tmp_path):
+    copy = tmp_path / "sample.npz"
+    shutil.copy(resources.files("dsdnas") / "data" / "mnist_sample.npz", copy)
+    run = tmp_path / "run"
+    dsdnas.search(budget=1, out=run, study="same", **FAST)  # named: a changed dataset or space keeps the name
+    before = (run / "study.db").read_bytes(), (run / "trials.csv").read_bytes()
+    for change, names in CHANGES:
+        change = {key: str(value).format(copy=copy) if key == "dataset" else value for key, value in change.items()}
+        with pytest.raises(RunError, match=rf"other settings \({re.escape(names)}\);"):
+            dsdnas.search(budget=2, out=run, study="same", **{**FAST, **change})
+    assert ((run / "study.db").read_bytes(), (run / "trials.csv").read_bytes()) == before
 
 
 def test_candidates_over_the_limit_are_never_trained(tmp_path):

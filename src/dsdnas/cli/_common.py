@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from dsdnas.errors import DsdnasError
+from dsdnas.errors import DsdnasError, ResourceError
 
 console = Console(highlight=False)
 EXIT_USER_ERROR = 2
@@ -32,7 +32,8 @@ EXIT_FAILURE = 1  # the machine, not the input: a full disk, an unexpected error
 def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Every failure as one line on stderr and a non-zero exit code, never a traceback.
 
-    Input errors exit 2, Ctrl-C 130, anything else 1. DSDNAS_DEBUG=1 shows the
+    Input errors exit 2, Ctrl-C 130, anything else 1: a full disk or too little memory
+    (ResourceError) is the machine's failure, not the input's. DSDNAS_DEBUG=1 shows the
     traceback of an unexpected error.
     """
 
@@ -40,6 +41,8 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except ResourceError as error:  # the machine lacks disk or memory: not the input's fault
+            _fail(f"error: {error}", EXIT_FAILURE)
         except DsdnasError as error:
             _fail(f"error: {error}", EXIT_USER_ERROR)
         except KeyboardInterrupt:

@@ -85,6 +85,9 @@ def open_study(
     Workers starting together take turns under the tables lock (see `workers`): one creates
     the tables and the study, the others find them.
     """
+    sqlite_file = location.sqlite_file
+    if sqlite_file is not None and (not sqlite_file.exists() or sqlite_file.stat().st_size == 0):
+        check_new_study(run_dir, study_name, location)  # before opening it writes Optuna's tables into the file
     with tables_locked(location):
         storage = open_storage(location, heartbeat=heartbeat_options())
         try:
@@ -135,9 +138,10 @@ def _check_same_settings(study: optuna.Study, settings: SearchSettings, location
     # A setting newer than the study (absent from it) matches when it has its default value.
     defaults = {f.name: f.default for f in fields(SearchSettings) if f.default is not MISSING}
     changed = sorted(
-        key
+        name
         for key in wanted
-        if not _same(stored.get(key), wanted[key]) and not (key not in stored and wanted[key] == defaults.get(key))
+        if not (key not in stored and wanted[key] == defaults.get(key))
+        for name in _changed_names(key, stored.get(key), wanted[key])
     )
     if changed:
         raise RunError(
@@ -145,6 +149,21 @@ def _check_same_settings(study: optuna.Study, settings: SearchSettings, location
             f"({', '.join(changed)}); repeat its options, or pass --out NEW_DIR (and --study NEW_NAME with a "
             f"shared --storage)"
         )
+
+
+def _changed_names(name: str, stored: Any, wanted: Any) -> list[str]:
+    """The dotted names of what differs ("train.epochs", "limits.max_macs"), down through nested settings.
+
+    More than three under one name (another space altogether) are given as that name.
+    """
+    if isinstance(stored, dict) and isinstance(wanted, dict):
+        changed = [
+            found
+            for key in sorted(stored.keys() | wanted.keys())
+            for found in _changed_names(f"{name}.{key}", stored.get(key), wanted.get(key))
+        ]
+        return [name] if len(changed) > 3 else changed
+    return [] if _same(stored, wanted) else [name]
 
 
 def _same(stored: Any, wanted: Any) -> bool:
