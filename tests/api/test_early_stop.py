@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -14,7 +15,7 @@ from optuna.trial import TrialState
 import dsdnas
 from dsdnas.api import load_run
 from dsdnas.nas.search.records import Status, records
-from tests.support import FAST
+from tests.support import FAST, evaluated_in_csv, evaluated_in_study
 
 pytestmark = pytest.mark.slow
 EARLY = {**FAST, "epochs": 3, "early_stop": "on"}  # a rung at epoch 1
@@ -29,7 +30,7 @@ def test_stopped_candidates_are_pruned_counted_and_never_on_the_front(tmp_path):
         assert record.state == TrialState.PRUNED.name and record.epochs == 1 and "1" in record.rung_accuracies
         assert record.rung_populations["1"] >= 3 and "stopped after 1 of 3 epochs" in record.reason
         assert not (tmp_path / "trials" / str(record.number) / "weights.safetensors").exists()
-    assert sum(r.counted for r in found) == 8  # the budget counts trained, reused and stopped
+    assert evaluated_in_study(result.study) == 8 and evaluated_in_csv(tmp_path) == 8  # stopped ones count
     front = {row["trial"] for row in json.loads((tmp_path / "pareto.json").read_text())["trials"]}
     assert front and not front & {r.number for r in stopped}
     frame = pd.read_csv(tmp_path / "trials.csv")
@@ -48,7 +49,7 @@ def test_a_continued_search_keeps_its_rung_records_and_early_stop_cannot_change(
     more = dsdnas.search(budget=7, out=tmp_path, **EARLY)
     after = {r.number: r.rung_accuracies for r in records(more.study) if r.rung_accuracies}
     assert all(after[n] == rungs for n, rungs in before.items())
-    assert sum(r.counted for r in records(more.study)) == 7
+    assert evaluated_in_study(more.study) == 7
     with pytest.raises(dsdnas.DsdnasError, match="early_stop"):
         dsdnas.search(budget=8, out=tmp_path, **{**EARLY, "early_stop": "off"})
 
@@ -58,7 +59,7 @@ def test_early_stopping_is_on_by_default_and_without_a_rung_either_value_continu
     first = dsdnas.search(budget=1, out=tmp_path, **FAST)  # 1 epoch: no rung, nothing to stop
     assert first.study.user_attrs["settings"]["early_stop"] == "off"
     more = dsdnas.search(budget=2, out=tmp_path, **{**FAST, "early_stop": "off"})
-    assert sum(r.counted for r in records(more.study)) == 2
+    assert evaluated_in_study(more.study) == 2
 
 
 def _early_search(out, budget: int, train_limit: int) -> list[str]:
@@ -70,22 +71,46 @@ def _early_search(out, budget: int, train_limit: int) -> list[str]:
     ]  # fmt: skip
 
 
-def test_kill_minus_nine_mid_rung_then_rerun_keeps_the_budget_exact(tmp_path):
+def _running_at_rung(out) -> int | None:
+    """A RUNNING trial, after the first three, that has recorded its accuracy at the rung: it is being judged
+    there or trains on past it."""
+    try:
+        with sqlite3.connect(f"file:{out / 'study.db'}?mode=ro", uri=True, timeout=0.1) as db:
+            found = db.execute(
+                "SELECT t.number FROM trial_user_attributes a JOIN trials t ON a.trial_id = t.trial_id "
+                "WHERE t.number >= 3 AND t.state = 'RUNNING' AND a.key = 'rung_accuracies' AND a.value_json != '{}'"
+            ).fetchone()
+    except sqlite3.OperationalError:  # not created yet, or locked by the writer for a moment
+        return None
+    return found and found[0]
+
+
+def test_kill_minus_nine_at_a_rung_then_rerun_keeps_the_budget_exact(tmp_path):
     out = tmp_path / "run"
-    command = _early_search(out, budget=6, train_limit=2000)
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 180
-    while not (out / "trials" / "3" / "arch.json").exists():  # trials 0-2 done: now rungs decide
-        assert time.monotonic() < deadline and process.poll() is None
-        time.sleep(0.05)
-    time.sleep(0.8)  # inside trial 3's stages
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    command = _early_search(out, budget=5, train_limit=1000)
+    for _ in range(3):  # a kill can come just after the verdict (a stop is quick); then try again
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 180
+        while (number := _running_at_rung(out)) is None:
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        _, study, _ = load_run(out)
+        if study.trials[number].state == TrialState.RUNNING:
+            assert study.trials[number].user_attrs["rung_accuracies"].keys() == {"1"}
+            break
+    else:
+        pytest.fail("three kills in a row came after the rung's verdict")
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     _, study, _ = load_run(out)
-    found = records(study)
-    assert sum(r.counted for r in found) == 6 and "RUNNING" not in {r.state for r in found}
+    killed = study.trials[number]
+    assert killed.state == TrialState.FAIL and "died (process gone)" in killed.user_attrs["reason"]
+    assert killed.user_attrs["rung_accuracies"].keys() == {"1"}  # what it recorded before the kill is kept
+    assert evaluated_in_study(study) == 5 and evaluated_in_csv(out) == 5
+    assert TrialState.RUNNING not in {t.state for t in study.trials}
+    assert pd.read_csv(out / "trials.csv").set_index("trial").loc[number, "state"] == "FAIL"
 
 
 def test_two_workers_judge_against_each_others_rungs(tmp_path):
@@ -102,7 +127,7 @@ def test_two_workers_judge_against_each_others_rungs(tmp_path):
     assert first.wait(timeout=300) == 0 and second.returncode == 0, second.stderr
     _, study, _ = load_run(out)
     found = records(study)
-    assert sum(r.counted for r in found) == 10 and "RUNNING" not in {r.state for r in found}
+    assert evaluated_in_study(study) == 10 and "RUNNING" not in {r.state for r in found}
     at_rung = [r for r in found if "1" in r.rung_accuracies and r.status is not Status.REUSED]
     per_worker = {w: sum(r.worker == w for r in at_rung) for w in {r.worker for r in at_rung}}
     assert len(per_worker) == 2

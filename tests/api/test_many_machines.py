@@ -21,7 +21,9 @@ from typer.testing import CliRunner, Result
 
 from dsdnas.cli import app
 from dsdnas.nas.runs.rundir import METRICS_FILE
+from dsdnas.nas.search.location import StorageLocation
 from dsdnas.nas.search.records import Status, records
+from dsdnas.nas.search.workers import ArchClaims
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -83,10 +85,17 @@ def _freeze_in_training(victim: subprocess.Popen, url: str, study_name: str, fol
     return None
 
 
+# Three workers start on the same candidate (the slowest of the six): contention, not left to chance.
+SAME = {"s0.width": 24, "s0.b0.kind": "standard"}
+
+
 def test_three_workers_one_killed_share_one_study_exactly(postgres_url, tmp_path):
     study_name, budget = f"shared-{uuid.uuid4().hex[:8]}", 6
     space = tmp_path / "six.toml"
     space.write_text(SIX)
+    created = optuna.create_study(storage=postgres_url, study_name=study_name, directions=["maximize", "minimize"])
+    for _ in range(3):
+        created.enqueue_trial(SAME)
     artifacts = tmp_path / "artifacts"
     folders = [tmp_path / f"w{i}" for i in (1, 2, 3)]
     workers = [worker(i + 1, folders[i], postgres_url, study_name, artifacts, space, budget) for i in range(3)]
@@ -105,9 +114,22 @@ def test_three_workers_one_killed_share_one_study_exactly(postgres_url, tmp_path
     assert sum(record.finished for record in found) == budget
     assert "RUNNING" not in {record.state for record in found}
     killed = next(r for r in found if r.number == doomed)
-    assert killed.state == "FAIL" and "stopped sending heartbeats" in killed.reason
+    assert killed.state == "FAIL"
+    assert killed.reason == f"worker {killed.worker} stopped sending heartbeats (none for 4 s)"
+    retries = [t for t in study.trials if t.system_attrs.get("failed_trial") == doomed]  # Optuna's retry callback
+    assert len(retries) == 1 and retries[0].params == study.trials[doomed].params
     trained_per_arch = collections.Counter(r.arch_hash for r in found if r.status is Status.TRAINED)
     assert max(trained_per_arch.values()) == 1  # no architecture trained twice
+    # The killed trial's claim on its architecture was taken over: it now names the trial that trained it.
+    owner = ArchClaims(StorageLocation(postgres_url), study_name).owner(killed.arch_hash)
+    assert owner != doomed and next(r for r in found if r.number == owner).trained
+    # The three that started on one candidate: one trained it (or was killed training it), two gave it up.
+    first_three = found[:3]
+    assert len({r.arch_hash for r in first_three}) == 1
+    (holder,) = [r for r in first_three if r.status is not Status.TWIN]
+    for twin in first_three:
+        if twin is not holder:
+            assert twin.reason == f"trial {holder.number} is training the same architecture ({holder.arch_hash})"
     assert study.metric_names == ["accuracy", "macs"]
 
     # Export and fine-tune, from worker 1's folder, a trial that worker 2 trained.
@@ -175,3 +197,37 @@ def test_run_json_and_the_report_never_show_the_password(postgres_url, tmp_path)
     assert "hunter2" not in result.stdout + result.stderr
     frame = pd.read_csv(run / "trials.csv")
     assert len(frame) == 1
+
+
+def test_no_command_shows_the_password_on_success_or_on_its_error_paths(postgres_url, tmp_path):
+    """trials, report, export and finetune on the shared study, a refused "other settings" search, and every
+    command against a server that refuses the connection: the password is in no line and in no file."""
+    url = postgres_url.replace("postgres@", "postgres:hunter2@")  # trust auth accepts any password
+    run, study = tmp_path / "run", f"pw-{uuid.uuid4().hex[:8]}"
+    common = ["--space", "dsd-tiny", "--dataset", "mnist-sample", "--epochs", "1", "--train-limit", "600",
+              "--device", "cpu", "--quiet"]  # fmt: skip
+    searched = invoke("search", "--storage", url, "--study", study, "--out", run, "--budget", "1", *common)
+    assert searched.exit_code == 0, searched.output
+    outputs = {"search": searched}
+    for command in (
+        ["trials", run],
+        ["report", run],
+        ["export", run, "--trial", "0", "--out", tmp_path / "shipped"],
+        ["finetune", run, "--trial", "0", "--epochs", "1", "--device", "cpu", "--out", tmp_path / "tuned"],
+    ):
+        outputs[command[0]] = result = invoke(*command, "--storage", url)
+        assert result.exit_code == 0, result.output
+    longer = [arg if arg != "1" else "2" for arg in common]  # --epochs 2
+    outputs["other settings"] = other = invoke(
+        "search", "--storage", url, "--study", study, "--out", run, "--budget", "2", *longer
+    )
+    assert other.exit_code == 2 and "other settings (train.epochs)" in other.output and "postgres:***@" in other.output
+    refused = "postgresql://user:hunter2@127.0.0.1:1/db"  # nothing listens on port 1
+    for command in (["search", "--out", tmp_path / "new", *common], ["trials", run], ["report", run],
+                    ["export", run, "--trial", "0"], ["finetune", run, "--trial", "0", "--device", "cpu"]):  # fmt: skip
+        outputs[f"{command[0]} (refused)"] = result = invoke(*command, "--storage", refused)
+        assert result.exit_code == 2 and "postgresql://user:***@127.0.0.1:1/db" in result.output, result.output
+    shown = {name: result.output for name, result in outputs.items() if "hunter2" in result.output}
+    assert shown == {}
+    written = [path for path in tmp_path.rglob("*") if path.is_file() and b"hunter2" in path.read_bytes()]
+    assert written == []

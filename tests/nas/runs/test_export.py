@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from dsdnas.errors import ExportError
-from dsdnas.nas.files import save_weights
+from dsdnas.nas.files import load_weights, save_weights
 from dsdnas.nas.model.arch import Arch, Block, Stem
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.runs.artifacts import StoredModel
@@ -35,13 +35,30 @@ def random_images(arch: Arch, n: int = 8) -> torch.Tensor:
     return torch.randint(0, 256, (n, *arch.input_shape), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
 
 
+def shipped_outputs(out: Path, images: torch.Tensor) -> torch.Tensor:
+    """What a user of the exported files gets: model.py's load(), fed raw pixels scaled to [0, 1]."""
+    with torch.inference_mode():
+        return import_module_from(out / "model.py").load(out / "weights.safetensors")(images.float() / 255)
+
+
 @pytest.mark.parametrize("kind", ["standard", "separable"])
 @pytest.mark.parametrize("residual", [False, True])
 def test_parity_for_every_block_kind(tmp_path, kind, residual):
+    """The shipped files against the built model, normalised here by hand with the training mean and std:
+    an oracle apart from the exporter's own check."""
     arch = Arch((3, 16, 16), 4, Stem(8), (Block(kind, 3, 2, 8, 1, residual, "silu"), Block(kind, 5, 1, 12, 2)))
-    stored = stored_model(tmp_path / "m", arch, mean=(0.1, 0.2, 0.3), std=(0.2, 0.3, 0.4))
-    result = export_model(stored, tmp_path / "out", random_images(arch))
+    mean, std = (0.1, 0.2, 0.3), (0.2, 0.3, 0.4)
+    stored = stored_model(tmp_path / "m", arch, mean=mean, std=std)
+    images = random_images(arch)
+    result = export_model(stored, tmp_path / "out", images)
     assert result.max_abs_diff <= 1e-5
+    built = build_model(arch, seed=0).eval()
+    built.load_state_dict(load_weights(tmp_path / "m" / "weights.safetensors"))
+    by_hand = (images.float() / 255 - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
+    with torch.inference_mode():
+        expected = built(by_hand)
+    torch.testing.assert_close(shipped_outputs(tmp_path / "out", images), expected, atol=1e-5, rtol=0)
+    assert expected.std(dim=0).max() > 1e-3  # outputs vary from image to image: the input reaches them
 
 
 @pytest.mark.parametrize("space", BUILTIN_NAMES)

@@ -3,7 +3,7 @@
 import optuna
 from optuna.trial import TrialState
 
-from dsdnas.nas.search.records import FINISHED, Status, TrialRecord, finished_count, records
+from dsdnas.nas.search.records import Status, TrialRecord, finished_count, records
 
 
 def test_a_record_round_trips_through_optuna_user_attributes():
@@ -46,14 +46,21 @@ def test_an_old_runs_attributes_load_and_unknown_keys_are_ignored():
     assert failed.status is None and not failed.finished
 
 
-def test_only_trained_and_reused_complete_trials_count_towards_the_budget():
-    assert {Status.TRAINED, Status.REUSED} == FINISHED
+def test_the_budget_counts_trained_reused_and_stopped_trials_not_skipped_failed_or_twins():
+    """The README: --budget N counts evaluated candidates, stopped ones included; the rest do not count."""
     study = optuna.create_study(directions=["maximize", "minimize"])
-    for status, state in (("trained", None), ("reused", None), ("skipped", None), ("trained", TrialState.FAIL)):
+    cases = [  # (status, Optuna state, counted?)
+        ("trained", TrialState.COMPLETE, True),
+        ("reused", TrialState.COMPLETE, True),
+        ("stopped", TrialState.PRUNED, True),
+        ("skipped", TrialState.COMPLETE, False),
+        ("twin", TrialState.PRUNED, False),
+        ("failed", TrialState.FAIL, False),
+        ("trained", TrialState.FAIL, False),  # trained, but the study never heard its result
+    ]
+    for status, state, _ in cases:
         trial = study.ask()
         TrialRecord(status=Status(status)).save_to(trial, "status")
-        if state is None:
-            study.tell(trial, [0.5, 1.0])
-        else:
-            study.tell(trial, state=state)
-    assert finished_count(study) == 2
+        study.tell(trial, [0.5, 1.0] if state == TrialState.COMPLETE else None, state=state)
+    assert [record.counted for record in records(study)] == [counted for *_, counted in cases]
+    assert finished_count(study) == 3

@@ -1,0 +1,120 @@
+"""A trial whose worker died after writing its files is completed from them, never trained again.
+
+The dead worker's state is made exactly as a kill leaves it: the trial's files are whole
+and the study never heard of the result, so in study.db the trial is RUNNING (killed
+before telling the study) or FAIL (the study write failed, a full disk), with no values.
+"""
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from optuna.trial import TrialState
+
+import dsdnas
+from dsdnas.api import load_run
+from dsdnas.api.events import SearchObserver
+from dsdnas.nas.files import file_sha256
+from dsdnas.nas.hardware import hostname
+from tests.support import FAST
+
+pytestmark = pytest.mark.slow
+
+
+class StartNote(SearchObserver):
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+        self.started: list[int] = []
+
+    def search_started(self, finished, target, seconds, note) -> None:
+        self.notes.append(note)
+
+    def trial_started(self, number, notation, epochs) -> None:
+        self.started.append(number)
+
+
+def _dead_worker() -> str:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return f"{hostname()}:{process.pid}"
+
+
+def _unfinish(run: Path, number: int, state: str, worker: str) -> None:
+    """Trial `number` as its killed worker left it: `state`, no values, no end time, `worker` on it.
+
+    The run is a copy, so the trial's recorded folder is pointed at the copy's."""
+    with sqlite3.connect(run / "study.db") as db:
+        (trial_id,) = db.execute("SELECT trial_id FROM trials WHERE number = ?", (number,)).fetchone()
+        db.execute("UPDATE trials SET state = ?, datetime_complete = NULL WHERE trial_id = ?", (state, trial_id))
+        db.execute("DELETE FROM trial_values WHERE trial_id = ?", (trial_id,))
+        for key, value in (("worker", worker), ("folder", str((run / "trials" / str(number)).resolve()))):
+            db.execute(
+                "UPDATE trial_user_attributes SET value_json = ? WHERE trial_id = ? AND key = ?",
+                (json.dumps(value), trial_id, key),
+            )
+
+
+@pytest.fixture(scope="module")
+def two_trials(tmp_path_factory) -> Path:
+    run = tmp_path_factory.mktemp("recovery") / "run"
+    dsdnas.search(budget=2, out=run, **FAST)
+    return run
+
+
+def _copy(run: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(run, tmp_path / "run"))
+
+
+def test_a_running_trial_with_whole_files_and_a_dead_worker_is_completed_not_retrained(two_trials, tmp_path):
+    run = _copy(two_trials, tmp_path)
+    _, study, _ = load_run(run)
+    values = study.trials[1].values
+    weights = run / "trials" / "1" / "weights.safetensors"
+    sha256, mtime = file_sha256(weights), weights.stat().st_mtime_ns
+    _unfinish(run, 1, "RUNNING", _dead_worker())
+    observer = StartNote()
+    result = dsdnas.search(budget=2, out=run, observer=observer, **FAST)
+    assert observer.notes == ["completed trial(s) [1] from their files after a killed run"]
+    assert observer.started == []  # nothing was trained: the budget was met by the completed trial
+    trial = result.study.trials[1]
+    assert len(result.study.trials) == 2 and trial.state == TrialState.COMPLETE and trial.values == values
+    assert trial.user_attrs["weights_sha256"] == sha256 and weights.stat().st_mtime_ns == mtime
+
+
+def test_a_running_trial_with_altered_weights_is_failed_and_its_candidate_retried(two_trials, tmp_path):
+    run = _copy(two_trials, tmp_path)
+    weights = run / "trials" / "1" / "weights.safetensors"
+    data = weights.read_bytes()
+    weights.write_bytes(data[:-8] + bytes(255 - byte for byte in data[-8:]))  # same size, other bytes
+    worker = _dead_worker()
+    _unfinish(run, 1, "RUNNING", worker)
+    observer = StartNote()
+    result = dsdnas.search(budget=2, out=run, observer=observer, **FAST)
+    assert observer.notes == ["retrying trial(s) [1] left RUNNING by a killed run"]
+    failed, retry = result.study.trials[1], result.study.trials[2]
+    assert failed.state == TrialState.FAIL and failed.user_attrs["reason"] == f"worker {worker} died (process gone)"
+    assert retry.state == TrialState.COMPLETE and retry.params == failed.params and observer.started == [2]
+
+
+def test_a_failed_trial_with_whole_files_is_adopted_by_a_new_trial_that_takes_its_folder(two_trials, tmp_path):
+    run = _copy(two_trials, tmp_path)
+    _, study, _ = load_run(run)
+    values, params = study.trials[1].values, study.trials[1].params
+    sha256 = file_sha256(run / "trials" / "1" / "weights.safetensors")
+    _unfinish(run, 1, "FAIL", _dead_worker())
+    observer = StartNote()
+    result = dsdnas.search(budget=2, out=run, observer=observer, **FAST)
+    assert observer.notes == ["completed trial(s) [1] from their files after a killed run"]
+    assert observer.started == []
+    adopter = result.study.trials[2]
+    assert adopter.state == TrialState.COMPLETE and adopter.user_attrs["adopted_from"] == 1
+    assert adopter.values == values and adopter.params == params
+    assert file_sha256(run / "trials" / "2" / "weights.safetensors") == sha256
+    assert not (run / "trials" / "1").exists()
+    assert 1 not in {row["trial"] for row in result.front}
+    exported = dsdnas.export(run, trial=2, out=tmp_path / "shipped")  # the adopter's weights are found and verify
+    assert (exported.out_dir / "weights.safetensors").exists()
