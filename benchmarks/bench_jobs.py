@@ -1,10 +1,13 @@
 """Trials per hour with --jobs 1 and --jobs 2 (or more), side by side on this machine.
 
-Each setting runs the same search (same data, space, epochs, seed and budget) in a fresh
-run directory, through the real CLI, and prints its wall time and trials per hour. The
-settings alternate over `--rounds` so that a change in the machine's load hits both.
+Each setting trains the same candidates: a list of `--budget` architectures drawn once
+(seeded), enqueued in a fresh run directory's study, which the search's workers pop in
+order (the sampler is not what is measured, and workers salt their seeds). Each runs
+through the real CLI; printed: wall time and trials per hour. The settings take turns over
+`--rounds` so that a change in the machine's load hits both; the spread is printed.
 
-    python benchmarks/bench_jobs.py [--budget 10] [--jobs 1,2] [--space dsd-mnist] [--epochs 2] [--rounds 2]
+    python benchmarks/bench_jobs.py [--budget 10] [--jobs 1,2] [--space dsd-mnist] [--epochs 2] [--rounds 3]
+    python benchmarks/bench_jobs.py --quick    # 4 dsd-tiny candidates, 1 epoch on 600 images, one round (CI)
 """
 
 from __future__ import annotations
@@ -19,13 +22,18 @@ from pathlib import Path
 
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _candidates import candidate_params, enqueued_study  # noqa: E402
 
-def run(jobs: int, args: argparse.Namespace, folder: Path) -> tuple[float, int]:
+
+def run(jobs: int, args: argparse.Namespace, folder: Path, params: list[dict]) -> tuple[float, int]:
     out = folder / f"jobs{jobs}-{time.monotonic_ns()}"
+    out.mkdir()
+    enqueued_study(f"sqlite:///{out / 'study.db'}", "bench", params)
     command = [
         sys.executable, "-m", "dsdnas", "search", "--budget", str(args.budget), "--jobs", str(jobs),
         "--dataset", args.dataset, "--space", args.space, "--epochs", str(args.epochs), "--device", "cpu",
-        "--out", str(out), "--quiet",
+        "--out", str(out), "--study", "bench", "--quiet",
     ]  # fmt: skip
     if args.train_limit:
         command += ["--train-limit", str(args.train_limit)]
@@ -44,18 +52,26 @@ def main() -> None:
     parser.add_argument("--space", default="dsd-mnist")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--train-limit", type=int, default=None)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0, help="draws the candidates every setting trains")
+    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    if args.quick:
+        args.budget, args.space, args.epochs, args.train_limit, args.rounds = 4, "dsd-tiny", 1, 600, 1
     settings = [int(j) for j in args.jobs.split(",")]
+    params = candidate_params(args.space, args.budget, args.seed)
     times: dict[int, list[float]] = {jobs: [] for jobs in settings}
     with tempfile.TemporaryDirectory() as folder:
-        for _ in range(args.rounds):
-            for jobs in settings:
-                seconds, finished = run(jobs, args, Path(folder))
+        for round_number in range(args.rounds):
+            for jobs in settings if round_number % 2 == 0 else reversed(settings):  # each goes first in turn
+                seconds, finished = run(jobs, args, Path(folder), params)
                 times[jobs].append(seconds)
                 print(f"--jobs {jobs}: {finished} trials in {seconds:.1f} s")
     base = statistics.median(times[settings[0]])
-    print(f"{args.budget} trials of {args.space} on {args.dataset}, {args.epochs} epochs, {args.rounds} rounds")
+    print(
+        f"the same {args.budget} candidates of {args.space} (seed {args.seed}) on {args.dataset}, "
+        f"{args.epochs} epochs, {args.rounds} rounds"
+    )
     for jobs in settings:
         middle = statistics.median(times[jobs])
         spread = f"{min(times[jobs]):.1f}-{max(times[jobs]):.1f} s"

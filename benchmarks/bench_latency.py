@@ -9,14 +9,17 @@ training on a core), it prints:
 
 For each: the middle of the 3 figures, their spread (max/min), the ratio to the quiet
 figure, and how many of the 3 were flagged noisy. A figure within 25% of quiet, or
-flagged, is one a user can trust.
+flagged, is one a user can trust. Each model is warmed up by both methods first, and the
+two take turns going first, so neither is always timed cold.
 
     python benchmarks/bench_latency.py [--threads 2] [--repeats 3]
+    python benchmarks/bench_latency.py --quick    # one model, quiet and 1 busy, one repeat (CI)
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import subprocess
 import sys
@@ -69,16 +72,24 @@ def after(model: torch.nn.Module, shape: tuple[int, ...], threads: int) -> tuple
     return latency.p50_ms, latency.noisy
 
 
-def measure(condition_busy: int, threads: int, repeats: int) -> dict[tuple[str, str], list[tuple[float, bool]]]:
+def measure(
+    condition_busy: int, threads: int, repeats: int, models: dict[str, Arch]
+) -> dict[tuple[str, str], list[tuple[float, bool]]]:
     burners = [subprocess.Popen([sys.executable, "-c", BUSY]) for _ in range(condition_busy)]
     try:
         time.sleep(1.0 if burners else 0.0)
         results: dict[tuple[str, str], list[tuple[float, bool]]] = {}
-        for name, arch in MODELS.items():
+        for name, arch in models.items():
             model = build_model(arch)
-            for _ in range(repeats):
-                results.setdefault((name, "before"), []).append(before(model, arch.input_shape))
-                results.setdefault((name, "after"), []).append(after(model, arch.input_shape, threads))
+            methods = {
+                "before": functools.partial(before, model, arch.input_shape),
+                "after": functools.partial(after, model, arch.input_shape, threads),
+            }
+            for method in methods.values():
+                method()  # warm-up: neither method is timed on a cold model
+            for repeat in range(repeats):
+                for method in sorted(methods, reverse=repeat % 2 == 1):  # each goes first in turn
+                    results.setdefault((name, method), []).append(methods[method]())
         return results
     finally:
         for burner in burners:
@@ -90,15 +101,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="one model, quiet and 1 busy, one repeat (CI)")
     args = parser.parse_args()
+    models = dict(list(MODELS.items())[:1]) if args.quick else MODELS
+    if args.quick:
+        args.repeats = 1
     torch.set_num_threads(args.threads)
     machine = machine_info(torch.device("cpu"))
     versions = machine["versions"]
     print(f"machine: {machine['cpu']}, {machine['cpus']} CPUs, torch {versions['torch']}, {args.threads} threads")
-    conditions = {"quiet": 0, "1 busy": 1, "2 busy": 2}
-    table = {label: measure(busy, args.threads, args.repeats) for label, busy in conditions.items()}
+    conditions = {"quiet": 0, "1 busy": 1} if args.quick else {"quiet": 0, "1 busy": 1, "2 busy": 2}
+    table = {label: measure(busy, args.threads, args.repeats, models) for label, busy in conditions.items()}
     print(f"{'model':18} {'method':7} {'condition':9} {'median ms':>10} {'spread':>7} {'x quiet':>8} {'noisy':>6}")
-    for name in MODELS:
+    for name in models:
         for method in ("before", "after"):
             quiet = statistics.median(v for v, _ in table["quiet"][(name, method)])
             for label in conditions:

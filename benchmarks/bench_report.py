@@ -1,6 +1,7 @@
 """Report speed: build the HTML report of a 300-trial study (synthesized in memory).
 
     python benchmarks/bench_report.py [--trials 300]
+    python benchmarks/bench_report.py --quick    # 50 trials (CI)
 
 Prints the time to compute the report's data, to render the HTML, and the file size.
 """
@@ -24,7 +25,10 @@ from dsdnas.reports import build_report_data, write_report  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=300)
+    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    if args.quick:
+        args.trials = 50
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(directions=["maximize", "minimize"], sampler=optuna.samplers.RandomSampler(seed=0))
     add_synthetic_trials(study, args.trials)

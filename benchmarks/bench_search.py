@@ -18,7 +18,7 @@ full epochs count, as on the front. Printed:
 It writes bench_search.html, a plotly chart of the curves (median and IQR band).
 
     python benchmarks/bench_search.py            # 5 seeds x 3 methods x 60 s, about 17 minutes on 2 cores
-    python benchmarks/bench_search.py --quick    # 2 seeds x 3 methods x 12 s, under 2 minutes
+    python benchmarks/bench_search.py --quick    # 1 seed x 3 methods x 8 s, under a minute (CI)
     python benchmarks/bench_search.py --methods tpe+early-stop,tpe+early-stop/shown   # what TPE should see
 
 `--methods` picks the methods; the first is the yardstick whose median final hypervolume
@@ -179,7 +179,7 @@ def main() -> None:
     if unknown := [name for name in args.methods if name not in METHODS]:
         parser.error(f"--methods: unknown {', '.join(unknown)}; choose from {choices}")
     if args.quick:
-        args.seeds, args.budget_s, args.retrain = 2, 12, 2
+        args.seeds, args.budget_s, args.retrain = 1, 8, 1
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     bounds = get_space(args.space).cost_bounds((1, 28, 28), 10)
     low, high = bounds.min_macs, bounds.max_macs

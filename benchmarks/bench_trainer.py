@@ -1,22 +1,28 @@
 """Trainer speed: dsdnas's device-resident loop against the textbook DataLoader loop.
 
 Same model, same data (the bundled mnist-sample written as torchvision MNIST files), same
-batch size (64), same optimizer, one epoch each, on this machine's CPU (or --device).
-Prints images per second of both loops and the ratio.
+batch size (64), one epoch each, on this machine's CPU (or --device). Three loops, so that
+each gain is credited to what made it: the textbook loop (plain AdamW, no schedule); the
+textbook loop with the trainer's own optimizer and schedule (fused AdamW, one-cycle); and
+the trainer, whose only other difference is its device-resident data path. The loops take
+turns within each of --rounds rounds; the median and the spread are printed.
 
 It also prints each model's ceiling: the ratio a data path costing nothing would give
 if the model's forward, backward and step ran at the textbook loop's speed. It is the
 textbook loop's time per image over that time less its data path's time per image
 (Amdahl's law). A ratio above the ceiling comes from faster compute, not faster data.
 
-    python benchmarks/bench_trainer.py [--device cpu] [--epochs 1]
+    python benchmarks/bench_trainer.py [--device cpu] [--epochs 1] [--rounds 3]
     python benchmarks/bench_trainer.py --space dsd-mnist --candidates 5   # random candidates
+    python benchmarks/bench_trainer.py --layouts --space dsd-mnist --candidates 20  # NCHW against NHWC
+    python benchmarks/bench_trainer.py --quick                              # the tiny model, one round
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -62,12 +68,20 @@ def write_idx(folder: Path, dataset) -> None:
             handle.write(header + array.tobytes())
 
 
-def textbook(arch: Arch, root: Path, device: torch.device, epochs: int) -> float:
+def textbook(arch: Arch, root: Path, dataset, device: torch.device, epochs: int, trainer_step: bool) -> float:
+    """Images/s of the DataLoader loop; with `trainer_step`, stepping the trainer's own optimizer and schedule."""
     transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
     train = datasets.MNIST(str(root), train=True, download=False, transform=transform)
     loader = torch.utils.data.DataLoader(train, batch_size=64, shuffle=True)
     model = build_model(arch).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    scheduler, schedule_steps = None, 0
+    if trainer_step:
+        data = to_device(dataset, device, val_fraction=0.0)
+        trainer = Trainer(model, data, TrainConfig(epochs=epochs, batch_size=64))
+        optimizer, scheduler = trainer.optimizer, trainer.scheduler
+        schedule_steps = trainer.steps * epochs  # the loader's last partial batch steps no schedule
+    else:
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
     model.train()
     seen = 0
     start = time.perf_counter()
@@ -78,6 +92,8 @@ def textbook(arch: Arch, root: Path, device: torch.device, epochs: int) -> float
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            if scheduler is not None and scheduler.last_epoch < schedule_steps:
+                scheduler.step()
             seen += len(y)
     if device.type == "cuda":
         torch.cuda.synchronize()
@@ -107,14 +123,67 @@ def data_only(root: Path, dataset, device: torch.device) -> tuple[float, float]:
     return textbook_rate, (len(data.train) // 64) * 64 / (time.perf_counter() - start)
 
 
-def ours(arch: Arch, dataset, device: torch.device, epochs: int, batch_size: int) -> float:
+def ours(
+    arch: Arch, dataset, device: torch.device, epochs: int, batch_size: int, layout: torch.memory_format | None = None
+) -> float:
+    """Images/s of the trainer; `layout` overrides the memory format it picks for the device."""
     data = to_device(dataset, device, val_fraction=0.0)
     trainer = Trainer(build_model(arch), data, TrainConfig(epochs=epochs, batch_size=batch_size))
+    if layout is not None:
+        trainer.model.to(memory_format=layout)  # in place: the optimizer keeps the same parameters
     start = time.perf_counter()
     trainer.run()
     if device.type == "cuda":
         torch.cuda.synchronize()
     return trainer.steps * batch_size * epochs / (time.perf_counter() - start)
+
+
+def spread(rates: list[float]) -> str:
+    return f"{statistics.median(rates):10.0f} images/s  ({min(rates):.0f}-{max(rates):.0f})"
+
+
+def compare_loops(label: str, arch: Arch, dataset, root: Path, device: torch.device, args) -> None:
+    print(f"\n{label}: {arch.notation}")
+    loops = {
+        "textbook DataLoader loop, AdamW      ": lambda: textbook(arch, root, dataset, device, args.epochs, False),
+        "textbook loop, the trainer's step    ": lambda: textbook(arch, root, dataset, device, args.epochs, True),
+        "dsdnas device-resident, batch 64     ": lambda: ours(arch, dataset, device, args.epochs, 64),
+        "dsdnas device-resident, batch 256    ": lambda: ours(arch, dataset, device, args.epochs, 256),
+    }
+    for loop in loops.values():
+        loop()  # warm-up: allocator and kernels
+    rates: dict[str, list[float]] = {name: [] for name in loops}
+    for _ in range(args.rounds):
+        for name, loop in loops.items():
+            rates[name].append(loop())
+    slow, stepped, fast = (statistics.median(rates[name]) for name in list(loops)[:3])
+    loader_rate = args.loader_rate
+    ceiling = (1 / stepped) / (1 / stepped - 1 / loader_rate)
+    credits = [
+        f"(ceiling {(1 / slow) / (1 / slow - 1 / loader_rate):.2f}x)",
+        f"({stepped / slow:.2f}x: optimizer and schedule; data-path ceiling {ceiling:.2f}x)",
+        f"({fast / stepped:.2f}x the loop with the same step: the data path)",
+        f"({statistics.median(rates[list(loops)[3]]) / slow:.2f}x the textbook loop)",
+    ]
+    for (name, found), credit in zip(rates.items(), credits, strict=True):
+        print(f"  {name}: {spread(found)}  {credit}")
+
+
+def compare_layouts(models: dict[str, Arch], dataset, device: torch.device, args) -> None:
+    """Each candidate trained in NCHW and in NHWC (channels_last), in turns; which was faster, by the median."""
+    faster = 0
+    for label, arch in models.items():
+        rates = {torch.contiguous_format: [], torch.channels_last: []}
+        for layout in rates:
+            ours(arch, dataset, device, 1, 64, layout)  # warm-up
+        for _ in range(args.rounds):
+            for layout, found in rates.items():
+                found.append(ours(arch, dataset, device, args.epochs, 64, layout))
+        nchw, nhwc = (statistics.median(found) for found in rates.values())
+        faster += nchw > nhwc
+        print(f"  {label}: NCHW {spread(rates[torch.contiguous_format])}, NHWC {spread(rates[torch.channels_last])}"
+              f"  NCHW/NHWC {nchw / nhwc:.2f}  {arch.notation}")  # fmt: skip
+    print(f"NCHW trained {faster} of {len(models)} candidates faster than channels_last (NHWC) on {device}")
 
 
 def sample_candidates(space_name: str, count: int, seed: int = 1) -> dict[str, Arch]:
@@ -129,33 +198,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--space", help="benchmark random candidates of this search space instead")
     parser.add_argument("--candidates", type=int, default=5, help="how many, with --space")
+    parser.add_argument("--layouts", action="store_true", help="NCHW against channels_last, in the trainer")
+    parser.add_argument("--quick", action="store_true", help="the tiny model, one round (CI)")
     args = parser.parse_args()
+    if args.quick:
+        args.rounds = 1
     device = torch.device(args.device)
     dataset = load_dataset("mnist-sample")
     models = sample_candidates(args.space, args.candidates) if args.space else MODELS
+    if args.quick:
+        models = {"tiny": MODELS["tiny"]}
     print(f"{len(dataset.y_train)} train images; device {device}; {torch.get_num_threads()} threads")
+    print(f"{args.rounds} rounds, loops in turns; median images/s (min-max)")
+    if args.layouts:
+        compare_layouts(models, dataset, device, args)
+        return
     with tempfile.TemporaryDirectory() as folder:
         write_idx(Path(folder), dataset)
         loader_rate, resident_rate = data_only(Path(folder), dataset, device)
-    print("\ndata path alone (batches of 64, no model):")
-    print(f"  textbook DataLoader, ToTensor, Normalize : {loader_rate:12.0f} images/s")
-    ratio = resident_rate / loader_rate
-    print(f"  dsdnas device-resident index + normalize : {resident_rate:12.0f} images/s  ({ratio:.0f}x)")
-    for label, arch in models.items():
-        print(f"\n{label}: {arch.notation}")
-        with tempfile.TemporaryDirectory() as folder:
-            write_idx(Path(folder), dataset)
-            textbook(arch, Path(folder), device, 1)  # warm-up: allocator and kernels
-            slow = textbook(arch, Path(folder), device, args.epochs)
-        ours(arch, dataset, device, 1, 64)
-        fast = ours(arch, dataset, device, args.epochs, 64)
-        ceiling = (1 / slow) / (1 / slow - 1 / loader_rate)
-        print(f"  textbook DataLoader loop, batch 64  : {slow:10.0f} images/s  (ceiling {ceiling:.2f}x)")
-        print(f"  dsdnas device-resident, batch 64    : {fast:10.0f} images/s  ({fast / slow:.2f}x)")
-        rate = ours(arch, dataset, device, args.epochs, 256)
-        print(f"  dsdnas device-resident, batch 256   : {rate:10.0f} images/s  ({rate / slow:.2f}x)")
+        print("\ndata path alone (batches of 64, no model):")
+        print(f"  textbook DataLoader, ToTensor, Normalize : {loader_rate:12.0f} images/s")
+        ratio = resident_rate / loader_rate
+        print(f"  dsdnas device-resident index + normalize : {resident_rate:12.0f} images/s  ({ratio:.0f}x)")
+        args.loader_rate = loader_rate
+        for label, arch in models.items():
+            compare_loops(label, arch, dataset, Path(folder), device, args)
 
 
 if __name__ == "__main__":

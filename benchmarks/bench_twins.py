@@ -6,7 +6,8 @@ over a space of six architectures, so they keep drawing the same ones. Each stra
 printed: wall time to the budget, trials trained, reused and given up, and the
 worker-seconds each distinct architecture trained cost (what waiting idles away).
 
-    python benchmarks/bench_twins.py [--budget 8] [--rounds 2] [--epochs 2]
+    python benchmarks/bench_twins.py [--budget 8] [--rounds 3] [--epochs 2]
+    python benchmarks/bench_twins.py --quick    # budget 3, 1 epoch, one round (CI)
 """
 
 from __future__ import annotations
@@ -61,13 +62,16 @@ def run(strategy: str, budget: int, epochs: int, folder: Path) -> dict[str, floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    if args.quick:
+        args.budget, args.epochs, args.rounds = 3, 1, 1
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     results: dict[str, list[dict[str, float]]] = {"resample": [], "wait": []}
-    for _ in range(args.rounds):
-        for strategy in results:
+    for round_number in range(args.rounds):
+        for strategy in list(results) if round_number % 2 == 0 else reversed(results):  # each first in turn
             with tempfile.TemporaryDirectory() as folder:
                 results[strategy].append(run(strategy, args.budget, args.epochs, Path(folder)))
                 print(strategy, results[strategy][-1])

@@ -1,11 +1,14 @@
 """Several workers on one PostgreSQL study against one worker, on this machine.
 
-Each setting runs the same search (study, budget, space, epochs) with N workers that have
-their own hostname (DSDNAS_HOSTNAME), --out folder and --threads, and one shared
---artifacts folder. Printed per setting: wall time, finished trials, architectures
-trained twice (should be 0), and whether worker 1 could export a trial worker 2 trained.
+Each setting trains the same candidates: `--budget` architectures drawn once (seeded) and
+enqueued, in order, in a fresh study, with N workers that have their own hostname
+(DSDNAS_HOSTNAME), --out folder and --threads, and one shared --artifacts folder. The
+settings take turns over `--rounds`. Printed per setting: the median wall time with its
+spread, finished trials, architectures trained twice (should be 0), and whether worker 1
+could export a trial worker 2 trained.
 
-    python benchmarks/bench_workers.py [--storage postgresql://...] [--budget 12] [--epochs 2]
+    python benchmarks/bench_workers.py [--storage postgresql://...] [--budget 12] [--epochs 2] [--rounds 3]
+    python benchmarks/bench_workers.py --quick    # 4 candidates, 1 epoch, 1 and 2 workers, one round (CI)
 
 Without --storage it starts a throwaway cluster with .ci/postgres (Debian's postgresql).
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import collections
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,12 +28,17 @@ from pathlib import Path
 
 import optuna
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _candidates import candidate_params, enqueued_study  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = [(1, 2), (2, 1), (3, 1)]  # (workers, threads each) on a 2-core machine: 2, 2 and 3 threads
 
 
-def run(url: str, workers: int, threads: int, args: argparse.Namespace, folder: Path) -> str:
+def run(url: str, workers: int, threads: int, args: argparse.Namespace, folder: Path, params: list[dict]):
+    """(wall time in s, the line describing the run)."""
     study = f"bench-{uuid.uuid4().hex[:8]}"
+    enqueued_study(url, study, params)
     started = time.monotonic()
     processes = []
     for number in range(1, workers + 1):
@@ -62,7 +71,7 @@ def run(url: str, workers: int, threads: int, args: argparse.Namespace, folder: 
         )  # fmt: skip
         outcome = "ok" if exported.returncode == 0 else exported.stderr.strip()
         export = f"trial {other[0].number} (trained by m2) exported from w1: {outcome}"
-    return (
+    return wall, (
         f"{workers} worker(s) x {threads} thread(s): {wall:.1f} s, {finished} finished, "
         f"{twice} architecture(s) trained twice; {export}"
     )
@@ -74,8 +83,15 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=12)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--space", default="dsd-mnist")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0, help="draws the candidates every setting trains")
+    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    settings = SETTINGS[:2] if args.quick else SETTINGS
+    if args.quick:
+        args.budget, args.epochs, args.rounds = 4, 1, 1
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    params = candidate_params(args.space, args.budget, args.seed)
     with tempfile.TemporaryDirectory() as folder:
         url = args.storage
         if url is None:
@@ -86,9 +102,23 @@ def main() -> None:
                 text=True,
             ).stdout.strip()
         try:
-            print(f"budget {args.budget}, {args.space} on mnist-sample, {args.epochs} epochs, {os.cpu_count()} CPUs")
-            for workers, threads in SETTINGS:
-                print(run(url, workers, threads, args, Path(folder)))
+            print(
+                f"the same {args.budget} candidates of {args.space} (seed {args.seed}) on mnist-sample, "
+                f"{args.epochs} epochs, {os.cpu_count()} CPUs, {args.rounds} rounds"
+            )
+            walls: dict[tuple[int, int], list[float]] = {setting: [] for setting in settings}
+            for round_number in range(args.rounds):
+                for setting in settings if round_number % 2 == 0 else reversed(settings):  # each first in turn
+                    wall, line = run(url, *setting, args, Path(folder), params)
+                    walls[setting].append(wall)
+                    print(line)
+            base = statistics.median(walls[settings[0]])
+            for (workers, threads), found in walls.items():
+                middle = statistics.median(found)
+                print(
+                    f"{workers} worker(s) x {threads} thread(s): median {middle:.1f} s "
+                    f"({min(found):.1f}-{max(found):.1f}), {base / middle:.2f}x 1 worker"
+                )
         finally:
             if args.storage is None:
                 subprocess.run([str(ROOT / ".ci" / "postgres"), "stop", f"{folder}/pg"], check=False)

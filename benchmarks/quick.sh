@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Every benchmark's --quick mode, one after another, each under a minute: CI runs this so that
+# no benchmark rots (they import private APIs). The figures they print are not results.
+#   benchmarks/quick.sh [PYTHON]      (default .venv/bin/python)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=${1:-.venv/bin/python}
+storage=()
+if [[ -n "${DSDNAS_POSTGRES_URL:-}" ]]; then storage=(--storage "$DSDNAS_POSTGRES_URL"); fi
+run() {
+    local started=$SECONDS
+    echo "== $*"
+    "$python" "$@"
+    echo "== $1: $((SECONDS - started)) s"
+}
+run benchmarks/bench_trainer.py --quick
+run benchmarks/bench_latency.py --quick
+run benchmarks/bench_report.py --quick
+run benchmarks/bench_jobs.py --quick
+run benchmarks/bench_twins.py --quick
+run benchmarks/bench_workers.py --quick "${storage[@]}"
+run benchmarks/bench_search.py --quick
+run benchmarks/bench_front.py --quick
+run benchmarks/bench_shipped.py --quick
