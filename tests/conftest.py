@@ -19,6 +19,25 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 torch.set_num_threads(min(2, torch.get_num_threads()))
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--slow",
+        action="store_true",
+        help="also run the tests marked slow: real searches through the CLI, kills, servers (CI runs them)",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without --slow, the slow tests are deselected (and counted so), not skipped: the default run takes
+    minutes, and `pytest --slow` (CI) runs everything."""
+    if config.getoption("--slow"):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
+
+
 @pytest.fixture(scope="session")
 def mnist_sample():
     return load_dataset("mnist-sample")
