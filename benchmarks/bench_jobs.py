@@ -7,7 +7,7 @@ through the real CLI; printed: wall time and trials per hour. The settings take 
 `--rounds` so that a change in the machine's load hits both; the spread is printed.
 
     python benchmarks/bench_jobs.py [--budget 10] [--jobs 1,2] [--space dsd-mnist] [--epochs 2] [--rounds 3]
-    python benchmarks/bench_jobs.py --quick    # 4 dsd-tiny candidates, 1 epoch on 600 images, one round (CI)
+    python benchmarks/bench_jobs.py --quick    # 3 dsd-tiny candidates, 1 epoch on 600 images, one round (CI)
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:
-        args.budget, args.space, args.epochs, args.train_limit, args.rounds = 4, "dsd-tiny", 1, 600, 1
+        args.budget, args.space, args.epochs, args.train_limit, args.rounds = 3, "dsd-tiny", 1, 600, 1
     settings = [int(j) for j in args.jobs.split(",")]
     params = candidate_params(args.space, args.budget, args.seed)
     times: dict[int, list[float]] = {jobs: [] for jobs in settings}

@@ -6,6 +6,7 @@ before telling the study) or FAIL (the study write failed, a full disk), with no
 """
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -20,15 +21,26 @@ from dsdnas.api import load_run
 from dsdnas.api.events import SearchObserver
 from dsdnas.nas.files import file_sha256
 from dsdnas.nas.hardware import hostname
+from dsdnas.nas.search.records import TrialRecord
+from dsdnas.nas.search.workers._recovery import _dead_here
 from tests.support import FAST
 
 pytestmark = pytest.mark.slow
 
 
 class StartNote(SearchObserver):
+    """The note a search starts with and the trials it trains; it stops the search the moment it would wait."""
+
     def __init__(self) -> None:
         self.notes: list[str] = []
         self.started: list[int] = []
+        self.waits: list[tuple[int, int]] = []
+
+    def waiting(self, running, finished) -> None:
+        self.waits.append((running, finished))
+
+    def should_stop(self) -> str | None:
+        return "waited" if self.waits else None
 
     def search_started(self, finished, target, seconds, note) -> None:
         self.notes.append(note)
@@ -55,6 +67,11 @@ def _unfinish(run: Path, number: int, state: str, worker: str) -> None:
             db.execute(
                 "UPDATE trial_user_attributes SET value_json = ? WHERE trial_id = ? AND key = ?",
                 (json.dumps(value), trial_id, key),
+            )
+        if state == "RUNNING":  # killed before telling the study: the results are in metrics.json only
+            db.execute(
+                "DELETE FROM trial_user_attributes WHERE trial_id = ? AND key IN ('val_accuracy', 'weights_sha256')",
+                (trial_id,),
             )
 
 
@@ -83,6 +100,18 @@ def test_a_running_trial_with_whole_files_and_a_dead_worker_is_completed_not_ret
     trial = result.study.trials[1]
     assert len(result.study.trials) == 2 and trial.state == TrialState.COMPLETE and trial.values == values
     assert trial.user_attrs["weights_sha256"] == sha256 and weights.stat().st_mtime_ns == mtime
+    assert trial.user_attrs["val_accuracy"] == values[0]  # the record is read back from metrics.json
+
+
+def test_a_running_trial_of_a_worker_on_another_machine_is_left_to_its_heartbeat(two_trials, tmp_path):
+    """Its pid means nothing here: only the heartbeat's silence may end it, never the process check."""
+    run = _copy(two_trials, tmp_path)
+    elsewhere = "other-machine:" + _dead_worker().rpartition(":")[2]
+    _unfinish(run, 1, "RUNNING", elsewhere)
+    observer = StartNote()
+    result = dsdnas.search(budget=2, out=run, observer=observer, **FAST)
+    assert observer.notes == [""] and observer.waits  # it waited for the other machine's trial, then gave up
+    assert result.study.trials[1].state == TrialState.RUNNING
 
 
 def test_a_running_trial_with_altered_weights_is_failed_and_its_candidate_retried(two_trials, tmp_path):
@@ -100,12 +129,13 @@ def test_a_running_trial_with_altered_weights_is_failed_and_its_candidate_retrie
     assert retry.state == TrialState.COMPLETE and retry.params == failed.params and observer.started == [2]
 
 
-def test_a_failed_trial_with_whole_files_is_adopted_by_a_new_trial_that_takes_its_folder(two_trials, tmp_path):
+@pytest.mark.parametrize("whose", ["a dead worker", "this process"])  # a failed write earlier in this search
+def test_a_failed_trial_with_whole_files_is_adopted_by_a_new_trial_that_takes_its_folder(two_trials, tmp_path, whose):
     run = _copy(two_trials, tmp_path)
     _, study, _ = load_run(run)
     values, params = study.trials[1].values, study.trials[1].params
     sha256 = file_sha256(run / "trials" / "1" / "weights.safetensors")
-    _unfinish(run, 1, "FAIL", _dead_worker())
+    _unfinish(run, 1, "FAIL", _dead_worker() if whose == "a dead worker" else f"{hostname()}:{os.getpid()}")
     observer = StartNote()
     result = dsdnas.search(budget=2, out=run, observer=observer, **FAST)
     assert observer.notes == ["completed trial(s) [1] from their files after a killed run"]
@@ -118,3 +148,10 @@ def test_a_failed_trial_with_whole_files_is_adopted_by_a_new_trial_that_takes_it
     assert 1 not in {row["trial"] for row in result.front}
     exported = dsdnas.export(run, trial=2, out=tmp_path / "shipped")  # the adopter's weights are found and verify
     assert (exported.out_dir / "weights.safetensors").exists()
+
+
+def test_a_host_name_with_colons_still_names_its_process(monkeypatch):
+    monkeypatch.setenv("DSDNAS_HOSTNAME", "fe80::1")  # an IPv6 address as the host's name
+    pid = _dead_worker().rpartition(":")[2]
+    assert _dead_here(TrialRecord(worker=f"fe80::1:{pid}"))
+    assert not _dead_here(TrialRecord(worker=f"fe80::1:{os.getpid()}"))  # alive: this process

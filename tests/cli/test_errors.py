@@ -4,13 +4,23 @@ Bad input exits 2, a failure of the machine (a full disk, too little memory, any
 unexpected) exits 1, Ctrl-C 130; no traceback unless DSDNAS_DEBUG=1 asks for one.
 """
 
+import dataclasses
 import errno
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
-from dsdnas.cli._common import accuracy_cell, describe_os_error, handle_errors, human, latency_cell, masked, percent
+from dsdnas.cli._common import (
+    accuracy_cell,
+    config_from,
+    describe_os_error,
+    handle_errors,
+    human,
+    latency_cell,
+    masked,
+    percent,
+)
 from dsdnas.errors import DataError, ResourceError, RunError
 
 FAILURES = [
@@ -123,3 +133,20 @@ def test_cells():
 def test_masked_storage_urls():
     assert masked("postgresql://user:***@host/db")
     assert not masked("postgresql://host/db") and not masked(None) and not masked("")
+
+
+def test_more_os_errors_and_numbers_in_words():
+    unnamed = OSError()
+    unnamed.filename = "/run/x"  # an error with a path but no description
+    assert describe_os_error(unnamed) == "OSError: /run/x"
+    assert (human(5), human(1e9), human(1e6), human(1e3)) == ("5", "1G", "1M", "1k")
+    assert accuracy_cell({"accuracy": 0.5, "accuracy_low": 0.4}) == "50.00%"  # half an interval is none
+
+
+def test_a_commands_config_is_built_from_its_options_by_field_name():
+    @dataclasses.dataclass
+    class Options:
+        budget: str
+        epochs: int
+
+    assert config_from(Options, {"epochs": 3, "budget": "50", "quiet": True}) == Options(budget="50", epochs=3)

@@ -105,3 +105,9 @@ def test_an_unwritable_lock_folder_leaves_the_windows_open(tmp_path):
     windows = QuietWindows("cpu", blocker / "locks")  # cannot be created
     with windows.measuring(), QuietWindows("cpu", blocker / "locks").training():
         pass  # no coordination, and no deadlock
+
+
+def test_the_default_lock_folder_is_the_users_cache_and_is_made_with_its_parents(tmp_path, monkeypatch):
+    monkeypatch.setenv("DSDNAS_CACHE", str(tmp_path / "deep" / "cache"))
+    windows = QuietWindows("cuda:0")
+    assert windows.lock_path == tmp_path / "deep" / "cache" / "locks" / "cuda0.lock" and windows.lock_path.exists()

@@ -29,3 +29,13 @@ def test_four_hundred_images_near_97_percent_is_about_plus_or_minus_one_and_a_ha
 def test_ties_are_the_candidates_whose_interval_reaches_the_best():
     assert tied_with_best([0.97, 0.965, 0.90], 400) == [1]
     assert tied_with_best([0.97, 0.965, 0.90], 40_000) == []
+
+
+def test_one_image_and_impossible_accuracies_keep_the_interval_inside_zero_and_one():
+    z2 = 1.959963984540054**2
+    low, high = wilson_interval(1.0, 1)  # one image, right: Wilson's lower bound is 1 / (1 + z^2)
+    assert abs(low - 1 / (1 + z2)) < 1e-12 and high == 1.0
+    assert wilson_interval(1.5, 100) == wilson_interval(1.0, 100)  # clipped, not a math error
+    assert wilson_interval(-0.2, 100) == wilson_interval(0.0, 100)
+    # At 100% the upper bound is 1 in exact arithmetic, and just over it in floats for many n.
+    assert all(wilson_interval(1.0, n)[1] == 1.0 for n in (16, 40, 46, 54, 68))

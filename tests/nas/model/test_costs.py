@@ -1,16 +1,20 @@
 """Oracle tests: the profiler's MACs and params equal the analytic formulas."""
 
 import itertools
+import threading
+import time
 
 import pytest
 import torch
 from torch import nn
 
+from dsdnas.nas.hardware import cpu_count
 from dsdnas.nas.model.analytic import analytic_costs
 from dsdnas.nas.model.arch import conv_output_size
 from dsdnas.nas.model.blocks import SeparableBlock, StandardBlock
 from dsdnas.nas.model.builder import build_model
-from dsdnas.nas.model.costs import count_macs, count_params, profile_costs
+from dsdnas.nas.model.costs import count_macs, count_params, profile_costs, quiet_latency
+from dsdnas.nas.quiet import QuietWindows
 from dsdnas.search_spaces import BUILTIN_NAMES, get_space
 from tests.support import ScriptedTrial, analytic_macs, block_macs
 
@@ -73,3 +77,35 @@ def test_unsupported_ops_are_collected_not_printed(capsys):
     assert "aten::cumsum" in result.unsupported_ops
     captured = capsys.readouterr()
     assert "cumsum" not in captured.out + captured.err
+
+
+def test_a_candidates_latency_is_measured_alone_on_every_cpu_thread_and_reported_whole(small_arch, tmp_path):
+    """profile_costs waits for a trainer's chunk to end (the quiet lock), times on all CPU threads with the
+    stated warm-up and repeats, and carries every figure of the measurement into the costs."""
+    trainer_done = []
+
+    def trainer() -> None:
+        with QuietWindows("cpu").training():
+            entered.set()
+            time.sleep(0.5)
+        trainer_done.append(time.monotonic())
+
+    entered = threading.Event()
+    thread = threading.Thread(target=trainer)
+    thread.start()
+    assert entered.wait(5)
+    model = build_model(small_arch)
+    costs = profile_costs(model, small_arch, torch.device("cpu"))
+    thread.join()
+    measured_by = time.monotonic()
+    assert trainer_done and trainer_done[0] <= measured_by - costs.latency_ms / 1000  # it waited for the chunk
+    assert costs.macs == analytic_macs(small_arch) and costs.params == count_params(model)
+    assert costs.threads == cpu_count() and costs.unsupported_ops == {}
+    assert 0 < costs.latency_p10_ms < costs.latency_p90_ms and costs.latency_ms > 0
+    assert isinstance(costs.latency_reason, str) and costs.latency_noisy == bool(costs.latency_reason)
+    assert costs.latency_load is not None and costs.latency_load >= 0  # Linux: the load average is known
+    assert costs.profile_s > 0.5 - 0.1  # it includes the wait and all the timed passes
+
+    latency = quiet_latency(model, small_arch.input_shape, torch.device("cpu"), batch_size=2, repeats=15)
+    assert (latency.batch_size, latency.repeats, latency.warmup, latency.threads) == (2, 15, 10, cpu_count())
+    assert len(latency.rounds_ms) == 5

@@ -1,12 +1,17 @@
 """Architecture claims: one insert wins; a claim dies with its trial and is taken over."""
 
+import threading
+import time
+
 import optuna
 import pytest
+import sqlalchemy
 from optuna.trial import TrialState
 
 from dsdnas.nas.search.location import StorageLocation
-from dsdnas.nas.search.records import TrialRecord
-from dsdnas.nas.search.workers import ArchClaims, CandidateTwin, Twins, create_claims_table
+from dsdnas.nas.search.records import Status, TrialRecord
+from dsdnas.nas.search.workers import ArchClaims, CandidateTwin, Twins, create_claims_table, trained_twin
+from dsdnas.nas.search.workers._claims import CLAIMS
 
 
 @pytest.fixture
@@ -44,3 +49,85 @@ def test_twins_give_up_while_the_holder_runs_and_take_over_once_it_failed(study_
     study.tell(holder, state=TrialState.FAIL)  # its worker died
     assert Twins(claims).resolve(newcomer, record) is None  # the newcomer trains it now
     assert claims.owner("abc") == newcomer.number
+
+
+def _rows(claims: ArchClaims) -> list[tuple]:
+    with claims.engine.connect() as connection:
+        found = connection.execute(sqlalchemy.select(CLAIMS).order_by(CLAIMS.c.study, CLAIMS.c.arch_hash))
+        return [(r.study, r.arch_hash, r.trial, r.worker) for r in found]
+
+
+def test_owners_are_per_study_and_per_architecture_and_minus_one_when_unclaimed(study_and_claims, tmp_path):
+    _, claims = study_and_claims
+    create_claims_table(StorageLocation(f"sqlite:///{tmp_path / 'study.db'}"))  # a second worker: no error
+    assert claims.owner("abc") == -1
+    claims.claim("abc", 0, "m1:1")
+    claims.claim("def", 1, "m1:1")
+    other = ArchClaims(StorageLocation(f"sqlite:///{tmp_path / 'study.db'}"), "other")
+    other.claim("abc", 4, "m9:9")
+    assert (claims.owner("abc"), claims.owner("def"), other.owner("abc"), other.owner("def")) == (0, 1, 4, -1)
+
+
+def test_a_take_over_moves_one_claim_and_names_the_new_worker(study_and_claims, tmp_path):
+    _, claims = study_and_claims
+    other = ArchClaims(StorageLocation(f"sqlite:///{tmp_path / 'study.db'}"), "other")
+    for owner in (claims, other):
+        owner.claim("abc", 0, "m1:1")
+    claims.claim("def", 0, "m1:1")
+    assert claims.take_over("abc", stale_owner=0, trial=3, worker="m2:2")
+    assert _rows(claims) == [
+        ("other", "abc", 0, "m1:1"),  # the other study's claim on the same architecture stays
+        ("s", "abc", 3, "m2:2"),
+        ("s", "def", 0, "m1:1"),  # and so does this study's claim on another architecture
+    ]
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+def test_a_trained_twin_is_a_finished_evaluation_of_the_same_architecture(study_and_claims):
+    study, _ = study_and_claims
+    cases = [  # (arch_hash, status, state): only 3 and 4 count as the twin of "abc"
+        ("abc", "trained", TrialState.FAIL),  # its result was never told
+        ("abc", "reused", TrialState.COMPLETE),  # a copy: the original is the twin
+        ("xyz", "trained", TrialState.COMPLETE),  # another architecture
+        ("abc", "stopped", TrialState.PRUNED),
+        ("abc", "skipped", TrialState.COMPLETE),
+    ]
+    for arch_hash, status, state in cases:
+        trial = study.ask()
+        TrialRecord(arch_hash=arch_hash, status=Status(status)).save_to(trial, "arch_hash", "status")
+        study.tell(trial, [0.5, 1.0] if state == TrialState.COMPLETE else None, state=state)
+    assert trained_twin(study, "abc").number == 3
+    assert trained_twin(study, "xyz").number == 2 and trained_twin(study, "new") is None
+    newcomer = study.ask()
+    record = TrialRecord(number=newcomer.number, worker="m2:2", arch_hash="abc")
+    assert Twins(None).resolve(newcomer, record).number == 3  # no claims (one worker): the twin is reused
+    assert Twins(None).resolve(newcomer, TrialRecord(number=newcomer.number, arch_hash="new")) is None
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+def test_a_newcomer_claims_a_free_architecture_and_takes_over_a_claim_of_a_trial_not_in_the_study(
+    study_and_claims,
+):
+    study, claims = study_and_claims
+    newcomer = study.ask()
+    record = TrialRecord(number=newcomer.number, worker="m2:2", arch_hash="abc")
+    assert Twins(claims).resolve(newcomer, record) is None  # free: it trains it
+    assert _rows(claims) == [("s", "abc", newcomer.number, "m2:2")]
+    claims.claim("def", 1, "m7:7")  # trial 1 is not in this study (yet): not a live holder
+    later = TrialRecord(number=newcomer.number, worker="m2:2", arch_hash="def")
+    assert Twins(claims).resolve(newcomer, later) is None and claims.owner("def") == newcomer.number
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+def test_waiting_for_a_twin_reuses_it_once_it_finishes(study_and_claims):
+    study, claims = study_and_claims
+    holder, newcomer = study.ask(), study.ask()
+    TrialRecord(arch_hash="abc", status=Status.TRAINED).save_to(holder, "arch_hash", "status")
+    claims.claim("abc", holder.number, "m1:1")
+    record = TrialRecord(number=newcomer.number, worker="m2:2", arch_hash="abc")
+    finisher = threading.Timer(0.3, lambda: study.tell(holder, [0.9, 1.0]))
+    finisher.start()
+    started = time.monotonic()
+    twin = Twins(claims, strategy="wait").resolve(newcomer, record)
+    finisher.join()
+    assert twin.number == holder.number and time.monotonic() - started >= 0.3

@@ -5,7 +5,7 @@ import optuna
 import pytest
 
 from dsdnas.nas.search.records import TrialRecord
-from dsdnas.nas.search.rungs import crowding_distances, goes_on, rung_epochs, survivors
+from dsdnas.nas.search.rungs import crowding_distances, goes_on, judge, rung_epochs, survivors
 
 
 @pytest.mark.parametrize(
@@ -65,3 +65,52 @@ def test_goes_on_judges_against_every_trial_that_reached_the_rung():
     assert goes_on(
         study, TrialRecord(number=98, macs=1e5), epoch=1, accuracy=0.3, objectives=("accuracy", "macs")
     )  # the cheapest
+
+
+def test_crowding_distance_sums_each_objectives_normalised_gap():
+    # Losses (lower is better) of one front. By hand: point 1 gets (3-0)/6 + (10-5)/10 = 1.0,
+    # point 2 gets (6-1)/6 + (6-0)/10 = 1.4333.
+    distance = crowding_distances(np.array([[0, 10], [1, 6], [3, 5], [6, 0]], dtype=float))
+    assert np.isinf(distance[[0, 3]]).all()
+    assert distance[1] == pytest.approx(1.0) and distance[2] == pytest.approx(5 / 6 + 0.6)
+    flat = crowding_distances(np.array([[1, 0], [1, 1], [1, 2]], dtype=float))  # no spread in accuracy
+    assert flat[1] == pytest.approx(1.0)  # 0 from the flat objective, (2-0)/2 from the other
+    for small in (1, 2):
+        assert crowding_distances(np.zeros((small, 2))).tolist() == [np.inf] * small
+
+
+DOMINATED = [[7, 11], [8, 12], [9, 13]]  # behind every point of the first front
+
+
+def test_within_the_first_front_the_ends_then_the_sparsest_go_on():
+    first = [[0, 10], [1, 6], [3, 5], [6, 0]]
+    assert survivors(np.array(first + DOMINATED, dtype=float)) == {0, 3, 2}  # ceil(7 / 3): 2 has more room
+    even = [[0, 3], [1, 2], [2, 1], [3, 0]]  # 1 and 2 equally crowded: the more accurate one goes on
+    assert survivors(np.array(even + DOMINATED, dtype=float)) == {0, 3, 1}
+
+
+def test_exactly_eta_candidates_keep_one():
+    assert survivors(losses([(0.9, 1e6), (0.8, 2e6), (0.7, 3e6)])) == {0}
+
+
+def test_a_rung_population_counts_each_candidate_once_and_only_candidates_with_costs():
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    entries = [  # (rung accuracy, MACs, status): who reached rung 1, and what counts
+        (0.90, 2e6, "stopped"),
+        (0.85, 3e6, "stopped"),
+        (0.80, 3e6, "reused"),  # a copy of a trial already there: not counted again
+        (0.70, None, "stopped"),  # no costs recorded: cannot be placed
+        (None, 4e6, "trained"),  # never reached rung 1 (recorded at another)
+    ]
+    for accuracy, macs, status in entries:
+        trial = study.ask()
+        trial.set_user_attr("status", status)
+        if macs is not None:
+            trial.set_user_attr("macs", macs)
+        trial.set_user_attr("rung_accuracies", {"1": accuracy} if accuracy is not None else {"3": 0.9})
+        study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+    itself = TrialRecord(number=0, macs=2e6)  # trial 0 judged again (a second look): not counted twice
+    verdict, population = judge(study, itself, epoch=1, accuracy=0.9, objectives=("accuracy", "macs"))
+    assert population == 2 and verdict  # trial 0 and trial 1
+    newcomer = TrialRecord(number=9, macs=9e6)
+    assert judge(study, newcomer, epoch=1, accuracy=0.5, objectives=("accuracy", "macs")) == (False, 3)

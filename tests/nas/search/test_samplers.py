@@ -72,3 +72,61 @@ def test_the_view_hides_only_stopped_trials():
     assert states == {TrialState.COMPLETE, TrialState.RUNNING}
     assert len(view.trials) == 15 and view.directions == study.directions
     assert view.get_trials(deepcopy=False, states=(TrialState.PRUNED,)) == []
+
+
+EXTRA = CategoricalDistribution(["a", "b", "c", "d"])  # in some trials only: sampled independently
+
+
+def _study_with_extra(with_stopped: bool) -> optuna.Study:
+    study = _study(with_stopped=False)
+    rng = random.Random(5)
+    for number in range(12):
+        params = {"extra": rng.choice("abcd")}
+        study.add_trial(
+            optuna.trial.create_trial(params=params, distributions={"extra": EXTRA}, values=[0.1 * number, number])
+        )
+        stopped = optuna.trial.create_trial(
+            params={"extra": "d"}, distributions={"extra": EXTRA}, state=TrialState.PRUNED
+        )
+        if with_stopped:
+            study.add_trial(stopped)
+    return study
+
+
+def test_tpe_samples_a_choice_outside_the_joint_space_as_if_the_stopped_were_not_there():
+    """The independent path: 'extra' is not in every trial, so multivariate TPE samples it alone."""
+    plain = optuna.samplers.TPESampler(seed=4, **TPE_OPTIONS)
+    expected = []
+    for _ in range(5):
+        study = _study_with_extra(with_stopped=False)
+        study.sampler = plain
+        expected.append(study.ask({**SPACE, "extra": EXTRA}).params)
+    ours = TPEWithoutStopped(seed=4, **TPE_OPTIONS)
+    got = []
+    for _ in range(5):
+        study = _study_with_extra(with_stopped=True)
+        study.sampler = ours
+        got.append(study.ask({**SPACE, "extra": EXTRA}).params)
+    assert got == expected
+    made = make_sampler("tpe", 4, 0)  # the options dsdnas uses: multivariate, 10 start-up trials, constant liar
+    assert (made._multivariate, made._n_startup_trials, made._constant_liar) == (True, 10, True)
+
+
+def test_every_sampler_draws_the_same_from_the_same_seed_and_the_seed_wraps_at_32_bits():
+    for name in ("tpe", "nsga2", "random"):
+        draws = []
+        for _ in range(2):
+            study = optuna.create_study(directions=["maximize", "minimize"], sampler=make_sampler(name, 3, 5))
+            draws.append([study.ask(SPACE).params for _ in range(3)])
+        assert draws[0] == draws[1], name
+    random_draw = optuna.create_study(sampler=make_sampler("random", 3, 5)).ask(SPACE).params
+    assert random_draw == optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=8)).ask(SPACE).params
+    assert make_sampler("nsga2", 0, 0)._population_size == 20  # a generation fills quickly on a small budget
+    assert sampler_seed(2**32 - 1, 2) == 1 and sampler_seed(2**32, 0) == 0
+    assert sampler_seed(1, 2, 3) == sampler_seed(1, 2, 3) != sampler_seed(1, 2, 4)
+
+
+def test_an_unknown_sampler_names_the_choices():
+    with pytest.raises(DsdnasError) as refused:
+        make_sampler("grid", 0, 0)
+    assert str(refused.value) == "--sampler 'grid' is not one of tpe, nsga2, random"

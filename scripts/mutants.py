@@ -1,0 +1,146 @@
+"""Mutation testing of the modules that carry the README's promises, each with the tests chosen for it.
+
+mutmut changes one thing at a time in a module (a < for a <=, a True for a False, a
+constant, a dropped call) and runs the tests that reach the changed function; a mutant
+that no test notices "survives". The score is killed / (killed + survived + timeouts
+aside): how much of the module's behaviour its tests would catch breaking.
+
+mutmut reads one configuration, so each module runs in its own copy of the repository
+under --work (src/, tests/, pyproject.toml with a [tool.mutmut] section naming the module
+and its tests). The tests are in-process ones: a test that starts `python -m dsdnas`
+imports the unmutated package and could not notice a mutant.
+
+    python scripts/mutants.py                  # every module below; about 20-30 minutes on 2 cores
+    python scripts/mutants.py budget stats     # some of them
+    python scripts/mutants.py --list           # the table: module, file, tests
+
+Prints a line per module (mutants, killed, survived, timeouts, score) and writes each
+module's survivors to WORK/<module>/survivors.txt (`mutmut show NAME` there shows one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# module: (the file mutated, the tests run against it). One entry per promise-carrying module.
+MODULES: dict[str, tuple[str, list[str]]] = {
+    "budget": ("src/dsdnas/nas/search/budget.py", ["tests/nas/search/test_budget.py"]),
+    "stats": ("src/dsdnas/nas/stats.py", ["tests/nas/test_stats.py"]),
+    "costs": (  # one space's sampled candidates: each of them measures latency, a second a time
+        "src/dsdnas/nas/model/costs.py",
+        [
+            "tests/nas/model/test_costs.py::test_block_macs_and_params_equal_the_analytic_count",
+            "tests/nas/model/test_costs.py::test_whole_model_macs_equal_the_analytic_count",
+            "tests/nas/model/test_costs.py::test_sampled_candidates_of_every_space_cost_what_the_formula_says[dsd-tiny]",
+            "tests/nas/model/test_costs.py::test_unsupported_ops_are_collected_not_printed",
+            "tests/nas/model/test_costs.py::test_a_candidates_latency_is_measured_alone_on_every_cpu_thread_and_reported_whole",
+        ],
+    ),
+    "rungs": ("src/dsdnas/nas/search/rungs.py", ["tests/nas/search/test_rungs.py"]),
+    "samplers": ("src/dsdnas/nas/search/samplers.py", ["tests/nas/search/test_samplers.py"]),
+    "storage masking": (
+        "src/dsdnas/nas/search/location.py",
+        ["tests/nas/search/test_location.py"],
+    ),
+    "claims": ("src/dsdnas/nas/search/workers/_claims.py", ["tests/nas/search/test_claims.py"]),
+    "twins": ("src/dsdnas/nas/search/workers/_twins.py", ["tests/nas/search/test_claims.py"]),
+    "quiet lock": ("src/dsdnas/nas/quiet.py", ["tests/nas/test_quiet.py"]),
+    "artifact store": ("src/dsdnas/nas/runs/store.py", ["tests/nas/runs/test_store.py"]),
+    "cli errors": ("src/dsdnas/cli/_common.py", ["tests/cli/test_errors.py"]),
+    "ownership": ("src/dsdnas/nas/search/workers/_ownership.py", ["tests/nas/search/test_ownership.py"]),
+    "recovery": ("src/dsdnas/nas/search/workers/_recovery.py", ["tests/api/test_recovery.py"]),
+}
+
+SUMMARY = re.compile(r"^\s+(\S+): (killed|survived|timeout|no tests|suspicious|segfault|skipped|not checked)", re.M)
+
+
+def config(source: str, tests: list[str]) -> str:
+    listed = ", ".join(f'"{test}"' for test in tests)
+    return (
+        "\n[tool.mutmut]\n"
+        f'only_mutate = ["{source}"]\n'
+        f"pytest_add_cli_args_test_selection = [{listed}]\n"
+        # --slow: the recovery tests are real searches, which the default run leaves out.
+        'pytest_add_cli_args = ["--slow", "-p", "no:cacheprovider", "-p", "no:timeout", "-o", "addopts="]\n'
+        'process_isolation = "forkserver"  # torch is not fork-safe once its thread pool started\n'
+    )
+
+
+def prepare(work: Path, source: str, tests: list[str]) -> Path:
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    shutil.copytree(ROOT / "src", work / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    (work / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text() + config(source, tests))
+    return work
+
+
+def run_module(name: str, work: Path, max_children: int, time_limit_s: float | None) -> dict[str, int]:
+    source, tests = MODULES[name]
+    folder = prepare(work / name.replace(" ", "-"), source, tests)
+    env = {**os.environ, "DSDNAS_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    started = time.monotonic()
+    command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children)]
+    with (folder / "run.log").open("w") as log:
+        running = subprocess.Popen(
+            command, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            running.wait(timeout=time_limit_s)
+        except subprocess.TimeoutExpired:  # the mutants checked so far keep their results; the rest are "not checked"
+            os.killpg(running.pid, signal.SIGTERM)
+            running.wait()
+    results = [sys.executable, "-m", "mutmut", "results", "--all", "true"]
+    listed = subprocess.run(results, cwd=folder, env=env, capture_output=True, text=True).stdout
+    found = SUMMARY.findall(listed)
+    statuses = ("killed", "survived", "timeout", "no tests", "not checked")
+    counts = {status: sum(s == status for _, s in found) for status in statuses}
+    counts["mutants"], counts["seconds"] = len(found), round(time.monotonic() - started)
+    survivors = [mutant for mutant, status in found if status in ("survived", "no tests")]
+    (folder / "survivors.txt").write_text("".join(f"{mutant}\n" for mutant in survivors))
+    if not found:
+        print(f"{name}: mutmut reported nothing; see {folder / 'run.log'}", file=sys.stderr)
+    return counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help=f"default: all of {', '.join(MODULES)}")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/dsdnas-mutants"))
+    parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--time-limit", type=float, default=None, help="seconds per module; the rest: not checked")
+    parser.add_argument("--list", action="store_true")
+    args = parser.parse_args()
+    if args.list:
+        for name, (source, tests) in MODULES.items():
+            print(f"{name:16} {source:48} {' '.join(tests)}")
+        return
+    unknown = [name for name in args.modules if name not in MODULES]
+    if unknown:
+        parser.error(f"unknown module(s) {', '.join(unknown)}; see --list")
+    print(f"{'module':16} {'mutants':>7} {'killed':>6} {'survived':>8} {'timeout':>7} {'no tests':>8} {'score':>6}")
+    # score: killed / (killed + survived + no tests); timeouts count as neither, unchecked ones are said
+    for name in args.modules or MODULES:
+        counts = run_module(name, args.work, args.max_children, args.time_limit)
+        judged = counts["killed"] + counts["survived"] + counts["no tests"]
+        score = f"{100 * counts['killed'] / judged:.0f}%" if judged else "-"
+        print(
+            f"{name:16} {counts['mutants']:7} {counts['killed']:6} {counts['survived']:8} {counts['timeout']:7} "
+            f"{counts['no tests']:8} {score:>6}  ({counts['seconds']} s"
+            + (f"; {counts['not checked']} not checked in the time limit)" if counts["not checked"] else ")"),
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
