@@ -7,7 +7,7 @@ printed: wall time to the budget, trials trained, reused and given up, and the
 worker-seconds each distinct architecture trained cost (what waiting idles away).
 
     python benchmarks/bench_twins.py [--budget 8] [--rounds 3] [--epochs 2]
-    python benchmarks/bench_twins.py --quick    # budget 3, 1 epoch, one round (CI)
+    python benchmarks/bench_twins.py --quick    # budget 2, 1 epoch, one round (CI)
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:
-        args.budget, args.epochs, args.rounds = 3, 1, 1
+        args.budget, args.epochs, args.rounds = 2, 1, 1
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     results: dict[str, list[dict[str, float]]] = {"resample": [], "wait": []}
     for round_number in range(args.rounds):

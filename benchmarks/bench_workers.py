@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import collections
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -92,11 +93,13 @@ def main() -> None:
         args.budget, args.epochs, args.rounds = 4, 1, 1
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     params = candidate_params(args.space, args.budget, args.seed)
+    # The cluster's folder is its own, not under the 0700 temporary folder: the server runs as postgres.
+    pg_folder = tempfile.mkdtemp(prefix="dsdnas-bench-pg-")
     with tempfile.TemporaryDirectory() as folder:
         url = args.storage
         if url is None:
             url = subprocess.run(
-                [str(ROOT / ".ci" / "postgres"), "start", f"{folder}/pg", "54391"],
+                [str(ROOT / ".ci" / "postgres"), "start", pg_folder, "54391"],
                 check=True,
                 capture_output=True,
                 text=True,
@@ -121,7 +124,8 @@ def main() -> None:
                 )
         finally:
             if args.storage is None:
-                subprocess.run([str(ROOT / ".ci" / "postgres"), "stop", f"{folder}/pg"], check=False)
+                subprocess.run([str(ROOT / ".ci" / "postgres"), "stop", pg_folder], check=False)
+            shutil.rmtree(pg_folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

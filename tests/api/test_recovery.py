@@ -155,3 +155,31 @@ def test_a_host_name_with_colons_still_names_its_process(monkeypatch):
     pid = _dead_worker().rpartition(":")[2]
     assert _dead_here(TrialRecord(worker=f"fe80::1:{pid}"))
     assert not _dead_here(TrialRecord(worker=f"fe80::1:{os.getpid()}"))  # alive: this process
+
+
+def test_a_dead_workers_trial_is_completed_from_the_folder_it_recorded_in_another_run_directory(two_trials, tmp_path):
+    """Two terminals on one --storage with their own --out: the dead one's files are in its own folder."""
+    run = _copy(two_trials, tmp_path)
+    elsewhere = tmp_path / "other-out" / "trials" / "1"
+    elsewhere.parent.mkdir(parents=True)
+    shutil.move(run / "trials" / "1", elsewhere)
+    _unfinish(run, 1, "RUNNING", _dead_worker())
+    with sqlite3.connect(run / "study.db") as db:
+        db.execute(
+            "UPDATE trial_user_attributes SET value_json = ? WHERE key = 'folder' AND trial_id = "
+            "(SELECT trial_id FROM trials WHERE number = 1)",
+            (json.dumps(str(elsewhere.resolve())),),
+        )
+    observer = StartNote()
+    result = dsdnas.search(budget=2, out=run, observer=observer, **FAST)
+    assert observer.notes == ["completed trial(s) [1] from their files after a killed run"]
+    assert result.study.trials[1].state == TrialState.COMPLETE and observer.started == []
+
+
+def test_a_failed_trial_of_a_worker_on_another_machine_is_not_adopted_here(two_trials, tmp_path):
+    run = _copy(two_trials, tmp_path)
+    _unfinish(run, 1, "FAIL", "other-machine:" + _dead_worker().rpartition(":")[2])
+    observer = StartNote()
+    result = dsdnas.search(budget=2, out=run, observer=observer, **FAST)
+    assert observer.notes == [""] and "adopted_from" not in result.study.trials[2].user_attrs
+    assert (run / "trials" / "1" / "weights.safetensors").exists()  # its files stay where its worker left them

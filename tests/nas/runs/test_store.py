@@ -70,3 +70,13 @@ def test_open_store_refuses_what_it_cannot_use(tmp_path):
     if importlib.util.find_spec("boto3") is None:
         with pytest.raises(DsdnasError, match=r"^--artifacts s3://bucket/ needs boto3: pip install boto3$"):
             open_store("s3://bucket/")
+
+
+def test_a_second_worker_opens_the_same_store_and_fetches_into_a_folder_that_exists(uploaded):
+    store, artifacts, contents, tmp_path = uploaded
+    again = open_store(str(tmp_path / "shared" / "store"))  # the folder exists: another worker made it
+    folder = tmp_path / "worker2" / "trials" / "0"
+    folder.mkdir(parents=True)
+    (folder / "arch.json").write_bytes(b"{}")  # written by the sampling step before the fetch
+    fetch_trial_files(again, artifacts, folder, sha256=None, location="/shared/store")
+    assert (folder / "arch.json").read_bytes() == contents["arch.json"]

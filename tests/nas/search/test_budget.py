@@ -38,12 +38,13 @@ def test_a_time_must_be_positive_and_in_s_m_or_h(text):
 
 
 def test_the_budget_reads_back_as_the_user_wrote_it():
-    assert [str(parse_budget(text)) for text in ("50", "90s", "1.5M", 7)] == ["50", "90s", "1.5M", "7"]
+    assert [str(parse_budget(text)) for text in ("050", "90s", "1.5M", 7)] == ["050", "90s", "1.5M", "7"]
     assert str(Budget(trials=12)) == "12" and str(Budget(seconds=90.0)) == "90s"
     assert parse_budget(Budget(seconds=5, text="5s")).text == "5s"  # already parsed: as it is
 
 
 def test_a_budget_is_a_count_or_a_time_never_both_or_neither():
     for wrong in ({}, {"trials": 3, "seconds": 5.0}):
-        with pytest.raises(ValueError, match="a Budget is a trial count or a time, exactly one of them"):
+        with pytest.raises(ValueError) as refused:
             Budget(**wrong)
+        assert str(refused.value) == "a Budget is a trial count or a time, exactly one of them"

@@ -74,7 +74,13 @@ def test_a_take_over_moves_one_claim_and_names_the_new_worker(study_and_claims, 
     for owner in (claims, other):
         owner.claim("abc", 0, "m1:1")
     claims.claim("def", 0, "m1:1")
+    before = time.time()
     assert claims.take_over("abc", stale_owner=0, trial=3, worker="m2:2")
+    with claims.engine.connect() as connection:
+        claimed = connection.execute(
+            sqlalchemy.select(CLAIMS.c.claimed).where(CLAIMS.c.study == "s", CLAIMS.c.arch_hash == "abc")
+        ).scalar_one()
+    assert claimed >= before  # the claim's time is the take-over's
     assert _rows(claims) == [
         ("other", "abc", 0, "m1:1"),  # the other study's claim on the same architecture stays
         ("s", "abc", 3, "m2:2"),

@@ -68,9 +68,9 @@ def test_goes_on_judges_against_every_trial_that_reached_the_rung():
 
 
 def test_crowding_distance_sums_each_objectives_normalised_gap():
-    # Losses (lower is better) of one front. By hand: point 1 gets (3-0)/6 + (10-5)/10 = 1.0,
-    # point 2 gets (6-1)/6 + (6-0)/10 = 1.4333.
-    distance = crowding_distances(np.array([[0, 10], [1, 6], [3, 5], [6, 0]], dtype=float))
+    # Losses (lower is better) of one front. By hand: point 1 gets (4-1)/6 + (12-7)/10 = 1.0,
+    # point 2 gets (7-2)/6 + (8-2)/10 = 1.4333.
+    distance = crowding_distances(np.array([[1, 12], [2, 8], [4, 7], [7, 2]], dtype=float))  # spans 6 and 10
     assert np.isinf(distance[[0, 3]]).all()
     assert distance[1] == pytest.approx(1.0) and distance[2] == pytest.approx(5 / 6 + 0.6)
     flat = crowding_distances(np.array([[1, 0], [1, 1], [1, 2]], dtype=float))  # no spread in accuracy
@@ -114,3 +114,9 @@ def test_a_rung_population_counts_each_candidate_once_and_only_candidates_with_c
     assert population == 2 and verdict  # trial 0 and trial 1
     newcomer = TrialRecord(number=9, macs=9e6)
     assert judge(study, newcomer, epoch=1, accuracy=0.5, objectives=("accuracy", "macs")) == (False, 3)
+
+
+def test_crowding_is_measured_within_each_front_not_across_them():
+    # Four fronts; found by comparing with crowding taken over the other fronts' points instead.
+    points = [[8, 8], [0, 0], [2, 0], [13, 10], [12, 5], [12, 15], [7, 9], [19, 16]]
+    assert survivors(np.array(points, dtype=float)) == {1, 2, 6}

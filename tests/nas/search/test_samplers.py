@@ -124,6 +124,8 @@ def test_every_sampler_draws_the_same_from_the_same_seed_and_the_seed_wraps_at_3
     assert make_sampler("nsga2", 0, 0)._population_size == 20  # a generation fills quickly on a small budget
     assert sampler_seed(2**32 - 1, 2) == 1 and sampler_seed(2**32, 0) == 0
     assert sampler_seed(1, 2, 3) == sampler_seed(1, 2, 3) != sampler_seed(1, 2, 4)
+    salted = optuna.create_study(sampler=make_sampler("random", 3, 5, salt=7)).ask(SPACE).params
+    assert salted != random_draw  # a worker's salt gives it its own stream
 
 
 def test_an_unknown_sampler_names_the_choices():

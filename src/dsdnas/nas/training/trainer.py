@@ -97,8 +97,8 @@ def evaluate(model: nn.Module, data: DeviceData, split: DeviceSplit) -> tuple[fl
 def training_memory_format(device: torch.device) -> torch.memory_format:
     """NHWC on CUDA, where cuDNN's bf16 kernels want it; NCHW elsewhere.
 
-    On a 2-core AVX2 CPU, oneDNN trained 15 of 20 random dsd-tiny and dsd-mnist
-    candidates slower in NHWC, up to 2x slower for dilated depthwise convs.
+    On a 2-core AVX2 CPU, oneDNN trained 15 of 20 random dsd-mnist candidates slower in
+    NHWC, up to 1.7x slower (`benchmarks/bench_trainer.py --layouts`, docs/benchmarks.md).
     """
     return torch.channels_last if device.type == "cuda" else torch.contiguous_format
 
