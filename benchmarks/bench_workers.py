@@ -8,7 +8,7 @@ spread, finished trials, architectures trained twice (should be 0), and whether 
 could export a trial worker 2 trained.
 
     python benchmarks/bench_workers.py [--storage postgresql://...] [--budget 12] [--epochs 2] [--rounds 3]
-    python benchmarks/bench_workers.py --quick    # 4 candidates, 1 epoch, 1 and 2 workers, one round (CI)
+    python benchmarks/bench_workers.py --quick    # 3 dsd-tiny candidates, 1 epoch, 1 and 2 workers, one round (CI)
 
 Without --storage it starts a throwaway cluster with .ci/postgres (Debian's postgresql).
 """
@@ -90,7 +90,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = SETTINGS[:2] if args.quick else SETTINGS
     if args.quick:
-        args.budget, args.epochs, args.rounds = 4, 1, 1
+        args.budget, args.epochs, args.rounds, args.space = 3, 1, 1, "dsd-tiny"
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     params = candidate_params(args.space, args.budget, args.seed)
     # The cluster's folder is its own, not under the 0700 temporary folder: the server runs as postgres.
