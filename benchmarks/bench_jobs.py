@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _candidates import candidate_params, enqueued_study  # noqa: E402
+from _equal_work import candidate_params, enqueued_study, in_turns  # noqa: E402
 
 
 def run(jobs: int, args: argparse.Namespace, folder: Path, params: list[dict]) -> tuple[float, int]:
@@ -63,7 +63,7 @@ def main() -> None:
     times: dict[int, list[float]] = {jobs: [] for jobs in settings}
     with tempfile.TemporaryDirectory() as folder:
         for round_number in range(args.rounds):
-            for jobs in settings if round_number % 2 == 0 else reversed(settings):  # each goes first in turn
+            for jobs in in_turns(settings, round_number):
                 seconds, finished = run(jobs, args, Path(folder), params)
                 times[jobs].append(seconds)
                 print(f"--jobs {jobs}: {finished} trials in {seconds:.1f} s")

@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import torch
 
@@ -31,6 +32,9 @@ from dsdnas.nas.hardware import machine_info
 from dsdnas.nas.model.arch import Arch, Block, Head, Stem
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.latency import measure_latency
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _equal_work import in_turns  # noqa: E402
 
 MODELS = {
     "tiny separable": Arch((1, 28, 28), 10, Stem(8), (Block("separable", 3, 2, 16, 2), Block("standard", 3, 1, 32, 2))),
@@ -88,7 +92,7 @@ def measure(
             for method in methods.values():
                 method()  # warm-up: neither method is timed on a cold model
             for repeat in range(repeats):
-                for method in sorted(methods, reverse=repeat % 2 == 1):  # each goes first in turn
+                for method in in_turns(list(methods), repeat):
                     results.setdefault((name, method), []).append(methods[method]())
         return results
     finally:

@@ -142,7 +142,7 @@ def spread(rates: list[float]) -> str:
     return f"{statistics.median(rates):10.0f} images/s  ({min(rates):.0f}-{max(rates):.0f})"
 
 
-def compare_loops(label: str, arch: Arch, dataset, root: Path, device: torch.device, args) -> None:
+def compare_loops(label: str, arch: Arch, dataset, root: Path, device: torch.device, args, loader_rate: float) -> None:
     print(f"\n{label}: {arch.notation}")
     loops = {
         "textbook DataLoader loop, AdamW      ": lambda: textbook(arch, root, dataset, device, args.epochs, False),
@@ -157,7 +157,6 @@ def compare_loops(label: str, arch: Arch, dataset, root: Path, device: torch.dev
         for name, loop in loops.items():
             rates[name].append(loop())
     slow, stepped, fast = (statistics.median(rates[name]) for name in list(loops)[:3])
-    loader_rate = args.loader_rate
     ceiling = (1 / stepped) / (1 / stepped - 1 / loader_rate)
     credits = [
         f"(ceiling {(1 / slow) / (1 / slow - 1 / loader_rate):.2f}x)",
@@ -223,9 +222,8 @@ def main() -> None:
         print(f"  textbook DataLoader, ToTensor, Normalize : {loader_rate:12.0f} images/s")
         ratio = resident_rate / loader_rate
         print(f"  dsdnas device-resident index + normalize : {resident_rate:12.0f} images/s  ({ratio:.0f}x)")
-        args.loader_rate = loader_rate
         for label, arch in models.items():
-            compare_loops(label, arch, dataset, Path(folder), device, args)
+            compare_loops(label, arch, dataset, Path(folder), device, args, loader_rate)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,9 @@ from pathlib import Path
 
 import optuna
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _equal_work import in_turns  # noqa: E402
+
 SIX = (
     'name = "six"\n[stem]\nchannels = [8]\n[stages]\ncount = [1]\nblocks = [1]\nwidths = [[8, 16, 24]]\n'
     'strides = [2]\n[block]\nkind = ["standard", "separable"]\nkernel = [3]\ndilation = [1]\n'
@@ -71,7 +74,7 @@ def main() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     results: dict[str, list[dict[str, float]]] = {"resample": [], "wait": []}
     for round_number in range(args.rounds):
-        for strategy in list(results) if round_number % 2 == 0 else reversed(results):  # each first in turn
+        for strategy in in_turns(list(results), round_number):
             with tempfile.TemporaryDirectory() as folder:
                 results[strategy].append(run(strategy, args.budget, args.epochs, Path(folder)))
                 print(strategy, results[strategy][-1])

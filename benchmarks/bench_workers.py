@@ -30,7 +30,7 @@ from pathlib import Path
 import optuna
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _candidates import candidate_params, enqueued_study  # noqa: E402
+from _equal_work import candidate_params, enqueued_study, in_turns  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = [(1, 2), (2, 1), (3, 1)]  # (workers, threads each) on a 2-core machine: 2, 2 and 3 threads
@@ -111,7 +111,7 @@ def main() -> None:
             )
             walls: dict[tuple[int, int], list[float]] = {setting: [] for setting in settings}
             for round_number in range(args.rounds):
-                for setting in settings if round_number % 2 == 0 else reversed(settings):  # each first in turn
+                for setting in in_turns(settings, round_number):
                     wall, line = run(url, *setting, args, Path(folder), params)
                     walls[setting].append(wall)
                     print(line)

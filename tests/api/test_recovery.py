@@ -55,15 +55,16 @@ def _dead_worker() -> str:
     return f"{hostname()}:{process.pid}"
 
 
-def _unfinish(run: Path, number: int, state: str, worker: str) -> None:
+def _unfinish(run: Path, number: int, state: str, worker: str, folder: Path | None = None) -> None:
     """Trial `number` as its killed worker left it: `state`, no values, no end time, `worker` on it.
 
-    The run is a copy, so the trial's recorded folder is pointed at the copy's."""
+    The run is a copy, so the trial's recorded folder is pointed at the copy's (or at `folder`)."""
     with sqlite3.connect(run / "study.db") as db:
         (trial_id,) = db.execute("SELECT trial_id FROM trials WHERE number = ?", (number,)).fetchone()
         db.execute("UPDATE trials SET state = ?, datetime_complete = NULL WHERE trial_id = ?", (state, trial_id))
         db.execute("DELETE FROM trial_values WHERE trial_id = ?", (trial_id,))
-        for key, value in (("worker", worker), ("folder", str((run / "trials" / str(number)).resolve()))):
+        folder = (folder or run / "trials" / str(number)).resolve()
+        for key, value in (("worker", worker), ("folder", str(folder))):
             db.execute(
                 "UPDATE trial_user_attributes SET value_json = ? WHERE trial_id = ? AND key = ?",
                 (json.dumps(value), trial_id, key),
@@ -163,13 +164,7 @@ def test_a_dead_workers_trial_is_completed_from_the_folder_it_recorded_in_anothe
     elsewhere = tmp_path / "other-out" / "trials" / "1"
     elsewhere.parent.mkdir(parents=True)
     shutil.move(run / "trials" / "1", elsewhere)
-    _unfinish(run, 1, "RUNNING", _dead_worker())
-    with sqlite3.connect(run / "study.db") as db:
-        db.execute(
-            "UPDATE trial_user_attributes SET value_json = ? WHERE key = 'folder' AND trial_id = "
-            "(SELECT trial_id FROM trials WHERE number = 1)",
-            (json.dumps(str(elsewhere.resolve())),),
-        )
+    _unfinish(run, 1, "RUNNING", _dead_worker(), folder=elsewhere)
     observer = StartNote()
     result = dsdnas.search(budget=2, out=run, observer=observer, **FAST)
     assert observer.notes == ["completed trial(s) [1] from their files after a killed run"]
