@@ -12,6 +12,7 @@ import pandas as pd
 import torch
 from optuna.trial import TrialState
 from PIL import Image
+from typer.testing import CliRunner
 
 from dsdnas.nas.model.arch import Arch, conv_output_size
 from dsdnas.search_spaces import get_space
@@ -36,6 +37,18 @@ FAST_ARGS = [
 # What --budget N counts, by the README (trained, reused, stopped at a rung), as the study's own trial
 # states and status attributes say it: an oracle apart from TrialRecord.counted.
 EVALUATED = {(TrialState.COMPLETE, "trained"), (TrialState.COMPLETE, "reused"), (TrialState.PRUNED, "stopped")}
+
+
+def stderr_apart_runner() -> CliRunner:
+    """A CliRunner whose result keeps stderr apart from stdout on every Click we support.
+
+    Click 8.2 always keeps them apart and removed ``mix_stderr``; Click 8.1 (the floor that
+    typer 0.15 installs) mixes them unless told not to.
+    """
+    try:
+        return CliRunner(mix_stderr=False)
+    except TypeError:
+        return CliRunner()
 
 
 def evaluated_in_study(study: optuna.Study) -> int:

@@ -9,7 +9,6 @@ import errno
 
 import pytest
 import typer
-from typer.testing import CliRunner
 
 from dsdnas.cli._common import (
     accuracy_cell,
@@ -22,6 +21,7 @@ from dsdnas.cli._common import (
     percent,
 )
 from dsdnas.errors import DataError, ResourceError, RunError
+from tests.support import stderr_apart_runner
 
 FAILURES = [
     (DataError("folder:/x: no such directory"), 2, "error: folder:/x: no such directory"),
@@ -57,7 +57,7 @@ def _failing_app(error: BaseException) -> typer.Typer:
 @pytest.mark.parametrize(("error", "code", "line"), FAILURES, ids=lambda value: type(value).__name__)
 def test_each_failure_is_one_line_on_stderr_with_its_exit_code(error, code, line, monkeypatch):
     monkeypatch.delenv("DSDNAS_DEBUG", raising=False)
-    result = CliRunner().invoke(_failing_app(error), [])
+    result = stderr_apart_runner().invoke(_failing_app(error), [])
     assert result.exit_code == code
     assert result.stdout == ""
     assert result.stderr.startswith(line) and result.stderr.count("\n") == 1, result.stderr
@@ -66,16 +66,16 @@ def test_each_failure_is_one_line_on_stderr_with_its_exit_code(error, code, line
 
 def test_an_unexpected_error_says_how_to_see_where_and_debug_shows_it(monkeypatch):
     error = ZeroDivisionError("division by zero")
-    result = CliRunner().invoke(_failing_app(error), [])
+    result = stderr_apart_runner().invoke(_failing_app(error), [])
     assert result.stderr.strip().endswith("(DSDNAS_DEBUG=1 shows where)")
     monkeypatch.setenv("DSDNAS_DEBUG", "1")
-    result = CliRunner().invoke(_failing_app(error), [])
+    result = stderr_apart_runner().invoke(_failing_app(error), [])
     assert result.exception is error  # raised, so Python prints the traceback
 
 
 def test_a_long_unexpected_message_is_cut_to_300_characters(monkeypatch):
     monkeypatch.delenv("DSDNAS_DEBUG", raising=False)
-    result = CliRunner().invoke(_failing_app(ValueError("x" * 1000)), [])
+    result = stderr_apart_runner().invoke(_failing_app(ValueError("x" * 1000)), [])
     assert "x" * 300 in result.stderr and "x" * 301 not in result.stderr
 
 
@@ -89,8 +89,8 @@ def test_a_success_and_a_deliberate_exit_pass_through():
             raise typer.Exit(code)
         typer.echo("done")
 
-    assert CliRunner().invoke(app, []).stdout == "done\n"
-    assert CliRunner().invoke(app, ["--code", "3"]).exit_code == 3
+    assert stderr_apart_runner().invoke(app, []).stdout == "done\n"
+    assert stderr_apart_runner().invoke(app, ["--code", "3"]).exit_code == 3
 
 
 def test_os_errors_in_words():
