@@ -35,6 +35,8 @@ _EXPORTS = {
     "profile": "dsdnas.api._inspect",
     "compare_blocks": "dsdnas.api._inspect",
     "spaces": "dsdnas.api._inspect",
+    "lut": "dsdnas.api._lut",
+    "LutConfig": "dsdnas.api._lut",
     "KNEE_RULE": "dsdnas.nas.search.picks",
     "MASK": "dsdnas.nas.search.location",
     "hide_password": "dsdnas.nas.search.location",

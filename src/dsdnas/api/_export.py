@@ -11,6 +11,8 @@ from dsdnas.api._runs import Run, load_dataset_cached, load_run
 from dsdnas.api.config import ExportConfig, ModelChoice, make_config
 from dsdnas.errors import RunError
 from dsdnas.nas.files import file_sha256
+from dsdnas.nas.hardware import hostname
+from dsdnas.nas.model.costs import quiet_latency
 from dsdnas.nas.runs.artifacts import (
     StoredModel,
     finished_finetune,
@@ -18,7 +20,7 @@ from dsdnas.nas.runs.artifacts import (
     load_finetune_model,
     load_trial_model,
 )
-from dsdnas.nas.runs.export import ExportResult, export_model
+from dsdnas.nas.runs.export import ExportResult, export_model, latency_lines
 from dsdnas.nas.runs.rundir import EXPORT_DIR, WEIGHTS_FILE
 from dsdnas.nas.runs.store import fetch_trial_files, open_store
 from dsdnas.nas.search.select import select_trial
@@ -98,6 +100,7 @@ def export(run: str | Path, /, *, config: ExportConfig | None = None, **options:
         stored = resolve_model(opened, config.choice, config.artifacts)
         default_out = stored.folder / EXPORT_DIR if stored.finetuned else opened.run_dir.export_dir(stored.trial)
     images = verification_images(stored, config.data_dir)
+    table = None if is_finetune_dir(Path(run)) else opened.meta.get("latency_table")
     return export_model(
         stored,
         config.out or default_out,
@@ -105,4 +108,16 @@ def export(run: str | Path, /, *, config: ExportConfig | None = None, **options:
         class_name=config.name,
         formats=config.format_names,
         version=__version__,
+        latency=_measured_now(stored, config.latency_runtime)
+        if config.latency_runtime
+        else latency_lines(stored, table),
     )
+
+
+def _measured_now(stored: StoredModel, runtime: str) -> list[str]:
+    """--latency-runtime: the model timed here, now, in that runtime (on the CPU, where models ship)."""
+    latency = quiet_latency(stored.build(), stored.arch.input_shape, torch.device("cpu"), runtime=runtime)
+    return [
+        f"Latency: {latency.p50_ms:.3f} ms (median, batch 1, cpu, {runtime} {latency.threads} threads; "
+        f"measured at export on {hostname()})"
+    ]

@@ -13,6 +13,7 @@ from dsdnas.errors import DsdnasError
 from dsdnas.nas.hardware import resolve_device
 from dsdnas.nas.model import costs
 from dsdnas.nas.model.arch import Arch, load_arch
+from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME, check_runtime
 from dsdnas.nas.search.records import OBJECTIVE_FIELDS, objective_names
 from dsdnas.nas.search.results import pareto_trials, trials_frame
 from dsdnas.reports import compare, finetuned_accuracies, load_baselines
@@ -42,13 +43,24 @@ def against_baselines(run: str | Path, /, *, storage: str | None = None) -> tupl
 
 
 def profile(
-    arch_file: str | Path, /, *, device: str = "auto", batch_size: int = 64, repeats: int = 30
+    arch_file: str | Path,
+    /,
+    *,
+    device: str = "auto",
+    batch_size: int = 64,
+    repeats: int = 30,
+    latency_runtime: str = DEFAULT_RUNTIME,
 ) -> tuple[Arch, dict[str, Any]]:
-    """An architecture file and its costs: MACs, params, receptive field, latency at batch 1 and `batch_size`."""
+    """An architecture file and its costs: MACs, params, receptive field, latency in `latency_runtime` at
+    batch 1 and `batch_size`."""
     if batch_size < 1 or repeats < 1:
         raise DsdnasError(f"--batch-size {batch_size} and --repeats {repeats} must be at least 1")
+    check_runtime(latency_runtime)
     arch = load_arch(str(arch_file))
-    return arch, costs.profile_arch(arch, resolve_device(device), batch_size=batch_size, repeats=repeats)
+    found = costs.profile_arch(
+        arch, resolve_device(device), batch_size=batch_size, repeats=repeats, runtime=latency_runtime
+    )
+    return arch, found
 
 
 def compare_blocks(

@@ -62,7 +62,14 @@ def run_jobs(
         write_results(study, prepared.run_dir, final=True)
         raise
     reason = reasons[0] if reasons else ""
-    return finish_search(study, prepared.run_dir, observer, device=prepared.data.device, reason=reason)
+    return finish_search(
+        study,
+        prepared.run_dir,
+        observer,
+        device=prepared.data.device,
+        reason=reason,
+        latency_source=prepared.latency_source,
+    )
 
 
 def _watch(study, prepared, observer, *, workers, messages, reported) -> list[str]:

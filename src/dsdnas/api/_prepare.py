@@ -18,6 +18,7 @@ from typing import Any
 import optuna
 import torch
 
+from dsdnas.api._lut import check_covers
 from dsdnas.api._runs import default_dataset, load_dataset_cached, slug
 from dsdnas.api.config import SearchConfig
 from dsdnas.errors import RunError
@@ -25,6 +26,8 @@ from dsdnas.nas.datasets.base import Dataset
 from dsdnas.nas.datasets.device_data import DeviceData, to_device
 from dsdnas.nas.datasets.sources import limit_train
 from dsdnas.nas.hardware import machine_info, require_memory, resolve_device
+from dsdnas.nas.lut import load_table
+from dsdnas.nas.model.costs import LatencySource
 from dsdnas.nas.runs.rundir import RunDir
 from dsdnas.nas.runs.store import open_store
 from dsdnas.nas.search.events import SearchObserver
@@ -50,6 +53,7 @@ class Prepared:
     train: TrainConfig
     limits: Limits
     rungs: tuple[int, ...]  # epochs at which early stopping judges a candidate; () when it is off
+    latency_source: LatencySource  # timed in --latency-runtime, or predicted by --latency-lut
     settings: SearchSettings
     note: str
     study_name: str
@@ -67,6 +71,7 @@ def prepare(config: SearchConfig) -> Prepared:
     dataset, note = (config.dataset, "") if config.dataset else default_dataset(config.data_dir)
     full = load_dataset_cached(dataset, data_dir=config.data_dir, image_size=config.image_size, color=config.color)
     space.check_feasible(full.input_shape)
+    latency_source = _latency_source(config, space, full)
     limited = limit_train(full, config.train_limit, config.seed)
     device = resolve_device(config.device)
     _check_memory(space, limited, batch_size=config.batch_size * config.jobs, device=device)
@@ -100,6 +105,7 @@ def prepare(config: SearchConfig) -> Prepared:
         color=config.color,
         # Without a rung (--epochs 1 or 2) nothing is ever stopped: recorded as off, so either value continues.
         early_stop="on" if rungs else "off",
+        latency=latency_source.setting,
     )
     study_name = config.study or slug(f"{space.name}-{full.name}")
     run_dir = RunDir(config.out or Path("runs") / slug(study_name))
@@ -109,6 +115,7 @@ def prepare(config: SearchConfig) -> Prepared:
         train=train,
         limits=limits,
         rungs=rungs,
+        latency_source=latency_source,
         settings=settings,
         note=note,
         study_name=study_name,
@@ -141,7 +148,11 @@ def open_run(config: SearchConfig, prepared: Prepared, *, worker: bool = False) 
                 )
             ),
         )
-        meta = {} if worker else save_run_json(run_dir, study, location=location, extra=_run_facts(config))
+        meta = (
+            {}
+            if worker
+            else save_run_json(run_dir, study, location=location, extra=_run_facts(config, prepared.latency_source))
+        )
     return study, meta
 
 
@@ -157,6 +168,7 @@ def make_objective(config: SearchConfig, prepared: Prepared, observer: SearchObs
         twins=Twins(ArchClaims(prepared.storage, prepared.study_name)),
         store=open_store(config.artifacts) if config.artifacts else None,
         rung_epochs=prepared.rungs,
+        latency_source=prepared.latency_source,
     )
 
 
@@ -177,6 +189,15 @@ def _folder_kept_only_on_success(folder: Path) -> Iterator[None]:
         raise
 
 
+def _latency_source(config: SearchConfig, space: SearchSpace, data: Dataset) -> LatencySource:
+    """Timed here in --latency-runtime, or predicted by --latency-lut, whose table must cover the space."""
+    if config.latency_lut is None:
+        return LatencySource(runtime=config.latency_runtime)
+    table = load_table(config.latency_lut)
+    check_covers(table, space, data.input_shape, data.num_classes)
+    return LatencySource(runtime=table.runtime, table=table)
+
+
 def _check_memory(space: SearchSpace, data: Dataset, *, batch_size: int, device: torch.device) -> None:
     """Refuse, before training, a batch (or, on a GPU, a dataset) that cannot fit the device."""
     hint = "pass a smaller --batch-size or --image-size"
@@ -189,12 +210,24 @@ def _check_memory(space: SearchSpace, data: Dataset, *, batch_size: int, device:
         require_memory(stored + batch, device, what=f"{data.name} on {device} with one batch", hint=hint)
 
 
-def _run_facts(config: SearchConfig) -> dict[str, Any]:
-    """What run.json records beside the study's settings: this invocation's budget and machine."""
+def _run_facts(config: SearchConfig, latency: LatencySource) -> dict[str, Any]:
+    """What run.json records beside the study's settings: this invocation's budget and machine, and the
+    latency table's target and measured error when latencies are predicted (export states them)."""
     device = resolve_device(config.device)
+    table = latency.table
     return {
+        "latency_table": None
+        if table is None
+        else {
+            "file": str(Path(table.source).resolve()),
+            "label": table.label,
+            "machine": table.machine,
+            "calibration": table.calibration,
+            "check": {key: value for key, value in table.check.items() if key != "rows"},
+        },
         "budget": str(config.budget),
         "jobs": config.jobs,
+        "latency_runtime": latency.runtime,
         "artifacts": config.artifacts,
         "device": str(device),
         "torch": torch.__version__,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from dsdnas.api._checks import check, check_fraction, check_latency, check_out, check_positive
 from dsdnas.errors import DsdnasError
 from dsdnas.search_spaces import DEFAULT_SPACE
 
@@ -39,33 +40,15 @@ def make_config(cls: type[Config], base: Config | None, options: dict[str, Any])
     return replace(base or cls(), **options)
 
 
-def _check(condition: bool, message: str) -> None:
-    if not condition:
-        raise DsdnasError(message)
-
-
-def _check_positive(option: str, value: float | None) -> None:
-    _check(value is None or (isinstance(value, (int, float)) and value > 0), f"{option} {value} must be positive")
-
-
-def _check_fraction(option: str, value: float, low_open: bool = True) -> None:
-    inside = 0 < value < 1 if low_open else 0 <= value < 1
-    _check(isinstance(value, (int, float)) and inside, f"{option} {value} must be in {'(0' if low_open else '[0'}, 1)")
-
-
-def _check_out(out: str | Path | None) -> None:
-    _check(out is None or not Path(out).exists() or Path(out).is_dir(), f"--out {out} is a file; pass a folder")
-
-
 def _check_shared(config: SearchConfig | FinetuneConfig) -> None:
     """Options the search and the fine-tune share."""
-    _check(config.epochs >= 1, f"--epochs {config.epochs} must be at least 1")
-    _check(config.batch_size >= 2, f"--batch-size {config.batch_size} must be at least 2 (BatchNorm needs 2 images)")
-    _check_fraction("--val-fraction", config.val_fraction)
-    _check_fraction("--label-smoothing", config.label_smoothing, low_open=False)
-    _check(config.color in COLORS, f"--color {config.color!r} must be one of {', '.join(COLORS)}")
-    _check(config.image_size is None or config.image_size >= 1, f"--image-size {config.image_size} must be >= 1")
-    _check_out(config.out)
+    check(config.epochs >= 1, f"--epochs {config.epochs} must be at least 1")
+    check(config.batch_size >= 2, f"--batch-size {config.batch_size} must be at least 2 (BatchNorm needs 2 images)")
+    check_fraction("--val-fraction", config.val_fraction)
+    check_fraction("--label-smoothing", config.label_smoothing, low_open=False)
+    check(config.color in COLORS, f"--color {config.color!r} must be one of {', '.join(COLORS)}")
+    check(config.image_size is None or config.image_size >= 1, f"--image-size {config.image_size} must be >= 1")
+    check_out(config.out)
     from dsdnas.nas.hardware import resolve_device
 
     resolve_device(config.device)  # a device this machine lacks is refused here, before any work
@@ -93,6 +76,8 @@ class SearchConfig:
     max_macs: float | None = None
     max_params: float | None = None
     max_latency_ms: float | None = None
+    latency_runtime: str = "torch"  # torch, torchscript or onnxruntime (nas/model/runtimes.py)
+    latency_lut: str | Path | None = None  # a lut.json whose sums stand for timing (dsdnas lut)
     augment: bool = False
     optimizer: str = "adamw"
     schedule: str = "onecycle"
@@ -125,16 +110,17 @@ class SearchConfig:
         _check_shared(self)
         check_optimizer(self.optimizer)
         check_schedule(self.schedule)
-        _check(self.train_limit is None or self.train_limit >= 2, f"--train-limit {self.train_limit} must be >= 2")
-        _check(1 <= self.jobs <= MAX_JOBS, f"--jobs {self.jobs} must be from 1 to {MAX_JOBS}")
-        _check(self.threads is None or self.threads >= 1, f"--threads {self.threads} must be at least 1")
-        _check(self.early_stop in ("on", "off"), f"--early-stop {self.early_stop!r} must be on or off")
-        _check(self.storage is None or bool(self.storage.strip()), "--storage is empty: give a storage URL")
-        _check(
+        check(self.train_limit is None or self.train_limit >= 2, f"--train-limit {self.train_limit} must be >= 2")
+        check(1 <= self.jobs <= MAX_JOBS, f"--jobs {self.jobs} must be from 1 to {MAX_JOBS}")
+        check(self.threads is None or self.threads >= 1, f"--threads {self.threads} must be at least 1")
+        check(self.early_stop in ("on", "off"), f"--early-stop {self.early_stop!r} must be on or off")
+        check(self.storage is None or bool(self.storage.strip()), "--storage is empty: give a storage URL")
+        check(
             self.artifacts is None or not self.artifacts.startswith("s3://") or self.artifacts.count("/") == 2,
             f"--artifacts {self.artifacts}: give a folder or s3://BUCKET",
         )
         Limits(max_macs=self.max_macs, max_params=self.max_params, max_latency_ms=self.max_latency_ms)
+        check_latency(self.latency_runtime, self.latency_lut)
         if self.reference is not None:
             from dsdnas.reports._references import read_references  # pandas only, not the plots
 
@@ -156,11 +142,11 @@ class ModelChoice:
     def validate(self) -> ModelChoice:
         from dsdnas.nas.search.select import PICKS
 
-        _check(self.trial is None or self.trial >= 0, f"--trial {self.trial} must be >= 0")
-        _check(self.pick is None or self.pick in PICKS, f"--pick {self.pick!r} must be one of {', '.join(PICKS)}")
-        _check_positive("--max-latency-ms", self.max_latency_ms)
-        _check_positive("--max-macs", self.max_macs)
-        _check(not (self.finetuned and self.search_weights), "pass --finetuned or --search-weights, not both")
+        check(self.trial is None or self.trial >= 0, f"--trial {self.trial} must be >= 0")
+        check(self.pick is None or self.pick in PICKS, f"--pick {self.pick!r} must be one of {', '.join(PICKS)}")
+        check_positive("--max-latency-ms", self.max_latency_ms)
+        check_positive("--max-macs", self.max_macs)
+        check(not (self.finetuned and self.search_weights), "pass --finetuned or --search-weights, not both")
         return self
 
     @property
@@ -206,18 +192,18 @@ class FinetuneConfig:
         from dsdnas.nas.training.finetune import parse_freeze
 
         self.choice.validate()
-        _check(self.top is None or self.top >= 1, f"--top {self.top} must be at least 1")
+        check(self.top is None or self.top >= 1, f"--top {self.top} must be at least 1")
         if self.front or self.top is not None:
             flag = "--front" if self.top is None else f"--top {self.top}"
             clashes = {"--trial": self.trial is not None, "--pick": self.pick is not None,
                        "--dataset": self.dataset is not None, "--out": self.out is not None}  # fmt: skip
             clash = next((name for name, given in clashes.items() if given), None)
-            _check(clash is None, f"{flag} fine-tunes front members into RUN/finetune/<n>: drop {clash}")
-        _check(self.init in INITS, f"--init {self.init!r} must be one of {', '.join(INITS)}")
+            check(clash is None, f"{flag} fine-tunes front members into RUN/finetune/<n>: drop {clash}")
+        check(self.init in INITS, f"--init {self.init!r} must be one of {', '.join(INITS)}")
         _check_shared(self)
         parse_freeze(self.freeze)
-        _check(self.patience >= 1, f"--patience {self.patience} must be at least 1")
-        _check(self.lr is None or (self.lr > 0 and math.isfinite(self.lr)), f"--lr {self.lr} must be positive")
+        check(self.patience >= 1, f"--patience {self.patience} must be at least 1")
+        check(self.lr is None or (self.lr > 0 and math.isfinite(self.lr)), f"--lr {self.lr} must be positive")
         return self
 
 
@@ -231,6 +217,7 @@ class ExportConfig(ModelChoice):
     storage: str | None = None
     artifacts: str | None = None  # default: the store the run recorded
     data_dir: str | None = None
+    latency_runtime: str | None = None  # time the model now in this runtime for model.py; None: the search's figure
 
     @property
     def format_names(self) -> tuple[str, ...]:
@@ -243,10 +230,12 @@ class ExportConfig(ModelChoice):
         from dsdnas.nas.model.codegen import check_class_name
 
         super().validate()
-        _check_out(self.out)
+        check_out(self.out)
         unknown = [name for name in self.format_names if name not in EXPORT_FORMATS]
-        _check(not unknown, f"--format {','.join(unknown)}: use {', '.join(EXPORT_FORMATS)}")
+        check(not unknown, f"--format {','.join(unknown)}: use {', '.join(EXPORT_FORMATS)}")
         check_class_name(self.name)
+        if self.latency_runtime is not None:
+            check_latency(self.latency_runtime, None)
         return self
 
 
@@ -266,6 +255,7 @@ class BaselineConfig:
     augment: bool = True
     seed: int = 0
     device: str = "auto"
+    latency_runtime: str = "torch"  # where its latency is measured (nas/model/runtimes.py)
     storage: str | None = None
     data_dir: str | None = None
 
@@ -279,16 +269,17 @@ class BaselineConfig:
         from dsdnas.nas.training.finetune import parse_freeze
 
         torchvision_name(self.model)  # an unknown model is one line naming the known ones
-        _check(self.hidden is None or self.model == "mlp", f"--hidden applies to --model mlp, not {self.model}")
-        _check(self.hidden is None or self.hidden >= 1, f"--hidden {self.hidden} must be at least 1")
+        check(self.hidden is None or self.model == "mlp", f"--hidden applies to --model mlp, not {self.model}")
+        check(self.hidden is None or self.hidden >= 1, f"--hidden {self.hidden} must be at least 1")
         parse_freeze(self.freeze)
-        _check(self.epochs is None or self.epochs >= 1, f"--epochs {self.epochs} must be at least 1")
-        _check(self.batch_size >= 2, f"--batch-size {self.batch_size} must be at least 2 (BatchNorm needs 2 images)")
-        _check(self.lr is None or (self.lr > 0 and math.isfinite(self.lr)), f"--lr {self.lr} must be positive")
-        _check_fraction("--label-smoothing", self.label_smoothing, low_open=False)
-        _check(
+        check(self.epochs is None or self.epochs >= 1, f"--epochs {self.epochs} must be at least 1")
+        check(self.batch_size >= 2, f"--batch-size {self.batch_size} must be at least 2 (BatchNorm needs 2 images)")
+        check(self.lr is None or (self.lr > 0 and math.isfinite(self.lr)), f"--lr {self.lr} must be positive")
+        check_fraction("--label-smoothing", self.label_smoothing, low_open=False)
+        check(
             self.weights is None or self.weights == "DEFAULT" or Path(self.weights).expanduser().is_file(),
             f"--weights {self.weights}: no such file (or DEFAULT for torchvision's own weights)",
         )
         resolve_device(self.device)
+        check_latency(self.latency_runtime, None)
         return self

@@ -13,6 +13,7 @@ from dsdnas.cli._common import EXIT_INTERRUPTED
 from dsdnas.cli._export import export_command
 from dsdnas.cli._finetune import finetune_command
 from dsdnas.cli._inspect import blocks_command, profile_command, spaces_command
+from dsdnas.cli._lut import lut_command
 from dsdnas.cli._report import report_command
 from dsdnas.cli._search import search_command
 from dsdnas.cli._trials import trials_command
@@ -62,6 +63,7 @@ app.command("search", cls=_Command, short_help="Search architectures (resumable:
 app.command("trials", cls=_Command, short_help="Print a run's trials, or its front.")(trials_command)
 app.command("profile", cls=_Command, short_help="MACs, params and latency of one architecture.")(profile_command)
 app.command("spaces", cls=_Command, short_help="List search spaces and their exact cost ranges.")(spaces_command)
+app.command("lut", cls=_Command, short_help="Time every layer of a space once, on the target device.")(lut_command)
 app.command("blocks", cls=_Command, short_help="Compare standard, separable and dilated blocks.")(blocks_command)
 app.command("report", cls=_Command, short_help="Write a run's self-contained HTML report.")(report_command)
 app.command("finetune", cls=_Command, short_help="Train a chosen model to its best test accuracy.")(finetune_command)

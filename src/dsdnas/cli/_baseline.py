@@ -14,6 +14,7 @@ from dsdnas.cli._options import (
     DataDirOption,
     DeviceOption,
     LabelSmoothingOption,
+    LatencyRuntimeOption,
     LrOption,
     RunArgument,
     SeedOption,
@@ -55,6 +56,7 @@ def baseline_command(
     augment: AugmentOption = _DEFAULT.augment,
     seed: SeedOption = _DEFAULT.seed,
     device: DeviceOption = _DEFAULT.device,
+    latency_runtime: LatencyRuntimeOption = _DEFAULT.latency_runtime,
     storage: StorageOption = _DEFAULT.storage,
     data_dir: DataDirOption = _DEFAULT.data_dir,
 ) -> None:
@@ -67,6 +69,7 @@ def baseline_command(
     m = result.metrics
     console.print(
         f"{m['model']}: {m['split']} accuracy {percent(m['accuracy'])} on {m['size']:,} images; "
-        f"{human(m['macs'])} MACs, {human(m['params'])} params, {m['latency_ms']:.3f} ms"
+        f"{human(m['macs'])} MACs, {human(m['params'])} params, "
+        f"{m['latency_ms']:.3f} ms ({m.get('latency_runtime', 'torch')})"
     )
     console.print(f"written to {result.out_dir}")

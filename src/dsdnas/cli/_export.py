@@ -47,6 +47,13 @@ def export_command(
     storage: StorageOption = _DEFAULT.storage,
     artifacts: ArtifactsOption = _DEFAULT.artifacts,
     data_dir: DataDirOption = _DEFAULT.data_dir,
+    latency_runtime: Annotated[
+        str | None,
+        typer.Option(
+            help="Time the model here, now, in torch, torchscript or onnxruntime (CPU), and state that figure in "
+            "model.py. Default: the figure the search recorded, with its runtime or table."
+        ),
+    ] = _DEFAULT.latency_runtime,
 ) -> None:
     """Export a model as readable standalone PyTorch (model.py + weights.safetensors), verified.
 

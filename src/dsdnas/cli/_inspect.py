@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dsdnas.cli._common import console, handle_errors, human
-from dsdnas.cli._options import DeviceOption, JsonOption
+from dsdnas.cli._options import DeviceOption, JsonOption, LatencyRuntimeOption
 
 
 @handle_errors
@@ -24,12 +24,15 @@ def profile_command(
     device: DeviceOption = "auto",
     batch_size: Annotated[int, typer.Option(help="Throughput batch size for the second latency figure.")] = 64,
     repeats: Annotated[int, typer.Option(help="Timed forward passes per latency figure.")] = 30,
+    latency_runtime: LatencyRuntimeOption = "torch",
     as_json: JsonOption = False,
 ) -> None:
     """MACs, params, receptive field and measured latency of one architecture."""
     from dsdnas.api import profile
 
-    arch, report = profile(arch_file, device=device, batch_size=batch_size, repeats=repeats)
+    arch, report = profile(
+        arch_file, device=device, batch_size=batch_size, repeats=repeats, latency_runtime=latency_runtime
+    )
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return
@@ -45,7 +48,7 @@ def profile_command(
         ("latency, batch 1", f"p50 {single['p50_ms']:.3f} ms, p90 {single['p90_ms']:.3f} ms"),
         (f"latency, batch {batch_size}", f"p50 {batched['p50_ms']:.3f} ms, p90 {batched['p90_ms']:.3f} ms"),
         ("throughput", f"{report['images_per_s']:,.0f} images/s"),
-        ("device", f"{single['device']} ({single['threads']} CPU threads)"),
+        ("device", f"{single['device']} ({single['threads']} CPU threads), {single['runtime']}"),
     ]
     if batched["peak_memory_mb"] is not None:
         rows.append(("peak memory", f"{batched['peak_memory_mb']:.1f} MiB"))

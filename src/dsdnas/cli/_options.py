@@ -54,3 +54,10 @@ ReferenceOption = Annotated[
         metavar="CSV",
     ),
 ]
+LatencyRuntimeOption = Annotated[
+    str,
+    typer.Option(
+        help="Where latency is measured: torch (eager), torchscript (traced and frozen) or onnxruntime (CPU; "
+        "pip install 'dsdnas[export]'). Measure in the runtime you will ship with."
+    ),
+]

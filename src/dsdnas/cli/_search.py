@@ -19,6 +19,7 @@ from dsdnas.cli._options import (
     DeviceOption,
     ImageSizeOption,
     LabelSmoothingOption,
+    LatencyRuntimeOption,
     ReferenceOption,
     SeedOption,
     StorageOption,
@@ -61,6 +62,15 @@ def search_command(
     max_latency_ms: Annotated[
         float | None, typer.Option(help="Never train candidates slower than this (batch 1, median).")
     ] = None,
+    latency_runtime: LatencyRuntimeOption = _DEFAULT.latency_runtime,
+    latency_lut: Annotated[
+        Path | None,
+        typer.Option(
+            help="A latency table made by dsdnas lut on the target device: each candidate's latency is the sum "
+            "of its layers' entries there, and no candidate is timed here.",
+            metavar="LUT.json",
+        ),
+    ] = _DEFAULT.latency_lut,
     val_fraction: ValFractionOption = _DEFAULT.val_fraction,
     train_limit: Annotated[
         int | None, typer.Option(help="Search on a stratified subset of N training images.")

@@ -75,6 +75,7 @@ class ReportData:
     shipped_front: set[int] = field(default_factory=set)  # members no other beats on test accuracy and MACs
     references: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(REFERENCE_COLUMNS)))
     verdicts: list[dict[str, Any]] = field(default_factory=list)  # each reference point against the members
+    latency_table: dict[str, Any] | None = None  # run.json's: the search's latencies were predicted by it
 
 
 def _finished(study: optuna.Study) -> list[TrialRecord]:
@@ -92,7 +93,12 @@ def _measured(record: TrialRecord, remeasured: dict[int, dict[str, Any]]) -> dic
     }
     again = remeasured.get(record.number, {})
     latency.update({key: again[key] for key in latency if key in again})
-    latency["latency_when"] = "measured again at the end" if "latency_ms" in again else "measured during the search"
+    source = record.latency_source or "torch"
+    if source.startswith("predicted"):
+        latency["latency_when"] = source
+    else:
+        when = "measured again at the end" if "latency_ms" in again else "measured during the search"
+        latency["latency_when"] = f"{when}, {again.get('runtime', source)}"
     return {
         "trial": record.number,
         "accuracy": record.val_accuracy,
@@ -230,4 +236,5 @@ def build_report_data(study: optuna.Study, meta: dict[str, Any], run_dir: Path |
         members=members,
         shipped_front={member.number for member in shipped_front(members)},
         **({} if references is None else {"references": references, "verdicts": verdicts(references, members)}),
+        latency_table=meta.get("latency_table"),
     )

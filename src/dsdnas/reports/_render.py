@@ -59,6 +59,27 @@ def _json(value) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def _latency_heading(data: ReportData) -> list[str]:
+    """The latency plot's heading and note: measured here, or predicted by a table for another device."""
+    if data.latency_table:
+        label = html.escape(data.latency_table["label"])
+        return [
+            "<h2>Accuracy against predicted latency</h2>",
+            f"<p class=\"note\">Latencies {label}: each model's is the sum of its layers' entries in that table, "
+            "measured once on its device (dsdnas lut); no model was timed here. The table's error is in the "
+            "summary. Red: the models no other beats on both accuracy and this latency.</p>",
+        ]
+    return [
+        "<h2>Accuracy against measured latency</h2>",
+        '<p class="note">One latency per model: batch 1, the lowest of 5 round medians after warm-up, with '
+        "the p10-p90 of all timed passes as bars. The members of the MACs front were measured again, back to "
+        "back, when the search ended, and show that figure here and in every table; the others show the "
+        "figure measured during the search (the hover says which, and in what runtime). Red: the models no "
+        "other beats on both accuracy and this latency. An x marks a latency measured on a machine too busy to "
+        "trust. Where MACs and latency disagree shows here: depthwise convs cut MACs more than time.</p>",
+    ]
+
+
 def _figure(element_id: str, figure) -> str:
     spec = figure.to_plotly_json()
     config = {"displaylogo": False, "responsive": True}
@@ -82,13 +103,7 @@ def _sections(data: ReportData) -> list[str]:
         "joined as steps; dominated points are faded. Vertical bars: the 95% Wilson interval of each "
         "validation accuracy. Hover for details.</p>",
         _figure("pareto-macs", _figures.pareto_figure(data, "macs", "MACs")),
-        "<h2>Accuracy against measured latency</h2>",
-        '<p class="note">One latency per model: batch 1, the lowest of 5 round medians after warm-up, with '
-        "the p10-p90 of all timed passes as bars. The members of the MACs front were measured again, back to "
-        "back, when the search ended, and show that figure here and in every table; the others show the "
-        "figure measured during the search (the hover says which). Red: the models no other beats on both "
-        "accuracy and this latency. An x marks a latency measured on a machine too busy to trust. Where MACs "
-        "and latency disagree shows here: depthwise convs cut MACs more than time.</p>",
+        *_latency_heading(data),
         _figure(
             "pareto-latency",
             _figures.pareto_figure(

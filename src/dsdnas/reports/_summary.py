@@ -33,8 +33,25 @@ def summary(study: optuna.Study, meta: dict[str, Any], finished: list[TrialRecor
         "wall time": f"{wall:.0f} s",
         # The words the rest of the tool uses (trained, reused, stopped, skipped, failed, twin), not Optuna's states.
         "trials by outcome": ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())) or "none",
-        "latency": f"batch 1, lowest of 5 round medians; {noisy} of {len(finished)} flagged noisy",
+        "latency": latency_line(meta, noisy, len(finished)),
     }
+
+
+def latency_line(meta: dict[str, Any], noisy: int, finished: int) -> str:
+    """How the run's latencies were had: timed here in a runtime, or predicted by a table, with its error."""
+    table = meta.get("latency_table")
+    if not table:
+        runtime = meta.get("latency_runtime", "torch")
+        return f"{runtime}, batch 1, lowest of 5 round medians; {noisy} of {finished} flagged noisy"
+    check, calibration = table.get("check") or {}, table.get("calibration") or {}
+    if check.get("candidates"):
+        error = (
+            f"checked on {check['candidates']} candidates timed whole there: {check['mape']:.1%} mean absolute "
+            f"error, Spearman {check['spearman']:.2f}"
+        )
+    else:
+        error = f"not checked (dsdnas lut --check N); {calibration.get('mape', 0):.1%} on its calibration candidates"
+    return f"{table['label']}; {error}"
 
 
 def machine_lines(meta: dict[str, Any]) -> dict[str, str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -28,7 +28,11 @@ from dsdnas.nas.model.blocks import BLOCK_CLASSES
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.kinds import BLOCK_KINDS
 from dsdnas.nas.model.latency import Latency, measure_latency
+from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME
 from dsdnas.nas.quiet import QuietWindows
+
+if TYPE_CHECKING:
+    from dsdnas.nas.lut import LatencyTable
 
 with warnings.catch_warnings():  # fvcore scripts a helper with torch.jit at import time
     warnings.simplefilter("ignore", FutureWarning)
@@ -44,6 +48,24 @@ _FREE_OPS = frozenset(
 )
 LATENCY_WARMUP = 10  # untimed forward passes before timing
 LATENCY_REPEATS = 50  # timed forward passes, in 5 rounds; the lowest round median is reported
+
+
+@dataclass(frozen=True)
+class LatencySource:
+    """Where candidates' latencies come from: timed here in `runtime`, or predicted by a table made elsewhere."""
+
+    runtime: str = DEFAULT_RUNTIME  # runtimes.RUNTIMES
+    table: LatencyTable | None = None  # --latency-lut
+
+    @property
+    def label(self) -> str:
+        """What trials.csv and the report say of each figure: "torch", "onnxruntime", "predicted for ..."."""
+        return self.table.label if self.table is not None else self.runtime
+
+    @property
+    def setting(self) -> str:
+        """What a study must keep: the runtime, or the table's target (not its file name)."""
+        return f"lut: {self.table.target}" if self.table is not None else self.runtime
 
 
 @dataclass(frozen=True)
@@ -70,6 +92,7 @@ class Costs:
     threads: int  # CPU threads in use while timing
     unsupported_ops: dict[str, int]
     profile_s: float  # time spent measuring all of this
+    latency_source: str = DEFAULT_RUNTIME  # LatencySource.label
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,9 +125,16 @@ def count_macs(model: nn.Module, input_shape: tuple[int, ...]) -> MacCount:
 
 
 def quiet_latency(
-    model: nn.Module, input_shape: tuple[int, ...], device: torch.device, *, batch_size: int = 1, repeats: int = 50
+    model: nn.Module,
+    input_shape: tuple[int, ...],
+    device: torch.device,
+    *,
+    batch_size: int = 1,
+    repeats: int = 50,
+    runtime: str = DEFAULT_RUNTIME,
 ) -> Latency:
-    """Latency measured while no dsdnas process on this machine trains on `device`, on all its CPU threads."""
+    """Latency in `runtime`, measured while no dsdnas process on this machine trains on `device`, on all its
+    CPU threads."""
     with QuietWindows(device).measuring():
         return measure_latency(
             model,
@@ -114,15 +144,26 @@ def quiet_latency(
             warmup=LATENCY_WARMUP,
             repeats=repeats,
             threads=cpu_count(),
+            runtime=runtime,
         )
 
 
-def profile_costs(model: nn.Module, arch: Arch, device: torch.device) -> Costs:
-    """MACs, params, receptive field and batch-1 latency of a freshly built model."""
+def _predicted(table: LatencyTable, arch: Arch) -> Latency:
+    """A table's prediction in the shape of a measurement: one figure, never noisy."""
+    ms = table.predict_ms(arch)
+    return Latency(1, ms, ms, ms, (ms,), 0, 0, table.device, table.threads, None, None, 0, False, runtime=table.runtime)
+
+
+def profile_costs(model: nn.Module, arch: Arch, device: torch.device, latency: LatencySource | None = None) -> Costs:
+    """MACs, params, receptive field and batch-1 latency (timed, or predicted by a table) of a freshly built model."""
     started = time.perf_counter()
+    source = latency or LatencySource()
     model = model.to(device)
     macs = count_macs(model, arch.input_shape)
-    latency = quiet_latency(model, arch.input_shape, device, repeats=LATENCY_REPEATS)
+    if source.table is not None:
+        latency = _predicted(source.table, arch)
+    else:
+        latency = quiet_latency(model, arch.input_shape, device, repeats=LATENCY_REPEATS, runtime=source.runtime)
     return Costs(
         macs=macs.macs,
         params=count_params(model),
@@ -136,14 +177,17 @@ def profile_costs(model: nn.Module, arch: Arch, device: torch.device) -> Costs:
         threads=latency.threads,
         unsupported_ops=macs.unsupported_ops,
         profile_s=time.perf_counter() - started,
+        latency_source=source.label,
     )
 
 
-def reference_costs(model: nn.Module, input_shape: tuple[int, ...], device: torch.device) -> dict[str, Any]:
+def reference_costs(
+    model: nn.Module, input_shape: tuple[int, ...], device: torch.device, runtime: str = DEFAULT_RUNTIME
+) -> dict[str, Any]:
     """MACs, params and batch-1 latency of any model (a reference one), measured as candidates are."""
     model = model.to(device)
     macs = count_macs(model, input_shape)
-    latency = quiet_latency(model, input_shape, device, repeats=LATENCY_REPEATS)
+    latency = quiet_latency(model, input_shape, device, repeats=LATENCY_REPEATS, runtime=runtime)
     return {
         "macs": macs.macs,
         "params": count_params(model),
@@ -152,16 +196,19 @@ def reference_costs(model: nn.Module, input_shape: tuple[int, ...], device: torc
         "latency_p90_ms": latency.p90_ms,
         "latency_noisy": latency.noisy,
         "threads": latency.threads,
+        "latency_runtime": runtime,
         "unsupported_ops": macs.unsupported_ops,
     }
 
 
-def profile_arch(arch: Arch, device: torch.device, *, batch_size: int = 64, repeats: int = 50) -> dict[str, Any]:
-    """MACs, params, receptive field, and latency at batch 1 and at `batch_size`."""
+def profile_arch(
+    arch: Arch, device: torch.device, *, batch_size: int = 64, repeats: int = 50, runtime: str = DEFAULT_RUNTIME
+) -> dict[str, Any]:
+    """MACs, params, receptive field, and latency in `runtime` at batch 1 and at `batch_size`."""
     model = build_model(arch).to(device)
     macs = count_macs(model, arch.input_shape)
-    single = quiet_latency(model, arch.input_shape, device, repeats=repeats)
-    batched = quiet_latency(model, arch.input_shape, device, batch_size=batch_size, repeats=repeats)
+    single = quiet_latency(model, arch.input_shape, device, repeats=repeats, runtime=runtime)
+    batched = quiet_latency(model, arch.input_shape, device, batch_size=batch_size, repeats=repeats, runtime=runtime)
     return {
         "notation": arch.notation,
         "arch_hash": arch.hash,

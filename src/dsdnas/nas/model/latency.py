@@ -2,15 +2,19 @@
 
 Interference only ever adds time (Chen & Revels 2016, the method of BenchmarkTools.jl),
 so the figure kept is the lowest of several round medians, with the spread of all
-timed passes beside it (p10, p90). A measurement is unstable when its rounds disagree,
-when its p90 is far above its median, or when other processes used a large share of
-the machine's CPU while it ran (read from /proc/stat). An unstable measurement waits
-and is taken again a few times; if it stays unstable it is kept with `noisy = True`,
-never silently mixed in with the quiet ones. CUDA is synchronized around each pass.
+timed passes beside it (p10, p90). Any runtime of `runtimes.RUNTIMES` can be timed: the
+model is prepared in it once, then its forward passes are timed alike.
+
+A measurement is unstable when its rounds disagree, when its p90 is far above its
+median, or when other processes used a large share of the machine's CPU while it ran
+(read from /proc/stat). An unstable measurement waits and is taken again a few times; if
+it stays unstable it is kept with `noisy = True`, never silently mixed in with the quiet
+ones. CUDA is synchronized around each pass.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import statistics
 import time
@@ -19,6 +23,8 @@ from dataclasses import asdict, dataclass, replace
 
 import torch
 from torch import nn
+
+from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME, measuring_device, prepare
 
 ROUNDS = 5  # short timing rounds per measurement
 AGREE = 1.15  # a round agrees with the fastest when its median is within 15% of it...
@@ -51,6 +57,7 @@ class Latency:
     noisy: bool
     reason: str = ""  # why it was unstable
     peak_memory_mb: float | None = None
+    runtime: str = DEFAULT_RUNTIME  # what ran the passes (runtimes.RUNTIMES)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -111,15 +118,16 @@ def _load() -> float | None:
         return None
 
 
-def _timed_rounds(model: nn.Module, sample: torch.Tensor, *, rounds: int, per_round: int) -> list[list[float]]:
-    device = sample.device
+def _timed_rounds(
+    forward: Callable[[], object], device: torch.device, *, rounds: int, per_round: int
+) -> list[list[float]]:
     times: list[list[float]] = []
     for _ in range(rounds):
         round_ms = []
         for _ in range(per_round):
             _synchronize(device)
             start = time.perf_counter()
-            model(sample)
+            forward()
             _synchronize(device)
             round_ms.append((time.perf_counter() - start) * 1000.0)
         times.append(round_ms)
@@ -147,7 +155,6 @@ def unstable_reason(times: list[list[float]], other_cpu: float | None) -> str:
     return ""
 
 
-@torch.inference_mode()
 def measure_latency(
     model: nn.Module,
     input_shape: tuple[int, ...],
@@ -159,19 +166,30 @@ def measure_latency(
     rounds: int = ROUNDS,
     attempts: int = ATTEMPTS,
     threads: int | None = None,
+    runtime: str = DEFAULT_RUNTIME,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Latency:
-    """Time `repeats` forward passes in `rounds` rounds after `warmup` untimed ones; retry while unstable."""
+    """Time `repeats` forward passes in `rounds` rounds after `warmup` untimed ones; retry while unstable.
+
+    The passes run in `runtime` (one of `runtimes.RUNTIMES`), prepared once from `model`.
+    """
     device = torch.device(device) if device is not None else next(model.parameters()).device
+    target = measuring_device(runtime, device)
+    if target != device:  # a CPU-only runtime times a copy: the model stays where it trains
+        model, device = copy.deepcopy(model).to(target), target
     was_training, previous_threads = model.training, torch.get_num_threads()
     model.eval()
     if threads is not None:
         torch.set_num_threads(threads)
     try:
         sample = torch.rand((batch_size, *input_shape), device=device)
+        forward = prepare(runtime, model, sample, torch.get_num_threads())
         best: Latency | None = None
         for attempt in range(1, attempts + 1):
-            latency = _attempt(model, sample, warmup=warmup, repeats=repeats, rounds=rounds, attempt=attempt)
+            with torch.inference_mode():
+                latency = _attempt(
+                    forward, sample, warmup=warmup, repeats=repeats, rounds=rounds, attempt=attempt, runtime=runtime
+                )
             best = latency if best is None or latency.p50_ms < best.p50_ms else best
             if not latency.noisy:
                 return latency
@@ -184,21 +202,28 @@ def measure_latency(
 
 
 def _attempt(
-    model: nn.Module, sample: torch.Tensor, *, warmup: int, repeats: int, rounds: int, attempt: int
+    forward: Callable[[], object],
+    sample: torch.Tensor,
+    *,
+    warmup: int,
+    repeats: int,
+    rounds: int,
+    attempt: int,
+    runtime: str,
 ) -> Latency:
     device = sample.device
     meter = CpuMeter()
     meter.start()  # over warm-up and timing: /proc/stat counts 10 ms ticks, too coarse for a few ms alone
     passes, warm_until = 0, time.perf_counter() + WARMUP_S
     while passes < warmup or time.perf_counter() < warm_until:
-        model(sample)
+        forward()
         passes += 1
         if passes % 10 == 0:
             _synchronize(device)
     _synchronize(device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    times = _timed_rounds(model, sample, rounds=rounds, per_round=max(1, repeats // rounds))
+    times = _timed_rounds(forward, device, rounds=rounds, per_round=max(1, repeats // rounds))
     other = meter.share() if device.type == "cpu" else None
     every = [t for round_ms in times for t in round_ms]
     medians = [statistics.median(round_ms) for round_ms in times]
@@ -220,4 +245,5 @@ def _attempt(
         noisy=bool(reason),
         reason=reason,
         peak_memory_mb=torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None,
+        runtime=runtime,
     )

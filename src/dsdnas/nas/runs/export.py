@@ -17,6 +17,7 @@ import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -40,7 +41,29 @@ class ExportResult:
     skipped_checks: list[str] = field(default_factory=list)
 
 
-def header_lines(stored: StoredModel, version: str) -> list[str]:
+def latency_lines(stored: StoredModel, table: dict[str, Any] | None = None) -> list[str]:
+    """What model.py says of its latency: the figure, where it was measured or predicted, and a table's error.
+
+    `table` is run.json's `latency_table` (the search's --latency-lut, with its check) when there is one.
+    """
+    ms, source = stored.metrics.get("latency_ms"), stored.metrics.get("latency_source") or "torch"
+    if ms is None:
+        return []
+    if not source.startswith("predicted"):
+        return [f"Latency: {ms:.3f} ms (median, batch 1, {stored.metrics.get('device', '?')}, {source})"]
+    check = (table or {}).get("check") or {}
+    if not check.get("candidates"):
+        error = "its error was not checked (dsdnas lut --check N measures it)"
+    else:
+        error = (
+            f"its checked error: {check['mape']:.1%} mean absolute, Spearman {check['spearman']:.2f}, "
+            f"over {check['candidates']} candidates timed whole on that device"
+        )
+    return [f"Latency: {ms:.3f} ms (batch 1), {source};", f"  {error}"]
+
+
+def header_lines(stored: StoredModel, version: str, latency: list[str] | None = None) -> list[str]:
+    """model.py's docstring: what the model is, how good, what it costs; `latency` replaces `latency_lines`."""
     metrics = stored.metrics
     lines = [
         f"Architecture: {stored.arch.notation}",
@@ -55,8 +78,7 @@ def header_lines(stored: StoredModel, version: str) -> list[str]:
         )
     if metrics.get("macs") is not None:
         lines.append(f"MACs: {metrics['macs']:,} per image; params: {metrics['params']:,}")
-    if metrics.get("latency_ms") is not None:
-        lines.append(f"Latency: {metrics['latency_ms']:.3f} ms (median, batch 1, {metrics.get('device', '?')})")
+    lines += latency_lines(stored) if latency is None else latency
     lines.append(f"Classes: {', '.join(stored.class_names)}")
     lines.append(f"Written by dsdnas {version}.")
     return lines
@@ -112,6 +134,7 @@ def export_model(
     class_name: str = "Net",
     formats: tuple[str, ...] = ("py",),
     version: str = "",
+    latency: list[str] | None = None,
 ) -> ExportResult:
     """Write model.py + weights (+ model.onnx / model.pt) to `out_dir`, verified on `images` (uint8)."""
     unknown = [f for f in formats if f not in FORMATS]
@@ -124,7 +147,9 @@ def export_model(
         with warnings.catch_warnings():  # torch.jit and torch.onnx warn of their own deprecation
             warnings.simplefilter("ignore", FutureWarning)
             warnings.simplefilter("ignore", DeprecationWarning)
-            result = _write_and_verify(stored, staging, images, class_name=class_name, formats=formats, version=version)
+            result = _write_and_verify(
+                stored, staging, images, class_name=class_name, formats=formats, version=version, latency=latency
+            )
         out_dir.mkdir(parents=True, exist_ok=True)
         for file in staging.iterdir():
             os.replace(file, out_dir / file.name)
@@ -136,7 +161,14 @@ def export_model(
 
 
 def _write_and_verify(
-    stored: StoredModel, staging: Path, images: torch.Tensor, *, class_name: str, formats: tuple[str, ...], version: str
+    stored: StoredModel,
+    staging: Path,
+    images: torch.Tensor,
+    *,
+    class_name: str,
+    formats: tuple[str, ...],
+    version: str,
+    latency: list[str] | None,
 ) -> ExportResult:
     source = generate_source(
         stored.arch,
@@ -144,7 +176,7 @@ def _write_and_verify(
         mean=stored.mean,
         std=stored.std,
         class_names=stored.class_names,
-        header=header_lines(stored, version),
+        header=header_lines(stored, version, latency),
         version=version,
     )
     write_text(staging / MODEL_FILE, source)

@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 from optuna.trial import TrialState
 
+from dsdnas.nas.model.costs import LatencySource
 from dsdnas.nas.runs.rundir import RunDir
 from dsdnas.nas.search.budget import Budget
 from dsdnas.nas.search.events import RunningTrial, SearchObserver
@@ -97,14 +98,22 @@ def run_search(
     if not finish:
         write_results(study, run_dir)
         return SearchResult(study, run_dir.root, reason)
-    return finish_search(study, run_dir, observer, device=objective.data.device, reason=reason)
+    return finish_search(
+        study, run_dir, observer, device=objective.data.device, reason=reason, latency_source=objective.latency_source
+    )
 
 
 def finish_search(
-    study: optuna.Study, run_dir: RunDir, observer: SearchObserver, *, device: torch.device, reason: str
+    study: optuna.Study,
+    run_dir: RunDir,
+    observer: SearchObserver,
+    *,
+    device: torch.device,
+    reason: str,
+    latency_source: LatencySource | None = None,
 ) -> SearchResult:
     """Measure the front's latencies again in one quiet window, write the final results, tell the observer."""
-    remeasured = {int(k): v for k, v in remeasure_front(study, run_dir, device)["trials"].items()}
+    remeasured = {int(k): v for k, v in remeasure_front(study, run_dir, device, latency_source)["trials"].items()}
     front = write_results(study, run_dir, final=True, remeasured=remeasured)
     observer.search_finished(reason)
     return SearchResult(study, run_dir.root, reason, front)

@@ -19,7 +19,7 @@ from dsdnas.nas.datasets.device_data import DeviceData
 from dsdnas.nas.files import save_weights, write_json, write_text
 from dsdnas.nas.hardware import worker_id
 from dsdnas.nas.model.builder import build_model
-from dsdnas.nas.model.costs import profile_costs
+from dsdnas.nas.model.costs import LatencySource, profile_costs
 from dsdnas.nas.runs.rundir import ARCH_FILE, METRICS_FILE, WEIGHTS_FILE, RunDir
 from dsdnas.nas.runs.store import upload_trial_files
 from dsdnas.nas.search import rungs
@@ -74,6 +74,7 @@ class CandidateObjective:
     twins: Twins = field(default_factory=lambda: Twins(None))  # claims on a shared study (see workers)
     store: object | None = None  # the --artifacts store every worker can read, if any
     rung_epochs: tuple[int, ...] = ()  # epochs at which early stopping judges a candidate (see rungs.py)
+    latency_source: LatencySource = field(default_factory=LatencySource)  # --latency-runtime, --latency-lut
 
     def __call__(self, trial: optuna.Trial) -> list[float]:
         try:
@@ -105,7 +106,7 @@ class CandidateObjective:
         if twin is not None:
             return self._reuse(trial, record, twin, started=started)
         model = build_model(arch, seed=self.train_config.seed + trial.number)
-        record = replace(record, **profile_costs(model, arch, self.data.device).to_dict())
+        record = replace(record, **profile_costs(model, arch, self.data.device, self.latency_source).to_dict())
         over = self._constrain(trial, record)
         if over:
             record = replace(record, status=Status.SKIPPED, reason="; ".join(over), val_accuracy=0.0)

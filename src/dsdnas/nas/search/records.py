@@ -65,6 +65,7 @@ class TrialRecord:
     latency_reason: str = ""
     latency_load: float | None = None
     threads: int | None = None
+    latency_source: str = ""  # the runtime it was timed in, or the table that predicted it ("": torch, older runs)
     unsupported_ops: dict[str, int] = field(default_factory=dict)
     profile_s: float | None = None
     # Training.

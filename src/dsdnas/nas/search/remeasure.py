@@ -4,6 +4,8 @@ During a search each candidate is timed when it is sampled, minutes or hours apa
 machine whose load changes. At the end the front's members are timed again one after
 the other, while no dsdnas process trains, so their latencies can be compared with each
 other. The figures go to RUN/front_latency.json; the search-time ones stay in the study.
+They are timed in the search's runtime; a search whose latencies a table predicted
+(--latency-lut) times nothing here: the table's device is elsewhere.
 """
 
 from __future__ import annotations
@@ -18,21 +20,32 @@ from dsdnas.nas.files import read_json, write_json
 from dsdnas.nas.hardware import cpu_count, hostname
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.model.builder import build_model
+from dsdnas.nas.model.costs import LatencySource
 from dsdnas.nas.model.latency import measure_latency
 from dsdnas.nas.quiet import QuietWindows
 from dsdnas.nas.runs.rundir import RunDir
 from dsdnas.nas.search.results import pareto_trials
 
 
-def remeasure_front(study: optuna.Study, run_dir: RunDir, device: torch.device) -> dict[str, Any]:
-    """Time every front member again in one window; write and return RUN/front_latency.json's contents."""
+def remeasure_front(
+    study: optuna.Study, run_dir: RunDir, device: torch.device, latency_source: LatencySource | None = None
+) -> dict[str, Any]:
+    """Time every front member again in one window; write and return RUN/front_latency.json's contents.
+
+    With a table's predictions nothing is timed or written, and no trial is returned.
+    """
+    source = latency_source or LatencySource()
+    if source.table is not None:
+        return {"trials": {}}
     front = pareto_trials(study)
     measured: dict[str, Any] = {}
     with QuietWindows(device).measuring():
         for record in front:
             arch = Arch.from_dict(record.arch)
             model = build_model(arch).to(device)
-            latency = measure_latency(model, arch.input_shape, device=device, threads=cpu_count())
+            latency = measure_latency(
+                model, arch.input_shape, device=device, threads=cpu_count(), runtime=source.runtime
+            )
             measured[str(record.number)] = {
                 "latency_ms": latency.p50_ms,
                 "latency_p10_ms": latency.p10_ms,
@@ -45,6 +58,7 @@ def remeasure_front(study: optuna.Study, run_dir: RunDir, device: torch.device) 
         "host": hostname(),
         "device": str(device),
         "threads": cpu_count(),
+        "runtime": source.runtime,
         "measured": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "trials": measured,
     }

@@ -53,6 +53,7 @@ class SearchSettings:
     image_size: int | None = None  # how folder: images were resized
     color: str = "auto"
     early_stop: str = "off"  # candidates judged at rungs (on) or all trained to the end (off)
+    latency: str = "torch"  # LatencySource.setting: the runtime, or the table's target
 
     def to_json(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self)))

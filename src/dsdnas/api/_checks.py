@@ -1,0 +1,37 @@
+"""Range checks of the commands' options: each failure a one-line error that names the option."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dsdnas.errors import DsdnasError
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        raise DsdnasError(message)
+
+
+def check_positive(option: str, value: float | None) -> None:
+    check(value is None or (isinstance(value, (int, float)) and value > 0), f"{option} {value} must be positive")
+
+
+def check_fraction(option: str, value: float, low_open: bool = True) -> None:
+    inside = 0 < value < 1 if low_open else 0 <= value < 1
+    check(isinstance(value, (int, float)) and inside, f"{option} {value} must be in {'(0' if low_open else '[0'}, 1)")
+
+
+def check_out(out: str | Path | None) -> None:
+    check(out is None or not Path(out).exists() or Path(out).is_dir(), f"--out {out} is a file; pass a folder")
+
+
+def check_latency(runtime: str, lut: str | Path | None) -> None:
+    from dsdnas.nas.lut import load_table
+    from dsdnas.nas.model.runtimes import check_runtime
+
+    check_runtime(runtime)
+    table = load_table(lut) if lut is not None else None
+    check(
+        table is None or runtime in ("torch", table.runtime),
+        f"--latency-runtime {runtime}: the table {lut} was measured in {table and table.runtime}; drop one",
+    )

@@ -1,0 +1,90 @@
+"""`dsdnas lut`: time every layer of a space once on this device, for searches that run elsewhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from dsdnas.cli._common import console, handle_errors
+from dsdnas.cli._options import DeviceOption
+
+
+@handle_errors
+def lut_command(
+    *,  # Typer passes every option by name
+    space: Annotated[
+        list[str] | None, typer.Option(help="A space name or .toml file; repeat for several. Default: dsd-mnist.")
+    ] = None,
+    input_shape: Annotated[str, typer.Option("--input", help="Input shape CxHxW the model will see.")] = "1x28x28",
+    classes: Annotated[int, typer.Option(help="Classes of the classifier.")] = 10,
+    runtime: Annotated[
+        str, typer.Option(help="Where the model will run: torch, torchscript or onnxruntime.")
+    ] = "torch",
+    threads: Annotated[int | None, typer.Option(help="CPU threads the model will have. Default: all.")] = None,
+    device: DeviceOption = "auto",
+    out: Annotated[Path, typer.Option(help="The table; one that exists is extended with what it lacks.")] = Path(
+        "lut.json"
+    ),
+    calibrate: Annotated[int, typer.Option(help="Candidates timed whole to measure the table's constant.")] = 10,
+    check: Annotated[
+        int, typer.Option(help="Then time N other candidates whole and print the table's error against them.")
+    ] = 0,
+) -> None:
+    """Measure a latency table (lut.json) of every layer the spaces can contain, on this device."""
+    from dsdnas.api import LutConfig, lut
+
+    config = LutConfig(
+        spaces=tuple(space or LutConfig().spaces),
+        input_shape=input_shape,
+        classes=classes,
+        runtime=runtime,
+        threads=threads,
+        device=device,
+        out=out,
+        calibrate=calibrate,
+        check=check,
+    )
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("layers", total=None)
+
+        def planned(plan) -> None:
+            table = plan.table
+            console.print(
+                f"{out}: {plan.todo} layer(s) to time, {plan.known} already there; {table.runtime} on "
+                f"{table.device}, {table.threads} threads; about {_duration(plan.seconds)} on a quiet machine"
+            )
+
+        def progress(done: int, total: int, key: str) -> None:
+            bar.update(task, completed=done, total=total, description=key[:40])
+
+        table = lut(config, planned=planned, progress=progress)
+    calibration = table.calibration
+    console.print(
+        f"wrote {out}: {len(table.layers)} layers; constants: {table.call_ms:.4f} ms a call, "
+        f"{table.model_ms:+.4f} ms a model; error on {calibration['candidates']} candidates timed whole: "
+        f"{calibration['mape_sum']:.1%} for the plain sum, {calibration['mape']:.1%} corrected"
+    )
+    if check and table.check:
+        _print_check(table.check)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+def _print_check(check: dict) -> None:
+    from rich.table import Table
+
+    rows = Table(title=f"check: {check['candidates']} candidates timed whole", title_justify="left")
+    for column in ("candidate", "predicted ms", "measured ms", "error"):
+        rows.add_column(column, justify="left" if column == "candidate" else "right")
+    for row in check["rows"]:
+        error = (row["predicted_ms"] - row["measured_ms"]) / row["measured_ms"]
+        rows.add_row(row["notation"], f"{row['predicted_ms']:.3f}", f"{row['measured_ms']:.3f}", f"{error:+.1%}")
+    console.print(rows)
+    spearman = "n/a" if check["spearman"] is None else f"{check['spearman']:.3f}"
+    console.print(f"mean absolute error {check['mape']:.1%}, Spearman {spearman}")

@@ -1,0 +1,18 @@
+"""Latency lookup tables: per-layer latencies measured once on a target device (`_table`), made and
+checked there (`_measure`), summed per candidate anywhere."""
+
+from dsdnas.nas.lut._measure import calibrate, check_table, fill_table, mape, spearman
+from dsdnas.nas.lut._table import IDENTITY, LatencyTable, LutError, check_identity, load_table
+
+__all__ = [
+    "IDENTITY",
+    "LatencyTable",
+    "LutError",
+    "calibrate",
+    "check_identity",
+    "check_table",
+    "fill_table",
+    "load_table",
+    "mape",
+    "spearman",
+]

@@ -1,0 +1,128 @@
+"""A latency lookup table (lut.json): per-layer latencies measured once on a target device, summed per candidate.
+
+FBNet's answer to "latency differs across devices": time every distinct layer a space can
+contain on the device and in the runtime the model will ship to, then predict a
+candidate's latency anywhere as the sum of its layers' entries. Two measured constants
+make the sum a whole model's latency:
+
+    predicted = sum(layer entries) - (layers - 1) * call_ms + model_ms
+
+`call_ms` is one call of the runtime on an identity (each layer's entry pays it once,
+a whole model pays it once); `model_ms` is the median of (whole - corrected sum) over a
+few candidates timed whole when the table is made (the network's own glue: its
+Sequential, the flatten, cache effects between layers). The table's error before and
+after these two corrections is kept in it (`calibration`), and `dsdnas lut --check`
+adds the error over candidates it never saw (`check`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dsdnas.errors import DsdnasError, RunError
+from dsdnas.nas.files import read_json, write_json
+from dsdnas.nas.model.arch import Arch
+from dsdnas.nas.model.layers import arch_layers
+
+FORMAT = 1
+# What the table was measured on: a table made for other facts cannot be extended or used for them.
+IDENTITY = ("device", "runtime", "threads", "input_shape", "num_classes")
+
+
+class LutError(DsdnasError):
+    """A latency table cannot be read, lacks a layer, or was made for another input or runtime."""
+
+
+@dataclass
+class LatencyTable:
+    """lut.json in memory: where it was measured, the constants, and key -> entry."""
+
+    device: str  # cpu, cuda:0
+    runtime: str  # runtimes.RUNTIMES
+    threads: int
+    input_shape: tuple[int, int, int]
+    num_classes: int
+    machine: dict[str, Any] = field(default_factory=dict)  # host, CPU model, versions (hardware.machine_info)
+    versions: dict[str, str] = field(default_factory=dict)  # of the runtime's packages
+    spaces: list[str] = field(default_factory=list)
+    layers: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> {"ms", "p90_ms", "noisy"}
+    call_ms: float | None = None
+    model_ms: float | None = None
+    calibration: dict[str, Any] = field(default_factory=dict)  # error of the plain and the corrected sum
+    check: dict[str, Any] = field(default_factory=dict)  # `dsdnas lut --check`: candidates timed whole
+    source: str = "lut.json"  # the file it was read from
+
+    @property
+    def target(self) -> str:
+        """The device the table is for: "HOST cpu, torch 2 threads"."""
+        return f"{self.machine.get('host', '?')} {self.device}, {self.runtime} {self.threads} threads"
+
+    @property
+    def label(self) -> str:
+        """How trials.csv and a report name its figures: "predicted for HOST cpu, torch 2 threads (lut.json)"."""
+        return f"predicted for {self.target} ({Path(self.source).name})"
+
+    @property
+    def ready(self) -> bool:
+        return self.call_ms is not None and self.model_ms is not None
+
+    def missing(self, arch: Arch) -> list[str]:
+        return [layer.key for layer in arch_layers(arch) if layer.key not in self.layers]
+
+    def layer_sum_ms(self, arch: Arch) -> tuple[float, int]:
+        """The plain sum of the candidate's layer entries, and how many layers it has."""
+        missing = self.missing(arch)
+        if missing:
+            raise LutError(
+                f"{self.source} has no entry for layer {missing[0]} (of {arch.notation}); add it on the table's "
+                f"device: dsdnas lut --out {self.source} --space SPACE for the space this candidate comes from"
+            )
+        keys = [layer.key for layer in arch_layers(arch)]
+        return sum(self.layers[key]["ms"] for key in keys), len(keys)
+
+    def predict_ms(self, arch: Arch) -> float:
+        """The candidate's predicted batch-1 latency in milliseconds."""
+        if not self.ready:
+            raise LutError(f"{self.source} is unfinished: rerun the dsdnas lut command that made it to complete it")
+        total, count = self.layer_sum_ms(arch)
+        return max(0.0, total - (count - 1) * self.call_ms + self.model_ms)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["source"]
+        data["input_shape"] = list(self.input_shape)
+        return {"format": FORMAT, **data}
+
+    def save(self, path: str | Path) -> Path:
+        return write_json(path, self.to_dict())
+
+
+def load_table(path: str | Path) -> LatencyTable:
+    """Read lut.json; a missing, invalid or foreign file is a one-line error naming it."""
+    try:
+        data = read_json(path)
+    except RunError as error:
+        raise LutError(f"--latency-lut: {error}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise LutError(f"{path} is not a dsdnas latency table (format {FORMAT}); make one with dsdnas lut")
+    try:
+        fields = {key: value for key, value in data.items() if key != "format"}
+        table = LatencyTable(**fields, source=str(path))
+        table.input_shape = tuple(int(side) for side in table.input_shape)
+    except (TypeError, ValueError) as error:
+        raise LutError(f"{path} is not a dsdnas latency table: {error}") from None
+    return table
+
+
+def check_identity(table: LatencyTable, wanted: dict[str, Any]) -> None:
+    """Refuse to use or extend a table measured for other facts, naming the first that differs."""
+    for name in IDENTITY:
+        have, want = getattr(table, name), wanted[name]
+        if name == "input_shape":
+            have, want = list(have), list(want)
+        if have != want:
+            raise LutError(
+                f"{table.source} was measured with {name} {have}, not {want}: pass another --out, or the same {name}"
+            )

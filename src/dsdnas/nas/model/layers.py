@@ -1,0 +1,103 @@
+"""A candidate as the layers a latency table times one by one: its stem, each block, its head.
+
+Each layer has a key that says everything its latency depends on, its input shape
+included, and nothing else (a head's dropout is an identity at inference, so it is left
+out):
+
+    stem_k3_c16_s1_relu@1x28x28             the stem: kernel, output width, stride, activation
+    sep_k5_d2_c32_s2_res_hardswish@16x28x28  a block: its notation, on its input C x H x W
+    head_gap_n10@64x4x4                     the head: its kind (and grid, hidden width), classes
+
+`arch_layers(arch)` lists a candidate's layers in order; `stem_layer`, `block_layer` and
+`head_layer` make one from its parts, which is how a space lists every layer it can
+contain (`search_spaces._layers`). A layer builds its own module (`Layer.build`), the
+class the network itself is built from, so the two are timed alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import torch
+from torch import nn
+
+from dsdnas.nas.model.arch import Arch, Block, Head, Stem, conv_output_size
+from dsdnas.nas.model.blocks import ConvBNAct, block_class
+from dsdnas.nas.model.heads import head_pool
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of a candidate: its key, the shape of one input sample, and how to build it."""
+
+    key: str
+    input_shape: tuple[int, int, int]
+    build: Callable[[], nn.Module]
+
+
+class HeadLayer(nn.Module):
+    """A head alone, as `builder.Net` runs it: pooling, flatten, [hidden linear layer, ReLU], classifier."""
+
+    def __init__(self, head: Head, channels: int, height: int, width: int, num_classes: int) -> None:
+        super().__init__()
+        features = head.features(channels, height, width)
+        self.pool = head_pool(head.kind, head.pool)
+        self.hidden = nn.Sequential(nn.Linear(features, head.hidden), nn.ReLU()) if head.hidden else nn.Identity()
+        self.dropout = nn.Dropout(head.dropout)
+        self.classifier = nn.Linear(head.hidden or features, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.dropout(self.hidden(self.pool(x).flatten(1))))
+
+
+def _shape(channels: int, height: int, width: int) -> str:
+    return f"{channels}x{height}x{width}"
+
+
+def stem_layer(stem: Stem, input_shape: tuple[int, int, int]) -> Layer:
+    channels = input_shape[0]
+    key = f"stem_k{stem.kernel}_c{stem.channels}_s{stem.stride}_{stem.activation}@{_shape(*input_shape)}"
+
+    def build() -> nn.Module:
+        return ConvBNAct(channels, stem.channels, stem.kernel, stride=stem.stride, activation=stem.activation)
+
+    return Layer(key, input_shape, build)
+
+
+def block_layer(block: Block, in_channels: int, height: int, width: int) -> Layer:
+    # The notation leaves out relu, the default; a key names every activation.
+    notation = block.notation if block.activation != "relu" else f"{block.notation}_relu"
+
+    def build() -> nn.Module:
+        return block_class(block.kind)(
+            in_channels,
+            block.channels,
+            block.kernel,
+            dilation=block.dilation,
+            stride=block.stride,
+            residual=block.residual,
+            activation=block.activation,
+        )
+
+    return Layer(f"{notation}@{_shape(in_channels, height, width)}", (in_channels, height, width), build)
+
+
+def head_layer(head: Head, channels: int, height: int, width: int, num_classes: int) -> Layer:
+    timed = replace(head, dropout=0.0)  # dropout costs nothing at inference
+    key = f"head_{timed.notation}_n{num_classes}@{_shape(channels, height, width)}"
+    return Layer(key, (channels, height, width), lambda: HeadLayer(timed, channels, height, width, num_classes))
+
+
+def arch_layers(arch: Arch) -> list[Layer]:
+    """The candidate's stem, blocks and head, in the order its forward pass runs them."""
+    _, height, width = arch.input_shape
+    layers = [stem_layer(arch.stem, arch.input_shape)]
+    height, width = conv_output_size(height, arch.stem.stride), conv_output_size(width, arch.stem.stride)
+    channels = arch.stem.channels
+    for block in arch.blocks:
+        layers.append(block_layer(block, channels, height, width))
+        height, width = conv_output_size(height, block.stride), conv_output_size(width, block.stride)
+        channels = block.channels
+    layers.append(head_layer(arch.head, channels, height, width, arch.num_classes))
+    return layers

@@ -1,0 +1,166 @@
+"""`dsdnas lut` and `dsdnas search --latency-lut`: a table made once, extended after an interruption,
+checked against whole candidates, and a search that times nothing and says whose latencies it shows."""
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from dsdnas.api import LutConfig, lut
+from dsdnas.cli import app
+from dsdnas.nas.lut import LutError, load_table
+from dsdnas.search_spaces import read_space_file, space_layers
+
+# Seven layers: one stem, two blocks (dilation 1 or 2) in each of two stages, two heads.
+SPACE = """
+name = "lut-test"
+[stem]
+channels = [8]
+[stages]
+count = [1, 2]
+blocks = [1]
+widths = [[8], [16]]
+strides = [2, 2]
+[block]
+kind = ["standard"]
+kernel = [3]
+dilation = [1, 2]
+residual = [false]
+[head]
+dropout = [0.0]
+"""
+SEARCH = ["--dataset", "mnist-sample", "--epochs", "1", "--train-limit", "600", "--device", "cpu", "--quiet"]
+
+
+@pytest.fixture
+def space_file(tmp_path):
+    path = tmp_path / "space.toml"
+    path.write_text(SPACE)
+    return path
+
+
+@pytest.fixture
+def table_file(tmp_path, space_file):
+    out = tmp_path / "lut.json"
+    lut(spaces=(str(space_file),), out=out, calibrate=2, device="cpu")
+    return out
+
+
+def _layer_keys(arch: dict) -> list[str]:
+    """This space's layer names, written out: every conv is 3x3, padded, with relu; each block halves the map."""
+    stem, size, channels = arch["stem"], 28, arch["stem"]["channels"]
+    keys = [f"stem_k3_c{channels}_s1_relu@1x28x28"]
+    for block in arch["blocks"]:
+        keys.append(f"std_k3_d{block['dilation']}_c{block['channels']}_s2_relu@{channels}x{size}x{size}")
+        size, channels = (size + 1) // 2, block["channels"]
+    assert stem["kernel"] == 3 and arch["head"] == {"dropout": 0.0}
+    return [*keys, f"head_gap_n10@{channels}x{size}x{size}"]
+
+
+def test_an_interrupted_table_goes_on_where_it_stopped(tmp_path, space_file):
+    out, keys = tmp_path / "lut.json", set(space_layers(read_space_file(space_file), (1, 28, 28), 10))
+    assert len(keys) == 7
+    calls = []
+
+    def stop_after_two(done, total, key):
+        calls.append((done, total))
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        lut(spaces=(str(space_file),), out=out, calibrate=2, device="cpu", progress=stop_after_two)
+    first = load_table(out).layers
+    assert len(first) == 2 and not load_table(out).ready
+    seen = []
+    table = lut(spaces=(str(space_file),), out=out, calibrate=2, device="cpu", progress=lambda *a: seen.append(a))
+    assert [total for _, total, _ in seen] == [5] * 5  # only what was missing
+    assert set(table.layers) == keys and all(table.layers[key] == entry for key, entry in first.items())
+    assert table.ready and table.calibration["candidates"] == 2
+
+
+def test_a_check_times_other_candidates_whole_and_keeps_the_error(table_file, space_file):
+    table = lut(spaces=(str(space_file),), out=table_file, calibrate=2, check=3, device="cpu")
+    check = load_table(table_file).check
+    assert check["candidates"] == 3 == len(check["rows"]) and check == table.check
+    errors = [abs(r["predicted_ms"] - r["measured_ms"]) / r["measured_ms"] for r in check["rows"]]
+    assert check["mape"] == pytest.approx(sum(errors) / 3)
+
+
+def test_a_table_is_never_extended_with_figures_of_another_runtime(table_file, space_file):
+    before = table_file.read_bytes()
+    with pytest.raises(LutError, match="measured with runtime torch, not onnxruntime"):
+        lut(spaces=(str(space_file),), out=table_file, runtime="onnxruntime", device="cpu")
+    assert table_file.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--calibrate", "0"], "--calibrate 0 must be at least 1"),
+        (["--runtime", "tflite"], "--latency-runtime 'tflite' must be one of"),
+        (["--classes", "1"], "--classes 1 must be at least 2"),
+        (["--space", "nowhere"], "nowhere"),
+    ],
+)
+def test_bad_lut_options_are_refused_before_anything_is_written(tmp_path, options, message):
+    out = tmp_path / "lut.json"
+    result = CliRunner().invoke(app, ["lut", "--out", str(out), "--device", "cpu", *options])
+    assert result.exit_code == 2 and message in result.output and not out.exists()
+
+
+def test_a_search_with_a_table_times_no_candidate_and_says_whose_latencies_it_shows(
+    tmp_path, table_file, space_file, monkeypatch
+):
+    log = tmp_path / "locks.jsonl"
+    monkeypatch.setenv("DSDNAS_LOCK_LOG", str(log))
+    run = tmp_path / "run"
+    args = ["search", *SEARCH, "--space", str(space_file), "--budget", "3", "--out", str(run)]
+    result = CliRunner().invoke(app, [*args, "--objectives", "accuracy,latency", "--latency-lut", str(table_file)])
+    assert result.exit_code == 0, result.output
+    windows = [json.loads(line)["kind"] for line in log.read_text().splitlines()]
+    assert "train" in windows and "measure" not in windows  # nothing was timed, not even the front at the end
+    table = load_table(table_file)
+    trials = pd.read_csv(run / "trials.csv")
+    assert set(trials["latency_source"]) == {table.label}
+    for row in trials.itertuples():  # the table's file read by hand: the trial's layers by their written names
+        keys = _layer_keys(json.loads((run / "trials" / str(row.trial) / "arch.json").read_text()))
+        total = sum(table.layers[key]["ms"] for key in keys)
+        assert row.latency_ms == pytest.approx(total - (len(keys) - 1) * table.call_ms + table.model_ms)
+    assert json.loads((run / "run.json").read_text())["settings"]["latency"] == f"lut: {table.target}"
+    assert not (run / "front_latency.json").exists()
+    report = CliRunner().invoke(app, ["report", str(run)])
+    assert report.exit_code == 0 and "Accuracy against predicted latency" in (run / "report.html").read_text()
+    exported = CliRunner().invoke(app, ["export", str(run), "--out", str(tmp_path / "shipped")])
+    assert exported.exit_code == 0, exported.output
+    source = (tmp_path / "shipped" / "model.py").read_text()
+    assert f"{table.label};" in source and "its error was not checked (dsdnas lut --check N" in source
+    again = CliRunner().invoke(app, [*args, "--objectives", "accuracy,latency"])  # without the table: other settings
+    assert again.exit_code == 2 and "(latency)" in again.output
+
+
+def test_a_table_that_lacks_a_layer_of_the_space_is_refused_before_the_search_starts(tmp_path, table_file, space_file):
+    data = json.loads(table_file.read_text())
+    missing = sorted(data["layers"])[0]
+    del data["layers"][missing]
+    table_file.write_text(json.dumps(data))
+    run = tmp_path / "run"
+    args = ["search", *SEARCH, "--space", str(space_file), "--budget", "2", "--out", str(run)]
+    result = CliRunner().invoke(app, [*args, "--latency-lut", str(table_file)])
+    assert result.exit_code == 2 and not run.exists()
+    assert f"lacks 1 layer(s) of {space_file} (e.g. {missing}); on its device run: dsdnas lut" in result.output
+
+
+def test_a_search_measures_latency_in_the_runtime_it_is_given(tmp_path, space_file):
+    run = tmp_path / "run"
+    args = ["search", *SEARCH, "--space", str(space_file), "--budget", "2", "--out", str(run)]
+    result = CliRunner().invoke(app, [*args, "--latency-runtime", "onnxruntime"])
+    assert result.exit_code == 0, result.output
+    assert set(pd.read_csv(run / "trials.csv")["latency_source"]) == {"onnxruntime"}
+    assert json.loads((run / "front_latency.json").read_text())["runtime"] == "onnxruntime"
+    assert json.loads((run / "run.json").read_text())["settings"]["latency"] == "onnxruntime"
+
+
+def test_a_lut_config_checks_every_option_range():
+    with pytest.raises(Exception, match="--check -1 must be >= 0"):
+        LutConfig(check=-1).validate()

@@ -1,0 +1,93 @@
+"""The latency table's arithmetic, its file and its refusals, on tables written out by hand."""
+
+import json
+
+import pytest
+
+from dsdnas.nas.lut import LatencyTable, LutError, check_identity, load_table, mape, spearman
+from dsdnas.nas.model.arch import Arch, Block, Head, Stem
+
+ARCH = Arch((1, 28, 28), 10, Stem(8), (Block("separable", 3, 1, 16, 2),), Head())
+KEYS = ("stem_k3_c8_s1_relu@1x28x28", "sep_k3_d1_c16_s2_relu@8x28x28", "head_gap_n10@16x14x14")
+
+
+def _table(**changes) -> LatencyTable:
+    fields = {
+        "device": "cpu",
+        "runtime": "torch",
+        "threads": 2,
+        "input_shape": (1, 28, 28),
+        "num_classes": 10,
+        "machine": {"host": "phone"},
+        "layers": {
+            key: {"ms": ms, "p90_ms": ms, "noisy": False} for key, ms in zip(KEYS, (0.1, 0.25, 0.05), strict=True)
+        },
+        "call_ms": 0.01,
+        "model_ms": 0.03,
+    }
+    return LatencyTable(**{**fields, **changes})
+
+
+def test_a_prediction_is_the_sum_of_the_layers_less_the_extra_calls_plus_the_model_constant():
+    # 0.1 + 0.25 + 0.05 = 0.4; three layers timed alone paid 3 calls, the whole model pays 1: -0.02; +0.03.
+    assert _table().predict_ms(ARCH) == pytest.approx(0.41)
+    assert _table(call_ms=0.0, model_ms=0.0).predict_ms(ARCH) == pytest.approx(0.4)
+
+
+def test_a_missing_layer_is_named_with_the_command_that_adds_it():
+    table = _table()
+    del table.layers[KEYS[1]]
+    missing = r"no entry for layer sep_k3_d1_c16_s2_relu@8x28x28 .*dsdnas lut --out lut\.json"
+    with pytest.raises(LutError, match=missing):
+        table.predict_ms(ARCH)
+
+
+def test_an_unfinished_table_predicts_nothing():
+    with pytest.raises(LutError, match="unfinished: rerun the dsdnas lut command"):
+        _table(model_ms=None).predict_ms(ARCH)
+
+
+def test_a_table_round_trips_through_its_file(tmp_path):
+    path = _table(check={"candidates": 3, "mape": 0.1}).save(tmp_path / "lut.json")
+    read = load_table(path)
+    assert read.predict_ms(ARCH) == pytest.approx(0.41)
+    assert read.input_shape == (1, 28, 28) and read.check == {"candidates": 3, "mape": 0.1}
+    assert read.label == "predicted for phone cpu, torch 2 threads (lut.json)"
+    assert json.loads(path.read_text())["format"] == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "does not exist"),
+        ("{", "not valid JSON"),
+        ('{"format": 9}', "not a dsdnas latency table"),
+        ('{"format": 1, "device": "cpu"}', "not a dsdnas latency table: .*missing"),
+    ],
+)
+def test_a_bad_table_file_is_one_line_naming_it(tmp_path, content, message):
+    path = tmp_path / "lut.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(LutError, match=message) as error:
+        load_table(path)
+    assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("runtime", "onnxruntime"), ("threads", 1), ("input_shape", (3, 32, 32)), ("num_classes", 2)]
+)
+def test_a_table_made_for_other_facts_is_refused_naming_the_first(name, value):
+    wanted = {"device": "cpu", "runtime": "torch", "threads": 2, "input_shape": (1, 28, 28), "num_classes": 10}
+    check_identity(_table(), wanted)
+    with pytest.raises(LutError, match=f"measured with {name} "):
+        check_identity(_table(), {**wanted, name: value})
+
+
+def test_the_error_measures_agree_with_cases_worked_by_hand():
+    assert mape([1.1, 1.8], [1.0, 2.0]) == pytest.approx(0.1)  # 10% over, 10% under
+    assert mape([], []) is None
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [40, 30, 20, 10]) == pytest.approx(-1.0)
+    assert spearman([1, 2, 3], [1, 3, 2]) == pytest.approx(0.5)  # ranks 1,2,3 vs 1,3,2: 1 - 6*2/(3*8)
+    assert spearman([1, 2], [1, 2]) is None
