@@ -29,7 +29,19 @@ ALLOWED = {
     "nas": {"nas", "base"},
     "base": {"base"},
 }
-ENGINE_ORDER = ["files", "stats", "hardware", "quiet", "model", "datasets", "runs", "training", "baselines", "search"]
+ENGINE_ORDER = [
+    "files",
+    "stats",
+    "hardware",
+    "quiet",
+    "model",
+    "lut",
+    "datasets",
+    "runs",
+    "training",
+    "baselines",
+    "search",
+]
 ENGINE_SHARED = {"files", "stats", "hardware", "quiet"}  # below the rest of the engine, in this order
 
 

@@ -51,9 +51,8 @@ def baseline(
         config.model, data.input_shape, data.num_classes, seed=config.seed, hidden=config.hidden
     )
     notes = _pretrain(reference, config)
-    costs = reference_costs(
-        reference.model, data.input_shape, device, config.latency_runtime
-    )  # before training, as for candidates
+    # Before training, as for candidates.
+    costs = reference_costs(reference.model, data.input_shape, device, runtime=config.latency_runtime)
     train = _train_config(config, data)
     trainer = Trainer(reference.model, data, train, frozen=frozen_parts(reference, config.freeze))
     result = trainer.run(on_epoch=on_epoch)

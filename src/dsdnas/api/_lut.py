@@ -131,7 +131,9 @@ def lut(
     return table
 
 
-def check_covers(table: LatencyTable, space: SearchSpace, input_shape: tuple[int, int, int], num_classes: int) -> None:
+def check_covers(
+    table: LatencyTable, space: SearchSpace, *, input_shape: tuple[int, int, int], num_classes: int
+) -> None:
     """Refuse, before a search starts, a table that lacks a layer of the space or was made for other input."""
     if tuple(table.input_shape) != tuple(input_shape) or table.num_classes != num_classes:
         raise DsdnasError(

@@ -26,8 +26,7 @@ from dsdnas.nas.datasets.base import Dataset
 from dsdnas.nas.datasets.device_data import DeviceData, to_device
 from dsdnas.nas.datasets.sources import limit_train
 from dsdnas.nas.hardware import machine_info, require_memory, resolve_device
-from dsdnas.nas.lut import load_table
-from dsdnas.nas.model.costs import LatencySource
+from dsdnas.nas.lut import LatencySource, load_table
 from dsdnas.nas.runs.rundir import RunDir
 from dsdnas.nas.runs.store import open_store
 from dsdnas.nas.search.events import SearchObserver
@@ -194,7 +193,7 @@ def _latency_source(config: SearchConfig, space: SearchSpace, data: Dataset) -> 
     if config.latency_lut is None:
         return LatencySource(runtime=config.latency_runtime)
     table = load_table(config.latency_lut)
-    check_covers(table, space, data.input_shape, data.num_classes)
+    check_covers(table, space, input_shape=data.input_shape, num_classes=data.num_classes)
     return LatencySource(runtime=table.runtime, table=table)
 
 

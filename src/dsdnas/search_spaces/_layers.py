@@ -29,7 +29,7 @@ def _heads(space: SearchSpace) -> list[Head]:
 
 
 def _stage_blocks(
-    space: SearchSpace, stage: int, input_shape: tuple[int, int, int], widths_in: tuple[int, ...]
+    space: SearchSpace, stage: int, input_shape: tuple[int, int, int], *, widths_in: tuple[int, ...]
 ) -> list[Layer]:
     """The layers of stage `stage`: its first block fed by `widths_in`, its inner blocks by its own width."""
     (in_size, out_size), stride = space.stage_sizes(min(input_shape[1:]))[stage], space.strides[stage]
@@ -44,7 +44,7 @@ def _stage_blocks(
                 choices = product(space.conv_choices(size), residuals, space.kinds, space.activations)
                 for (kernel, dilation), residual, kind, activation in choices:
                     block = Block(kind, kernel, dilation, channels, block_stride, bool(residual), activation)
-                    layers.append(block_layer(block, channels_in, height, width))
+                    layers.append(block_layer(block, (channels_in, height, width)))
     return layers
 
 
@@ -65,12 +65,12 @@ def space_layers(space: SearchSpace, input_shape: tuple[int, int, int], num_clas
     widths_in = tuple(space.stem_channels)
     ends = {(channels, stem_map) for channels in widths_in} if 0 in counts else set()  # what a head may read
     for stage in range(max(counts)):
-        layers += _stage_blocks(space, stage, input_shape, widths_in)
+        layers += _stage_blocks(space, stage, input_shape, widths_in=widths_in)
         widths_in = tuple(space.widths[stage])
         if stage + 1 in counts:
             ends |= {(channels, _maps(space, input_shape)[stage][1]) for channels in widths_in}
     for head, (channels, (height, width)) in product(_heads(space), sorted(ends)):
-        layers.append(head_layer(head, channels, height, width, num_classes))
+        layers.append(head_layer(head, (channels, height, width), num_classes))
     return {layer.key: layer for layer in layers}
 
 

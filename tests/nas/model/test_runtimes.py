@@ -18,7 +18,7 @@ def test_every_runtime_computes_what_the_model_computes(name, small_arch):
     with torch.no_grad():
         expected = model(sample)
     check_runtime(name)
-    forward = prepare(name, model, sample, 2)
+    forward = prepare(name, model, sample, threads=2)
     with torch.inference_mode():
         got = forward()
     got = got[0] if isinstance(got, list) else got  # onnxruntime returns a list of numpy arrays

@@ -1,11 +1,14 @@
 """Latency lookup tables: per-layer latencies measured once on a target device (`_table`), made and
-checked there (`_measure`), summed per candidate anywhere."""
+checked there (`_measure`), summed per candidate anywhere; `LatencySource` says whether a search
+times its candidates or reads a table."""
 
 from dsdnas.nas.lut._measure import calibrate, check_table, fill_table, mape, spearman
+from dsdnas.nas.lut._source import LatencySource
 from dsdnas.nas.lut._table import IDENTITY, LatencyTable, LutError, check_identity, load_table
 
 __all__ = [
     "IDENTITY",
+    "LatencySource",
     "LatencyTable",
     "LutError",
     "calibrate",

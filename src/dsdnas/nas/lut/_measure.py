@@ -35,7 +35,7 @@ LAYER_REPEATS = 50  # timed passes per layer, in 5 rounds: as for a whole candid
 Progress = Callable[[int, int, str], None]  # (done, total, what was just measured)
 
 
-def _time(table: LatencyTable, module: nn.Module, input_shape: tuple[int, ...], device: torch.device) -> Latency:
+def _time(table: LatencyTable, module: nn.Module, input_shape: tuple[int, ...], *, device: torch.device) -> Latency:
     with QuietWindows(device).measuring():
         return measure_latency(
             module.to(device), input_shape, device=device, threads=table.threads, runtime=table.runtime
@@ -61,7 +61,7 @@ def fill_table(
     try:
         for done, layer in enumerate(todo, start=1):
             torch.manual_seed(0)
-            table.layers[layer.key] = _entry(_time(table, layer.build(), layer.input_shape, device))
+            table.layers[layer.key] = _entry(_time(table, layer.build(), layer.input_shape, device=device))
             progress(done, len(todo), layer.key)
             if time.monotonic() - saved > SAVE_EVERY_S:
                 table.save(path)
@@ -72,7 +72,7 @@ def fill_table(
     if todo:
         table.model_ms = None  # new layers: measure the constants again
     if table.call_ms is None:
-        table.call_ms = _time(table, nn.Identity(), table.input_shape, device).p50_ms
+        table.call_ms = _time(table, nn.Identity(), table.input_shape, device=device).p50_ms
         table.save(path)
     if table.model_ms is None:
         calibrate(table, calibration, device=device)
@@ -81,7 +81,7 @@ def fill_table(
 
 
 def _whole(table: LatencyTable, arch: Arch, device: torch.device) -> float:
-    return _time(table, build_model(arch), arch.input_shape, device).p50_ms
+    return _time(table, build_model(arch), arch.input_shape, device=device).p50_ms
 
 
 def calibrate(table: LatencyTable, archs: list[Arch], *, device: torch.device) -> None:

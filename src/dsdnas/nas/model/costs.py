@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import nn
@@ -30,9 +30,6 @@ from dsdnas.nas.model.kinds import BLOCK_KINDS
 from dsdnas.nas.model.latency import Latency, measure_latency
 from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME
 from dsdnas.nas.quiet import QuietWindows
-
-if TYPE_CHECKING:
-    from dsdnas.nas.lut import LatencyTable
 
 with warnings.catch_warnings():  # fvcore scripts a helper with torch.jit at import time
     warnings.simplefilter("ignore", FutureWarning)
@@ -48,24 +45,6 @@ _FREE_OPS = frozenset(
 )
 LATENCY_WARMUP = 10  # untimed forward passes before timing
 LATENCY_REPEATS = 50  # timed forward passes, in 5 rounds; the lowest round median is reported
-
-
-@dataclass(frozen=True)
-class LatencySource:
-    """Where candidates' latencies come from: timed here in `runtime`, or predicted by a table made elsewhere."""
-
-    runtime: str = DEFAULT_RUNTIME  # runtimes.RUNTIMES
-    table: LatencyTable | None = None  # --latency-lut
-
-    @property
-    def label(self) -> str:
-        """What trials.csv and the report say of each figure: "torch", "onnxruntime", "predicted for ..."."""
-        return self.table.label if self.table is not None else self.runtime
-
-    @property
-    def setting(self) -> str:
-        """What a study must keep: the runtime, or the table's target (not its file name)."""
-        return f"lut: {self.table.target}" if self.table is not None else self.runtime
 
 
 @dataclass(frozen=True)
@@ -92,7 +71,7 @@ class Costs:
     threads: int  # CPU threads in use while timing
     unsupported_ops: dict[str, int]
     profile_s: float  # time spent measuring all of this
-    latency_source: str = DEFAULT_RUNTIME  # LatencySource.label
+    latency_source: str = DEFAULT_RUNTIME  # the runtime it was timed in, or the table that predicted it
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -148,22 +127,21 @@ def quiet_latency(
         )
 
 
-def _predicted(table: LatencyTable, arch: Arch) -> Latency:
-    """A table's prediction in the shape of a measurement: one figure, never noisy."""
-    ms = table.predict_ms(arch)
-    return Latency(1, ms, ms, ms, (ms,), 0, 0, table.device, table.threads, None, None, 0, False, runtime=table.runtime)
-
-
-def profile_costs(model: nn.Module, arch: Arch, device: torch.device, latency: LatencySource | None = None) -> Costs:
-    """MACs, params, receptive field and batch-1 latency (timed, or predicted by a table) of a freshly built model."""
+def profile_costs(
+    model: nn.Module,
+    arch: Arch,
+    device: torch.device,
+    *,
+    runtime: str = DEFAULT_RUNTIME,
+    predicted: Latency | None = None,
+    source: str | None = None,
+) -> Costs:
+    """MACs, params, receptive field and batch-1 latency of a freshly built model: timed in `runtime`, or
+    `predicted` (by a latency table, `source` naming it) and then not timed at all."""
     started = time.perf_counter()
-    source = latency or LatencySource()
     model = model.to(device)
     macs = count_macs(model, arch.input_shape)
-    if source.table is not None:
-        latency = _predicted(source.table, arch)
-    else:
-        latency = quiet_latency(model, arch.input_shape, device, repeats=LATENCY_REPEATS, runtime=source.runtime)
+    latency = predicted or quiet_latency(model, arch.input_shape, device, repeats=LATENCY_REPEATS, runtime=runtime)
     return Costs(
         macs=macs.macs,
         params=count_params(model),
@@ -177,12 +155,12 @@ def profile_costs(model: nn.Module, arch: Arch, device: torch.device, latency: L
         threads=latency.threads,
         unsupported_ops=macs.unsupported_ops,
         profile_s=time.perf_counter() - started,
-        latency_source=source.label,
+        latency_source=source or latency.runtime,
     )
 
 
 def reference_costs(
-    model: nn.Module, input_shape: tuple[int, ...], device: torch.device, runtime: str = DEFAULT_RUNTIME
+    model: nn.Module, input_shape: tuple[int, ...], device: torch.device, *, runtime: str = DEFAULT_RUNTIME
 ) -> dict[str, Any]:
     """MACs, params and batch-1 latency of any model (a reference one), measured as candidates are."""
     model = model.to(device)

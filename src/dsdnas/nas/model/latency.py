@@ -183,7 +183,7 @@ def measure_latency(
         torch.set_num_threads(threads)
     try:
         sample = torch.rand((batch_size, *input_shape), device=device)
-        forward = prepare(runtime, model, sample, torch.get_num_threads())
+        forward = prepare(runtime, model, sample, threads=torch.get_num_threads())
         best: Latency | None = None
         for attempt in range(1, attempts + 1):
             with torch.inference_mode():

@@ -39,9 +39,9 @@ class Layer:
 class HeadLayer(nn.Module):
     """A head alone, as `builder.Net` runs it: pooling, flatten, [hidden linear layer, ReLU], classifier."""
 
-    def __init__(self, head: Head, channels: int, height: int, width: int, num_classes: int) -> None:
+    def __init__(self, head: Head, in_shape: tuple[int, int, int], num_classes: int) -> None:
         super().__init__()
-        features = head.features(channels, height, width)
+        features = head.features(*in_shape)
         self.pool = head_pool(head.kind, head.pool)
         self.hidden = nn.Sequential(nn.Linear(features, head.hidden), nn.ReLU()) if head.hidden else nn.Identity()
         self.dropout = nn.Dropout(head.dropout)
@@ -65,9 +65,10 @@ def stem_layer(stem: Stem, input_shape: tuple[int, int, int]) -> Layer:
     return Layer(key, input_shape, build)
 
 
-def block_layer(block: Block, in_channels: int, height: int, width: int) -> Layer:
+def block_layer(block: Block, in_shape: tuple[int, int, int]) -> Layer:
     # The notation leaves out relu, the default; a key names every activation.
     notation = block.notation if block.activation != "relu" else f"{block.notation}_relu"
+    in_channels = in_shape[0]
 
     def build() -> nn.Module:
         return block_class(block.kind)(
@@ -80,13 +81,13 @@ def block_layer(block: Block, in_channels: int, height: int, width: int) -> Laye
             activation=block.activation,
         )
 
-    return Layer(f"{notation}@{_shape(in_channels, height, width)}", (in_channels, height, width), build)
+    return Layer(f"{notation}@{_shape(*in_shape)}", in_shape, build)
 
 
-def head_layer(head: Head, channels: int, height: int, width: int, num_classes: int) -> Layer:
+def head_layer(head: Head, in_shape: tuple[int, int, int], num_classes: int) -> Layer:
     timed = replace(head, dropout=0.0)  # dropout costs nothing at inference
-    key = f"head_{timed.notation}_n{num_classes}@{_shape(channels, height, width)}"
-    return Layer(key, (channels, height, width), lambda: HeadLayer(timed, channels, height, width, num_classes))
+    key = f"head_{timed.notation}_n{num_classes}@{_shape(*in_shape)}"
+    return Layer(key, in_shape, lambda: HeadLayer(timed, in_shape, num_classes))
 
 
 def arch_layers(arch: Arch) -> list[Layer]:
@@ -96,8 +97,8 @@ def arch_layers(arch: Arch) -> list[Layer]:
     height, width = conv_output_size(height, arch.stem.stride), conv_output_size(width, arch.stem.stride)
     channels = arch.stem.channels
     for block in arch.blocks:
-        layers.append(block_layer(block, channels, height, width))
+        layers.append(block_layer(block, (channels, height, width)))
         height, width = conv_output_size(height, block.stride), conv_output_size(width, block.stride)
         channels = block.channels
-    layers.append(head_layer(arch.head, channels, height, width, arch.num_classes))
+    layers.append(head_layer(arch.head, (channels, height, width), arch.num_classes))
     return layers

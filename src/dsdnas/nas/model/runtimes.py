@@ -8,7 +8,7 @@ user will deploy with:
     torchscript  torch.jit.trace, then torch.jit.freeze (folds BatchNorm, inlines weights)
     onnxruntime  the legacy ONNX exporter, then an onnxruntime CPU session (the `export` extra)
 
-`prepare(name, model, sample, threads)` returns a no-argument callable that runs one forward
+`prepare(name, model, sample, threads=N)` returns a no-argument callable that runs one forward
 pass of `sample` in that runtime, so the timing code is the same for all of them. It is
 called outside inference mode (tracing and the ONNX exporter need autograd's tensors); the
 timed passes run inside it.
@@ -113,6 +113,6 @@ def measuring_device(name: str, device: torch.device) -> torch.device:
     return torch.device("cpu") if RUNTIMES[name].cpu_only else device
 
 
-def prepare(name: str, model: nn.Module, sample: torch.Tensor, threads: int) -> Callable[[], object]:
+def prepare(name: str, model: nn.Module, sample: torch.Tensor, *, threads: int) -> Callable[[], object]:
     """A no-argument forward pass of `model` on `sample` in runtime `name`, on `threads` CPU threads."""
     return RUNTIMES[name].prepare(model, sample, threads)

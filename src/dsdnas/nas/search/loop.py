@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 from optuna.trial import TrialState
 
-from dsdnas.nas.model.costs import LatencySource
+from dsdnas.nas.lut import LatencySource
 from dsdnas.nas.runs.rundir import RunDir
 from dsdnas.nas.search.budget import Budget
 from dsdnas.nas.search.events import RunningTrial, SearchObserver
@@ -113,7 +113,9 @@ def finish_search(
     latency_source: LatencySource | None = None,
 ) -> SearchResult:
     """Measure the front's latencies again in one quiet window, write the final results, tell the observer."""
-    remeasured = {int(k): v for k, v in remeasure_front(study, run_dir, device, latency_source)["trials"].items()}
+    remeasured = {
+        int(k): v for k, v in remeasure_front(study, run_dir, device, latency_source=latency_source)["trials"].items()
+    }
     front = write_results(study, run_dir, final=True, remeasured=remeasured)
     observer.search_finished(reason)
     return SearchResult(study, run_dir.root, reason, front)

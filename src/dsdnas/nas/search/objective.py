@@ -18,8 +18,9 @@ from dsdnas.errors import DsdnasError
 from dsdnas.nas.datasets.device_data import DeviceData
 from dsdnas.nas.files import save_weights, write_json, write_text
 from dsdnas.nas.hardware import worker_id
+from dsdnas.nas.lut import LatencySource
 from dsdnas.nas.model.builder import build_model
-from dsdnas.nas.model.costs import LatencySource, profile_costs
+from dsdnas.nas.model.costs import profile_costs
 from dsdnas.nas.runs.rundir import ARCH_FILE, METRICS_FILE, WEIGHTS_FILE, RunDir
 from dsdnas.nas.runs.store import upload_trial_files
 from dsdnas.nas.search import rungs
@@ -106,7 +107,18 @@ class CandidateObjective:
         if twin is not None:
             return self._reuse(trial, record, twin, started=started)
         model = build_model(arch, seed=self.train_config.seed + trial.number)
-        record = replace(record, **profile_costs(model, arch, self.data.device, self.latency_source).to_dict())
+        source = self.latency_source
+        record = replace(
+            record,
+            **profile_costs(
+                model,
+                arch,
+                self.data.device,
+                runtime=source.runtime,
+                predicted=source.predicted(arch),
+                source=source.label,
+            ).to_dict(),
+        )
         over = self._constrain(trial, record)
         if over:
             record = replace(record, status=Status.SKIPPED, reason="; ".join(over), val_accuracy=0.0)

@@ -18,9 +18,9 @@ import torch
 
 from dsdnas.nas.files import read_json, write_json
 from dsdnas.nas.hardware import cpu_count, hostname
+from dsdnas.nas.lut import LatencySource
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.model.builder import build_model
-from dsdnas.nas.model.costs import LatencySource
 from dsdnas.nas.model.latency import measure_latency
 from dsdnas.nas.quiet import QuietWindows
 from dsdnas.nas.runs.rundir import RunDir
@@ -28,7 +28,7 @@ from dsdnas.nas.search.results import pareto_trials
 
 
 def remeasure_front(
-    study: optuna.Study, run_dir: RunDir, device: torch.device, latency_source: LatencySource | None = None
+    study: optuna.Study, run_dir: RunDir, device: torch.device, *, latency_source: LatencySource | None = None
 ) -> dict[str, Any]:
     """Time every front member again in one window; write and return RUN/front_latency.json's contents.
 
