@@ -22,3 +22,4 @@ run benchmarks/bench_workers.py --quick "${storage[@]}"
 run benchmarks/bench_search.py --quick
 run benchmarks/bench_front.py --quick
 run benchmarks/bench_shipped.py --quick
+run benchmarks/bench_lut.py --quick

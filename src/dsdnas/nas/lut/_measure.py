@@ -80,7 +80,8 @@ def fill_table(
     return table
 
 
-def _whole(table: LatencyTable, arch: Arch, device: torch.device) -> float:
+def whole_ms(table: LatencyTable, arch: Arch, device: torch.device) -> float:
+    """The candidate timed whole, as the table times its layers: its runtime, threads and quiet window."""
     return _time(table, build_model(arch), arch.input_shape, device=device).p50_ms
 
 
@@ -91,7 +92,7 @@ def calibrate(table: LatencyTable, archs: list[Arch], *, device: torch.device) -
         total, count = table.layer_sum_ms(arch)
         plain.append(total)
         corrected.append(total - (count - 1) * table.call_ms)
-        whole.append(_whole(table, arch, device))
+        whole.append(whole_ms(table, arch, device))
     table.model_ms = statistics.median(w - c for w, c in zip(whole, corrected, strict=True)) if archs else 0.0
     table.calibration = {
         "candidates": len(archs),
@@ -126,7 +127,7 @@ def check_table(
             {
                 "notation": arch.notation,
                 "predicted_ms": table.predict_ms(arch),
-                "measured_ms": _whole(table, arch, device),
+                "measured_ms": whole_ms(table, arch, device),
             }
         )
         progress(done, len(archs), arch.notation)

@@ -1,0 +1,104 @@
+"""How well a latency table predicts whole candidates on this machine, for torch and for onnxruntime.
+
+For each runtime it makes the table of the space's layers (`dsdnas lut`, resumed when a
+table from an earlier run is in --work), then times --candidates candidates of the space
+whole, drawn with their own seed (never the calibration ones), and prints each one's
+predicted and measured latency, the mean absolute percentage error and Spearman's rank
+correlation, for the plain sum of the layers and for the sum with the table's two
+measured constants (one call of the runtime, the network's glue). It also prints how long
+the table took and what a search with it spends timing candidates: nothing.
+
+    python benchmarks/bench_lut.py [--space dsd-mnist] [--candidates 50] [--runtimes torch,onnxruntime]
+    python benchmarks/bench_lut.py --quick     # dsd-tiny, 8 candidates, torch only (CI)
+
+Run it on a quiet machine: the table and the whole-model timings wait for one, and so
+should nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from dsdnas.api import lut
+from dsdnas.api._lut import CHECK_SEED
+from dsdnas.nas.hardware import machine_info
+from dsdnas.nas.lut import load_table, mape, spearman, whole_ms
+from dsdnas.search_spaces import get_space, sample_archs
+
+
+def _measure(runtime: str, args: argparse.Namespace, work: Path) -> dict:
+    out = work / f"lut-{args.space}-{runtime}.json"
+    started = time.perf_counter()
+    table = lut(spaces=(args.space,), runtime=runtime, out=out, device="cpu", calibrate=args.calibrate)
+    build_s = time.perf_counter() - started
+    space = get_space(args.space)
+    archs = sample_archs(space, table.input_shape, table.num_classes, count=args.candidates, seed=CHECK_SEED + 100)
+    rows = []
+    for arch in archs:
+        total, count = table.layer_sum_ms(arch)
+        rows.append(
+            {
+                "notation": arch.notation,
+                "layers": count,
+                "sum_ms": total,
+                "predicted_ms": table.predict_ms(arch),
+                "measured_ms": whole_ms(table, arch, torch.device("cpu")),
+            }
+        )
+    return {"table": load_table(out), "build_s": build_s, "rows": rows}
+
+
+def _print(runtime: str, found: dict, show: int) -> None:
+    table, rows = found["table"], found["rows"]
+    measured = [row["measured_ms"] for row in rows]
+    plain = [row["sum_ms"] for row in rows]
+    predicted = [row["predicted_ms"] for row in rows]
+    noisy = sum(entry["noisy"] for entry in table.layers.values())
+    print(f"\n== {runtime}: {len(table.layers)} layers ({noisy} flagged noisy), table made in {found['build_s']:.0f} s")
+    print(f"   constants: {table.call_ms:.4f} ms a call, {table.model_ms:+.4f} ms a model")
+    print(f"   {'candidate':58} {'layers':>6} {'sum':>7} {'pred':>7} {'meas':>7} {'error':>7}")
+    for row in rows[:show]:
+        error = (row["predicted_ms"] - row["measured_ms"]) / row["measured_ms"]
+        print(
+            f"   {row['notation'][:58]:58} {row['layers']:6d} {row['sum_ms']:7.3f} {row['predicted_ms']:7.3f} "
+            f"{row['measured_ms']:7.3f} {error:+7.1%}"
+        )
+    errors = sorted(abs(p - m) / m for p, m in zip(predicted, measured, strict=True))
+    print(f"   measured whole: median {statistics.median(measured):.3f} ms, {min(measured):.3f}-{max(measured):.3f}")
+    print(f"   plain sum:      MAPE {mape(plain, measured):6.1%}, Spearman {spearman(plain, measured):.3f}")
+    print(
+        f"   with constants: MAPE {mape(predicted, measured):6.1%}, Spearman {spearman(predicted, measured):.3f}, "
+        f"p90 error {errors[int(0.9 * (len(errors) - 1))]:.1%}, worst {errors[-1]:.1%}  ({len(rows)} candidates)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--space", default="dsd-mnist")
+    parser.add_argument("--candidates", type=int, default=50)
+    parser.add_argument("--calibrate", type=int, default=10)
+    parser.add_argument("--runtimes", default="torch,onnxruntime")
+    parser.add_argument("--work", type=Path, default=None, help="Keep the tables here (resumed on a rerun).")
+    parser.add_argument("--show", type=int, default=12, help="Candidates printed one by one.")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.space, args.candidates, args.calibrate, args.runtimes = "dsd-tiny", 8, 3, "torch"
+    machine = machine_info(torch.device("cpu"))
+    print(f"# bench_lut {time.strftime('%Y-%m-%d %H:%M')} on {machine['cpu']} ({machine['cpus']} CPUs), {args.space}")
+    with tempfile.TemporaryDirectory() as scratch:
+        work = args.work or Path(scratch)
+        work.mkdir(parents=True, exist_ok=True)
+        for runtime in args.runtimes.split(","):
+            _print(runtime, _measure(runtime, args, work), args.show)
+    print("\na search with --latency-lut times no candidate: its latency is the table's sum (0 s per candidate)")
+
+
+if __name__ == "__main__":
+    main()
