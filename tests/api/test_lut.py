@@ -159,6 +159,28 @@ def test_a_search_measures_latency_in_the_runtime_it_is_given(tmp_path, space_fi
     assert set(pd.read_csv(run / "trials.csv")["latency_source"]) == {"onnxruntime"}
     assert json.loads((run / "front_latency.json").read_text())["runtime"] == "onnxruntime"
     assert json.loads((run / "run.json").read_text())["settings"]["latency"] == "onnxruntime"
+    shipped = tmp_path / "shipped"
+    exported = CliRunner().invoke(app, ["export", str(run), "--out", str(shipped), "--latency-runtime", "torchscript"])
+    assert exported.exit_code == 0, exported.output
+    assert "cpu, torchscript 2 threads; measured at export on" in (shipped / "model.py").read_text()
+
+
+def test_a_check_is_quoted_with_its_date_by_the_report_and_the_export(table_file, space_file, tmp_path):
+    from dsdnas.nas.runs.export import latency_lines
+    from dsdnas.reports._summary import latency_line
+
+    table = lut(spaces=(str(space_file),), out=table_file, calibrate=2, check=3, device="cpu")
+    facts = {"label": table.label, "check": {k: v for k, v in table.check.items() if k != "rows"}}
+    line = latency_line({"latency_table": facts}, noisy=0, finished=3)
+    assert line.startswith(table.label) and f"candidates timed whole there ({table.check['measured']})" in line
+    assert f"{table.check['mape']:.1%} mean absolute error" in line
+
+    class Stored:
+        metrics = {"latency_ms": 0.25, "latency_source": table.label}
+
+    docstring = latency_lines(Stored(), facts)
+    assert docstring[0] == f"Latency: 0.250 ms (batch 1), {table.label};"
+    assert "over 3 candidates timed whole on that device" in docstring[1]
 
 
 def test_a_lut_config_checks_every_option_range():

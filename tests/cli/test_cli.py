@@ -110,6 +110,8 @@ def test_profile_prints_table_and_json(tmp_path, small_arch):
     assert report["latency_batch1"]["p50_ms"] > 0 and report["latency_batch"]["batch_size"] == 4
     table = runner.invoke(app, ["profile", str(path), "--device", "cpu", "--repeats", "3"])
     assert "receptive field" in table.output and "MACs" in table.output
+    other = ["profile", str(path), "--device", "cpu", "--json", "--repeats", "3", "--latency-runtime", "onnxruntime"]
+    assert json.loads(runner.invoke(app, other).output)["latency_batch1"]["runtime"] == "onnxruntime"
 
 
 @pytest.mark.slow

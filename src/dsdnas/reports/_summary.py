@@ -46,8 +46,8 @@ def latency_line(meta: dict[str, Any], noisy: int, finished: int) -> str:
     check, calibration = table.get("check") or {}, table.get("calibration") or {}
     if check.get("candidates"):
         error = (
-            f"checked on {check['candidates']} candidates timed whole there: {check['mape']:.1%} mean absolute "
-            f"error, Spearman {check['spearman']:.2f}"
+            f"checked on {check['candidates']} candidates timed whole there ({check.get('measured', '?')}): "
+            f"{check['mape']:.1%} mean absolute error, Spearman {check['spearman']:.2f}"
         )
     else:
         error = f"not checked (dsdnas lut --check N); {calibration.get('mape', 0):.1%} on its calibration candidates"

@@ -1,0 +1,131 @@
+"""Does a latency measured during a search repeat at its end? The same front models, timed both ways.
+
+Part 1 runs a real search (mnist-sample, 3 epochs, seed 3, as the user's report did) and
+prints, for every front member, the latency recorded when it was sampled, the one measured
+again when the search ended (RUN/front_latency.json), and their ratio. The target: every
+ratio within 5% on a quiet machine.
+
+Part 2 looks for the cause: the front models timed in turns under each condition a search
+measures in, the conditions' order reversed every round:
+
+    end            back to back with the others, as at the end of a search
+    after-train    right after this process trained another candidate for one epoch
+    after-fvcore   as a search does: train another, count this model's MACs (fvcore traces it), time it
+    after-pause    train another, sleep 2 s, time it
+
+    python benchmarks/bench_agreement.py [--budget 20] [--rounds 3]
+    python benchmarks/bench_agreement.py --quick     # budget 4, 1 epoch, 1 round (CI)
+
+Run it while nothing else runs: the figures are ratios of a few percent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import optuna
+import torch
+
+from dsdnas.api import search
+from dsdnas.api._prepare import prepare
+from dsdnas.api.config import SearchConfig
+from dsdnas.nas.files import read_json
+from dsdnas.nas.hardware import cpu_count, machine_info
+from dsdnas.nas.model.arch import Arch, Block, Stem
+from dsdnas.nas.model.builder import build_model
+from dsdnas.nas.model.costs import count_macs, quiet_latency
+from dsdnas.nas.search.results import pareto_trials
+from dsdnas.nas.training.trainer import Trainer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _equal_work import in_turns  # noqa: E402
+
+OTHER = Arch((1, 28, 28), 10, Stem(16), (Block("standard", 3, 1, 32, 2), Block("separable", 3, 2, 64, 2)))
+
+
+def part_one(args: argparse.Namespace, out: Path) -> list[Arch]:
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    result = search(
+        dataset="mnist-sample", budget=args.budget, epochs=args.epochs, seed=3, device="cpu", out=out, early_stop="off"
+    )
+    again = read_json(out / "front_latency.json")["trials"]
+    print(f"\n== part 1: a search (budget {args.budget}, {args.epochs} epochs), its front timed again at the end")
+    print(f"   {'trial':>5} {'during':>8} {'at end':>8} {'ratio':>6}  candidate")
+    ratios = []
+    front = pareto_trials(result.study)
+    for record in front:
+        end = again[str(record.number)]["latency_ms"]
+        ratios.append(record.latency_ms / end)
+        print(f"   {record.number:5d} {record.latency_ms:8.3f} {end:8.3f} {ratios[-1]:6.2f}  {record.notation}")
+    worst = max(abs(ratio - 1) for ratio in ratios)
+    print(f"   median ratio {statistics.median(ratios):.3f}, worst |ratio - 1| {worst:.1%} ({len(ratios)} members)")
+    return [Arch.from_dict(record.arch) for record in front]
+
+
+def _time(arch: Arch) -> float:
+    return quiet_latency(build_model(arch), arch.input_shape, torch.device("cpu")).p50_ms
+
+
+def part_two(args: argparse.Namespace, archs: list[Arch]) -> None:
+    prepared = prepare(SearchConfig(dataset="mnist-sample", device="cpu").validate())
+    train = replace(prepared.train, epochs=1)
+
+    def train_other() -> None:
+        torch.set_num_threads(cpu_count())
+        Trainer(build_model(OTHER), prepared.data, train).run()
+
+    def after_fvcore(arch: Arch) -> float:
+        train_other()
+        count_macs(build_model(arch), arch.input_shape)
+        return _time(arch)
+
+    def after_pause(arch: Arch) -> float:
+        train_other()
+        time.sleep(2.0)
+        return _time(arch)
+
+    conditions = {
+        "end": _time,
+        "after-train": lambda arch: (train_other(), _time(arch))[1],
+        "after-fvcore": after_fvcore,
+        "after-pause": after_pause,
+    }
+    found: dict[str, list[list[float]]] = {name: [[] for _ in archs] for name in conditions}
+    for round_number in range(args.rounds):
+        for name in in_turns(list(conditions), round_number):
+            for index, arch in enumerate(archs):
+                found[name][index].append(conditions[name](arch))
+    print(f"\n== part 2: the same {len(archs)} models in each condition, {args.rounds} round(s), median ms")
+    print(f"   {'condition':14} " + " ".join(f"{i:>7}" for i in range(len(archs))) + "   ratio to end (median, range)")
+    end = [statistics.median(values) for values in found["end"]]
+    for name, values in found.items():
+        medians = [statistics.median(v) for v in values]
+        ratios = [m / e for m, e in zip(medians, end, strict=True)]
+        cells = " ".join(f"{m:7.3f}" for m in medians)
+        print(f"   {name:14} {cells}   {statistics.median(ratios):.3f} ({min(ratios):.3f}-{max(ratios):.3f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--budget", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.budget, args.epochs, args.rounds = 4, 1, 1
+    machine = machine_info(torch.device("cpu"))
+    print(f"# bench_agreement {time.strftime('%Y-%m-%d %H:%M')} on {machine['cpu']} ({machine['cpus']} CPUs)")
+    with tempfile.TemporaryDirectory() as scratch:
+        archs = part_one(args, Path(scratch) / "run")
+    part_two(args, archs[:6])
+
+
+if __name__ == "__main__":
+    main()
