@@ -183,6 +183,24 @@ def test_a_check_is_quoted_with_its_date_by_the_report_and_the_export(table_file
     assert "over 3 candidates timed whole on that device" in docstring[1]
 
 
+def test_a_candidate_the_runtime_cannot_run_fails_with_the_reason_and_the_search_goes_on(tmp_path):
+    # Two stages leave a 7x7 map: a pool head's 2x2 grid does not divide it (the ONNX exporter refuses), 7x7 does.
+    space = tmp_path / "pools.toml"
+    space.write_text(
+        SPACE.replace("count = [1, 2]", "count = [2]").replace("[head]", '[head]\nkind = ["pool"]\npool = [2, 7]')
+    )
+    run = tmp_path / "run"
+    args = ["search", *SEARCH, "--space", str(space), "--budget", "3", "--out", str(run)]
+    result = CliRunner().invoke(app, [*args, "--latency-runtime", "onnxruntime", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    trials = pd.read_csv(run / "trials.csv")
+    failed, trained = trials[trials["status"] == "failed"], trials[trials["status"].isin(["trained", "reused"])]
+    assert len(trained) == 3 and set(trained["latency_source"]) == {"onnxruntime"}  # the budget: 3 evaluated
+    assert all("head_pool7" in notation for notation in trained["notation"])
+    assert len(failed) >= 1 and all("head_pool2" in notation for notation in failed["notation"])
+    assert all(reason.startswith("onnxruntime cannot run it: the ONNX exporter says") for reason in failed["reason"])
+
+
 def test_a_lut_config_checks_every_option_range():
     with pytest.raises(Exception, match="--check -1 must be >= 0"):
         LutConfig(check=-1).validate()

@@ -20,6 +20,7 @@ from dsdnas.nas.hardware import resolve_device
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.costs import profile_costs
+from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME
 from dsdnas.nas.runs.artifacts import StoredModel
 from dsdnas.nas.runs.rundir import ARCH_FILE
 from dsdnas.nas.stats import wilson_interval
@@ -80,7 +81,7 @@ def finetune(
         config.patience if setup.transfer else None,
         config.resume,
     )
-    plan.extra_metrics = _cost_metrics(setup.arch, device)
+    plan.extra_metrics = _cost_metrics(setup.arch, device, runtime=opened.meta.get("latency_runtime", DEFAULT_RUNTIME))
     plan.on_epoch = on_epoch
     if not setup.transfer:  # transfer reports its own best validation accuracy instead
         plan.extra_metrics["val_accuracy"] = stored.metrics.get("val_accuracy")
@@ -206,12 +207,15 @@ def training_settings(config: FinetuneConfig) -> dict[str, Any]:
     return {name: getattr(config, name) for name in TRAINING_SETTINGS}
 
 
-def _cost_metrics(arch: Arch, device: torch.device) -> dict[str, Any]:
-    costs = profile_costs(build_model(arch), arch, device)
+def _cost_metrics(arch: Arch, device: torch.device, *, runtime: str) -> dict[str, Any]:
+    """The fine-tuned model's costs, its latency timed here in the search's runtime (a table's, when the
+    search predicted latencies: this machine is not the table's device, and the figure says so)."""
+    costs = profile_costs(build_model(arch), arch, device, runtime=runtime)
     return {
         "macs": costs.macs,
         "params": costs.params,
         "latency_ms": costs.latency_ms,
         "latency_p90_ms": costs.latency_p90_ms,
+        "latency_source": costs.latency_source,
         "device": str(device),
     }

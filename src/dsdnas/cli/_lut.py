@@ -16,7 +16,8 @@ from dsdnas.cli._options import DeviceOption
 def lut_command(
     *,  # Typer passes every option by name
     space: Annotated[
-        list[str] | None, typer.Option(help="A space name or .toml file; repeat for several. Default: dsd-mnist.")
+        list[str] | None,
+        typer.Option(help="A space name or .toml file; repeat for several. Default: the default space, dsd-range."),
     ] = None,
     input_shape: Annotated[str, typer.Option("--input", help="Input shape CxHxW the model will see.")] = "1x28x28",
     classes: Annotated[int, typer.Option(help="Classes of the classifier.")] = 10,

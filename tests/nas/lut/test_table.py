@@ -42,6 +42,17 @@ def test_a_missing_layer_is_named_with_the_command_that_adds_it():
         table.predict_ms(ARCH)
 
 
+def test_a_layer_the_runtime_cannot_run_makes_the_candidate_unsupported_naming_it():
+    from dsdnas.nas.model.runtimes import UnsupportedModel
+
+    table = _table()
+    table.layers[KEYS[2]] = {"ms": None, "p90_ms": None, "noisy": False, "unsupported": "no pooling op"}
+    assert table.unsupported(ARCH) == f"layer {KEYS[2]}: no pooling op"
+    with pytest.raises(UnsupportedModel, match="head_gap_n10@16x14x14: no pooling op"):
+        table.predict_ms(ARCH)
+    assert _table().unsupported(ARCH) == ""
+
+
 def test_an_unfinished_table_predicts_nothing():
     with pytest.raises(LutError, match="unfinished: rerun the dsdnas lut command"):
         _table(model_ms=None).predict_ms(ARCH)

@@ -41,3 +41,17 @@ def test_an_unknown_runtime_is_one_line_naming_the_known_ones():
 def test_a_runtimes_versions_name_its_packages():
     assert set(runtime_versions("onnxruntime")) == {"torch", "onnx", "onnxruntime"}
     assert runtime_versions("torch") == {"torch": version("torch")}
+
+
+def test_a_model_the_onnx_exporter_cannot_write_is_one_line_naming_the_runtime(capsys):
+    from dsdnas.nas.model.arch import Head
+    from dsdnas.nas.model.layers import head_layer
+    from dsdnas.nas.model.runtimes import UnsupportedModel
+
+    head = head_layer(Head(kind="pool", pool=2), (16, 7, 7), 10).build().eval()  # a 2x2 grid does not divide 7x7
+    with pytest.raises(
+        UnsupportedModel, match="^onnxruntime cannot run it: the ONNX exporter says .*adaptive_avg_pool2d"
+    ):
+        prepare("onnxruntime", head, torch.rand(1, 16, 7, 7), threads=1)
+    assert capsys.readouterr().out == ""  # the exporter's graph dump stays out of the terminal
+    prepare("torch", head, torch.rand(1, 16, 7, 7), threads=1)()  # torch runs it

@@ -27,6 +27,7 @@ from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.latency import Latency, measure_latency
 from dsdnas.nas.model.layers import Layer
+from dsdnas.nas.model.runtimes import UnsupportedModel
 from dsdnas.nas.quiet import QuietWindows
 
 SAVE_EVERY_S = 10.0  # at most this much measuring is lost to a kill (Ctrl-C loses none)
@@ -61,7 +62,10 @@ def fill_table(
     try:
         for done, layer in enumerate(todo, start=1):
             torch.manual_seed(0)
-            table.layers[layer.key] = _entry(_time(table, layer.build(), layer.input_shape, device=device))
+            try:
+                table.layers[layer.key] = _entry(_time(table, layer.build(), layer.input_shape, device=device))
+            except UnsupportedModel as error:  # kept, so a candidate with it fails with the reason
+                table.layers[layer.key] = {"ms": None, "p90_ms": None, "noisy": False, "unsupported": str(error)}
             progress(done, len(todo), layer.key)
             if time.monotonic() - saved > SAVE_EVERY_S:
                 table.save(path)
@@ -89,13 +93,15 @@ def calibrate(table: LatencyTable, archs: list[Arch], *, device: torch.device) -
     """Set `model_ms` from candidates timed whole; record the error of the plain and the corrected sum."""
     plain, corrected, whole = [], [], []
     for arch in archs:
+        if table.unsupported(arch):
+            continue
         total, count = table.layer_sum_ms(arch)
         plain.append(total)
         corrected.append(total - (count - 1) * table.call_ms)
         whole.append(whole_ms(table, arch, device))
-    table.model_ms = statistics.median(w - c for w, c in zip(whole, corrected, strict=True)) if archs else 0.0
+    table.model_ms = statistics.median(w - c for w, c in zip(whole, corrected, strict=True)) if whole else 0.0
     table.calibration = {
-        "candidates": len(archs),
+        "candidates": len(whole),
         "mape_sum": mape(plain, whole),
         "mape": mape([c + table.model_ms for c in corrected], whole),
         "call_ms": table.call_ms,
@@ -123,6 +129,8 @@ def check_table(
     """Each candidate's predicted and measured latency, with the error over all of them; kept in the table."""
     rows = []
     for done, arch in enumerate(archs, start=1):
+        if table.unsupported(arch):
+            continue
         rows.append(
             {
                 "notation": arch.notation,

@@ -25,6 +25,7 @@ from dsdnas.errors import DsdnasError, RunError
 from dsdnas.nas.files import read_json, write_json
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.model.layers import arch_layers
+from dsdnas.nas.model.runtimes import UnsupportedModel
 
 FORMAT = 1
 # What the table was measured on: a table made for other facts cannot be extended or used for them.
@@ -68,6 +69,14 @@ class LatencyTable:
     def ready(self) -> bool:
         return self.call_ms is not None and self.model_ms is not None
 
+    def unsupported(self, arch: Arch) -> str:
+        """Why the table's runtime cannot run the candidate ('' when it can): a layer it could not time."""
+        for layer in arch_layers(arch):
+            reason = self.layers.get(layer.key, {}).get("unsupported")
+            if reason:
+                return f"layer {layer.key}: {reason}"
+        return ""
+
     def missing(self, arch: Arch) -> list[str]:
         return [layer.key for layer in arch_layers(arch) if layer.key not in self.layers]
 
@@ -79,6 +88,9 @@ class LatencyTable:
                 f"{self.source} has no entry for layer {missing[0]} (of {arch.notation}); add it on the table's "
                 f"device: dsdnas lut --out {self.source} --space SPACE for the space this candidate comes from"
             )
+        reason = self.unsupported(arch)
+        if reason:
+            raise UnsupportedModel(f"{arch.notation}: {reason}")
         keys = [layer.key for layer in arch_layers(arch)]
         return sum(self.layers[key]["ms"] for key in keys), len(keys)
 

@@ -5,6 +5,10 @@ so the figure kept is the lowest of several round medians, with the spread of al
 timed passes beside it (p10, p90). Any runtime of `runtimes.RUNTIMES` can be timed: the
 model is prepared in it once, then its forward passes are timed alike.
 
+On a CPU each round is scaled by the machine's speed in that round, read from a fixed probe
+model timed pass by pass beside the model (`speed.py`): the machine's own slow states
+would otherwise set the figure.
+
 A measurement is unstable when its rounds disagree, when its p90 is far above its
 median, or when other processes used a large share of the machine's CPU while it ran
 (read from /proc/stat). An unstable measurement waits and is taken again a few times; if
@@ -15,6 +19,7 @@ ones. CUDA is synchronized around each pass.
 from __future__ import annotations
 
 import copy
+import math
 import os
 import statistics
 import time
@@ -25,6 +30,7 @@ import torch
 from torch import nn
 
 from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME, measuring_device, prepare
+from dsdnas.nas.model.speed import SpeedProbe
 
 ROUNDS = 5  # short timing rounds per measurement
 AGREE = 1.15  # a round agrees with the fastest when its median is within 15% of it...
@@ -34,6 +40,7 @@ OTHER_CPU_SHARE = 0.25  # other processes using over a quarter of the machine wh
 ATTEMPTS = 3  # measurements before a noisy one is kept, flagged
 BACKOFF_S = (0.25, 1.0)  # waits between attempts, s
 MIN_TICKS = 30  # CPU-share windows shorter than this many 10 ms ticks (all cores) say nothing
+ROUND_MIN_S = 0.005  # a round times at least this long: 10 passes of a 0.09 ms model varied 12% from run to run
 WARMUP_S = 0.2  # warm-up lasts at least this long: on a 2-core EPYC VM, 10 passes of a 0.3 ms model
 # (3 ms) left the first rounds up to 1.7x slow, and 1 in 3 quiet measurements looked unstable.
 
@@ -58,6 +65,8 @@ class Latency:
     reason: str = ""  # why it was unstable
     peak_memory_mb: float | None = None
     runtime: str = DEFAULT_RUNTIME  # what ran the passes (runtimes.RUNTIMES)
+    speed: float | None = None  # the machine's speed against the probe's reference (speed.py); None on CUDA
+    raw_p50_ms: float | None = None  # the lowest round median before scaling by the speed
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -119,19 +128,29 @@ def _load() -> float | None:
 
 
 def _timed_rounds(
-    forward: Callable[[], object], device: torch.device, *, rounds: int, per_round: int
-) -> list[list[float]]:
+    forward: Callable[[], object], device: torch.device, *, rounds: int, per_round: int, probe: SpeedProbe | None
+) -> tuple[list[list[float]], list[float]]:
+    """Each round's pass times, and each round's speed: the probe's reference over its median there (1 without)."""
     times: list[list[float]] = []
+    speeds: list[float] = []
     for _ in range(rounds):
-        round_ms = []
+        round_ms, probe_ms = [], []
         for _ in range(per_round):
             _synchronize(device)
             start = time.perf_counter()
             forward()
             _synchronize(device)
             round_ms.append((time.perf_counter() - start) * 1000.0)
+            if probe is not None:
+                probe_ms.append(probe.pass_ms())
         times.append(round_ms)
-    return times
+        speeds.append(probe.reference_ms() / statistics.median(probe_ms) if probe is not None else 1.0)
+    return times, speeds
+
+
+def at_full_speed(times: list[list[float]], speeds: list[float]) -> list[list[float]]:
+    """Each round's times as the machine at the probe's reference speed would have taken them."""
+    return [[t * speed for t in round_ms] for round_ms, speed in zip(times, speeds, strict=True)]
 
 
 def unstable_reason(times: list[list[float]], other_cpu: float | None) -> str:
@@ -214,16 +233,22 @@ def _attempt(
     device = sample.device
     meter = CpuMeter()
     meter.start()  # over warm-up and timing: /proc/stat counts 10 ms ticks, too coarse for a few ms alone
-    passes, warm_until = 0, time.perf_counter() + WARMUP_S
-    while passes < warmup or time.perf_counter() < warm_until:
+    passes, warm_started = 0, time.perf_counter()
+    while passes < warmup or time.perf_counter() < warm_started + WARMUP_S:
         forward()
         passes += 1
         if passes % 10 == 0:
             _synchronize(device)
     _synchronize(device)
+    pass_s = (time.perf_counter() - warm_started) / passes
+    per_round = max(1, repeats // rounds, math.ceil(ROUND_MIN_S / pass_s))
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    times = _timed_rounds(forward, device, rounds=rounds, per_round=max(1, repeats // rounds))
+    probe = SpeedProbe(device, runtime) if device.type == "cpu" else None
+    if probe is not None:
+        probe.reference_ms()  # measured before timing, once per process
+    raw, speeds = _timed_rounds(forward, device, rounds=rounds, per_round=per_round, probe=probe)
+    times = at_full_speed(raw, speeds)
     other = meter.share() if device.type == "cpu" else None
     every = [t for round_ms in times for t in round_ms]
     medians = [statistics.median(round_ms) for round_ms in times]
@@ -246,4 +271,6 @@ def _attempt(
         reason=reason,
         peak_memory_mb=torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None,
         runtime=runtime,
+        speed=statistics.median(speeds) if probe is not None else None,
+        raw_p50_ms=min(statistics.median(round_ms) for round_ms in raw),
     )

@@ -16,6 +16,7 @@ timed passes run inside it.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import warnings
 from collections.abc import Callable
@@ -27,6 +28,10 @@ from torch import nn
 from dsdnas.errors import DsdnasError
 
 DEFAULT_RUNTIME = "torch"
+
+
+class UnsupportedModel(DsdnasError):
+    """The runtime cannot run this model (the legacy ONNX exporter lacks one of its operators)."""
 
 
 @dataclass(frozen=True)
@@ -54,9 +59,15 @@ def _onnxruntime(model: nn.Module, sample: torch.Tensor, threads: int) -> Callab
     import onnxruntime  # checked by `check_runtime` before any work
 
     buffer = io.BytesIO()  # model and sample are on the CPU (`measuring_device`)
-    with warnings.catch_warnings(), torch.no_grad():
+    # The exporter prints the whole graph to stdout when it fails: kept out of the user's terminal.
+    with warnings.catch_warnings(), torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, (sample,), buffer, input_names=["images"], dynamo=False)
+        try:
+            torch.onnx.export(model, (sample,), buffer, input_names=["images"], dynamo=False)
+        except Exception as error:  # noqa: BLE001 - the exporter raises many types; all mean "cannot run it"
+            # e.g. adaptive average pooling to a grid that does not divide the map (a pool2 head on 7x7)
+            first = str(error).splitlines()[0][:200]
+            raise UnsupportedModel(f"onnxruntime cannot run it: the ONNX exporter says {first}") from None
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1

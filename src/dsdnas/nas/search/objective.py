@@ -21,6 +21,7 @@ from dsdnas.nas.hardware import worker_id
 from dsdnas.nas.lut import LatencySource
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.costs import profile_costs
+from dsdnas.nas.model.runtimes import UnsupportedModel
 from dsdnas.nas.runs.rundir import ARCH_FILE, METRICS_FILE, WEIGHTS_FILE, RunDir
 from dsdnas.nas.runs.store import upload_trial_files
 from dsdnas.nas.search import rungs
@@ -108,17 +109,19 @@ class CandidateObjective:
             return self._reuse(trial, record, twin, started=started)
         model = build_model(arch, seed=self.train_config.seed + trial.number)
         source = self.latency_source
-        record = replace(
-            record,
-            **profile_costs(
+        try:
+            costs = profile_costs(
                 model,
                 arch,
                 self.data.device,
                 runtime=source.runtime,
                 predicted=source.predicted(arch),
                 source=source.label,
-            ).to_dict(),
-        )
+            )
+        except UnsupportedModel as error:  # it could never ship in that runtime: failed, with the reason
+            self._finish(trial, replace(record, status=Status.FAILED, reason=str(error)), started)
+            raise CandidateFailed(str(error)) from None
+        record = replace(record, **costs.to_dict())
         over = self._constrain(trial, record)
         if over:
             record = replace(record, status=Status.SKIPPED, reason="; ".join(over), val_accuracy=0.0)
@@ -216,7 +219,8 @@ class CandidateObjective:
         if self.store is not None and record.status is Status.TRAINED:
             record = replace(record, artifacts=upload_trial_files(self.store, trial, folder))
         record.save_to(trial)
-        return record.objective_values(self.objectives)
+        # A failed trial has no values (one the runtime cannot run has no costs either).
+        return [] if record.status is Status.FAILED else record.objective_values(self.objectives)
 
     def _reuse(self, trial: optuna.Trial, record: TrialRecord, twin: TrialRecord, *, started: float) -> list[float]:
         """Copy the twin's costs and outcome; the same limits give the same constraint values.

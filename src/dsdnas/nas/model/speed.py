@@ -1,0 +1,83 @@
+"""The machine's speed while a latency is timed, read from a fixed probe model timed beside it.
+
+On the 2-core development VM the CPU runs in two states about 1.8x apart, each lasting a
+fraction of a second to a few seconds (benchmarks/bench_agreement.py): the hypervisor's
+doing, not this process's. A measurement of a few hundred milliseconds falls in one of
+them, so the same model timed twice read 0.8 and 1.4 ms, and a front member timed during
+a search and again at its end disagreed by up to 54%, in either direction. Every model
+slows by the same factor: timed pass by pass beside a fixed probe, a model's time divided
+by the probe's varied 10-18% over windows where the raw times varied 80-99%.
+
+So each timed pass of a model is followed by one pass of the probe (in the same runtime), and the model's round
+median is scaled by (the probe's reference time / its median in that round): the figure
+is what the model takes when the machine runs as fast as the probe's reference. The
+reference is the probe's fastest window median among several spread over about 1.3 s of
+measured once per process, device and thread count, so every figure a process
+records (a search's candidates and its front measured again at the end) shares it. CUDA
+timings are not scaled: the probe gauges the CPU.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import torch
+from torch import nn
+
+from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME, prepare
+
+REFERENCE_WINDOWS = 12  # windows of the probe alone, spread out, for its reference time
+REFERENCE_PASSES = 20  # probe passes per window
+REFERENCE_GAP_S = 0.1  # pause between windows (about 1.3 s in all): the machine's states last up to seconds
+_references: dict[tuple[str, int, str], float] = {}  # (device, threads, runtime) -> the probe's reference, ms
+
+
+def _probe(device: torch.device) -> tuple[nn.Module, torch.Tensor]:
+    """Two small convs and a classifier on a 1x28x28 image: about 0.1-0.2 ms on one CPU core."""
+    generator = torch.Generator().manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(8, 16, 3, stride=2, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(16, 10),
+    )
+    for parameter in model.parameters():
+        parameter.data = torch.randn(parameter.shape, generator=generator) * 0.1
+    return model.eval().to(device), torch.rand((1, 1, 28, 28), generator=generator).to(device)
+
+
+class SpeedProbe:
+    """The probe on one CPU device, in the runtime being timed, one pass at a time.
+
+    In the model's own runtime, so that the two share one thread pool: an onnxruntime model
+    beside a torch probe had each pool's spinning threads slow the other, and flagged 68 of
+    281 layers noisy.
+    """
+
+    def __init__(self, device: torch.device, runtime: str = DEFAULT_RUNTIME) -> None:
+        self.device, self.runtime = device, runtime
+        model, sample = _probe(device)
+        self.forward = prepare(runtime, model, sample, threads=torch.get_num_threads())
+
+    def pass_ms(self) -> float:
+        with torch.inference_mode():
+            start = time.perf_counter()
+            self.forward()
+            return (time.perf_counter() - start) * 1000.0
+
+    def reference_ms(self) -> float:
+        """The probe's fastest window median on this device, thread count and runtime: measured once per process."""
+        key = (str(self.device), torch.get_num_threads(), self.runtime)
+        if key not in _references:
+            for _ in range(REFERENCE_PASSES):  # warm-up
+                self.pass_ms()
+            windows = []
+            for _ in range(REFERENCE_WINDOWS):
+                windows.append(statistics.median(self.pass_ms() for _ in range(REFERENCE_PASSES)))
+                time.sleep(REFERENCE_GAP_S)
+            _references[key] = min(windows)
+        return _references[key]

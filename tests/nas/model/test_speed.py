@@ -1,0 +1,66 @@
+"""The machine's speed, read from a probe timed beside the model: each round scaled by it, one reference a process."""
+
+import statistics
+import time
+
+import torch
+
+from dsdnas.nas.model import speed
+from dsdnas.nas.model.builder import build_model
+from dsdnas.nas.model.latency import _timed_rounds, at_full_speed, measure_latency
+from dsdnas.nas.model.speed import SpeedProbe
+
+
+class ScriptedProbe(SpeedProbe):
+    """A machine whose speed is given: a probe pass takes `round_ms[r]` in round r; its reference is 1 ms."""
+
+    def __init__(self, round_ms: list[float], per_round: int) -> None:
+        super().__init__(torch.device("cpu"))
+        self.passes = iter(ms for ms in round_ms for _ in range(per_round))
+
+    def pass_ms(self) -> float:
+        return next(self.passes)
+
+    def reference_ms(self) -> float:
+        return 1.0
+
+
+def test_each_round_is_scaled_by_the_machines_speed_in_that_round():
+    # The machine at full speed, then at half speed, then at a quarter: the probe reads 1, 2 and 4 ms.
+    probe = ScriptedProbe([1.0, 2.0, 4.0], per_round=3)
+    times, speeds = _timed_rounds(lambda: None, torch.device("cpu"), rounds=3, per_round=3, probe=probe)
+    assert speeds == [1.0, 0.5, 0.25]
+    assert [len(round_ms) for round_ms in times] == [3, 3, 3]
+
+
+def test_a_round_timed_at_half_speed_counts_half_its_time():
+    assert at_full_speed([[2.0, 2.2], [4.0, 4.4]], [1.0, 0.5]) == [[2.0, 2.2], [2.0, 2.2]]
+
+
+def test_without_a_probe_nothing_is_scaled():
+    _, speeds = _timed_rounds(lambda: time.sleep(0.001), torch.device("cpu"), rounds=2, per_round=2, probe=None)
+    assert speeds == [1.0, 1.0]
+
+
+def test_a_measurement_reports_the_scaled_figure_beside_the_raw_one_and_the_speed(small_arch, monkeypatch):
+    monkeypatch.setattr(speed, "_references", {})
+    latency = measure_latency(build_model(small_arch), small_arch.input_shape, device="cpu", threads=1, repeats=10)
+    assert latency.speed is not None and latency.raw_p50_ms is not None
+    assert 0 < latency.speed <= 2 and latency.raw_p50_ms > 0
+    assert list(speed._references) == [("cpu", 1, "torch")]
+
+
+def test_the_reference_is_measured_once_per_process_device_thread_count_and_runtime(monkeypatch):
+    monkeypatch.setattr(speed, "_references", {})
+    probe = SpeedProbe(torch.device("cpu"))
+    torch.set_num_threads(1)
+    first = probe.reference_ms()
+    started = time.perf_counter()
+    assert probe.reference_ms() == first and time.perf_counter() - started < 0.01  # not measured again
+    window = statistics.median(probe.pass_ms() for _ in range(20))
+    assert 0 < first <= 3 * window  # the fastest of its windows: no slower than the machine now, give or take
+    torch.set_num_threads(2)
+    probe.reference_ms()
+    assert set(speed._references) == {("cpu", 1, "torch"), ("cpu", 2, "torch")}
+    SpeedProbe(torch.device("cpu"), "onnxruntime").reference_ms()  # each runtime its own reference
+    assert ("cpu", 2, "onnxruntime") in speed._references
