@@ -67,10 +67,14 @@ def lut_command(
     console.print(
         f"wrote {out}: {len(table.layers)} layers; constants: {table.call_ms:.4f} ms a call, "
         f"{table.model_ms:+.4f} ms a model; error on {calibration['candidates']} candidates timed whole: "
-        f"{calibration['mape_sum']:.1%} for the plain sum, {calibration['mape']:.1%} corrected"
+        f"{_percent(calibration['mape_sum'])} for the plain sum, {_percent(calibration['mape'])} corrected"
     )
     if check and table.check:
         _print_check(table.check)
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"  # None: no candidate the runtime can run was timed
 
 
 def _duration(seconds: float) -> str:
@@ -88,4 +92,4 @@ def _print_check(check: dict) -> None:
         rows.add_row(row["notation"], f"{row['predicted_ms']:.3f}", f"{row['measured_ms']:.3f}", f"{error:+.1%}")
     console.print(rows)
     spearman = "n/a" if check["spearman"] is None else f"{check['spearman']:.3f}"
-    console.print(f"mean absolute error {check['mape']:.1%}, Spearman {spearman}")
+    console.print(f"mean absolute error {_percent(check['mape'])}, Spearman {spearman}")

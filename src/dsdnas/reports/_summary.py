@@ -7,6 +7,7 @@ from typing import Any
 import optuna
 import pandas as pd
 
+from dsdnas.nas.lut import spearman_text
 from dsdnas.nas.search.records import TrialRecord, records
 from dsdnas.nas.stats import tied_with_best
 
@@ -47,10 +48,10 @@ def latency_line(meta: dict[str, Any], noisy: int, finished: int) -> str:
     if check.get("candidates"):
         error = (
             f"checked on {check['candidates']} candidates timed whole there ({check.get('measured', '?')}): "
-            f"{check['mape']:.1%} mean absolute error, Spearman {check['spearman']:.2f}"
+            f"{check['mape']:.1%} mean absolute error, Spearman {spearman_text(check)}"
         )
     else:
-        error = f"not checked (dsdnas lut --check N); {calibration.get('mape', 0):.1%} on its calibration candidates"
+        error = f"not checked (dsdnas lut --check N); {calibration.get('mape') or 0:.1%} on its calibration candidates"
     return f"{table['label']}; {error}"
 
 

@@ -2,7 +2,7 @@
 checked there (`_measure`), summed per candidate anywhere; `LatencySource` says whether a search
 times its candidates or reads a table."""
 
-from dsdnas.nas.lut._measure import calibrate, check_table, fill_table, mape, spearman, whole_ms
+from dsdnas.nas.lut._measure import calibrate, check_table, fill_table, mape, spearman, spearman_text, whole_ms
 from dsdnas.nas.lut._source import LatencySource
 from dsdnas.nas.lut._table import IDENTITY, LatencyTable, LutError, check_identity, load_table
 
@@ -18,5 +18,6 @@ __all__ = [
     "load_table",
     "mape",
     "spearman",
+    "spearman_text",
     "whole_ms",
 ]

@@ -123,6 +123,11 @@ def spearman(predicted: list[float], measured: list[float]) -> float | None:
     return float(pd.Series(predicted).rank().corr(pd.Series(measured).rank()))
 
 
+def spearman_text(check: dict[str, Any]) -> str:
+    """A check's rank correlation for a line of text, or n/a (fewer than 3 candidates)."""
+    return "n/a" if check.get("spearman") is None else f"{check['spearman']:.2f}"
+
+
 def check_table(
     table: LatencyTable, archs: list[Arch], *, device: torch.device, progress: Progress = lambda d, t, k: None
 ) -> dict[str, Any]:

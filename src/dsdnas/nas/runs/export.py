@@ -23,6 +23,7 @@ import torch
 
 from dsdnas.errors import ExportError
 from dsdnas.nas.files import save_weights, write_text
+from dsdnas.nas.lut import spearman_text
 from dsdnas.nas.model.codegen import generate_source
 from dsdnas.nas.runs.artifacts import StoredModel
 from dsdnas.nas.runs.rundir import MODEL_FILE, ONNX_FILE, TORCHSCRIPT_FILE, WEIGHTS_FILE
@@ -56,7 +57,7 @@ def latency_lines(stored: StoredModel, table: dict[str, Any] | None = None) -> l
         error = "its error was not checked (dsdnas lut --check N measures it)"
     else:
         error = (
-            f"its checked error: {check['mape']:.1%} mean absolute, Spearman {check['spearman']:.2f}, "
+            f"its checked error: {check['mape']:.1%} mean absolute, Spearman {spearman_text(check)}, "
             f"over {check['candidates']} candidates timed whole on that device"
         )
     return [f"Latency: {ms:.3f} ms (batch 1), {source};", f"  {error}"]
