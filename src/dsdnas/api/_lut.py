@@ -24,7 +24,9 @@ from dsdnas.search_spaces import DEFAULT_SPACE, SearchSpace, get_space, sample_a
 
 CALIBRATION_SEED = 1  # the candidates that set the table's constant...
 CHECK_SEED = 2  # ...and those that check it: never the same draws
-SECONDS_PER_LAYER = 0.3  # warm-up (0.2 s) and 50 timed passes of a small layer: for the estimate
+# For the estimate, s per layer on the 2-core VM: warm-up (0.2 s), the timed passes, and for onnxruntime an
+# ONNX export and a session per layer (benchmarks/bench_lut.py: 1,481 layers in 433 s and in about 20 min).
+SECONDS_PER_LAYER = {"torch": 0.3, "torchscript": 0.4, "onnxruntime": 0.8}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,7 +107,7 @@ def lut(
         layers.update(space_layers(space, table.input_shape, table.num_classes))
     table.spaces = sorted({*table.spaces, *(space.name for space in spaces)})
     todo = sum(key not in table.layers for key in layers)
-    seconds = SECONDS_PER_LAYER * (todo + 2 * (config.calibrate + config.check))
+    seconds = SECONDS_PER_LAYER[config.runtime] * (todo + 2 * (config.calibrate + config.check))
     planned(LutPlan(table, todo=todo, known=len(layers) - todo, seconds=seconds))
     calibration = [
         arch
