@@ -178,3 +178,16 @@ def test_a_failed_trial_of_a_worker_on_another_machine_is_not_adopted_here(two_t
     result = dsdnas.search(budget=2, out=run, observer=observer, **FAST)
     assert observer.notes == [""] and "adopted_from" not in result.study.trials[2].user_attrs
     assert (run / "trials" / "1" / "weights.safetensors").exists()  # its files stay where its worker left them
+
+
+def test_a_live_worker_on_this_machine_is_only_asked_whether_it_lives_never_signalled():
+    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        record = TrialRecord(worker=f"{hostname()}:{worker.pid}")
+        assert not _dead_here(record)
+        with pytest.raises(subprocess.TimeoutExpired):  # still running: the question (signal 0) is no signal
+            worker.wait(timeout=0.5)
+    finally:
+        worker.kill()
+        worker.wait()
+    assert _dead_here(record)  # gone: its trial is this machine's to recover
