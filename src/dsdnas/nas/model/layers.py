@@ -23,8 +23,7 @@ import torch
 from torch import nn
 
 from dsdnas.nas.model.arch import Arch, Block, Head, Stem, conv_output_size
-from dsdnas.nas.model.blocks import ConvBNAct, block_class
-from dsdnas.nas.model.heads import head_pool
+from dsdnas.nas.model.builder import HeadParts, block_module, stem_module
 
 
 @dataclass(frozen=True)
@@ -36,19 +35,15 @@ class Layer:
     build: Callable[[], nn.Module]
 
 
-class HeadLayer(nn.Module):
-    """A head alone, as `builder.Net` runs it: pooling, flatten, [hidden linear layer, ReLU], classifier."""
+class HeadLayer(HeadParts):
+    """A head alone, as `builder.Net` runs it."""
 
     def __init__(self, head: Head, in_shape: tuple[int, int, int], num_classes: int) -> None:
         super().__init__()
-        features = head.features(*in_shape)
-        self.pool = head_pool(head.kind, head.pool)
-        self.hidden = nn.Sequential(nn.Linear(features, head.hidden), nn.ReLU()) if head.hidden else nn.Identity()
-        self.dropout = nn.Dropout(head.dropout)
-        self.classifier = nn.Linear(head.hidden or features, num_classes)
+        self.add_head(head, head.features(*in_shape), num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.dropout(self.hidden(self.pool(x).flatten(1))))
+        return self.run_head(x)
 
 
 def _shape(channels: int, height: int, width: int) -> str:
@@ -59,10 +54,7 @@ def stem_layer(stem: Stem, input_shape: tuple[int, int, int]) -> Layer:
     channels = input_shape[0]
     key = f"stem_k{stem.kernel}_c{stem.channels}_s{stem.stride}_{stem.activation}@{_shape(*input_shape)}"
 
-    def build() -> nn.Module:
-        return ConvBNAct(channels, stem.channels, stem.kernel, stride=stem.stride, activation=stem.activation)
-
-    return Layer(key, input_shape, build)
+    return Layer(key, input_shape, lambda: stem_module(stem, channels))
 
 
 def block_layer(block: Block, in_shape: tuple[int, int, int]) -> Layer:
@@ -70,18 +62,7 @@ def block_layer(block: Block, in_shape: tuple[int, int, int]) -> Layer:
     notation = block.notation if block.activation != "relu" else f"{block.notation}_relu"
     in_channels = in_shape[0]
 
-    def build() -> nn.Module:
-        return block_class(block.kind)(
-            in_channels,
-            block.channels,
-            block.kernel,
-            dilation=block.dilation,
-            stride=block.stride,
-            residual=block.residual,
-            activation=block.activation,
-        )
-
-    return Layer(f"{notation}@{_shape(*in_shape)}", in_shape, build)
+    return Layer(f"{notation}@{_shape(*in_shape)}", in_shape, lambda: block_module(block, in_channels))
 
 
 def head_layer(head: Head, in_shape: tuple[int, int, int], num_classes: int) -> Layer:
