@@ -34,7 +34,7 @@ def _timeline(tmp_path, first: str, second: str, hold_s: float = 0.4) -> dict[st
             if signal:
                 entered.set()
             time.sleep(hold_s)
-        spans[name] = (start, time.monotonic())
+            spans[name] = (start, time.monotonic())  # read inside: the next holder may start on release
 
     threads = [threading.Thread(target=hold, args=("a", first, True))]
     threads[0].start()
@@ -70,7 +70,7 @@ def test_a_waiting_measurement_holds_back_new_training_chunks(tmp_path):
         with getattr(windows, kind)():
             start = time.monotonic()
             time.sleep(hold_s)
-        spans[name] = (start, time.monotonic())
+            spans[name] = (start, time.monotonic())  # read inside: the next holder may start on release
 
     threads = [
         threading.Thread(target=window, args=("trainer", trainer, "training", 0.5)),
