@@ -44,6 +44,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
             "tests/nas/model/test_costs.py::test_sampled_candidates_of_every_space_cost_what_the_formula_says[dsd-tiny]",
             "tests/nas/model/test_costs.py::test_unsupported_ops_are_collected_not_printed",
             "tests/nas/model/test_costs.py::test_a_candidates_latency_is_measured_alone_on_every_cpu_thread_and_reported_whole",
+            "tests/nas/model/test_cost_reports.py",  # dsdnas blocks, profile and the reference models
         ],
     ),
     "rungs": ("src/dsdnas/nas/search/rungs.py", ["tests/nas/search/test_rungs.py"]),
@@ -108,7 +109,10 @@ def run_module(name: str, work: Path, max_children: int, time_limit_s: float | N
     counts["mutants"], counts["seconds"] = len(found), round(time.monotonic() - started)
     survivors = [mutant for mutant, status in found if status in ("survived", "no tests")]
     (folder / "survivors.txt").write_text("".join(f"{mutant}\n" for mutant in survivors))
-    if not found:
+    if "failed to collect stats" in (folder / "run.log").read_text(errors="replace"):
+        # A selected test fails on the unmutated code: mutmut checked nothing.
+        print(f"{name}: a selected test fails without any mutant; see {folder / 'run.log'}", file=sys.stderr)
+    elif not found:
         print(f"{name}: mutmut reported nothing; see {folder / 'run.log'}", file=sys.stderr)
     return counts
 

@@ -107,5 +107,6 @@ def test_a_candidates_latency_is_measured_alone_on_every_cpu_thread_and_reported
     assert costs.profile_s > 0.5 - 0.1  # it includes the wait and all the timed passes
 
     latency = quiet_latency(model, small_arch.input_shape, torch.device("cpu"), batch_size=2, repeats=15)
-    assert (latency.batch_size, latency.repeats, latency.warmup, latency.threads) == (2, 15, 10, cpu_count())
+    assert (latency.batch_size, latency.warmup, latency.threads) == (2, 10, cpu_count())
+    assert latency.repeats >= 15  # more when a pass is quick: each round lasts at least ROUND_MIN_S
     assert len(latency.rounds_ms) == 5
