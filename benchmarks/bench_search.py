@@ -1,24 +1,31 @@
-"""Early stopping against plain TPE and random sampling, at equal wall time.
+"""Early stopping and mutations against plain TPE, at equal wall time.
 
 Each method searches the same data and space for the same wall-clock budget, once per
-seed: plain TPE (--early-stop off), TPE with Pareto-aware early stopping (on), and random
-sampling. Hypervolume is measured on one fixed, shared scale: 1 - accuracy, and the MACs
-placed on the space's exact log range (log10 MACs from its cheapest to its dearest
-candidate, scaled to [0, 1]), with reference point (1, 1); only candidates trained to the
-full epochs count, as on the front. Printed:
+seed, the methods in turn within each seed: plain TPE (--early-stop off); TPE with
+Pareto-aware early stopping at whole epochs on validation accuracy (--early-stop epochs,
+the default before rungs in steps); with rungs in steps (on, the default); the same
+with mutations of front members (--sampler tpe+mutate); and random sampling.
+Hypervolume is measured on one fixed, shared scale: 1 - accuracy, and the MACs placed on
+the space's exact log range (log10 MACs from its cheapest to its dearest candidate,
+scaled to [0, 1]), with reference point (1, 1); only candidates trained to the full
+epochs count, as on the front. Printed:
 
 - hypervolume against wall time (the median over seeds) at tenths of the budget;
 - the median and IQR of each method's final hypervolume;
 - the time each method needs to reach the yardstick's (plain TPE's) median final
   hypervolume (median over seeds; a seed that never reaches it counts as the whole budget);
+- the candidates evaluated and trained to the end (median per seed), and the fixed cost
+  per candidate: its trial's time in the study (datetime_start to datetime_complete) less
+  its training, median over the trained and over the stopped ones apart;
 - the wrong-stop rate of each early-stopping method: stopped candidates (16, spread over
   the seeds) retrained to the full epochs (same seed, data and schedule as the search
   would have used), and how many would have joined their run's front.
 
 It writes bench_search.html, a plotly chart of the curves (median and IQR band).
 
-    python benchmarks/bench_search.py            # 5 seeds x 3 methods x 60 s, about 17 minutes on 2 cores
-    python benchmarks/bench_search.py --quick    # 1 seed x 3 methods x 8 s, under a minute (CI)
+    python benchmarks/bench_search.py            # 5 seeds x 4 methods x 60 s, about 22 minutes on 2 cores
+    python benchmarks/bench_search.py --dataset fashion-mnist --train-limit 5120 --val-fraction 0.25
+    python benchmarks/bench_search.py --quick    # 1 seed x 4 methods x 8 s, under a minute (CI)
     python benchmarks/bench_search.py --methods tpe+early-stop,tpe+early-stop/shown   # what TPE should see
 
 `--methods` picks the methods; the first is the yardstick whose median final hypervolume
@@ -40,6 +47,7 @@ from pathlib import Path
 
 import numpy as np
 import optuna
+from _equal_work import in_turns
 from optuna._hypervolume import compute_hypervolume  # Optuna's own hypervolume
 from sampler_views import shown_stopped
 
@@ -55,12 +63,14 @@ from dsdnas.search_spaces import get_space
 
 METHODS = {
     "tpe": {"sampler": "tpe", "early_stop": "off"},
+    "tpe+early-stop/epochs": {"sampler": "tpe", "early_stop": "epochs"},
     "tpe+early-stop": {"sampler": "tpe", "early_stop": "on"},
+    "tpe+mutate+early-stop": {"sampler": "tpe+mutate", "early_stop": "on"},
     "random": {"sampler": "random", "early_stop": "off"},
     # The experiment of sampler_views.py: TPE shown the stopped candidates as PRUNED trials.
     "tpe+early-stop/shown": {"sampler": "tpe", "early_stop": "on"},
 }
-DEFAULT_METHODS = "tpe,tpe+early-stop,random"
+DEFAULT_METHODS = "tpe,tpe+early-stop/epochs,tpe+early-stop,tpe+mutate+early-stop"
 
 
 def normalized(accuracy: float, macs: float, low: float, high: float) -> list[float]:
@@ -90,9 +100,16 @@ def reach_time(points: list[tuple[float, float]], target: float, budget: float) 
 
 def run_all(args: argparse.Namespace, folder: Path) -> dict[str, list[dict]]:
     runs: dict[str, list[dict]] = {name: [] for name in args.methods}
-    base = SearchConfig(dataset=args.dataset, space=args.space, epochs=args.epochs, device="cpu")
+    base = SearchConfig(
+        dataset=args.dataset,
+        space=args.space,
+        epochs=args.epochs,
+        device="cpu",
+        train_limit=args.train_limit,
+        val_fraction=args.val_fraction,
+    )
     for seed in range(args.seeds):
-        for name in args.methods:
+        for name in in_turns(args.methods, seed):  # each goes first or last in turn: a drift in load is shared
             options = METHODS[name]
             config = replace(
                 base, budget=f"{args.budget_s}s", seed=seed, out=folder / f"{name.replace('/', '-')}-{seed}", **options
@@ -134,16 +151,29 @@ def wrong_stops(runs: list[dict], retrain: int) -> tuple[int, int]:
     return sampled, joined
 
 
-def time_split(runs: list[dict]) -> str:
-    """Median seconds per trained and per stopped candidate, and the share spent training."""
-    found = [r for run in runs for r in records(run["study"]) if r.counted and not r.reused_from and r.duration_s]
-    parts = []
-    groups = {"trained": [r for r in found if r.trained], "stopped": [r for r in found if not r.trained]}
-    for label, group in groups.items():
-        if group:
-            whole = statistics.median(r.duration_s for r in group)
-            training = sum(r.train_s or 0.0 for r in group) / sum(r.duration_s for r in group)
-            parts.append(f"{label} {len(group)}: {whole:.1f} s each (median), {training:.0%} of it training")
+def fixed_costs(runs: list[dict]) -> str:
+    """Candidates per seed, and the median seconds per candidate outside training, trained and stopped apart.
+
+    From the study's own timestamps: a trial's datetime_start to datetime_complete, less its
+    training (train_s). It holds sampling, profiling, latency, the rung verdicts and the records."""
+    evaluated, trained, fixed = [], [], {"trained": [], "stopped": []}
+    for run in runs:
+        found = {r.number: r for r in records(run["study"]) if r.counted and r.reused_from is None}
+        evaluated.append(len(found))
+        trained.append(sum(r.trained for r in found.values()))
+        for trial in run["study"].get_trials(deepcopy=False):
+            record = found.get(trial.number)
+            if record is None or trial.datetime_complete is None:
+                continue
+            seconds = (trial.datetime_complete - trial.datetime_start).total_seconds() - (record.train_s or 0.0)
+            fixed["trained" if record.trained else "stopped"].append(seconds)
+    parts = [f"evaluated {statistics.median(evaluated):.0f}, trained {statistics.median(trained):.0f} per seed"]
+    for label, values in fixed.items():
+        if values:
+            q1, q3 = np.percentile(values, [25, 75])
+            parts.append(
+                f"fixed cost {label} {statistics.median(values):.3f} s (IQR {q1:.3f}-{q3:.3f}, n={len(values)})"
+            )
     return "; ".join(parts)
 
 
@@ -169,6 +199,8 @@ def main() -> None:
     parser.add_argument("--budget-s", type=int, default=60)
     parser.add_argument("--dataset", default="mnist-sample")
     parser.add_argument("--space", default="dsd-mnist")
+    parser.add_argument("--train-limit", type=int, default=None)
+    parser.add_argument("--val-fraction", type=float, default=0.1)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--retrain", type=int, default=16, help="stopped candidates retrained per method")
     parser.add_argument("--chart", default="bench_search.html")
@@ -191,7 +223,7 @@ def main() -> None:
         print("hypervolume (median over seeds) at tenths of the budget:")
         for name, runs_curves in curves.items():
             row = [statistics.median(at(points, budget * k / 10) for points in runs_curves) for k in range(1, 11)]
-            print(f"  {name:15} " + " ".join(f"{v:.3f}" for v in row))
+            print(f"  {name:22} " + " ".join(f"{v:.3f}" for v in row))
         finals = {name: [at(points, budget) for points in rc] for name, rc in curves.items()}
         yardstick = args.methods[0]
         target = statistics.median(finals[yardstick])
@@ -199,14 +231,14 @@ def main() -> None:
             q1, q3 = np.percentile(values, [25, 75])
             times = [reach_time(points, target, budget) for points in curves[name]]
             print(
-                f"  {name:15} final {statistics.median(values):.4f} (IQR {q1:.4f}-{q3:.4f}); reaches {yardstick}'s "
+                f"  {name:22} final {statistics.median(values):.4f} (IQR {q1:.4f}-{q3:.4f}); reaches {yardstick}'s "
                 f"median {target:.4f} after {statistics.median(times):.1f} s (median; {sum(t < budget for t in times)} "
                 f"of {len(times)} seeds reach it)"
             )
-        print("where the time went (all seeds):")
+        print("candidates and the cost outside training (all seeds):")
         for name, method_runs in runs.items():
-            print(f"  {name:15} {time_split(method_runs)}")
-        for name in (name for name in args.methods if METHODS[name]["early_stop"] == "on"):
+            print(f"  {name:22} {fixed_costs(method_runs)}")
+        for name in (name for name in args.methods if METHODS[name]["early_stop"] != "off"):
             print(f"wrong stops of {name}:")
             sampled, joined = wrong_stops(runs[name], args.retrain)
             rate = "-"

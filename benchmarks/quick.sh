@@ -19,6 +19,7 @@ run benchmarks/bench_report.py --quick
 run benchmarks/bench_jobs.py --quick
 run benchmarks/bench_twins.py --quick
 run benchmarks/bench_workers.py --quick "${storage[@]}"
+run benchmarks/bench_rank.py --quick
 run benchmarks/bench_search.py --quick
 run benchmarks/bench_front.py --quick
 run benchmarks/bench_shipped.py --quick

@@ -30,6 +30,8 @@ def test_stopped_candidates_are_pruned_counted_and_never_on_the_front(tmp_path):
         assert record.state == TrialState.PRUNED.name and record.epochs == 1 and "1" in record.rung_accuracies
         assert record.rung_populations["1"] >= 3 and "stopped after 1 of 3 epochs" in record.reason
         assert not (tmp_path / "trials" / str(record.number) / "weights.safetensors").exists()
+        assert record.latency_ms is None  # latency is no objective or limit: only trained candidates are timed
+    assert all(r.latency_ms > 0 and r.threads >= 1 for r in found if r.status is Status.TRAINED)
     assert evaluated_in_study(result.study) == 8 and evaluated_in_csv(tmp_path) == 8  # stopped ones count
     front = {row["trial"] for row in json.loads((tmp_path / "pareto.json").read_text())["trials"]}
     assert front and not front & {r.number for r in stopped}
@@ -40,6 +42,29 @@ def test_stopped_candidates_are_pruned_counted_and_never_on_the_front(tmp_path):
     assert 'id="rungs"' in page and '"name": "stopped at a rung"' in page
     with pytest.raises(dsdnas.DsdnasError, match="is not a trained trial"):
         dsdnas.export(tmp_path, trial=stopped[0].number)
+
+
+def test_a_rung_inside_an_epoch_stops_candidates_there_and_keeps_every_signal(tmp_path):
+    result = dsdnas.search(budget=8, out=tmp_path, **{**EARLY, "train_limit": 2000})  # 28 steps an epoch
+    found = records(result.study)
+    judged = [r for r in found if r.rung_accuracies and r.status is not Status.REUSED]
+    assert judged and all(r.rung_accuracies.keys() <= {"0.3214", "1"} for r in judged)  # steps 9 and 28 of 84
+    assert all(r.rung_val_losses.keys() == r.rung_train_losses.keys() == r.rung_accuracies.keys() for r in judged)
+    early = [r for r in found if r.status is Status.STOPPED and r.epochs == 0.3214]
+    assert early, "8 candidates with a rung at step 9 that keeps a third: some stop there"
+    for record in early:
+        assert record.reason.startswith("stopped after 0.3214 of 3 epochs (9 steps) at ")
+        assert record.val_accuracy == record.rung_accuracies["0.3214"] and record.val_accuracy_history == []
+    frame = pd.read_csv(tmp_path / "trials.csv")
+    assert 0.3214 in set(frame.loc[frame["status"] == "stopped", "epochs"])
+    assert set(frame.loc[frame["status"] == "trained", "epochs"]) == {3}
+
+
+def test_with_latency_an_objective_every_candidate_is_timed_before_it_trains(tmp_path):
+    result = dsdnas.search(budget=6, out=tmp_path, **EARLY, objectives=("accuracy", "latency"))
+    found = [r for r in records(result.study) if r.counted]
+    assert any(r.status is Status.STOPPED for r in found)
+    assert all(r.latency_ms > 0 for r in found)  # stopped ones too: their rung is judged on latency
 
 
 def test_a_continued_search_keeps_its_rung_records_and_early_stop_cannot_change(tmp_path):

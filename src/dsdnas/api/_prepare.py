@@ -32,10 +32,10 @@ from dsdnas.nas.runs.store import open_store
 from dsdnas.nas.search.events import SearchObserver
 from dsdnas.nas.search.location import StorageLocation
 from dsdnas.nas.search.objective import CandidateObjective, Limits
-from dsdnas.nas.search.rungs import rung_epochs
+from dsdnas.nas.search.rungs import Rungs, schedule
 from dsdnas.nas.search.study import SearchSettings, open_study, save_run_json
 from dsdnas.nas.search.workers import ArchClaims, Twins, check_run_dir
-from dsdnas.nas.training.trainer import TrainConfig
+from dsdnas.nas.training.trainer import TrainConfig, steps_per_epoch
 from dsdnas.search_spaces import SearchSpace, get_space
 from dsdnas.version import __version__
 
@@ -51,7 +51,7 @@ class Prepared:
     data: DeviceData
     train: TrainConfig
     limits: Limits
-    rungs: tuple[int, ...]  # epochs at which early stopping judges a candidate; () when it is off
+    rungs: Rungs | None  # where and on what early stopping judges a candidate; None when it never would
     latency_source: LatencySource  # timed in --latency-runtime, or predicted by --latency-lut
     settings: SearchSettings
     note: str
@@ -85,7 +85,7 @@ def prepare(config: SearchConfig) -> Prepared:
         seed=config.seed,
     )
     limits = Limits(max_macs=config.max_macs, max_params=config.max_params, max_latency_ms=config.max_latency_ms)
-    rungs = tuple(rung_epochs(config.epochs)) if config.early_stop == "on" else ()
+    rungs = schedule(config.early_stop, config.epochs, steps_per_epoch(len(data.train), config.batch_size))
     settings = SearchSettings(
         dataset=full.name,  # folder: and npz: paths made absolute
         space=space.name,
@@ -102,8 +102,8 @@ def prepare(config: SearchConfig) -> Prepared:
         std=data.std,
         image_size=config.image_size,
         color=config.color,
-        # Without a rung (--epochs 1 or 2) nothing is ever stopped: recorded as off, so either value continues.
-        early_stop="on" if rungs else "off",
+        # Without a rung (too few steps) nothing is ever stopped: recorded as off, so any value continues.
+        early_stop=config.early_stop if rungs else "off",
         latency=latency_source.setting,
     )
     study_name = config.study or slug(f"{space.name}-{full.name}")
@@ -166,8 +166,9 @@ def make_objective(config: SearchConfig, prepared: Prepared, observer: SearchObs
         observer=observer,
         twins=Twins(ArchClaims(prepared.storage, prepared.study_name)),
         store=open_store(config.artifacts) if config.artifacts else None,
-        rung_epochs=prepared.rungs,
+        rung_schedule=prepared.rungs,
         latency_source=prepared.latency_source,
+        time_every_candidate="latency" in config.objectives or config.max_latency_ms is not None,
     )
 
 

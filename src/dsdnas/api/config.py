@@ -87,7 +87,9 @@ class SearchConfig:
     color: str = "auto"
     jobs: int = 1  # candidates trained at once on this machine, as processes sharing the study
     threads: int | None = None  # CPU threads per job for training; None: this machine's CPUs / jobs
-    early_stop: str = "on"  # judge candidates at rungs and stop the worst (nas/search/rungs.py); off: train all
+    # Judge candidates at rungs and stop the worst (nas/search/rungs.py): on, rungs in optimizer steps;
+    # epochs, at whole epochs on validation accuracy (the rule before); off, train all.
+    early_stop: str = "on"
     artifacts: str | None = None  # a folder or s3://BUCKET every worker can read and write
 
     @property
@@ -100,9 +102,10 @@ class SearchConfig:
         """Check every option's range; returns the config with its budget and objectives parsed."""
         from dsdnas.nas.search.budget import parse_budget
         from dsdnas.nas.search.objective import Limits
+        from dsdnas.nas.search.rungs import EARLY_STOP
         from dsdnas.nas.search.samplers import check_sampler
         from dsdnas.nas.search.study import check_objectives
-        from dsdnas.nas.training.trainer import check_optimizer, check_schedule
+        from dsdnas.nas.training.config import check_optimizer, check_schedule
 
         budget = parse_budget(self.budget)
         objectives = check_objectives(self.objective_names)
@@ -113,7 +116,7 @@ class SearchConfig:
         check(self.train_limit is None or self.train_limit >= 2, f"--train-limit {self.train_limit} must be >= 2")
         check(1 <= self.jobs <= MAX_JOBS, f"--jobs {self.jobs} must be from 1 to {MAX_JOBS}")
         check(self.threads is None or self.threads >= 1, f"--threads {self.threads} must be at least 1")
-        check(self.early_stop in ("on", "off"), f"--early-stop {self.early_stop!r} must be on or off")
+        check(self.early_stop in EARLY_STOP, f"--early-stop {self.early_stop!r} must be one of {', '.join(EARLY_STOP)}")
         check(self.storage is None or bool(self.storage.strip()), "--storage is empty: give a storage URL")
         check(
             self.artifacts is None or not self.artifacts.startswith("s3://") or self.artifacts.count("/") == 2,

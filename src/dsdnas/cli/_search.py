@@ -49,7 +49,9 @@ def search_command(
     objectives: Annotated[str, typer.Option(help="accuracy plus one or more of macs, params, latency.")] = ",".join(
         _DEFAULT.objective_names
     ),
-    sampler: Annotated[str, typer.Option(help="tpe, nsga2 or random.")] = _DEFAULT.sampler,
+    sampler: Annotated[
+        str, typer.Option(help="tpe, tpe+mutate (TPE and mutations of front members), nsga2 or random.")
+    ] = _DEFAULT.sampler,
     seed: SeedOption = _DEFAULT.seed,
     device: DeviceOption = _DEFAULT.device,
     out: Annotated[Path | None, typer.Option(help="Run directory. Default: runs/<study>.")] = None,
@@ -88,8 +90,8 @@ def search_command(
     early_stop: Annotated[
         str,
         typer.Option(
-            help="on: stop a candidate at 1/9 and 1/3 of --epochs unless in the top third (Pareto); "
-            "off: train every candidate to the end."
+            help="on: stop a candidate after 1/9 and 1/3 of its training steps unless in the top third "
+            "(Pareto); epochs: judge at whole epochs (E/9, E/3) on validation accuracy; off: train all to the end."
         ),
     ] = _DEFAULT.early_stop,
     threads: Annotated[

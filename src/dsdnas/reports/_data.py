@@ -136,7 +136,7 @@ def rung_curves(study: optuna.Study) -> list[dict[str, Any]]:
     for record in records(study, (TrialState.COMPLETE, TrialState.PRUNED)):
         if not record.rung_accuracies or record.status is Status.REUSED:
             continue
-        points = sorted((int(epoch), accuracy) for epoch, accuracy in record.rung_accuracies.items())
+        points = sorted((float(epochs), accuracy) for epochs, accuracy in record.rung_accuracies.items())
         if record.trained:
             points.append((record.epochs, record.val_accuracy))
         curves.append({"trial": record.number, "status": record.status.value, "points": points})

@@ -1,6 +1,8 @@
 """The typed trial record: written once, read back the same, and old runs' attributes still load."""
 
 import optuna
+import sqlalchemy
+from optuna.storages import RDBStorage
 from optuna.trial import TrialState
 
 from dsdnas.nas.search.records import Status, TrialRecord, finished_count, records
@@ -28,6 +30,26 @@ def test_a_record_round_trips_through_optuna_user_attributes():
     assert read.val_accuracy_history == [0.8, 0.9] and read.unsupported_ops == {"aten::cumsum": 1}
     assert read.finished and read.trained
     assert trial.study.trials[0].user_attrs["status"] == "trained"  # plain strings in the storage
+
+
+def test_a_whole_record_is_one_commit_in_a_database_and_reads_back_from_another_connection(tmp_path):
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    storage = RDBStorage(url)
+    study = optuna.create_study(storage=storage, directions=["maximize", "minimize"])
+    trial = study.ask()
+    commits = []
+    sqlalchemy.event.listen(storage.engine, "commit", lambda connection: commits.append(1))
+    written = TrialRecord(worker="host:1", notation="n", macs=10, val_accuracy=0.5, rung_accuracies={"1": 0.4})
+    written.save_to(trial)
+    assert len(commits) == 1
+    assert trial.user_attrs["rung_accuracies"] == {"1": 0.4}  # the trial's own view, as Optuna keeps it
+    replace_status = TrialRecord(status=Status.STOPPED, reason="stopped")
+    replace_status.save_to(trial, "status", "reason")
+    assert len(commits) == 2
+    (read,) = records(optuna.load_study(study_name=study.study_name, storage=url))
+    assert (read.worker, read.macs, read.val_accuracy, read.status, read.reason) == (
+        "host:1", 10, 0.5, Status.STOPPED, "stopped"
+    )  # fmt: skip
 
 
 def test_an_old_runs_attributes_load_and_unknown_keys_are_ignored():

@@ -5,7 +5,17 @@ import optuna
 import pytest
 
 from dsdnas.nas.search.records import TrialRecord
-from dsdnas.nas.search.rungs import crowding_distances, goes_on, judge, rung_epochs, survivors
+from dsdnas.errors import DsdnasError
+from dsdnas.nas.search.rungs import (
+    Rungs,
+    crowding_distances,
+    goes_on,
+    judge,
+    rung_epochs,
+    rung_steps,
+    schedule,
+    survivors,
+)
 
 
 @pytest.mark.parametrize(
@@ -13,6 +23,38 @@ from dsdnas.nas.search.rungs import crowding_distances, goes_on, judge, rung_epo
 )
 def test_rung_schedule(epochs, rungs):
     assert rung_epochs(epochs) == rungs
+
+
+@pytest.mark.parametrize(
+    ("total", "rungs"), [(7, []), (21, [7]), (45, [5, 15]), (186, [20, 62]), (558, [62, 186]), (14, [])]
+)
+def test_rungs_fall_at_a_ninth_and_a_third_of_the_steps_at_least_five_steps_in(total, rungs):
+    assert rung_steps(total) == rungs
+
+
+def test_the_early_stop_modes_place_their_rungs_and_name_them_in_epochs():
+    on = schedule("on", 3, 62)
+    assert on.steps == (20, 62) and [on.key(step) for step in on.steps] == ["0.3226", "1"]
+    assert on.epochs(20) == 0.3226 and on.epochs(62) == 1.0
+    by_epochs = schedule("epochs", 9, 10)
+    assert by_epochs == Rungs((10, 30), 10, "val_accuracy") and by_epochs.key(30) == "3"
+    assert schedule("off", 9, 10) is None and schedule("on", 1, 7) is None  # nothing to judge
+    with pytest.raises(DsdnasError, match="--early-stop 'maybe' must be one of on, epochs, off"):
+        schedule("maybe", 3, 10)
+
+
+def test_a_loss_signal_ranks_the_lowest_first():
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    for loss in (0.5, 0.6, 0.7, 0.8, 0.9):
+        trial = study.ask()
+        trial.set_user_attr("macs", 1e6)
+        trial.set_user_attr("rung_train_losses", {"0.3333": loss})
+        study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+    same_cost = TrialRecord(number=99, macs=1e6)
+    judged = {"rung": "0.3333", "objectives": ("accuracy", "macs"), "signal": "train_loss"}
+    assert goes_on(study, same_cost, value=0.4, **judged)  # the lowest loss at its rung
+    assert not goes_on(study, same_cost, value=0.85, **judged)
+    assert judge(study, same_cost, value=0.4, **{**judged, "rung": "1"}) == (True, 1)  # nobody else reached it
 
 
 def losses(points: list[tuple[float, float]]) -> np.ndarray:
@@ -56,14 +98,12 @@ def test_goes_on_judges_against_every_trial_that_reached_the_rung():
         trial.set_user_attr("rung_accuracies", {"1": accuracy})
         study.tell(trial, state=optuna.trial.TrialState.PRUNED if index > 1 else optuna.trial.TrialState.FAIL)
     newcomer = TrialRecord(number=99, macs=5.5e6)
-    assert not goes_on(
-        study, newcomer, epoch=1, accuracy=0.58, objectives=("accuracy", "macs")
-    )  # dominated, crowded out
+    assert not goes_on(study, newcomer, rung="1", value=0.58, objectives=("accuracy", "macs"))  # dominated, crowded out
     assert goes_on(
-        study, newcomer, epoch=1, accuracy=0.95, objectives=("accuracy", "macs")
+        study, newcomer, rung="1", value=0.95, objectives=("accuracy", "macs")
     )  # the most accurate at its rung
     assert goes_on(
-        study, TrialRecord(number=98, macs=1e5), epoch=1, accuracy=0.3, objectives=("accuracy", "macs")
+        study, TrialRecord(number=98, macs=1e5), rung="1", value=0.3, objectives=("accuracy", "macs")
     )  # the cheapest
 
 
@@ -110,10 +150,10 @@ def test_a_rung_population_counts_each_candidate_once_and_only_candidates_with_c
         trial.set_user_attr("rung_accuracies", {"1": accuracy} if accuracy is not None else {"3": 0.9})
         study.tell(trial, state=optuna.trial.TrialState.PRUNED)
     itself = TrialRecord(number=0, macs=2e6)  # trial 0 judged again (a second look): not counted twice
-    verdict, population = judge(study, itself, epoch=1, accuracy=0.9, objectives=("accuracy", "macs"))
+    verdict, population = judge(study, itself, rung="1", value=0.9, objectives=("accuracy", "macs"))
     assert population == 2 and verdict  # trial 0 and trial 1
     newcomer = TrialRecord(number=9, macs=9e6)
-    assert judge(study, newcomer, epoch=1, accuracy=0.5, objectives=("accuracy", "macs")) == (False, 3)
+    assert judge(study, newcomer, rung="1", value=0.5, objectives=("accuracy", "macs")) == (False, 3)
 
 
 def test_crowding_is_measured_within_each_front_not_across_them():

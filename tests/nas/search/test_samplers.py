@@ -2,13 +2,22 @@
 
 import random
 
+import numpy as np
 import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import TrialState
 
 from dsdnas.errors import DsdnasError
-from dsdnas.nas.search.samplers import TPE_OPTIONS, TPEWithoutStopped, WithoutStopped, make_sampler, sampler_seed
+from dsdnas.nas.search.mutation import propose
+from dsdnas.nas.search.samplers import (
+    TPE_OPTIONS,
+    TPEWithMutations,
+    TPEWithoutStopped,
+    WithoutStopped,
+    make_sampler,
+    sampler_seed,
+)
 
 SPACE = {
     "kernel": CategoricalDistribution([1, 3, 5, 7]),
@@ -113,7 +122,7 @@ def test_tpe_samples_a_choice_outside_the_joint_space_as_if_the_stopped_were_not
 
 
 def test_every_sampler_draws_the_same_from_the_same_seed_and_the_seed_wraps_at_32_bits():
-    for name in ("tpe", "nsga2", "random"):
+    for name in ("tpe", "tpe+mutate", "nsga2", "random"):
         draws = []
         for _ in range(2):
             study = optuna.create_study(directions=["maximize", "minimize"], sampler=make_sampler(name, 3, 5))
@@ -131,4 +140,61 @@ def test_every_sampler_draws_the_same_from_the_same_seed_and_the_seed_wraps_at_3
 def test_an_unknown_sampler_names_the_choices():
     with pytest.raises(DsdnasError) as refused:
         make_sampler("grid", 0, 0)
-    assert str(refused.value) == "--sampler 'grid' is not one of tpe, nsga2, random"
+    assert str(refused.value) == "--sampler 'grid' is not one of tpe, tpe+mutate, nsga2, random"
+
+
+CHOICES = {  # a space of blocks: kernel, dilation, and a depth that decides whether a second block exists
+    "depth": CategoricalDistribution([1, 2]),
+    "kernel_0": CategoricalDistribution([3, 5, 7]),
+    "dilation_0": CategoricalDistribution([1, 2]),
+    "kernel_1": CategoricalDistribution([3, 5, 7]),
+}
+
+
+def _draw(trial) -> dict:
+    params = {name: trial.suggest_categorical(name, CHOICES[name].choices) for name in ("depth", "kernel_0")}
+    params["dilation_0"] = trial.suggest_categorical("dilation_0", CHOICES["dilation_0"].choices)
+    if params["depth"] == 2:
+        params["kernel_1"] = trial.suggest_categorical("kernel_1", CHOICES["kernel_1"].choices)
+    return params
+
+
+def test_a_mutation_changes_one_choice_of_a_front_member_and_is_never_one_evaluated():
+    parent = {"depth": 1, "kernel_0": 3, "dilation_0": 1}
+    distributions = {name: CHOICES[name] for name in parent}
+    rng = np.random.RandomState(0)
+    seen = []
+    for _ in range(4):  # the parent's 4 neighbours: kernel 5 or 7, dilation 2, depth 2
+        number, changed, child = propose([(7, parent, distributions)], [parent, *seen], rng)
+        assert number == 7 and [k for k in parent if child[k] != parent[k]] == [changed]
+        assert child not in seen
+        seen.append(child)
+    assert propose([(7, parent, distributions)], [parent, *seen], rng) is None  # every neighbour evaluated
+    assert propose([], [], rng) is None
+    # A trial that made fewer choices is the same candidate when those agree: a block past its depth is unused.
+    deeper = {"depth": 2, "kernel_0": 5, "dilation_0": 1, "kernel_1": 3}
+    shallow = {"depth": 1, "kernel_0": 5, "dilation_0": 1}  # deeper with depth 1
+    for seed in range(20):
+        _, changed, child = propose([(1, deeper, CHOICES)], [deeper, shallow], np.random.RandomState(seed))
+        assert child["depth"] == 2 and changed != "depth"
+
+
+def test_tpe_with_mutations_hands_half_its_trials_after_start_up_a_changed_front_member():
+    study = optuna.create_study(directions=["minimize", "minimize"], sampler=make_sampler("tpe+mutate", 5, 0))
+    assert isinstance(study.sampler, TPEWithMutations)
+    for _ in range(40):
+        trial = study.ask()
+        params = _draw(trial)
+        trial.set_user_attr("status", "trained")
+        study.tell(trial, [params["kernel_0"] * params["dilation_0"], params["depth"] + params["kernel_0"]])
+    trials = study.trials
+    mutated = [t for t in trials if "mutation_of" in t.user_attrs]
+    assert not [t for t in mutated if t.number < TPE_OPTIONS["n_startup_trials"]]  # TPE's start-up is random
+    assert 10 <= len(mutated) <= 25  # about half of the 30 after it, while unevaluated neighbours remain
+    for trial in mutated:
+        parent_number, changed = trial.user_attrs["mutation_of"], trial.user_attrs["mutated"]
+        parent = trials[parent_number].params
+        differing = [k for k in parent.keys() & trial.params.keys() if parent[k] != trial.params[k]]
+        assert differing == [changed]
+        if trial.params.keys() <= parent.keys():  # no choice the parent never made (drawn by TPE, see mutation.py)
+            assert trial.params not in [t.params for t in trials[: trial.number]]  # never a candidate evaluated

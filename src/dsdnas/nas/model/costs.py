@@ -57,18 +57,19 @@ class MacCount:
 
 @dataclass(frozen=True)
 class Costs:
-    """What a search records of a candidate before training it."""
+    """What a search records of a candidate before training it (the latency fields are None when its timing
+    waits until it has trained: see `profile_costs`)."""
 
     macs: int
     params: int
     receptive_field: int  # px of input one output of the last conv sees
-    latency_ms: float  # batch 1: the lowest of 5 round medians
-    latency_p10_ms: float  # spread of all timed passes
-    latency_p90_ms: float
-    latency_noisy: bool  # still unstable after retries: flagged, never mixed in silently
+    latency_ms: float | None  # batch 1: the lowest of 5 round medians
+    latency_p10_ms: float | None  # spread of all timed passes
+    latency_p90_ms: float | None
+    latency_noisy: bool | None  # still unstable after retries: flagged, never mixed in silently
     latency_reason: str  # why it was unstable
     latency_load: float | None  # system load average when measured
-    threads: int  # CPU threads in use while timing
+    threads: int | None  # CPU threads in use while timing
     unsupported_ops: dict[str, int]
     profile_s: float  # time spent measuring all of this
     latency_source: str = DEFAULT_RUNTIME  # the runtime it was timed in, or the table that predicted it
@@ -127,6 +128,29 @@ def quiet_latency(
         )
 
 
+_UNTIMED = {"latency_reason": "", "latency_load": None, "threads": None}
+
+
+def latency_costs(latency: Latency | None) -> dict[str, Any]:
+    """The latency fields of `Costs` from one measurement or prediction; all None without one."""
+    if latency is None:
+        return {**dict.fromkeys(("latency_ms", "latency_p10_ms", "latency_p90_ms", "latency_noisy")), **_UNTIMED}
+    return {
+        "latency_ms": latency.p50_ms,
+        "latency_p10_ms": latency.p10_ms,
+        "latency_p90_ms": latency.p90_ms,
+        "latency_noisy": latency.noisy,
+        "latency_reason": latency.reason,
+        "latency_load": latency.load_1m,
+        "threads": latency.threads,
+    }
+
+
+def time_candidate(model: nn.Module, arch: Arch, device: torch.device, *, runtime: str = DEFAULT_RUNTIME) -> Latency:
+    """A candidate's batch-1 latency in `runtime`, as every search times it."""
+    return quiet_latency(model.to(device), arch.input_shape, device, repeats=LATENCY_REPEATS, runtime=runtime)
+
+
 def profile_costs(
     model: nn.Module,
     arch: Arch,
@@ -135,27 +159,23 @@ def profile_costs(
     runtime: str = DEFAULT_RUNTIME,
     predicted: Latency | None = None,
     source: str | None = None,
+    timed: bool = True,
 ) -> Costs:
     """MACs, params, receptive field and batch-1 latency of a freshly built model: timed in `runtime`, or
-    `predicted` (by a latency table, `source` naming it) and then not timed at all."""
+    `predicted` (by a latency table, `source` naming it) and then not timed at all. `timed=False` leaves
+    the latency out (None), for a search that times only the candidates it trains to the end."""
     started = time.perf_counter()
     model = model.to(device)
     macs = count_macs(model, arch.input_shape)
-    latency = predicted or quiet_latency(model, arch.input_shape, device, repeats=LATENCY_REPEATS, runtime=runtime)
+    latency = predicted or (time_candidate(model, arch, device, runtime=runtime) if timed else None)
     return Costs(
         macs=macs.macs,
         params=count_params(model),
         receptive_field=arch.receptive_field(),
-        latency_ms=latency.p50_ms,
-        latency_p10_ms=latency.p10_ms,
-        latency_p90_ms=latency.p90_ms,
-        latency_noisy=latency.noisy,
-        latency_reason=latency.reason,
-        latency_load=latency.load_1m,
-        threads=latency.threads,
+        **latency_costs(latency),
         unsupported_ops=macs.unsupported_ops,
         profile_s=time.perf_counter() - started,
-        latency_source=source or latency.runtime,
+        latency_source=source or (latency.runtime if latency is not None else runtime),
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from dsdnas.nas.search.storage import set_user_attrs
 from dsdnas.nas.stats import wilson_interval
 
 
@@ -72,19 +73,24 @@ class TrialRecord:
     val_accuracy: float | None = None  # fraction; 0.0 for a skipped candidate
     val_size: int | None = None  # images it was scored on: the interval's width follows from it
     val_accuracy_history: list[float] = field(default_factory=list)
-    rung_accuracies: dict[str, float] = field(default_factory=dict)  # epoch -> val accuracy at that rung
-    rung_populations: dict[str, int] = field(default_factory=dict)  # epoch -> candidates it was judged among
+    # Per rung, by its epochs ("0.3226", "1"; see rungs.Rungs.key): what early stopping measured there.
+    rung_accuracies: dict[str, float] = field(default_factory=dict)  # validation accuracy
+    rung_val_losses: dict[str, float] = field(default_factory=dict)  # validation loss
+    rung_train_losses: dict[str, float] = field(default_factory=dict)  # mean training loss so far (TSE)
+    rung_populations: dict[str, int] = field(default_factory=dict)  # candidates it was judged among
     val_loss_history: list[float] = field(default_factory=list)
     train_loss_history: list[float] = field(default_factory=list)
     train_s: float | None = None
     images_per_s: float | None = None
-    epochs: int | None = None
+    epochs: float | None = None  # trained: its --epochs; stopped: where, 0.3226 for a third of an epoch
     device: str = ""
     weights_sha256: str | None = None  # of weights.safetensors, checked before the weights are used
     artifacts: dict[str, str] = field(default_factory=dict)  # file name -> id in the shared --artifacts store
     duration_s: float | None = None  # the whole trial, sampling to saved files
     reused_from: int | None = None  # the trial whose result a reused one copies
     adopted_from: int | None = None  # a failed trial whose complete files this one carries on
+    mutation_of: int | None = None  # --sampler tpe+mutate: the front member this candidate changes
+    mutated: str | None = None  # and the choice it changes (an Optuna parameter name)
 
     @classmethod
     def from_trial(cls, trial: FrozenTrial) -> TrialRecord:
@@ -105,9 +111,8 @@ class TrialRecord:
         return {key: data[key] for key in wanted if data[key] is not None}
 
     def save_to(self, trial: optuna.Trial, *names: str) -> None:
-        """Store the record (or only `names`) as the trial's user attributes."""
-        for key, value in self.attrs(*names).items():
-            trial.set_user_attr(key, value)
+        """Store the record (or only `names`) as the trial's user attributes, in one commit where it can."""
+        set_user_attrs(trial, self.attrs(*names))
 
     @property
     def finished(self) -> bool:

@@ -43,6 +43,7 @@ COLUMNS = [
     "profile_s",
     "device",
     "reused_from",
+    "mutation_of",
     "reason",
 ]
 
@@ -84,6 +85,7 @@ def trial_row(record: TrialRecord, front_numbers: set[int], picks: dict[int, str
         "profile_s": record.profile_s,
         "device": record.device,
         "reused_from": record.reused_from,
+        "mutation_of": record.mutation_of,
         "reason": record.reason,
     }
 

@@ -1,16 +1,22 @@
 """Pareto-aware early stopping: at each rung, only the top 1/eta of the candidates by
 non-dominated sorting train on.
 
-With `--epochs E` and eta = 3, a candidate is judged after E/9 and E/3 epochs, rounded
-down, when those are at least 1 and below E: 9 epochs give rungs at 1 and 3, 3 epochs a
-rung at 1, 1 epoch none. At a rung its validation accuracy, with its fixed costs (the
-search's cost objectives), is compared with every candidate that reached that rung,
-whichever worker trained it. The candidates are ranked by Optuna's fast non-dominated
-sort, and within a front by crowding distance (NSGA-II's tie-break: the ends of a front
-and its sparse stretches first). A candidate goes on when it is among the first
-ceil(n / eta); until eta candidates have reached a rung, the rung stops nobody. Costs do
-not change with epochs, so a candidate alone in its cost range is on the first front, at
-its end, and goes on; one that dominates everything at its rung is the whole first front.
+A candidate is judged after 1/eta^2 and 1/eta of its optimizer steps (eta = 3): 3 epochs
+of 62 steps give rungs at 20 and 62 steps, a third of an epoch and one epoch. A rung
+needs at least MIN_RUNG_STEPS steps. The schedule of the
+full run is never changed: a candidate that passes every rung ends bit for bit where it
+would have without stopping (`stages.py`). `--early-stop epochs`, the rule before
+rungs in steps, judges after E/9 and E/3 whole epochs, on validation accuracy.
+
+At a rung a candidate's signal (`SIGNALS`: validation accuracy, validation loss, or
+the mean training loss so far, Ru et al.'s TSE), with its fixed costs (the search's cost
+objectives), is compared with every candidate that reached that rung, whichever worker
+trained it. The candidates are ranked by Optuna's fast non-dominated sort, and within a
+front by crowding distance (NSGA-II's tie-break: the ends of a front and its sparse
+stretches first). A candidate goes on when it is among the first ceil(n / eta); until
+eta candidates have reached a rung, the rung stops nobody. Costs do not change with
+training, so a candidate alone in its cost range is on the first front, at its end, and
+goes on; one that dominates everything at its rung is the whole first front.
 
 Unlike Syne Tune's MO-ASHA, which mixes an ordering up with ranks, the position used here
 is the candidate's place in that sorted order, so a newcomer that dominates every
@@ -20,18 +26,39 @@ recorded candidate is never stopped (a unit test holds this).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import optuna
 from optuna.study._multi_objective import _fast_non_domination_rank  # Optuna's own non-dominated sort
 
+from dsdnas.errors import DsdnasError
 from dsdnas.nas.search.records import OBJECTIVE_DIRECTIONS, OBJECTIVE_FIELDS, Status, TrialRecord, records
 
 ETA = 3  # reduction factor: a rung keeps the top third
+MIN_RUNG_STEPS = 5  # fewer optimizer steps than this judge nothing: a 1-epoch run on 480 images has 7
+
+
+@dataclass(frozen=True)
+class Signal:
+    """What a rung ranks candidates by: the record field holding it per rung, and its direction."""
+
+    field: str
+    higher_is_better: bool
+    words: str  # how a stop reason names it
+
+
+SIGNALS = {
+    "val_accuracy": Signal("rung_accuracies", True, "validation accuracy"),
+    "val_loss": Signal("rung_val_losses", False, "validation loss"),
+    "train_loss": Signal("rung_train_losses", False, "mean training loss so far"),
+}
+DEFAULT_SIGNAL = "val_accuracy"
+EARLY_STOP = ("on", "epochs", "off")  # rungs in steps on DEFAULT_SIGNAL; whole epochs on accuracy; none
 
 
 def rung_epochs(epochs: int, eta: int = ETA) -> list[int]:
-    """The epochs after which a candidate is judged, ascending: E/eta^k for k >= 1, at least 1."""
+    """The epochs after which `--early-stop epochs` judges a candidate, ascending: E/eta^k for k >= 1, at least 1."""
     rungs, k = [], 1
     while (rung := epochs // eta**k) >= 1:
         if rung < epochs and rung not in rungs:
@@ -40,9 +67,42 @@ def rung_epochs(epochs: int, eta: int = ETA) -> list[int]:
     return sorted(rungs)
 
 
-def loss_vector(accuracy: float, record: TrialRecord, objectives: tuple[str, ...]) -> list[float]:
-    """Lower is better in every coordinate: -accuracy at the rung, then the cost objectives."""
-    values = [-accuracy]
+def rung_steps(total_steps: int, eta: int = ETA, min_steps: int = MIN_RUNG_STEPS) -> list[int]:
+    """The optimizer steps after which a candidate is judged, ascending: total/eta^2 and total/eta."""
+    return sorted({rung for k in (1, 2) if min_steps <= (rung := total_steps // eta**k) < total_steps})
+
+
+@dataclass(frozen=True)
+class Rungs:
+    """Where a search judges its candidates (in optimizer steps) and on what."""
+
+    steps: tuple[int, ...]
+    steps_per_epoch: int
+    signal: str = DEFAULT_SIGNAL
+
+    def epochs(self, step: int) -> float:
+        """A step count in epochs, as the record, trials.csv and the report show it: 0.3226, 1."""
+        return float(f"{step / self.steps_per_epoch:.4g}")
+
+    def key(self, step: int) -> str:
+        """The rung's name in a record's per-rung fields: its epochs, "0.3226" or "1"."""
+        return f"{self.epochs(step):g}"
+
+
+def schedule(mode: str, epochs: int, steps_per_epoch: int) -> Rungs | None:
+    """The rungs of `--early-stop MODE` for `epochs` of `steps_per_epoch` steps; None when nothing is judged."""
+    if mode not in EARLY_STOP:
+        raise DsdnasError(f"--early-stop {mode!r} must be one of {', '.join(EARLY_STOP)}")
+    if mode == "epochs":
+        rungs = Rungs(tuple(e * steps_per_epoch for e in rung_epochs(epochs)), steps_per_epoch, "val_accuracy")
+    else:
+        rungs = Rungs(tuple(rung_steps(epochs * steps_per_epoch)) if mode == "on" else (), steps_per_epoch)
+    return rungs if rungs.steps else None
+
+
+def loss_vector(value: float, record: TrialRecord, *, signal: str, objectives: tuple[str, ...]) -> list[float]:
+    """Lower is better in every coordinate: the signal at the rung, then the cost objectives."""
+    values = [-value if SIGNALS[signal].higher_is_better else value]
     for name in objectives[1:]:
         value = float(getattr(record, OBJECTIVE_FIELDS[name]))
         values.append(value if OBJECTIVE_DIRECTIONS[name] == "minimize" else -value)
@@ -79,21 +139,33 @@ def survivors(losses: np.ndarray, eta: int = ETA) -> set[int]:
 
 
 def judge(
-    study: optuna.Study, record: TrialRecord, *, epoch: int, accuracy: float, objectives: tuple[str, ...]
+    study: optuna.Study,
+    record: TrialRecord,
+    *,
+    rung: str,
+    value: float,
+    objectives: tuple[str, ...],
+    signal: str = DEFAULT_SIGNAL,
 ) -> tuple[bool, int]:
-    """Whether `record`'s candidate trains past rung `epoch`, judged against every candidate at that rung;
-    and how many candidates (itself included) it was judged among."""
-    population = [(record.number, loss_vector(accuracy, record, objectives))]
+    """Whether `record`'s candidate trains past `rung` (a `Rungs.key`), its `signal` there being `value`,
+    judged against every candidate at that rung; and how many candidates (itself included) it was judged among."""
+    population = [(record.number, loss_vector(value, record, signal=signal, objectives=objectives))]
     for other in records(study):
-        reached = other.rung_accuracies.get(str(epoch))
+        reached = getattr(other, SIGNALS[signal].field).get(rung)
         copy = other.status is Status.REUSED  # the trial it copied is already in the population
         if other.number != record.number and reached is not None and other.macs is not None and not copy:
-            population.append((other.number, loss_vector(reached, other, objectives)))
+            population.append((other.number, loss_vector(reached, other, signal=signal, objectives=objectives)))
     keep = survivors(np.array([loss for _, loss in population], dtype=float))
     return 0 in keep, len(population)
 
 
 def goes_on(
-    study: optuna.Study, record: TrialRecord, *, epoch: int, accuracy: float, objectives: tuple[str, ...]
+    study: optuna.Study,
+    record: TrialRecord,
+    *,
+    rung: str,
+    value: float,
+    objectives: tuple[str, ...],
+    signal: str = DEFAULT_SIGNAL,
 ) -> bool:
-    return judge(study, record, epoch=epoch, accuracy=accuracy, objectives=objectives)[0]
+    return judge(study, record, rung=rung, value=value, objectives=objectives, signal=signal)[0]

@@ -8,6 +8,8 @@ see the README's "Early stopping"), so dsdnas's TPE never sees the stopped ones.
 it the rung accuracy instead is no option with several objectives: TPE scores a pruned
 trial's last intermediate value with `study.direction`, which a multi-objective study
 does not have. NSGA-II breeds from complete trials only, and random sampling looks at none.
+`tpe+mutate` is that TPE, with some trials handed a mutation of a front member instead
+(`mutation.py`).
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from dsdnas.errors import DsdnasError
+from dsdnas.nas.search.mutation import propose
 
-SAMPLERS = ("tpe", "nsga2", "random")
+SAMPLERS = ("tpe", "tpe+mutate", "nsga2", "random")
 # Multivariate TPE models the joint choices; constant_liar spreads parallel workers.
 TPE_OPTIONS = {"multivariate": True, "n_startup_trials": 10, "constant_liar": True}
+MUTATE_SHARE = 0.5  # of the trials after TPE's start-up, those handed a mutation of a front member
 
 
 class WithoutStopped:
@@ -59,6 +63,48 @@ class TPEWithoutStopped(optuna.samplers.TPESampler):
         return super().sample_independent(WithoutStopped(study), trial, name, distribution)
 
 
+class TPEWithMutations(TPEWithoutStopped):
+    """TPE, and after its start-up MUTATE_SHARE of the trials a front member with one choice changed
+    (`mutation.py`). The front is the study's, so workers sharing it mutate the same members."""
+
+    def __init__(self, *, seed: int | None = None, **options: Any) -> None:
+        super().__init__(seed=seed, **options)
+        self._mutation_rng = np.random.RandomState(seed)  # its own stream: TPE keeps self._rng
+        self._proposals: dict[int, dict[str, Any]] = {}
+
+    def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        super().before_trial(study, trial)
+        complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if len(complete) < TPE_OPTIONS["n_startup_trials"] or self._mutation_rng.rand() >= MUTATE_SHARE:
+            return
+        front = [
+            (t.number, t.params, t.distributions) for t in study.best_trials if t.user_attrs.get("status") == "trained"
+        ]
+        evaluated = [t.params for t in study.get_trials(deepcopy=False) if t.number != trial.number]
+        proposal = propose(front, evaluated, self._mutation_rng)
+        if proposal is not None:
+            parent, changed, self._proposals[trial.number] = proposal
+            for key, value in (("mutation_of", parent), ("mutated", changed)):  # TrialRecord's fields
+                study._storage.set_trial_user_attr(trial._trial_id, key, value)
+                trial.user_attrs[key] = value  # the Trial's own view of itself
+
+    def sample_relative(self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, Any]) -> dict[str, Any]:
+        proposal = self._proposals.get(trial.number)
+        if proposal is None:
+            return super().sample_relative(study, trial, search_space)
+        return {name: proposal[name] for name in search_space if name in proposal}
+
+    def sample_independent(self, study: optuna.Study, trial: FrozenTrial, name: str, distribution: Any) -> Any:
+        proposal = self._proposals.get(trial.number, {})
+        if name in proposal and proposal[name] in getattr(distribution, "choices", ()):
+            return proposal[name]
+        return super().sample_independent(study, trial, name, distribution)  # a choice the parent never made
+
+    def after_trial(self, study: optuna.Study, trial: FrozenTrial, state: TrialState, values: Any) -> None:
+        self._proposals.pop(trial.number, None)
+        super().after_trial(study, trial, state, values)
+
+
 def check_sampler(name: str) -> str:
     if name not in SAMPLERS:
         raise DsdnasError(f"--sampler {name!r} is not one of {', '.join(SAMPLERS)}")
@@ -85,6 +131,8 @@ def make_sampler(name: str, seed: int, existing_trials: int, *, salt: int = 0) -
     seed = sampler_seed(seed, existing_trials, salt)
     if check_sampler(name) == "tpe":
         return TPEWithoutStopped(seed=seed, **TPE_OPTIONS)
+    if name == "tpe+mutate":
+        return TPEWithMutations(seed=seed, **TPE_OPTIONS)
     if name == "nsga2":
         return optuna.samplers.NSGAIISampler(seed=seed, population_size=20)
     return optuna.samplers.RandomSampler(seed=seed)

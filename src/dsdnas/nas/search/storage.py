@@ -11,6 +11,8 @@ from typing import Any
 
 import optuna
 from optuna.storages import RDBStorage
+from optuna.storages._rdb import models as rdb_models  # Optuna's own tables, for one transaction of many keys
+from optuna.storages._rdb.storage import _create_scoped_session
 
 from dsdnas.errors import ResourceError, StorageError, disk_full_message
 from dsdnas.nas.search.location import StorageLocation
@@ -60,6 +62,25 @@ def open_storage(
             return RDBStorage(location.url, skip_table_creation=read_only, **(heartbeat or {}))
     except Exception as error:  # noqa: BLE001 - SQLAlchemy and the drivers raise many kinds
         raise cannot_open(error, location) from None
+
+
+def set_user_attrs(trial: optuna.Trial, attrs: dict[str, Any]) -> None:
+    """Store `attrs` on `trial`: in one transaction on a database, one by one on any other storage.
+
+    Optuna commits each `set_user_attr` on its own; a trial's record of 40 fields took 0.1 s of
+    SQLite commits in the run directory, three times a trial.
+    """
+    backend = getattr(trial.storage, "_backend", trial.storage)  # under Optuna's cache wrapper
+    if not isinstance(backend, RDBStorage):
+        for key, value in attrs.items():
+            trial.set_user_attr(key, value)
+        return
+    with _create_scoped_session(backend.scoped_session) as session:
+        for key, value in attrs.items():
+            backend._set_trial_attr_without_commit(
+                session, rdb_models.TrialUserAttributeModel, trial._trial_id, key, value
+            )
+    trial._cached_frozen_trial.user_attrs.update(attrs)  # what Trial.set_user_attr keeps for itself
 
 
 def cannot_open(error: BaseException, location: StorageLocation) -> StorageError:

@@ -2,8 +2,10 @@
 
 One `Trainer` holds the model, optimizer, schedule, RNG and optional weight average
 (EMA). Its whole state round-trips through `state_dict`, so an interrupted run resumes
-bit-exactly on the CPU. On CUDA the model runs in channels_last under bf16
-autocast.
+bit-exactly on the CPU. It can stop after any optimizer step (`run(until_step=...)`,
+what early stopping's rungs use) and go on from there as if it never stopped: an
+epoch's order is drawn when the epoch begins. On CUDA the model runs in channels_last
+under bf16 autocast.
 """
 
 from __future__ import annotations
@@ -18,45 +20,12 @@ import torch.nn.functional as F
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from dsdnas.errors import DsdnasError
 from dsdnas.nas.datasets.device_data import DeviceData, DeviceSplit, random_shift
 from dsdnas.nas.quiet import CHUNK_S, QuietWindows
+from dsdnas.nas.training.config import DEFAULT_LR, TrainConfig
 from dsdnas.nas.training.stats import EpochStats
 
-DEFAULT_LR = {"adamw": 1e-2, "sgd": 0.1}  # peak learning rate at batch 64, scaled by sqrt(batch/64)
-SCHEDULES = ("onecycle", "cosine", "constant")
 EVAL_BATCH = 1024  # images per evaluation step
-
-
-def check_optimizer(name: str) -> str:
-    if name not in DEFAULT_LR:
-        raise DsdnasError(f"--optimizer {name!r} must be one of {', '.join(DEFAULT_LR)}")
-    return name
-
-
-def check_schedule(name: str) -> str:
-    if name not in SCHEDULES:
-        raise DsdnasError(f"--schedule {name!r} must be one of {', '.join(SCHEDULES)}")
-    return name
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    epochs: int = 3
-    batch_size: int = 64
-    optimizer: str = "adamw"  # adamw | sgd
-    lr: float | None = None  # peak learning rate; None takes DEFAULT_LR
-    weight_decay: float = 5e-4
-    schedule: str = "onecycle"  # onecycle | cosine | constant
-    label_smoothing: float = 0.0
-    augment: bool = False  # random shifts of up to max_shift px
-    max_shift: int = 2
-    ema_decay: float | None = None  # e.g. 0.999; None trains without weight averaging
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        check_optimizer(self.optimizer)
-        check_schedule(self.schedule)
 
 
 @dataclass
@@ -128,8 +97,13 @@ class Trainer:
         self.model = model.to(data.device, memory_format=training_memory_format(data.device))
         self.data = data
         self.config = config
-        self.epoch = 0
+        self.epoch = 0  # whole epochs trained
         self.steps = steps_per_epoch(len(data.train), config.batch_size)
+        self._in_epoch = 0  # steps taken of the epoch under way
+        self._order = torch.empty(0, dtype=torch.long)  # its shuffled image indices
+        self._epoch_loss = torch.zeros(())  # the sum of its step losses, on the device
+        self._losses_before = 0.0  # the sum of the step losses of the whole epochs before it
+        self._epoch_s = 0.0  # seconds spent on the epoch under way in earlier calls of run
         lr = config.lr or DEFAULT_LR[config.optimizer] * math.sqrt(config.batch_size / 64)
         self.optimizer = self._make_optimizer(lr)
         self.scheduler = self._make_scheduler(lr)
@@ -165,25 +139,54 @@ class Trainer:
         """The weight average when EMA is on, else the trained model."""
         return self.ema.module if self.ema is not None else self.model
 
-    def train_epoch(self) -> float:
-        """One pass over the training split; returns the mean loss (nan/inf if it diverged)."""
+    @property
+    def steps_done(self) -> int:
+        """Optimizer steps taken so far, all epochs together."""
+        return self.epoch * self.steps + self._in_epoch
+
+    @property
+    def mean_train_loss(self) -> float:
+        """The mean loss of every step so far: the sum of training losses (TSE) per step."""
+        done = self.steps_done
+        return (self._losses_before + self._epoch_loss.item()) / done if done else math.nan
+
+    def _train_to(self, end: int) -> None:
+        """Steps of the epoch under way up to its step `end` (at most self.steps)."""
         config, data = self.config, self.data
         self.model.train()
         for module in self.frozen:
             module.eval()
-        order = torch.randperm(len(data.train), generator=self.generator).to(data.device)
-        loss_sum = torch.zeros((), device=data.device)
-        step = 0
-        while step < self.steps:
+        if self._in_epoch == 0:
+            self._order = torch.randperm(len(data.train), generator=self.generator).to(data.device)
+            self._epoch_loss = torch.zeros((), device=data.device)
+        step = self._in_epoch
+        while step < end:
             # Train in chunks of about CHUNK_S seconds, so a latency measurement waits at most one.
             with self.windows.training():
                 deadline = time.monotonic() + CHUNK_S
-                while step < self.steps and (step == 0 or time.monotonic() < deadline):
-                    loss_sum += self._step(order[step * config.batch_size : (step + 1) * config.batch_size])
+                while step < end and (step == self._in_epoch or time.monotonic() < deadline):
+                    self._epoch_loss += self._step(
+                        self._order[step * config.batch_size : (step + 1) * config.batch_size]
+                    )
                     step += 1
                 _synchronize(data.device)  # the GPU's queued kernels belong to this chunk
+            self._in_epoch = step
+
+    def train_epoch(self) -> float:
+        """The rest of the epoch under way (all of a new one); returns its mean loss (nan/inf if it diverged)."""
+        self._train_to(self.steps)
+        loss_sum = self._epoch_loss.item()
+        self._losses_before += loss_sum
+        self._epoch_loss = torch.zeros((), device=self.data.device)
+        self._in_epoch = 0
         self.epoch += 1
-        return loss_sum.item() / self.steps
+        return loss_sum / self.steps
+
+    def validate(self) -> tuple[float, float]:
+        """Mean loss and accuracy of the weights used for scoring on the validation split."""
+        with self.windows.training():
+            loss, accuracy, _ = evaluate(self.final_model, self.data, self.data.val)
+        return loss, accuracy
 
     def _step(self, index: torch.Tensor) -> torch.Tensor:
         """One optimizer step on the images at `index`; returns the loss, on the device."""
@@ -202,24 +205,38 @@ class Trainer:
             self.ema.update_parameters(self.model)
         return loss.detach()
 
-    def run(self, epochs: int | None = None, on_epoch: Callable[[EpochStats], None] | None = None) -> TrainResult:
-        """Train up to `epochs` more epochs (default: to config.epochs); stop on nan/inf loss."""
+    def run(
+        self,
+        epochs: int | None = None,
+        on_epoch: Callable[[EpochStats], None] | None = None,
+        *,
+        until_step: int | None = None,
+    ) -> TrainResult:
+        """Train up to `epochs` more epochs (default: to config.epochs), or up to step `until_step` of the whole
+        run, which may end inside an epoch; stop on nan/inf loss. Epochs that end are scored and reported."""
         result = TrainResult()
         last = self.config.epochs if epochs is None else min(self.config.epochs, self.epoch + epochs)
+        target = last * self.steps if until_step is None else min(until_step, self.config.epochs * self.steps)
         started = time.perf_counter()
         trained_images = 0
-        while self.epoch < last:
-            epoch_start = time.perf_counter()
+        while self.steps_done < target:
+            epoch_start, before = time.perf_counter(), self.steps_done
+            end = min(self.steps, target - self.epoch * self.steps)
+            if end < self.steps:  # the run stops inside this epoch
+                self._train_to(end)
+                trained_images += (self.steps_done - before) * self.config.batch_size
+                self._epoch_s += time.perf_counter() - epoch_start
+                break
             train_loss = self.train_epoch()
-            trained_images += self.steps * self.config.batch_size
+            trained_images += (self.steps_done - before) * self.config.batch_size
             if not math.isfinite(train_loss):
                 result.failure = f"training loss became {train_loss} in epoch {self.epoch}"
                 break
             val_loss = val_accuracy = None
             if self.data.val is not None:
-                with self.windows.training():
-                    val_loss, val_accuracy, _ = evaluate(self.final_model, self.data, self.data.val)
-            stats = EpochStats(self.epoch, train_loss, val_loss, val_accuracy, time.perf_counter() - epoch_start)
+                val_loss, val_accuracy = self.validate()
+            seconds, self._epoch_s = self._epoch_s + time.perf_counter() - epoch_start, 0.0
+            stats = EpochStats(self.epoch, train_loss, val_loss, val_accuracy, seconds)
             result.history.append(stats)
             if on_epoch is not None:
                 on_epoch(stats)
@@ -236,6 +253,11 @@ class Trainer:
             "scheduler": self.scheduler.state_dict(),
             "generator": self.generator.get_state(),
             "torch_rng": torch.get_rng_state(),
+            # The epoch under way, when the run stopped inside one.
+            "in_epoch": self._in_epoch,
+            "order": self._order.cpu(),
+            "epoch_loss": self._epoch_loss.item(),
+            "losses_before": self._losses_before,
         }
         if torch.cuda.is_available():
             state["cuda_rng"] = torch.cuda.get_rng_state_all()
@@ -250,6 +272,10 @@ class Trainer:
         self.scheduler.load_state_dict(state["scheduler"])
         self.generator.set_state(state["generator"])
         torch.set_rng_state(state["torch_rng"])
+        self._in_epoch = int(state.get("in_epoch", 0))  # checkpoints before steps: whole epochs only
+        self._order = state.get("order", torch.empty(0, dtype=torch.long)).to(self.data.device)
+        self._epoch_loss = torch.tensor(float(state.get("epoch_loss", 0.0)), device=self.data.device)
+        self._losses_before = float(state.get("losses_before", 0.0))
         if "cuda_rng" in state and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["cuda_rng"])
         if self.ema is not None and "ema" in state:

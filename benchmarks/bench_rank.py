@@ -1,0 +1,124 @@
+"""Which signal at a rung ranks candidates as their final accuracy does.
+
+Early stopping judges a candidate at 1/9 and 1/3 of its training steps (nas/search/rungs.py)
+by one signal. This trains candidates of a space to the end on each dataset, with a
+search's own data split and training settings, records at each rung every signal a
+rung can rank by (validation accuracy, validation loss, and the mean training loss so
+far, Ru et al.'s TSE), and prints each signal's Spearman correlation with the final
+validation accuracy, with a 95% bootstrap interval over the candidates, and how many of
+the finally best third the rung's best third holds.
+
+    python benchmarks/bench_rank.py             # 100 candidates of dsd-range on 2 datasets, 3 epochs
+    python benchmarks/bench_rank.py --quick     # 8 candidates of dsd-tiny on mnist-sample, 1 epoch (CI)
+
+The datasets: mnist-sample as bundled, and Fashion-MNIST limited as bench_search.py
+limits it (--train-limit 5120 --val-fraction 0.25).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import numpy as np
+import pandas as pd
+
+from dsdnas.api._prepare import prepare
+from dsdnas.api.config import SearchConfig
+from dsdnas.nas.lut import spearman
+from dsdnas.nas.model.builder import build_model
+from dsdnas.nas.search.rungs import SIGNALS, schedule
+from dsdnas.nas.search.stages import train_in_stages
+from dsdnas.nas.training.trainer import Trainer, steps_per_epoch
+from dsdnas.search_spaces import get_space, sample_archs
+
+DATASETS = {
+    "mnist-sample": {"dataset": "mnist-sample"},
+    "fashion-mnist": {"dataset": "fashion-mnist", "train_limit": 5120, "val_fraction": 0.25},
+}
+BOOTSTRAP = 2000  # resamples of the candidates for each interval
+
+
+def bootstrap_interval(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[float, float]:
+    values = []
+    for _ in range(BOOTSTRAP):
+        pick = rng.integers(0, len(x), len(x))
+        if len(set(x[pick])) > 1 and len(set(y[pick])) > 1:
+            values.append(spearman(list(x[pick]), list(y[pick])))
+    low, high = np.percentile(values, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def top_third_kept(signal: np.ndarray, final: np.ndarray, higher_is_better: bool) -> float:
+    """Of the candidates finally in the best third, the share the rung's best third holds."""
+    keep = math.ceil(len(final) / 3)
+    by_signal = np.argsort(-signal if higher_is_better else signal, kind="stable")[:keep]
+    best = np.argsort(-final, kind="stable")[:keep]
+    return len(set(by_signal) & set(best)) / keep
+
+
+def measure(name: str, args: argparse.Namespace) -> pd.DataFrame:
+    """One row per candidate and rung: its signals there and its final validation accuracy."""
+    config = SearchConfig(space=args.space, epochs=args.epochs, device="cpu", seed=args.seed, **DATASETS[name])
+    prepared = prepare(config.validate())
+    data, train = prepared.data, prepared.train
+    steps = steps_per_epoch(len(data.train), train.batch_size)
+    rungs = schedule("on", args.epochs, steps)
+    if rungs is None:
+        raise SystemExit(f"{args.epochs} epochs of {steps} steps give no rung")
+    space = get_space(args.space)
+    archs = sample_archs(space, data.input_shape, data.num_classes, count=args.candidates, seed=args.seed)
+    rows, started = [], time.perf_counter()
+    for index, arch in enumerate(archs):
+        seen: dict[int, dict[str, float]] = {}
+
+        def record(step: int, signals: dict[str, float], seen: dict = seen) -> bool:
+            seen[step] = signals
+            return True  # every candidate trains to the end
+
+        trainer = Trainer(build_model(arch, seed=train.seed + index), data, train)
+        result, _ = train_in_stages(trainer, rungs.steps, on_epoch=lambda stats: None, goes_on=record)
+        if result.failure is not None:
+            continue
+        for step, signals in seen.items():
+            rows.append({"candidate": index, "rung": rungs.key(step), **signals, "final": result.val_accuracy})
+        if (index + 1) % 10 == 0:
+            print(f"  {name}: {index + 1} of {len(archs)} trained, {time.perf_counter() - started:.0f} s")
+    seconds = time.perf_counter() - started
+    print(f"  {name}: {len(archs)} candidates in {seconds:.0f} s, scored on {len(data.val)} validation images")
+    return pd.DataFrame(rows)
+
+
+def report(name: str, frame: pd.DataFrame, rng: np.random.Generator) -> None:
+    print(f"\n{name}: Spearman with final validation accuracy (95% bootstrap interval), best third kept")
+    for rung, at in frame.groupby("rung", sort=False):
+        print(f"  rung at {rung} epochs, {len(at)} candidates:")
+        final = at["final"].to_numpy()
+        for signal, spec in SIGNALS.items():
+            values = at[signal].to_numpy() * (1 if spec.higher_is_better else -1)  # higher: better, for all
+            rho = spearman(list(values), list(final))
+            low, high = bootstrap_interval(values, final, rng)
+            kept = top_third_kept(values, final, True)
+            print(f"    {signal:13} {rho:+.3f} [{low:+.3f}, {high:+.3f}]   best third kept {kept:.0%}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--candidates", type=int, default=100)
+    parser.add_argument("--space", default="dsd-range")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--datasets", default=",".join(DATASETS))
+    args = parser.parse_args()
+    if args.quick:
+        args.candidates, args.space, args.epochs, args.datasets = 8, "dsd-tiny", 1, "mnist-sample"
+    rng = np.random.default_rng(args.seed)
+    for name in args.datasets.split(","):
+        frame = measure(name, args)
+        report(name, frame, rng)
+
+
+if __name__ == "__main__":
+    main()
