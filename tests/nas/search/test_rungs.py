@@ -4,8 +4,8 @@ import numpy as np
 import optuna
 import pytest
 
-from dsdnas.nas.search.records import TrialRecord
 from dsdnas.errors import DsdnasError
+from dsdnas.nas.search.records import TrialRecord
 from dsdnas.nas.search.rungs import (
     Rungs,
     crowding_distances,
