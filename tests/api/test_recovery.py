@@ -22,7 +22,7 @@ from dsdnas.api.events import SearchObserver
 from dsdnas.nas.files import file_sha256
 from dsdnas.nas.hardware import hostname
 from dsdnas.nas.search.records import TrialRecord
-from dsdnas.nas.search.workers._recovery import _dead_here
+from dsdnas.nas.search.workers._recovery import _dead_here, _dead_or_ours
 from tests.support import FAST
 
 pytestmark = pytest.mark.slow
@@ -156,6 +156,31 @@ def test_a_host_name_with_colons_still_names_its_process(monkeypatch):
     pid = _dead_worker().rpartition(":")[2]
     assert _dead_here(TrialRecord(worker=f"fe80::1:{pid}"))
     assert not _dead_here(TrialRecord(worker=f"fe80::1:{os.getpid()}"))  # alive: this process
+    assert _dead_or_ours(TrialRecord(worker=f"fe80::1:{pid}"))  # the adoption check reads it the same way
+    assert _dead_or_ours(TrialRecord(worker=f"fe80::1:{os.getpid()}"))  # this process's own failed trial
+
+
+@pytest.mark.parametrize(
+    "damage", ["another architecture's metrics", "a stopped trial's metrics", "no weights", "no recorded hash"]
+)
+def test_files_that_do_not_vouch_for_the_trial_fail_it_and_retry_its_candidate(two_trials, tmp_path, damage):
+    run = _copy(two_trials, tmp_path)
+    folder = run / "trials" / "1"
+    metrics = json.loads((folder / "metrics.json").read_text())
+    if damage == "another architecture's metrics":
+        metrics["arch_hash"] = "0" * len(metrics["arch_hash"])
+    elif damage == "a stopped trial's metrics":
+        metrics["status"] = "stopped"
+    elif damage == "no weights":
+        (folder / "weights.safetensors").unlink()
+    else:
+        del metrics["weights_sha256"]
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    _unfinish(run, 1, "RUNNING", _dead_worker())
+    observer = StartNote()
+    result = dsdnas.search(budget=2, out=run, observer=observer, **FAST)
+    assert observer.notes == ["retrying trial(s) [1] left RUNNING by a killed run"]
+    assert result.study.trials[1].state == TrialState.FAIL and observer.started == [2]
 
 
 def test_a_dead_workers_trial_is_completed_from_the_folder_it_recorded_in_another_run_directory(two_trials, tmp_path):
@@ -181,7 +206,9 @@ def test_a_failed_trial_of_a_worker_on_another_machine_is_not_adopted_here(two_t
 
 
 def test_a_live_worker_on_this_machine_is_only_asked_whether_it_lives_never_signalled():
-    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    # SIGHUP back to its default: a test run under nohup would otherwise ignore a wrong signal 1.
+    code = "import signal, time; signal.signal(signal.SIGHUP, signal.SIG_DFL); time.sleep(30)"
+    worker = subprocess.Popen([sys.executable, "-c", code])
     try:
         record = TrialRecord(worker=f"{hostname()}:{worker.pid}")
         assert not _dead_here(record)
