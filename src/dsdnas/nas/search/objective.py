@@ -246,6 +246,9 @@ class CandidateObjective:
         except UnsupportedModel as error:
             self._finish(trial, replace(record, status=Status.FAILED, reason=str(error)), started)
             raise CandidateFailed(str(error)) from None
+        except KeyboardInterrupt:
+            trial.set_user_attr("reason", "interrupted (Ctrl-C) while timing its latency after training")
+            raise
         profile_s = (record.profile_s or 0.0) + time.perf_counter() - timing
         return replace(record, **latency_costs(latency), profile_s=profile_s)
 
