@@ -45,6 +45,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
             "tests/nas/model/test_costs.py::test_unsupported_ops_are_collected_not_printed",
             "tests/nas/model/test_costs.py::test_a_candidates_latency_is_measured_alone_on_every_cpu_thread_and_reported_whole",
             "tests/nas/model/test_cost_reports.py",  # dsdnas blocks, profile and the reference models
+            "tests/cli/test_cli.py::test_profile_prints_table_and_json",  # in its runtime
         ],
     ),
     "rungs": ("src/dsdnas/nas/search/rungs.py", ["tests/nas/search/test_rungs.py"]),

@@ -51,7 +51,10 @@ def test_a_profile_gives_the_shapes_counts_and_both_latencies_of_a_candidate():
     assert report["input_shape"] == [1, 12, 12] and report["notation"] == arch.notation
     assert report["arch_hash"] == arch.hash
     assert report["receptive_field"] == 3 + (3 - 1)  # the 3x3 stem, then a 3x3 block at jump 1
-    assert [layer["out_shape"] for layer in report["layers"]][:2] == [[4, 12, 12], [8, 6, 6]]
+    assert report["layers"][:2] == [
+        {"name": "stem", "in_size": [12, 12], "out_shape": [4, 12, 12]},
+        {"name": "blocks.0", "in_size": [12, 12], "out_shape": [8, 6, 6]},
+    ]
     assert report["latency_batch1"]["batch_size"] == 1 and report["latency_batch"]["batch_size"] == 5
     assert report["images_per_s"] == pytest.approx(5 / (report["latency_batch"]["p50_ms"] / 1000))
     assert report["unsupported_ops"] == {}

@@ -105,6 +105,7 @@ def test_a_candidates_latency_is_measured_alone_on_every_cpu_thread_and_reported
     assert isinstance(costs.latency_reason, str) and costs.latency_noisy == bool(costs.latency_reason)
     assert costs.latency_load is not None and costs.latency_load >= 0  # Linux: the load average is known
     assert costs.profile_s > 0.5 - 0.1  # it includes the wait and all the timed passes
+    assert costs.to_dict()["macs"] == costs.macs and costs.to_dict()["latency_ms"] == costs.latency_ms
 
     latency = quiet_latency(model, small_arch.input_shape, torch.device("cpu"), batch_size=2, repeats=15)
     assert (latency.batch_size, latency.warmup, latency.threads) == (2, 10, cpu_count())
