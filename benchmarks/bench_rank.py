@@ -46,6 +46,8 @@ def bootstrap_interval(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -
         pick = rng.integers(0, len(x), len(x))
         if len(set(x[pick])) > 1 and len(set(y[pick])) > 1:
             values.append(spearman(list(x[pick]), list(y[pick])))
+    if not values:  # too few distinct candidates to resample
+        return math.nan, math.nan
     low, high = np.percentile(values, [2.5, 97.5])
     return float(low), float(high)
 
@@ -98,6 +100,8 @@ def report(name: str, frame: pd.DataFrame, rng: np.random.Generator) -> None:
         for signal, spec in SIGNALS.items():
             values = at[signal].to_numpy() * (1 if spec.higher_is_better else -1)  # higher: better, for all
             rho = spearman(list(values), list(final))
+            if rho is None:  # under 3 candidates reached this rung
+                continue
             low, high = bootstrap_interval(values, final, rng)
             kept = top_third_kept(values, final, True)
             print(f"    {signal:13} {rho:+.3f} [{low:+.3f}, {high:+.3f}]   best third kept {kept:.0%}")

@@ -254,3 +254,20 @@ def test_run_json_records_the_machine_and_the_front_is_measured_again_together(t
         assert row["accuracy_low"] <= row["accuracy"] <= row["accuracy_high"] and row["val_size"] == 60
     frame = pd.read_csv(tmp_path / "trials.csv")
     assert {"accuracy_low", "accuracy_high", "val_size", "latency_p10_ms", "latency_noisy"} <= set(frame.columns)
+
+
+def test_a_mutating_search_records_each_mutation_with_its_parent_in_the_study_csv_and_files(tmp_path):
+    result = dsdnas.search(budget=16, out=tmp_path, sampler="tpe+mutate", **FAST)
+    frame = pd.read_csv(tmp_path / "trials.csv").set_index("trial")
+    mutated = frame[frame["mutation_of"].notna()]
+    assert len(mutated), "after TPE's 10 start-up trials about half of the rest are mutations"
+    trials = {t.number: t for t in result.study.trials}
+    for number, parent in mutated["mutation_of"].astype(int).items():
+        assert parent < number and trials[parent].user_attrs["status"] == "trained"  # a front member then
+        changed = trials[number].user_attrs["mutated"]
+        differing = {k for k in trials[parent].params.keys() & trials[number].params.keys()
+                     if trials[parent].params[k] != trials[number].params[k]}  # fmt: skip
+        assert differing == {changed}
+        metrics = tmp_path / "trials" / str(number) / "metrics.json"
+        if metrics.exists():
+            assert json.loads(metrics.read_text())["mutation_of"] == parent

@@ -27,12 +27,13 @@ from dsdnas.nas.datasets.device_data import DeviceData, to_device
 from dsdnas.nas.datasets.sources import limit_train
 from dsdnas.nas.hardware import machine_info, require_memory, resolve_device
 from dsdnas.nas.lut import LatencySource, load_table
+from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME
 from dsdnas.nas.runs.rundir import RunDir
 from dsdnas.nas.runs.store import open_store
 from dsdnas.nas.search.events import SearchObserver
 from dsdnas.nas.search.location import StorageLocation
 from dsdnas.nas.search.objective import CandidateObjective, Limits
-from dsdnas.nas.search.rungs import Rungs, schedule
+from dsdnas.nas.search.rungs import RULES, Rungs, schedule
 from dsdnas.nas.search.study import SearchSettings, open_study, save_run_json
 from dsdnas.nas.search.workers import ArchClaims, Twins, check_run_dir
 from dsdnas.nas.training.trainer import TrainConfig, steps_per_epoch
@@ -103,7 +104,7 @@ def prepare(config: SearchConfig) -> Prepared:
         image_size=config.image_size,
         color=config.color,
         # Without a rung (too few steps) nothing is ever stopped: recorded as off, so any value continues.
-        early_stop=config.early_stop if rungs else "off",
+        early_stop=RULES[config.early_stop] if rungs else "off",
         latency=latency_source.setting,
     )
     study_name = config.study or slug(f"{space.name}-{full.name}")
@@ -168,7 +169,10 @@ def make_objective(config: SearchConfig, prepared: Prepared, observer: SearchObs
         store=open_store(config.artifacts) if config.artifacts else None,
         rung_schedule=prepared.rungs,
         latency_source=prepared.latency_source,
-        time_every_candidate="latency" in config.objectives or config.max_latency_ms is not None,
+        # Another runtime may refuse a candidate: found before it trains, not after.
+        time_every_candidate="latency" in config.objectives
+        or config.max_latency_ms is not None
+        or prepared.latency_source.runtime != DEFAULT_RUNTIME,
     )
 
 

@@ -134,7 +134,7 @@ def rung_curves(study: optuna.Study) -> list[dict[str, Any]]:
     """Accuracy at each rung, and at the end for those trained on, of every candidate judged at a rung."""
     curves = []
     for record in records(study, (TrialState.COMPLETE, TrialState.PRUNED)):
-        if not record.rung_accuracies or record.status is Status.REUSED:
+        if not record.rung_accuracies or record.reused_from is not None:  # a copy: its twin's curve is drawn
             continue
         points = sorted((float(epochs), accuracy) for epochs, accuracy in record.rung_accuracies.items())
         if record.trained:

@@ -98,12 +98,19 @@ def test_goes_on_judges_against_every_trial_that_reached_the_rung():
         trial.set_user_attr("rung_accuracies", {"1": accuracy})
         study.tell(trial, state=optuna.trial.TrialState.PRUNED if index > 1 else optuna.trial.TrialState.FAIL)
     newcomer = TrialRecord(number=99, macs=5.5e6)
-    assert not goes_on(study, newcomer, rung="1", value=0.58, objectives=("accuracy", "macs"))  # dominated, crowded out
+    assert not goes_on(
+        study, newcomer, rung="1", value=0.58, objectives=("accuracy", "macs"), signal="val_accuracy"
+    )  # dominated, crowded out
     assert goes_on(
-        study, newcomer, rung="1", value=0.95, objectives=("accuracy", "macs")
+        study, newcomer, rung="1", value=0.95, objectives=("accuracy", "macs"), signal="val_accuracy"
     )  # the most accurate at its rung
     assert goes_on(
-        study, TrialRecord(number=98, macs=1e5), rung="1", value=0.3, objectives=("accuracy", "macs")
+        study,
+        TrialRecord(number=98, macs=1e5),
+        rung="1",
+        value=0.3,
+        objectives=("accuracy", "macs"),
+        signal="val_accuracy",
     )  # the cheapest
 
 
@@ -139,21 +146,29 @@ def test_a_rung_population_counts_each_candidate_once_and_only_candidates_with_c
         (0.90, 2e6, "stopped"),
         (0.85, 3e6, "stopped"),
         (0.80, 3e6, "reused"),  # a copy of a trial already there: not counted again
+        (0.85, 3e6, "stopped copy"),  # a copy of a stopped one (status stopped): not counted either
         (0.70, None, "stopped"),  # no costs recorded: cannot be placed
         (None, 4e6, "trained"),  # never reached rung 1 (recorded at another)
     ]
     for accuracy, macs, status in entries:
         trial = study.ask()
-        trial.set_user_attr("status", status)
+        trial.set_user_attr("status", status.replace(" copy", ""))
+        if status in ("reused", "stopped copy"):
+            trial.set_user_attr("reused_from", 1)
         if macs is not None:
             trial.set_user_attr("macs", macs)
         trial.set_user_attr("rung_accuracies", {"1": accuracy} if accuracy is not None else {"3": 0.9})
         study.tell(trial, state=optuna.trial.TrialState.PRUNED)
     itself = TrialRecord(number=0, macs=2e6)  # trial 0 judged again (a second look): not counted twice
-    verdict, population = judge(study, itself, rung="1", value=0.9, objectives=("accuracy", "macs"))
+    verdict, population = judge(
+        study, itself, rung="1", value=0.9, objectives=("accuracy", "macs"), signal="val_accuracy"
+    )
     assert population == 2 and verdict  # trial 0 and trial 1
     newcomer = TrialRecord(number=9, macs=9e6)
-    assert judge(study, newcomer, rung="1", value=0.5, objectives=("accuracy", "macs")) == (False, 3)
+    assert judge(study, newcomer, rung="1", value=0.5, objectives=("accuracy", "macs"), signal="val_accuracy") == (
+        False,
+        3,
+    )
 
 
 def test_crowding_is_measured_within_each_front_not_across_them():

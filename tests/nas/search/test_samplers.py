@@ -117,8 +117,9 @@ def test_tpe_samples_a_choice_outside_the_joint_space_as_if_the_stopped_were_not
         study.sampler = ours
         got.append(study.ask({**SPACE, "extra": EXTRA}).params)
     assert got == expected
-    made = make_sampler("tpe", 4, 0)  # the options dsdnas uses: multivariate, 10 start-up trials, constant liar
-    assert (made._multivariate, made._n_startup_trials, made._constant_liar) == (True, 10, True)
+    for name in ("tpe", "tpe+mutate"):  # the options dsdnas uses: multivariate, 10 start-up trials, constant liar
+        made = make_sampler(name, 4, 0)
+        assert (made._multivariate, made._n_startup_trials, made._constant_liar) == (True, 10, True)
 
 
 def test_every_sampler_draws_the_same_from_the_same_seed_and_the_seed_wraps_at_32_bits():
@@ -179,17 +180,29 @@ def test_a_mutation_changes_one_choice_of_a_front_member_and_is_never_one_evalua
         assert child["depth"] == 2 and changed != "depth"
 
 
-def test_tpe_with_mutations_hands_half_its_trials_after_start_up_a_changed_front_member():
-    study = optuna.create_study(directions=["minimize", "minimize"], sampler=make_sampler("tpe+mutate", 5, 0))
+def _mutating_search(seed: int, enqueued: dict | None = None) -> list:
+    study = optuna.create_study(directions=["minimize", "minimize"], sampler=make_sampler("tpe+mutate", seed, 0))
     assert isinstance(study.sampler, TPEWithMutations)
-    for _ in range(40):
+    study.tell(study.ask(), state=TrialState.FAIL)  # died before it drew a candidate: it must block nothing
+    for number in range(1, 41):
+        if number == 20 and enqueued:
+            study.enqueue_trial(enqueued)  # as a retry's or the user's: its choices are made already
         trial = study.ask()
+        for key in ("mutation_of", "mutated"):  # as the objective stores them, with its first record
+            if key in trial.user_attrs:
+                trial.set_user_attr(key, trial.user_attrs[key])
         params = _draw(trial)
         trial.set_user_attr("status", "trained")
         study.tell(trial, [params["kernel_0"] * params["dilation_0"], params["depth"] + params["kernel_0"]])
-    trials = study.trials
+    return study.trials
+
+
+def test_tpe_with_mutations_hands_half_its_trials_after_start_up_a_changed_front_member():
+    trials = _mutating_search(5)
+    again = _mutating_search(5)  # seeded: the same mutations of the same members
+    assert [(t.params, t.user_attrs) for t in trials] == [(t.params, t.user_attrs) for t in again]
     mutated = [t for t in trials if "mutation_of" in t.user_attrs]
-    assert not [t for t in mutated if t.number < TPE_OPTIONS["n_startup_trials"]]  # TPE's start-up is random
+    assert not [t for t in mutated if t.number <= TPE_OPTIONS["n_startup_trials"]]  # TPE's start-up is random
     assert 10 <= len(mutated) <= 25  # about half of the 30 after it, while unevaluated neighbours remain
     for trial in mutated:
         parent_number, changed = trial.user_attrs["mutation_of"], trial.user_attrs["mutated"]
@@ -198,3 +211,10 @@ def test_tpe_with_mutations_hands_half_its_trials_after_start_up_a_changed_front
         assert differing == [changed]
         if trial.params.keys() <= parent.keys():  # no choice the parent never made (drawn by TPE, see mutation.py)
             assert trial.params not in [t.params for t in trials[: trial.number]]  # never a candidate evaluated
+
+
+def test_an_enqueued_or_retried_candidate_is_never_labelled_a_mutation():
+    fixed = {"depth": 2, "kernel_0": 7, "dilation_0": 2, "kernel_1": 7}
+    trials = _mutating_search(5, enqueued=fixed)
+    handed = trials[20]
+    assert handed.params == fixed and "mutation_of" not in handed.user_attrs and "mutated" not in handed.user_attrs

@@ -33,7 +33,7 @@ import optuna
 from optuna.study._multi_objective import _fast_non_domination_rank  # Optuna's own non-dominated sort
 
 from dsdnas.errors import DsdnasError
-from dsdnas.nas.search.records import OBJECTIVE_DIRECTIONS, OBJECTIVE_FIELDS, Status, TrialRecord, records
+from dsdnas.nas.search.records import OBJECTIVE_DIRECTIONS, OBJECTIVE_FIELDS, TrialRecord, records
 
 ETA = 3  # reduction factor: a rung keeps the top third
 MIN_RUNG_STEPS = 5  # fewer optimizer steps than this judge nothing: a 1-epoch run on 480 images has 7
@@ -53,8 +53,10 @@ SIGNALS = {
     "val_loss": Signal("rung_val_losses", False, "validation loss"),
     "train_loss": Signal("rung_train_losses", False, "mean training loss so far"),
 }
-DEFAULT_SIGNAL = "val_accuracy"
+DEFAULT_SIGNAL = "train_loss"  # ranks best at the first rung: benchmarks/bench_rank.py, docs/benchmarks.md
 EARLY_STOP = ("on", "epochs", "off")  # rungs in steps on DEFAULT_SIGNAL; whole epochs on accuracy; none
+# What a study's settings record of each: the rule, so one started under another is never continued under it.
+RULES = {"on": "steps", "epochs": "epochs", "off": "off"}
 
 
 def rung_epochs(epochs: int, eta: int = ETA) -> list[int]:
@@ -152,7 +154,7 @@ def judge(
     population = [(record.number, loss_vector(value, record, signal=signal, objectives=objectives))]
     for other in records(study):
         reached = getattr(other, SIGNALS[signal].field).get(rung)
-        copy = other.status is Status.REUSED  # the trial it copied is already in the population
+        copy = other.reused_from is not None  # the trial it copied (trained or stopped) is already in it
         if other.number != record.number and reached is not None and other.macs is not None and not copy:
             population.append((other.number, loss_vector(reached, other, signal=signal, objectives=objectives)))
     keep = survivors(np.array([loss for _, loss in population], dtype=float))

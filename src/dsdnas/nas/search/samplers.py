@@ -74,29 +74,29 @@ class TPEWithMutations(TPEWithoutStopped):
 
     def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
         super().before_trial(study, trial)
-        complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if trial.params or trial.system_attrs.get("fixed_params"):
+            return  # a retried or enqueued candidate: its choices are made already
+        done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+        complete = [t for t in done if t.state == TrialState.COMPLETE]
         if len(complete) < TPE_OPTIONS["n_startup_trials"] or self._mutation_rng.rand() >= MUTATE_SHARE:
             return
-        front = [
-            (t.number, t.params, t.distributions) for t in study.best_trials if t.user_attrs.get("status") == "trained"
-        ]
-        evaluated = [t.params for t in study.get_trials(deepcopy=False) if t.number != trial.number]
+        trained = [t for t in study.best_trials if t.user_attrs.get("status") == "trained"]
+        front = [(t.number, t.params, t.distributions) for t in trained]
+        evaluated = [t.params for t in done if t.params]  # a failed or unsampled trial says nothing
         proposal = propose(front, evaluated, self._mutation_rng)
         if proposal is not None:
             parent, changed, self._proposals[trial.number] = proposal
-            for key, value in (("mutation_of", parent), ("mutated", changed)):  # TrialRecord's fields
-                study._storage.set_trial_user_attr(trial._trial_id, key, value)
-                trial.user_attrs[key] = value  # the Trial's own view of itself
+            # The Trial's own view of itself, which the objective stores with its first record (one commit).
+            trial.user_attrs.update(mutation_of=parent, mutated=changed)
 
     def sample_relative(self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, Any]) -> dict[str, Any]:
-        proposal = self._proposals.get(trial.number)
-        if proposal is None:
-            return super().sample_relative(study, trial, search_space)
-        return {name: proposal[name] for name in search_space if name in proposal}
+        if trial.number in self._proposals:
+            return {}  # every choice of a mutation comes through sample_independent
+        return super().sample_relative(study, trial, search_space)
 
     def sample_independent(self, study: optuna.Study, trial: FrozenTrial, name: str, distribution: Any) -> Any:
         proposal = self._proposals.get(trial.number, {})
-        if name in proposal and proposal[name] in getattr(distribution, "choices", ()):
+        if name in proposal:  # every choice of a space is categorical, and the study keeps its space
             return proposal[name]
         return super().sample_independent(study, trial, name, distribution)  # a choice the parent never made
 

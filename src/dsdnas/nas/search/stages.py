@@ -9,6 +9,7 @@ passes every rung is trained exactly as it would have been without early stoppin
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 
 from dsdnas.nas.training.stats import EpochStats
@@ -52,7 +53,9 @@ def train_in_stages(
             return total, None
         if end == last:
             break
+        judging = time.perf_counter()
         signals = rung_signals(trainer, total)
+        total.seconds += time.perf_counter() - judging  # scoring at a rung is training time, as at an epoch's end
         if not math.isfinite(signals["train_loss"]):
             total.failure = f"training loss became {signals['train_loss']} by step {end}"
             return total, None

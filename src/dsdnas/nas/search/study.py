@@ -52,7 +52,7 @@ class SearchSettings:
     std: tuple[float, ...]
     image_size: int | None = None  # how folder: images were resized
     color: str = "auto"
-    early_stop: str = "off"  # candidates judged at rungs (on) or all trained to the end (off)
+    early_stop: str = "off"  # rungs.RULES: judged at rungs in steps or at whole epochs, or all trained (off)
     latency: str = "torch"  # LatencySource.setting: the runtime, or the table's target
 
     def to_json(self) -> dict[str, Any]:
@@ -131,11 +131,18 @@ def open_study(
         return study
 
 
+# Settings whose recorded values were renamed: before rungs in steps, "on" judged at whole epochs.
+OLD_VALUES = {"early_stop": {"on": "epochs"}}
+
+
 def _check_same_settings(study: optuna.Study, settings: SearchSettings, location: StorageLocation) -> None:
     stored = study.user_attrs.get("settings")
     if stored is None:
         return
     wanted = settings.to_json()
+    stored = {
+        key: OLD_VALUES.get(key, {}).get(value, value) if key in OLD_VALUES else value for key, value in stored.items()
+    }
     # A setting newer than the study (absent from it) matches when it has its default value.
     defaults = {f.name: f.default for f in fields(SearchSettings) if f.default is not MISSING}
     changed = sorted(

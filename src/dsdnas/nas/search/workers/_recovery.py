@@ -25,6 +25,7 @@ from dsdnas.nas.files import file_sha256, read_json
 from dsdnas.nas.hardware import hostname
 from dsdnas.nas.runs.rundir import METRICS_FILE, WEIGHTS_FILE, RunDir
 from dsdnas.nas.search.records import Status, TrialRecord, objective_names
+from dsdnas.nas.search.storage import write_user_attrs
 from dsdnas.nas.search.workers._heartbeat import GRACE_S, retry_callback
 
 
@@ -64,8 +65,7 @@ def _complete(study: optuna.Study, trial: FrozenTrial, finished: TrialRecord) ->
     """Store the record and COMPLETE the trial; False when another worker got there first."""
     storage = study._storage  # a dead worker's trial: no Trial object of ours to write through
     try:
-        for key, value in finished.attrs().items():
-            storage.set_trial_user_attr(trial._trial_id, key, value)
+        write_user_attrs(storage, trial._trial_id, finished.attrs())  # one commit
         values = finished.objective_values(objective_names(study))
         return storage.set_trial_state_values(trial._trial_id, TrialState.COMPLETE, values)
     except optuna.exceptions.UpdateFinishedTrialError:
