@@ -2,21 +2,22 @@
 non-dominated sorting train on.
 
 A candidate is judged after 1/eta^2 and 1/eta of its optimizer steps (eta = 3): 3 epochs
-of 62 steps give rungs at 20 and 62 steps, a third of an epoch and one epoch. A rung
-needs at least MIN_RUNG_STEPS steps. The schedule of the
-full run is never changed: a candidate that passes every rung ends bit for bit where it
-would have without stopping (`stages.py`). `--early-stop epochs`, the rule before
-rungs in steps, judges after E/9 and E/3 whole epochs, on validation accuracy.
+of 56 steps (mnist-sample) give rungs at 18 and 56 steps, a third of an epoch and one. A
+rung needs at least MIN_RUNG_STEPS steps. The schedule of the full run is never changed:
+a candidate that passes every rung ends bit for bit where it would have without stopping
+(`stages.py`). `--early-stop epochs`, the rule before rungs in steps, judges after E/9
+and E/3 whole epochs, on validation accuracy.
 
-At a rung a candidate's signal (`SIGNALS`: validation accuracy, validation loss, or
-the mean training loss so far, Ru et al.'s TSE), with its fixed costs (the search's cost
-objectives), is compared with every candidate that reached that rung, whichever worker
-trained it. The candidates are ranked by Optuna's fast non-dominated sort, and within a
-front by crowding distance (NSGA-II's tie-break: the ends of a front and its sparse
-stretches first). A candidate goes on when it is among the first ceil(n / eta); until
-eta candidates have reached a rung, the rung stops nobody. Costs do not change with
-training, so a candidate alone in its cost range is on the first front, at its end, and
-goes on; one that dominates everything at its rung is the whole first front.
+At a rung a candidate's signal (DEFAULT_SIGNAL: the mean training loss so far, Ru et
+al.'s TSE, which ranked candidates best in benchmarks/bench_rank.py), with its fixed
+costs (the search's cost objectives), is compared with every candidate that reached that
+rung, whichever worker trained it. The candidates are ranked by Optuna's fast
+non-dominated sort, and within a front by crowding distance (NSGA-II's tie-break: the
+ends of a front and its sparse stretches first). A candidate goes on when it is among
+the first ceil(n / eta); until eta candidates have reached a rung, the rung stops
+nobody. Costs do not change with training, so a candidate alone in its cost range is on
+the first front, at its end, and goes on; one that dominates everything at its rung is
+the whole first front.
 
 Unlike Syne Tune's MO-ASHA, which mixes an ordering up with ranks, the position used here
 is the candidate's place in that sorted order, so a newcomer that dominates every
