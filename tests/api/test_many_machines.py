@@ -52,7 +52,7 @@ def worker(number: int, out: Path, url: str, study: str, artifacts: Path, space:
     command = [
         sys.executable, "-m", "dsdnas", "search", "--storage", url, "--study", study, "--out", str(out),
         "--budget", str(budget), "--artifacts", str(artifacts), "--space", str(space), "--dataset", "mnist-sample",
-        "--epochs", "2", "--train-limit", "2000", "--device", "cpu", "--quiet",
+        "--epochs", "2", "--train-limit", "2000", "--early-stop", "off", "--device", "cpu", "--quiet",
     ]  # fmt: skip
     env = {**os.environ, "DSDNAS_HOSTNAME": f"m{number}", "DSDNAS_HEARTBEAT_S": "1", "DSDNAS_GRACE_S": "4"}
     env["OMP_NUM_THREADS"] = "1"  # three workers on two cores
@@ -217,7 +217,7 @@ def test_no_command_shows_the_password_on_success_or_on_its_error_paths(postgres
     ):
         outputs[command[0]] = result = invoke(*command, "--storage", url)
         assert result.exit_code == 0, result.output
-    longer = [arg if arg != "1" else "2" for arg in common]  # --epochs 2
+    longer = [*(arg if arg != "1" else "2" for arg in common), "--early-stop", "off"]  # --epochs 2, no rungs
     outputs["other settings"] = other = invoke(
         "search", "--storage", url, "--study", study, "--out", run, "--budget", "2", *longer
     )

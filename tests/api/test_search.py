@@ -92,12 +92,14 @@ def test_each_kind_of_changed_setting_is_refused_by_its_dotted_name(tmp_path):
     copy = tmp_path / "sample.npz"
     shutil.copy(resources.files("dsdnas") / "data" / "mnist_sample.npz", copy)
     run = tmp_path / "run"
-    dsdnas.search(budget=1, out=run, study="same", **FAST)  # named: a changed dataset or space keeps the name
+    # Early stopping off throughout: more steps (2 epochs, batch 32) would add rungs, and early_stop would differ too.
+    fast = {**FAST, "early_stop": "off"}
+    dsdnas.search(budget=1, out=run, study="same", **fast)  # named: a changed dataset or space keeps the name
     before = (run / "study.db").read_bytes(), (run / "trials.csv").read_bytes()
     for change, names in CHANGES:
         change = {key: str(value).format(copy=copy) if key == "dataset" else value for key, value in change.items()}
         with pytest.raises(RunError, match=rf"other settings \({re.escape(names)}\);"):
-            dsdnas.search(budget=2, out=run, study="same", **{**FAST, **change})
+            dsdnas.search(budget=2, out=run, study="same", **{**fast, **change})
     assert ((run / "study.db").read_bytes(), (run / "trials.csv").read_bytes()) == before
 
 

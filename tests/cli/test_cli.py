@@ -137,6 +137,8 @@ def test_kill_minus_nine_then_rerun_keeps_finished_trials(tmp_path):
         "2000",
         "--epochs",
         "2",
+        "--early-stop",
+        "off",  # every trial trains to the end
         "--quiet",
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
