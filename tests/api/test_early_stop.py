@@ -158,3 +158,16 @@ def test_two_workers_judge_against_each_others_rungs(tmp_path):
     assert len(per_worker) == 2
     # The largest population judged at the rung is more than either worker alone recorded there.
     assert max(r.rung_populations.get("1", 0) for r in found) > max(per_worker.values())
+
+
+def test_a_study_from_before_rungs_in_steps_continues_only_under_its_whole_epoch_rule(tmp_path):
+    dsdnas.search(budget=3, out=tmp_path, **{**EARLY, "early_stop": "epochs"})
+    with sqlite3.connect(tmp_path / "study.db") as db:  # as an older dsdnas recorded it: "on" was whole epochs
+        (value,) = db.execute("SELECT value_json FROM study_user_attributes WHERE key = 'settings'").fetchone()
+        settings = json.loads(value)
+        assert settings["early_stop"] == "epochs"
+        settings["early_stop"] = "on"
+        db.execute("UPDATE study_user_attributes SET value_json = ? WHERE key = 'settings'", (json.dumps(settings),))
+    with pytest.raises(dsdnas.DsdnasError, match=r"other settings \(early_stop\)"):
+        dsdnas.search(budget=4, out=tmp_path, **EARLY)  # rungs in steps: another rule
+    assert evaluated_in_study(dsdnas.search(budget=4, out=tmp_path, **{**EARLY, "early_stop": "epochs"}).study) == 4
