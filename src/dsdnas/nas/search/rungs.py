@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import optuna
@@ -162,13 +163,6 @@ def judge(
     return 0 in keep, len(population)
 
 
-def goes_on(
-    study: optuna.Study,
-    record: TrialRecord,
-    *,
-    rung: str,
-    value: float,
-    objectives: tuple[str, ...],
-    signal: str = DEFAULT_SIGNAL,
-) -> bool:
-    return judge(study, record, rung=rung, value=value, objectives=objectives, signal=signal)[0]
+def goes_on(study: optuna.Study, record: TrialRecord, **judged: Any) -> bool:
+    """`judge`'s verdict alone."""
+    return judge(study, record, **judged)[0]

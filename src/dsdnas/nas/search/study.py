@@ -140,9 +140,7 @@ def _check_same_settings(study: optuna.Study, settings: SearchSettings, location
     if stored is None:
         return
     wanted = settings.to_json()
-    stored = {
-        key: OLD_VALUES.get(key, {}).get(value, value) if key in OLD_VALUES else value for key, value in stored.items()
-    }
+    stored = {key: OLD_VALUES[key].get(value, value) if key in OLD_VALUES else value for key, value in stored.items()}
     # A setting newer than the study (absent from it) matches when it has its default value.
     defaults = {f.name: f.default for f in fields(SearchSettings) if f.default is not MISSING}
     changed = sorted(

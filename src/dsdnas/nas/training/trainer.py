@@ -101,7 +101,7 @@ class Trainer:
         self.steps = steps_per_epoch(len(data.train), config.batch_size)
         self._in_epoch = 0  # steps taken of the epoch under way
         self._order = torch.empty(0, dtype=torch.long)  # its shuffled image indices
-        self._epoch_loss = torch.zeros(())  # the sum of its step losses, on the device
+        self._epoch_loss = torch.zeros((), device=data.device)  # the sum of its step losses (train_epoch resets it)
         self._losses_before = 0.0  # the sum of the step losses of the whole epochs before it
         self._epoch_s = 0.0  # seconds spent on the epoch under way in earlier calls of run
         lr = config.lr or DEFAULT_LR[config.optimizer] * math.sqrt(config.batch_size / 64)
@@ -158,7 +158,6 @@ class Trainer:
             module.eval()
         if self._in_epoch == 0:
             self._order = torch.randperm(len(data.train), generator=self.generator).to(data.device)
-            self._epoch_loss = torch.zeros((), device=data.device)
         step = self._in_epoch
         while step < end:
             # Train in chunks of about CHUNK_S seconds, so a latency measurement waits at most one.
