@@ -16,7 +16,8 @@ class ScriptedProbe(SpeedProbe):
 
     def __init__(self, round_ms: list[float], per_round: int) -> None:
         super().__init__(torch.device("cpu"))
-        self.passes = iter(ms for ms in round_ms for _ in range(per_round))
+        passes_per_model_pass = speed.SETTLE_PASSES + 1
+        self.passes = iter(ms for ms in round_ms for _ in range(per_round * passes_per_model_pass))
 
     def pass_ms(self) -> float:
         return next(self.passes)
@@ -31,6 +32,31 @@ def test_each_round_is_scaled_by_the_machines_speed_in_that_round():
     times, speeds = _timed_rounds(lambda: None, torch.device("cpu"), rounds=3, per_round=3, probe=probe)
     assert speeds == [1.0, 0.5, 0.25]
     assert [len(round_ms) for round_ms in times] == [3, 3, 3]
+
+
+class SlowAfterTheModel(SpeedProbe):
+    """A probe pass takes 3 ms right after a model's pass, as if the model had evicted it, and 1 ms after another."""
+
+    def __init__(self) -> None:
+        super().__init__(torch.device("cpu"))
+        self.after_model = False
+
+    def model_pass(self) -> None:
+        self.after_model = True
+
+    def pass_ms(self) -> float:
+        ms, self.after_model = (3.0 if self.after_model else 1.0), False
+        return ms
+
+    def reference_ms(self) -> float:
+        return 1.0
+
+
+def test_the_probe_is_timed_only_once_the_models_pass_no_longer_slows_it():
+    # Timed right after the model, the probe would read 3 ms and scale the model down 3x.
+    probe = SlowAfterTheModel()
+    _, speeds = _timed_rounds(probe.model_pass, torch.device("cpu"), rounds=2, per_round=4, probe=probe)
+    assert speed.SETTLE_PASSES >= 1 and speeds == [1.0, 1.0]
 
 
 def test_a_round_timed_at_half_speed_counts_half_its_time():

@@ -142,7 +142,7 @@ def _timed_rounds(
             _synchronize(device)
             round_ms.append((time.perf_counter() - start) * 1000.0)
             if probe is not None:
-                probe_ms.append(probe.pass_ms())
+                probe_ms.append(probe.settled_pass_ms())
         times.append(round_ms)
         speeds.append(probe.reference_ms() / statistics.median(probe_ms) if probe is not None else 1.0)
     return times, speeds

@@ -8,13 +8,21 @@ a search and again at its end disagreed by up to 54%, in either direction. Every
 slows by the same factor: timed pass by pass beside a fixed probe, a model's time divided
 by the probe's varied 10-18% over windows where the raw times varied 80-99%.
 
-So each timed pass of a model is followed by one pass of the probe (in the same runtime), and the model's round
-median is scaled by (the probe's reference time / its median in that round): the figure
-is what the model takes when the machine runs as fast as the probe's reference. The
-reference is the probe's fastest window median among several spread over about 1.3 s of
-measured once per process, device and thread count, so every figure a process
-records (a search's candidates and its front measured again at the end) shares it. CUDA
-timings are not scaled: the probe gauges the CPU.
+So each timed pass of a model is followed by one timed pass of the probe (in the same
+runtime), and the model's round median is scaled by (the probe's reference time / its
+median in that round): the figure is what the model takes when the machine runs as fast as
+the probe's reference. The reference is the probe's fastest window median among several
+spread over about 1.3 s, measured once per process, device and thread count, so every
+figure a process records (a search's candidates and its front measured again at the end)
+shares it. CUDA timings are not scaled: the probe gauges the CPU.
+
+The probe's timed pass comes after SETTLE_PASSES untimed ones. A probe pass right after a
+model's pass runs slow itself, the more so the heavier the model (most likely its code and
+data evicted from the caches), so heavy models were scaled down more than light ones: a
+model 4x wider than another (16x the multiply-adds) read 3.2x the narrow one's latency
+scaled against 5.3x raw at batch 8, and 1.6x against 1.8x at batch 1, on a quiet machine
+(benchmarks/bench_scaling.py, 10 repeats). After two settling passes it read 5.0x and 1.8x,
+as raw; each model's spread over the repeats stayed 1.1-1.3x.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME, prepare
 
 REFERENCE_WINDOWS = 12  # windows of the probe alone, spread out, for its reference time
 REFERENCE_PASSES = 20  # probe passes per window
+SETTLE_PASSES = 2  # untimed probe passes between a model's pass and the probe's timed one
 REFERENCE_GAP_S = 0.1  # pause between windows (about 1.3 s in all): the machine's states last up to seconds
 _references: dict[tuple[str, int, str], float] = {}  # (device, threads, runtime) -> the probe's reference, ms
 
@@ -68,6 +77,12 @@ class SpeedProbe:
             start = time.perf_counter()
             self.forward()
             return (time.perf_counter() - start) * 1000.0
+
+    def settled_pass_ms(self) -> float:
+        """One probe pass timed after SETTLE_PASSES untimed ones, so the model timed before it does not slow it."""
+        for _ in range(SETTLE_PASSES):
+            self.pass_ms()
+        return self.pass_ms()
 
     def reference_ms(self) -> float:
         """The probe's fastest window median on this device, thread count and runtime: measured once per process."""
