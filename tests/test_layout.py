@@ -75,7 +75,7 @@ def imports_of(name: str) -> set[str]:
 
 def layer(name: str) -> str:
     parts = name.split(".")
-    if len(parts) == 1 or parts[1] in ("errors", "version", "__main__"):
+    if len(parts) == 1 or parts[1] in ("errors", "interrupts", "version", "__main__"):
         return "base"
     return parts[1]
 

@@ -23,6 +23,7 @@ import torch
 from dsdnas.api._prepare import Prepared, make_objective, open_run, prepare
 from dsdnas.api.config import SearchConfig
 from dsdnas.errors import DsdnasError
+from dsdnas.interrupts import catching_interrupts
 from dsdnas.nas.hardware import cpu_count
 from dsdnas.nas.search.events import SearchObserver
 from dsdnas.nas.search.loop import SearchResult, already_listed, finish_search, report_progress, run_search
@@ -125,17 +126,18 @@ def work(config: SearchConfig, *, threads: int, started: float, messages, parent
     torch.set_num_threads(threads)
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     try:
-        prepared = prepare(config)
-        study, _ = open_run(config, prepared, worker=True)
-        result = run_search(
-            study,
-            make_objective(config, prepared, _WorkerObserver(parent)),
-            budget=config.budget,
-            location=prepared.storage,
-            space_size=prepared.space_size,
-            started=started,
-            finish=False,
-        )
+        with catching_interrupts():  # one swallowed by a finalizer still stops this worker
+            prepared = prepare(config)
+            study, _ = open_run(config, prepared, worker=True)
+            result = run_search(
+                study,
+                make_objective(config, prepared, _WorkerObserver(parent)),
+                budget=config.budget,
+                location=prepared.storage,
+                space_size=prepared.space_size,
+                started=started,
+                finish=False,
+            )
         messages.put(("done", result.stop_reason))
     except DsdnasError as error:
         messages.put(("error", str(error)))

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from dsdnas.errors import DsdnasError, ResourceError
+from dsdnas.interrupts import catching_interrupts
 
 console = Console(highlight=False)
 EXIT_USER_ERROR = 2
@@ -40,7 +41,8 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return command(*args, **kwargs)
+            with catching_interrupts():  # a Ctrl-C that a finalizer swallowed still ends the command with 130
+                return command(*args, **kwargs)
         except ResourceError as error:  # the machine lacks disk or memory: not the input's fault
             _fail(f"error: {error}", EXIT_FAILURE)
         except DsdnasError as error:

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, replace
 import torch
 from torch import nn
 
+from dsdnas.interrupts import raise_if_interrupted
 from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME, measuring_device, prepare
 from dsdnas.nas.model.speed import SpeedProbe
 
@@ -134,6 +135,7 @@ def _timed_rounds(
     times: list[list[float]] = []
     speeds: list[float] = []
     for _ in range(rounds):
+        raise_if_interrupted()
         round_ms, probe_ms = [], []
         for _ in range(per_round):
             _synchronize(device)

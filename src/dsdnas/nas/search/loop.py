@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 from optuna.trial import TrialState
 
+from dsdnas.interrupts import raise_if_interrupted
 from dsdnas.nas.lut import LatencySource
 from dsdnas.nas.runs.rundir import RunDir
 from dsdnas.nas.search.budget import Budget
@@ -89,6 +90,7 @@ def run_search(
                 study, budget, progress, space_size=space_size, max_attempts=max_attempts, observer=observer
             )
         ) is None:
+            raise_if_interrupted()  # one swallowed by a finalizer while the last trial finished
             if not _start_one(study, objective, claim, budget=budget, progress=progress):
                 _wait_for_others(observer, progress)
             report_progress(study, run_dir, observer, reported=progress.reported)

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from dsdnas.interrupts import raise_if_interrupted
 from dsdnas.nas.datasets.device_data import DeviceData, DeviceSplit, random_shift
 from dsdnas.nas.quiet import CHUNK_S, QuietWindows
 from dsdnas.nas.training.config import DEFAULT_LR, TrainConfig
@@ -160,6 +161,7 @@ class Trainer:
             self._order = torch.randperm(len(data.train), generator=self.generator).to(data.device)
         step = self._in_epoch
         while step < end:
+            raise_if_interrupted()  # a Ctrl-C swallowed by a finalizer stops training here (dsdnas.interrupts)
             # Train in chunks of about CHUNK_S seconds, so a latency measurement waits at most one.
             with self.windows.training():
                 deadline = time.monotonic() + CHUNK_S
