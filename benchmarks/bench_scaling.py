@@ -26,9 +26,9 @@ from pathlib import Path
 import torch
 
 from dsdnas.nas.hardware import machine_info
+from dsdnas.nas.model import speed
 from dsdnas.nas.model.arch import Arch, Block, Head, Stem
 from dsdnas.nas.model.builder import build_model
-from dsdnas.nas.model import speed
 from dsdnas.nas.model.latency import measure_latency
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

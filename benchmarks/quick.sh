@@ -26,3 +26,4 @@ run benchmarks/bench_shipped.py --quick
 run benchmarks/bench_lut.py --quick
 run benchmarks/bench_agreement.py --quick
 run benchmarks/bench_scaling.py --quick
+run benchmarks/bench_fixed.py --quick

@@ -161,7 +161,9 @@ class CandidateObjective:
             key = schedule.key(step)
             for name, value in signals.items():
                 getattr(at_rungs, rungs.SIGNALS[name].field)[key] = value
-            at_rungs.save_to(trial, *(signal.field for signal in rungs.SIGNALS.values()))  # others judge by them
+            # Before the verdict, so that others reaching the rung now judge by them. One commit: the
+            # populations of the rungs before ride along; this one's is stored with the next or the record.
+            at_rungs.save_to(trial, *(signal.field for signal in rungs.SIGNALS.values()), "rung_populations")
             verdict, at_rungs.rung_populations[key] = rungs.judge(
                 trial.study,
                 record,
@@ -170,7 +172,6 @@ class CandidateObjective:
                 objectives=self.objectives,
                 signal=schedule.signal,
             )
-            at_rungs.save_to(trial, "rung_populations")
             return verdict
 
         stopped_at = None
