@@ -61,6 +61,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "cli errors": ("src/dsdnas/cli/_common.py", ["tests/cli/test_errors.py"]),
     "ownership": ("src/dsdnas/nas/search/workers/_ownership.py", ["tests/nas/search/test_ownership.py"]),
     "recovery": ("src/dsdnas/nas/search/workers/_recovery.py", ["tests/api/test_recovery.py"]),
+    "interrupts": ("src/dsdnas/interrupts.py", ["tests/test_interrupts.py"]),
+    "speed probe": ("src/dsdnas/nas/model/speed.py", ["tests/nas/model/test_speed.py"]),
 }
 
 SUMMARY = re.compile(r"^\s+(\S+): (killed|survived|timeout|no tests|suspicious|segfault|skipped|not checked)", re.M)

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
@@ -55,12 +57,31 @@ def _torchscript(model: nn.Module, sample: torch.Tensor, threads: int) -> Callab
     return lambda: frozen(sample)
 
 
+@contextlib.contextmanager
+def _no_stdout() -> Iterator[None]:
+    """Nothing reaches standard output, from Python or from C++: the exporter prints a failed graph from C++."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no file descriptor 1 at all: nothing can reach it
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+        return
+    try:
+        with open(os.devnull, "w") as null, contextlib.redirect_stdout(io.StringIO()):
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _onnxruntime(model: nn.Module, sample: torch.Tensor, threads: int) -> Callable[[], object]:
     import onnxruntime  # checked by `check_runtime` before any work
 
     buffer = io.BytesIO()  # model and sample are on the CPU (`measuring_device`)
     # The exporter prints the whole graph to stdout when it fails: kept out of the user's terminal.
-    with warnings.catch_warnings(), torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):
+    with warnings.catch_warnings(), torch.no_grad(), _no_stdout():
         warnings.simplefilter("ignore")
         try:
             torch.onnx.export(model, (sample,), buffer, input_names=["images"], dynamo=False)
