@@ -17,11 +17,9 @@ command still ends with its one line. Outside the block (or in another thread)
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import sys
 import threading
-from collections.abc import Iterator
 
 
 class _Pending:
@@ -52,26 +50,33 @@ def raise_if_interrupted() -> None:
         raise KeyboardInterrupt
 
 
-@contextlib.contextmanager
-def catching_interrupts() -> Iterator[None]:
+class _Catching:
+    """The block of `catching_interrupts`."""
+
+    def __enter__(self) -> None:
+        ours = threading.current_thread() is threading.main_thread()
+        self.ours = ours and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        if self.ours:
+            _pending.interrupted = False
+            self.previous_hook = sys.unraisablehook
+            sys.unraisablehook = _quiet_about_interrupts(self.previous_hook)
+            signal.signal(signal.SIGINT, _on_interrupt)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: object) -> None:
+        if not self.ours:
+            return
+        interrupted = _pending.interrupted
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        sys.unraisablehook = self.previous_hook
+        _pending.interrupted = False
+        if interrupted and kind is None:  # swallowed, and nothing checked since: the block still ends with it
+            raise KeyboardInterrupt
+
+
+def catching_interrupts() -> _Catching:
     """Record every Ctrl-C in the block; one that was swallowed still ends the block as KeyboardInterrupt.
 
     Only in the main thread (where Python runs signal handlers), and never where SIGINT is
     ignored (a job started in the background by a shell) or handled by someone else.
     """
-    ours = threading.current_thread() is threading.main_thread()
-    ours = ours and signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    if not ours:
-        yield
-        return
-    _pending.interrupted = False
-    previous_hook = sys.unraisablehook
-    sys.unraisablehook = _quiet_about_interrupts(previous_hook)
-    signal.signal(signal.SIGINT, _on_interrupt)
-    try:
-        yield
-        raise_if_interrupted()
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        sys.unraisablehook = previous_hook
-        _pending.interrupted = False
+    return _Catching()
