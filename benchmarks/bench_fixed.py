@@ -18,7 +18,6 @@ import argparse
 import collections
 import functools
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -114,4 +113,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
