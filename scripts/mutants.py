@@ -60,7 +60,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "artifact store": ("src/dsdnas/nas/runs/store.py", ["tests/nas/runs/test_store.py"]),
     "cli errors": ("src/dsdnas/cli/_common.py", ["tests/cli/test_errors.py"]),
     "ownership": ("src/dsdnas/nas/search/workers/_ownership.py", ["tests/nas/search/test_ownership.py"]),
-    "recovery": ("src/dsdnas/nas/search/workers/_recovery.py", ["tests/api/test_recovery.py"]),
+    # Its unit tests: each step on a study left as a kill leaves it (tests/api's: real searches, 30 s a mutant).
+    "recovery": ("src/dsdnas/nas/search/workers/_recovery.py", ["tests/nas/search/test_recovery.py"]),
     "interrupts": ("src/dsdnas/interrupts.py", ["tests/test_interrupts.py"]),
     "speed probe": ("src/dsdnas/nas/model/speed.py", ["tests/nas/model/test_speed.py"]),
 }
