@@ -19,6 +19,15 @@ from dsdnas.nas.training.trainer import TrainConfig, Trainer
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
 
+@pytest.fixture(autouse=True)
+def ctrl_c_as_in_a_terminal():
+    """Python's own SIGINT handler, as a command typed in a terminal has: a shell starts a background job
+    (`pytest &`) with SIGINT ignored, which blocks leave alone."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 class CtrlCInItsFinalizer:
     """Ctrl-C arrives while the garbage collector runs this object's finalizer, as it did in SQLAlchemy's."""
 
