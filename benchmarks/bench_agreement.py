@@ -39,7 +39,7 @@ from dsdnas.nas.files import read_json
 from dsdnas.nas.hardware import cpu_count, machine_info
 from dsdnas.nas.model.arch import Arch, Block, Stem
 from dsdnas.nas.model.builder import build_model
-from dsdnas.nas.model.costs import count_macs, quiet_latency
+from dsdnas.nas.model.costs import LATENCY_REPEATS, count_macs, quiet_latency
 from dsdnas.nas.search.results import pareto_trials
 from dsdnas.nas.training.trainer import Trainer
 
@@ -69,7 +69,7 @@ def part_one(args: argparse.Namespace, out: Path) -> list[Arch]:
 
 
 def _time(arch: Arch) -> float:
-    return quiet_latency(build_model(arch), arch.input_shape, torch.device("cpu")).p50_ms
+    return quiet_latency(build_model(arch), arch.input_shape, torch.device("cpu"), repeats=LATENCY_REPEATS).p50_ms
 
 
 def part_two(args: argparse.Namespace, archs: list[Arch]) -> None:

@@ -12,7 +12,7 @@ from dsdnas.api.config import ExportConfig, ModelChoice, make_config
 from dsdnas.errors import RunError
 from dsdnas.nas.files import file_sha256
 from dsdnas.nas.hardware import hostname
-from dsdnas.nas.model.costs import quiet_latency
+from dsdnas.nas.model.costs import LATENCY_REPEATS, quiet_latency
 from dsdnas.nas.runs.artifacts import (
     StoredModel,
     finished_finetune,
@@ -116,7 +116,9 @@ def export(run: str | Path, /, *, config: ExportConfig | None = None, **options:
 
 def _measured_now(stored: StoredModel, runtime: str) -> list[str]:
     """--latency-runtime: the model timed here, now, in that runtime (on the CPU, where models ship)."""
-    latency = quiet_latency(stored.build(), stored.arch.input_shape, torch.device("cpu"), runtime=runtime)
+    latency = quiet_latency(
+        stored.build(), stored.arch.input_shape, torch.device("cpu"), repeats=LATENCY_REPEATS, runtime=runtime
+    )
     return [
         f"Latency: {latency.p50_ms:.3f} ms (median, batch 1, cpu, {runtime} {latency.threads} threads; "
         f"measured at export on {hostname()})"

@@ -42,7 +42,7 @@ def test_a_profile_gives_the_shapes_counts_and_both_latencies_of_a_candidate():
         blocks=(Block("standard", 3, 1, 8, 2),),
         head=Head(),
     )
-    report = profile_arch(arch, CPU, batch_size=5, repeats=3)
+    report = profile_arch(arch, CPU, batch_size=5, repeats=400, runtime="torchscript")
     stem_macs = 144 * 4 * 1 * 9  # 3x3 stem, 1 -> 4 channels on 12x12
     block_macs = 36 * 8 * 4 * 9  # stride 2: 6x6 outputs
     head_macs = 8 * 3  # global pooling, then 8 -> 3
@@ -55,9 +55,18 @@ def test_a_profile_gives_the_shapes_counts_and_both_latencies_of_a_candidate():
         {"name": "stem", "in_size": [12, 12], "out_shape": [4, 12, 12]},
         {"name": "blocks.0", "in_size": [12, 12], "out_shape": [8, 6, 6]},
     ]
-    assert report["latency_batch1"]["batch_size"] == 1 and report["latency_batch"]["batch_size"] == 5
+    single, batched = report["latency_batch1"], report["latency_batch"]
+    assert (single["batch_size"], batched["batch_size"]) == (1, 5)
+    assert single["runtime"] == batched["runtime"] == "torchscript"
+    assert single["repeats"] >= 400 and batched["repeats"] >= 400  # at least the passes asked for, both
     assert report["images_per_s"] == pytest.approx(5 / (report["latency_batch"]["p50_ms"] / 1000))
     assert report["unsupported_ops"] == {}
+
+
+def test_a_reference_model_is_timed_in_the_runtime_asked_for():
+    linear = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 10))
+    costs = reference_costs(linear, (1, 28, 28), CPU, runtime="torchscript")
+    assert costs["latency_runtime"] == "torchscript" and costs["latency_ms"] > 0
 
 
 def test_a_reference_model_is_counted_and_timed_like_a_candidate():

@@ -14,6 +14,7 @@ from dsdnas.nas.model.arch import conv_output_size
 from dsdnas.nas.model.blocks import SeparableBlock, StandardBlock
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.costs import count_macs, count_params, profile_costs, quiet_latency
+from dsdnas.nas.model.latency import Latency
 from dsdnas.nas.quiet import QuietWindows
 from dsdnas.search_spaces import BUILTIN_NAMES, get_space
 from tests.support import ScriptedTrial, analytic_macs, block_macs
@@ -63,11 +64,40 @@ def test_sampled_candidates_of_every_space_cost_what_the_formula_says(space):
         assert costs.receptive_field == arch.receptive_field() and costs.latency_ms > 0
 
 
-def test_unsupported_ops_are_collected_not_printed(capsys):
+def test_a_candidate_timed_only_if_it_trains_is_counted_now_and_left_untimed(small_arch, tmp_path, monkeypatch):
+    """timed=False (a search whose objectives and limits need no latency): MACs and params now, every latency
+    field empty, no measuring window taken."""
+    log = tmp_path / "windows.jsonl"
+    monkeypatch.setenv("DSDNAS_LOCK_LOG", str(log))
+    costs = profile_costs(build_model(small_arch), small_arch, torch.device("cpu"), timed=False)
+    assert costs.macs == analytic_macs(small_arch) and costs.latency_source == "torch"
+    latency = ("latency_ms", "latency_p10_ms", "latency_p90_ms", "latency_noisy", "latency_load", "threads")
+    assert all(getattr(costs, name) is None for name in latency) and costs.latency_reason == ""
+    assert not log.exists()
+
+
+def test_a_candidate_is_timed_in_the_runtime_asked_for(small_arch):
+    costs = profile_costs(build_model(small_arch), small_arch, torch.device("cpu"), runtime="torchscript")
+    assert costs.latency_source == "torchscript" and costs.latency_ms > 0
+
+
+def test_a_predicted_latency_is_recorded_as_predicted_and_nothing_is_timed(small_arch, tmp_path, monkeypatch):
+    log = tmp_path / "windows.jsonl"
+    monkeypatch.setenv("DSDNAS_LOCK_LOG", str(log))
+    predicted = Latency(1, 0.42, 0.40, 0.45, (0.42,), 0, 0, "cpu", 4, None, None, 0, False, runtime="onnxruntime")
+    source = "predicted for phone cpu, onnxruntime 4 threads (lut.json)"
+    costs = profile_costs(build_model(small_arch), small_arch, torch.device("cpu"), predicted=predicted, source=source)
+    assert (costs.latency_ms, costs.latency_p10_ms, costs.latency_p90_ms) == (0.42, 0.40, 0.45)
+    assert (costs.threads, costs.latency_noisy, costs.latency_source) == (4, False, source)
+    assert not log.exists()
+
+
+def test_unsupported_ops_are_collected_not_printed(capsys, caplog):
     class Odd(nn.Module):
         def __init__(self):
             super().__init__()
             self.conv = nn.Conv2d(1, 2, 3)
+            self.spare = nn.Linear(2, 2)  # never called: fvcore would warn of it too
 
         def forward(self, x):
             return torch.cumsum(self.conv(x), dim=1)
@@ -77,6 +107,7 @@ def test_unsupported_ops_are_collected_not_printed(capsys):
     assert "aten::cumsum" in result.unsupported_ops
     captured = capsys.readouterr()
     assert "cumsum" not in captured.out + captured.err
+    assert [record.getMessage() for record in caplog.records if record.name.startswith("fvcore")] == []
 
 
 def test_a_candidates_latency_is_measured_alone_on_every_cpu_thread_and_reported_whole(small_arch, tmp_path):
@@ -95,7 +126,13 @@ def test_a_candidates_latency_is_measured_alone_on_every_cpu_thread_and_reported
     thread.start()
     assert entered.wait(5)
     model = build_model(small_arch)
-    costs = profile_costs(model, small_arch, torch.device("cpu"))
+    before, threads = time.perf_counter(), torch.get_num_threads()
+    torch.set_num_threads(1)  # as a trainer may have left it: the measurement still takes every CPU thread
+    try:
+        costs = profile_costs(model, small_arch, torch.device("cpu"))
+    finally:
+        torch.set_num_threads(threads)
+    spent_s = time.perf_counter() - before
     thread.join()
     measured_by = time.monotonic()
     assert trainer_done and trainer_done[0] <= measured_by - costs.latency_ms / 1000  # it waited for the chunk
@@ -104,7 +141,7 @@ def test_a_candidates_latency_is_measured_alone_on_every_cpu_thread_and_reported
     assert 0 < costs.latency_p10_ms < costs.latency_p90_ms and costs.latency_ms > 0
     assert isinstance(costs.latency_reason, str) and costs.latency_noisy == bool(costs.latency_reason)
     assert costs.latency_load is not None and costs.latency_load >= 0  # Linux: the load average is known
-    assert costs.profile_s > 0.5 - 0.1  # it includes the wait and all the timed passes
+    assert 0.5 - 0.1 < costs.profile_s <= spent_s  # it includes the wait and all the timed passes
     assert costs.to_dict()["macs"] == costs.macs and costs.to_dict()["latency_ms"] == costs.latency_ms
 
     latency = quiet_latency(model, small_arch.input_shape, torch.device("cpu"), batch_size=2, repeats=15)

@@ -110,7 +110,7 @@ def quiet_latency(
     device: torch.device,
     *,
     batch_size: int = 1,
-    repeats: int = 50,
+    repeats: int,
     runtime: str = DEFAULT_RUNTIME,
 ) -> Latency:
     """Latency in `runtime`, measured while no dsdnas process on this machine trains on `device`, on all its
@@ -194,13 +194,13 @@ def reference_costs(
         "latency_p90_ms": latency.p90_ms,
         "latency_noisy": latency.noisy,
         "threads": latency.threads,
-        "latency_runtime": runtime,
+        "latency_runtime": latency.runtime,  # what timed it
         "unsupported_ops": macs.unsupported_ops,
     }
 
 
 def profile_arch(
-    arch: Arch, device: torch.device, *, batch_size: int = 64, repeats: int = 50, runtime: str = DEFAULT_RUNTIME
+    arch: Arch, device: torch.device, *, batch_size: int, repeats: int, runtime: str = DEFAULT_RUNTIME
 ) -> dict[str, Any]:
     """MACs, params, receptive field, and latency in `runtime` at batch 1 and at `batch_size`."""
     model = build_model(arch).to(device)
@@ -241,6 +241,12 @@ def _conv_weights(module: nn.Module) -> int:
     return sum(m.weight.numel() for m in module.modules() if isinstance(m, nn.Conv2d))
 
 
+def _sees(module: nn.Module) -> int:
+    """Pixels one output of the block sees, read off the convs that were timed: d*(k-1)+1 of the widest."""
+    convs = [m for m in module.modules() if isinstance(m, nn.Conv2d)]
+    return max(effective_kernel(m.kernel_size[0], m.dilation[0]) for m in convs)
+
+
 def compare_blocks(
     in_channels: int,
     out_channels: int,
@@ -250,7 +256,7 @@ def compare_blocks(
     size: int,
     device: torch.device,
     stride: int = 1,
-    repeats: int = 50,
+    repeats: int = LATENCY_REPEATS,
 ) -> list[BlockComparison]:
     """The same block in every kind of the kinds table, each undilated and then dilated by `dilation`."""
     variants = []
@@ -272,7 +278,7 @@ def compare_blocks(
                 conv_params=_conv_weights(block),
                 params=count_params(block),
                 macs=count_macs(block, shape).macs,
-                receptive_field=effective_kernel(kernel, d),
+                receptive_field=_sees(block),
                 latency_ms=latency.p50_ms,
                 latency_p90_ms=latency.p90_ms,
             )
