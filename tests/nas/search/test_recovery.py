@@ -213,9 +213,10 @@ def test_only_running_trials_are_recovered_a_retry_waiting_its_turn_is_left_wait
     assert recover_dead_trials(study, run_dir) == ([], [number])
     (retry,) = _retries(study, number)
     assert retry.user_attrs["worker"] == study.trials[number].user_attrs["worker"]
+    study.enqueue_trial({"stages": 1})  # and one enqueued by hand, named by nobody: not an orphan either
     assert recover_dead_trials(study, run_dir) == ([], [])
     assert fail_orphaned_trials(study, lock_shared=True) == []
-    assert _trial(study, retry.number).state == TrialState.WAITING and len(study.trials) == 2
+    assert [t.state for t in study.trials[1:]] == [TrialState.WAITING] * 2 and len(study.trials) == 3
 
 
 def test_every_dead_trial_is_recovered_whatever_trials_come_before_it(run):
