@@ -4,9 +4,12 @@ For each runtime it makes the table of the space's layers (`dsdnas lut`, resumed
 table from an earlier run is in --work), then times --candidates candidates of the space
 whole, drawn with their own seed (never the calibration ones), and prints each one's
 predicted and measured latency, the mean absolute percentage error and Spearman's rank
-correlation, for the plain sum of the layers and for the sum with the table's two
-measured constants (one call of the runtime, the network's glue). It also prints how long
-the table took and what a search with it spends timing candidates: nothing.
+correlation, for the plain sum of the layers, for the sum corrected as before (an
+identity's call a layer boundary, the median of the rest a model) and for the sum with the
+table's two constants fitted to the same calibration candidates. It also prints how long
+the table took, the floor under any prediction's error (the first --repeat candidates
+timed whole twice more: how far each figure is from its own median), and what a search
+with it spends timing candidates: nothing.
 
     python benchmarks/bench_lut.py [--space dsd-range] [--candidates 50] [--runtimes torch,onnxruntime]
     python benchmarks/bench_lut.py --quick     # dsd-tiny, 8 candidates, torch only (CI)
@@ -39,13 +42,14 @@ def _measure(runtime: str, args: argparse.Namespace, work: Path) -> dict:
     build_s = time.perf_counter() - started
     space = get_space(args.space)
     archs = sample_archs(space, table.input_shape, table.num_classes, count=3 * args.candidates, seed=CHECK_SEED + 100)
-    rows, unsupported = [], 0
+    rows, unsupported, timed = [], 0, []
     for arch in archs:
         if len(rows) == args.candidates:
             break
         if table.unsupported(arch):  # onnxruntime: a pool head whose grid does not divide the map
             unsupported += 1
             continue
+        timed.append(arch)
         total, count = table.layer_sum_ms(arch)
         rows.append(
             {
@@ -56,7 +60,32 @@ def _measure(runtime: str, args: argparse.Namespace, work: Path) -> dict:
                 "measured_ms": whole_ms(table, arch, torch.device("cpu")),
             }
         )
-    return {"table": load_table(out), "build_s": build_s, "rows": rows, "unsupported": unsupported}
+    return {
+        "table": load_table(out),
+        "build_s": build_s,
+        "rows": rows,
+        "unsupported": unsupported,
+        "repeat": _repeatability(table, timed[: args.repeat], [row["measured_ms"] for row in rows]),
+    }
+
+
+def _repeatability(table, archs: list, first: list[float], rounds: int = 2) -> float | None:
+    """The floor under any prediction's error: the first candidates timed whole `rounds` more times, in
+    turns, and each figure's mean distance from its candidate's median."""
+    figures = [[ms] for ms in first[: len(archs)]]
+    for _ in range(rounds):
+        for arch, timings in zip(archs, figures, strict=True):
+            timings.append(whole_ms(table, arch, torch.device("cpu")))
+    off = [abs(ms - statistics.median(timings)) / statistics.median(timings) for timings in figures for ms in timings]
+    return statistics.fmean(off) if off else None
+
+
+def _as_before(table, rows: list[dict]) -> list[float]:
+    """The correction before the constants were fitted: an identity's call a layer boundary, and the median
+    of what is left over the same calibration candidates."""
+    call, calibration = table.calibration["identity_ms"], table.calibration["rows"]
+    model = statistics.median(r["measured_ms"] - r["sum_ms"] + (r["layers"] - 1) * call for r in calibration)
+    return [max(0.0, row["sum_ms"] - (row["layers"] - 1) * call + model) for row in rows]
 
 
 def _print(runtime: str, found: dict, show: int) -> None:
@@ -64,13 +93,17 @@ def _print(runtime: str, found: dict, show: int) -> None:
     measured = [row["measured_ms"] for row in rows]
     plain = [row["sum_ms"] for row in rows]
     predicted = [row["predicted_ms"] for row in rows]
+    before = _as_before(table, rows)
     noisy = sum(entry["noisy"] for entry in table.layers.values())
     cannot = sum(bool(entry.get("unsupported")) for entry in table.layers.values())
     print(
         f"\n== {runtime}: {len(table.layers)} layers ({noisy} flagged noisy, {cannot} it cannot run), "
         f"table made in {found['build_s']:.0f} s; {found['unsupported']} sampled candidates it cannot run, left out"
     )
-    print(f"   constants: {table.call_ms:.4f} ms a call, {table.model_ms:+.4f} ms a model")
+    print(
+        f"   constants: {table.call_ms:.4f} ms a layer boundary (an identity's call: "
+        f"{table.calibration['identity_ms']:.4f}), {table.model_ms:+.4f} ms a model"
+    )
     print(f"   {'candidate':58} {'layers':>6} {'sum':>7} {'pred':>7} {'meas':>7} {'error':>7}")
     for row in rows[:show]:
         error = (row["predicted_ms"] - row["measured_ms"]) / row["measured_ms"]
@@ -81,24 +114,28 @@ def _print(runtime: str, found: dict, show: int) -> None:
     errors = sorted(abs(p - m) / m for p, m in zip(predicted, measured, strict=True))
     print(f"   measured whole: median {statistics.median(measured):.3f} ms, {min(measured):.3f}-{max(measured):.3f}")
     print(f"   plain sum:      MAPE {mape(plain, measured):6.1%}, Spearman {spearman(plain, measured):.3f}")
+    print(f"   as before:      MAPE {mape(before, measured):6.1%}, Spearman {spearman(before, measured):.3f}")
     print(
         f"   with constants: MAPE {mape(predicted, measured):6.1%}, Spearman {spearman(predicted, measured):.3f}, "
         f"p90 error {errors[int(0.9 * (len(errors) - 1))]:.1%}, worst {errors[-1]:.1%}  ({len(rows)} candidates)"
     )
+    if found["repeat"] is not None:
+        print(f"   the floor:      a candidate timed whole 3 times reads {found['repeat']:.1%} off its own median")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--space", default=DEFAULT_SPACE)
     parser.add_argument("--candidates", type=int, default=50)
-    parser.add_argument("--calibrate", type=int, default=10)
+    parser.add_argument("--calibrate", type=int, default=20)
     parser.add_argument("--runtimes", default="torch,onnxruntime")
     parser.add_argument("--work", type=Path, default=None, help="Keep the tables here (resumed on a rerun).")
     parser.add_argument("--show", type=int, default=12, help="Candidates printed one by one.")
+    parser.add_argument("--repeat", type=int, default=12, help="Candidates timed whole twice more: the floor.")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:
-        args.space, args.candidates, args.calibrate, args.runtimes = "dsd-tiny", 8, 3, "torch"
+        args.space, args.candidates, args.calibrate, args.runtimes, args.repeat = "dsd-tiny", 8, 3, "torch", 3
     machine = machine_info(torch.device("cpu"))
     print(f"# bench_lut {time.strftime('%Y-%m-%d %H:%M')} on {machine['cpu']} ({machine['cpus']} CPUs), {args.space}")
     with tempfile.TemporaryDirectory() as scratch:

@@ -24,6 +24,7 @@ run benchmarks/bench_search.py --quick
 run benchmarks/bench_front.py --quick
 run benchmarks/bench_shipped.py --quick
 run benchmarks/bench_lut.py --quick
+run benchmarks/bench_lut_fit.py --quick
 run benchmarks/bench_agreement.py --quick
 run benchmarks/bench_scaling.py --quick
 run benchmarks/bench_fixed.py --quick

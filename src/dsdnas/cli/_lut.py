@@ -29,7 +29,7 @@ def lut_command(
     out: Annotated[Path, typer.Option(help="The table; one that exists is extended with what it lacks.")] = Path(
         "lut.json"
     ),
-    calibrate: Annotated[int, typer.Option(help="Candidates timed whole to measure the table's constant.")] = 10,
+    calibrate: Annotated[int, typer.Option(help="Candidates timed whole to fit the table's two constants.")] = 20,
     check: Annotated[
         int, typer.Option(help="Then time N other candidates whole and print the table's error against them.")
     ] = 0,
@@ -65,7 +65,7 @@ def lut_command(
         table = lut(config, planned=planned, progress=progress)
     calibration = table.calibration
     console.print(
-        f"wrote {out}: {len(table.layers)} layers; constants: {table.call_ms:.4f} ms a call, "
+        f"wrote {out}: {len(table.layers)} layers; constants: {table.call_ms:.4f} ms a layer boundary, "
         f"{table.model_ms:+.4f} ms a model; error on {calibration['candidates']} candidates timed whole: "
         f"{_percent(calibration['mape_sum'])} for the plain sum, {_percent(calibration['mape'])} corrected"
     )

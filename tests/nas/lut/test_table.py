@@ -5,6 +5,7 @@ import json
 import pytest
 
 from dsdnas.nas.lut import LatencyTable, LutError, check_identity, load_table, mape, spearman
+from dsdnas.nas.lut._measure import fit_constants
 from dsdnas.nas.model.arch import Arch, Block, Head, Stem
 
 ARCH = Arch((1, 28, 28), 10, Stem(8), (Block("separable", 3, 1, 16, 2),), Head())
@@ -32,6 +33,40 @@ def test_a_prediction_is_the_sum_of_the_layers_less_the_extra_calls_plus_the_mod
     # 0.1 + 0.25 + 0.05 = 0.4; three layers timed alone paid 3 calls, the whole model pays 1: -0.02; +0.03.
     assert _table().predict_ms(ARCH) == pytest.approx(0.41)
     assert _table(call_ms=0.0, model_ms=0.0).predict_ms(ARCH) == pytest.approx(0.4)
+
+
+def _rows(*candidates):
+    return [{"layers": layers, "sum_ms": total, "measured_ms": whole} for layers, total, whole in candidates]
+
+
+def test_the_constants_are_the_line_through_the_candidates_timed_whole():
+    # Each made so: whole = sum - (layers - 1) * 0.017 + 0.004, the boundary cost twice the identity's 0.008.
+    exact = _rows(*[(2, 0.030, 0.017), (3, 0.080, 0.050), (5, 0.200, 0.136), (4, 0.100, 0.053)] * 2)
+    assert fit_constants(exact, identity_ms=0.008) == pytest.approx((0.017, 0.004))
+
+
+def test_the_fit_weighs_each_candidate_by_its_relative_error():
+    # Small candidates on the line above (three, three times), one 100x larger that reads 10% slow: the small keep the
+    # fit (a plain least-squares fit follows the large one's 0.2 ms off, to 0.0074 ms a boundary).
+    small = [(2, 0.030, 0.017), (3, 0.080, 0.050), (4, 0.100, 0.053)] * 3
+    rows = _rows(*small, (5, 2.068 + 0.2, 2.0 * 1.1 + 0.036))
+    call_ms, model_ms = fit_constants(rows, identity_ms=0.008)
+    assert call_ms == pytest.approx(0.017, rel=0.05) and model_ms == pytest.approx(0.004, abs=0.001)
+
+
+@pytest.mark.parametrize(
+    ("rows", "model_ms"),
+    [  # model_ms: the median of whole - sum + boundaries * 0.008
+        (_rows(*[(2, 0.030, 0.017), (3, 0.080, 0.050)] * 3, (4, 0.100, 0.053)), -0.014),  # 7: too few to trust
+        (_rows(*[(3, 0.080, 0.060), (3, 0.090, 0.072), (3, 0.100, 0.080)] * 3), -0.004),  # one layer count
+        (_rows(*[(2, 0.030, 0.017), (3, 0.080, 0.090), (4, 0.100, 0.130)] * 3), 0.026),  # cheaper alone
+        # whole = sum - 0.06 a boundary: 7.5 identity calls, past what any real fit gave (noise in a narrow spread)
+        (_rows(*[(3, 0.200, 0.080), (4, 0.300, 0.120)] * 4), (-0.104 - 0.156) / 2),
+    ],
+    ids=["seven candidates", "one layer count", "a falling line", "far past an identity's call"],
+)
+def test_without_a_fit_to_trust_the_boundary_costs_an_identitys_call(rows, model_ms):
+    assert fit_constants(rows, identity_ms=0.008) == pytest.approx((0.008, model_ms))
 
 
 def test_a_missing_layer_is_named_with_the_command_that_adds_it():

@@ -3,8 +3,8 @@
 `fill_table` times each layer the table lacks, alone, with the same robust measurement
 as a candidate (after warm-up, lowest round median, retried while the machine is busy,
 never while a dsdnas process trains: `QuietWindows`), and saves the table every few
-layers, so an interrupted run goes on from where it stopped. Then it measures the two
-constants of `_table` and how far the sum is from whole-model timings.
+layers, so an interrupted run goes on from where it stopped. Then it fits the two
+constants of `_table` to candidates timed whole and records how far the sum is from them.
 
 `check_table` times candidates the table never saw and compares: the mean absolute
 percentage error and Spearman's rank correlation (the Pearson correlation of the ranks).
@@ -32,6 +32,10 @@ from dsdnas.nas.quiet import QuietWindows
 
 SAVE_EVERY_S = 10.0  # at most this much measuring is lost to a kill (Ctrl-C loses none)
 LAYER_REPEATS = 50  # timed passes per layer, in 5 rounds: as for a whole candidate
+MIN_FIT = 8  # calibration candidates to fit the constants to: 3 of dsd-tiny gave 60 us a torch boundary (3 us)
+# A fitted boundary past this many identity calls is taken for noise: the fits of 20-40 candidates of dsd-range
+# gave 1.4x (onnxruntime) and 2.9x (torch); 8 of dsd-tiny, whose candidates all have 3 or 4 layers, gave 24x.
+MAX_CALL = 5.0
 
 Progress = Callable[[int, int, str], None]  # (done, total, what was just measured)
 
@@ -90,23 +94,50 @@ def whole_ms(table: LatencyTable, arch: Arch, device: torch.device) -> float:
 
 
 def calibrate(table: LatencyTable, archs: list[Arch], *, device: torch.device) -> None:
-    """Set `model_ms` from candidates timed whole; record the error of the plain and the corrected sum."""
-    plain, corrected, whole = [], [], []
+    """Fit `call_ms` and `model_ms` to candidates timed whole; record each one and the error before and after."""
+    rows = []
     for arch in archs:
         if table.unsupported(arch):
             continue
         total, count = table.layer_sum_ms(arch)
-        plain.append(total)
-        corrected.append(total - (count - 1) * table.call_ms)
-        whole.append(whole_ms(table, arch, device))
-    table.model_ms = statistics.median(w - c for w, c in zip(whole, corrected, strict=True)) if whole else 0.0
+        rows.append({"notation": arch.notation, "layers": count, "sum_ms": total})
+        rows[-1]["measured_ms"] = whole_ms(table, arch, device)
+    # An identity's call, timed by fill_table: the first guess at what a layer timed alone pays more.
+    identity_ms = table.calibration.get("identity_ms") or table.call_ms
+    table.call_ms, table.model_ms = fit_constants(rows, identity_ms)
+    whole = [row["measured_ms"] for row in rows]
+    predicted = [row["sum_ms"] - (row["layers"] - 1) * table.call_ms + table.model_ms for row in rows]
     table.calibration = {
-        "candidates": len(whole),
-        "mape_sum": mape(plain, whole),
-        "mape": mape([c + table.model_ms for c in corrected], whole),
+        "candidates": len(rows),
+        "mape_sum": mape([row["sum_ms"] for row in rows], whole),
+        "mape": mape(predicted, whole),
+        "identity_ms": identity_ms,
         "call_ms": table.call_ms,
         "model_ms": table.model_ms,
+        "rows": rows,
     }
+
+
+def fit_constants(rows: list[dict[str, Any]], identity_ms: float) -> tuple[float, float]:
+    """(call_ms, model_ms): the line whole = sum - (layers - 1) * call_ms + model_ms through the candidates
+    timed whole, fitted to their relative errors (a 20 us model weighs as much as a 2 ms one).
+
+    A layer timed alone pays more than an identity's call: in ONNX Runtime the fit found about
+    17 us a boundary on the 2-core VM where an identity took 8 (docs/benchmarks.md, latency
+    tables). So the cost of a boundary is fitted, not assumed. With fewer than MIN_FIT candidates,
+    or layer counts all alike, or a fit that finds a boundary free or dearer than MAX_CALL
+    identity calls, it is the identity's call and model_ms the median of what is left.
+    """
+    boundaries = [row["layers"] - 1 for row in rows]
+    if len(rows) >= MIN_FIT and len(set(boundaries)) >= 2:
+        weights = torch.tensor([1.0 / row["measured_ms"] for row in rows], dtype=torch.float64)
+        design = torch.tensor([[-b, 1.0] for b in boundaries], dtype=torch.float64) * weights[:, None]
+        target = torch.tensor([row["measured_ms"] - row["sum_ms"] for row in rows], dtype=torch.float64) * weights
+        call_ms, model_ms = torch.linalg.lstsq(design, target[:, None]).solution.flatten().tolist()
+        if 0 < call_ms <= MAX_CALL * identity_ms:
+            return call_ms, model_ms
+    leftover = [row["measured_ms"] - row["sum_ms"] + b * identity_ms for row, b in zip(rows, boundaries, strict=True)]
+    return identity_ms, statistics.median(leftover) if leftover else 0.0
 
 
 def mape(predicted: list[float], measured: list[float]) -> float | None:

@@ -2,16 +2,17 @@
 
 FBNet's answer to "latency differs across devices": time every distinct layer a space can
 contain on the device and in the runtime the model will ship to, then predict a
-candidate's latency anywhere as the sum of its layers' entries. Two measured constants
-make the sum a whole model's latency:
+candidate's latency anywhere as the sum of its layers' entries. Two constants make the
+sum a whole model's latency:
 
     predicted = sum(layer entries) - (layers - 1) * call_ms + model_ms
 
-`call_ms` is one call of the runtime on an identity (each layer's entry pays it once,
-a whole model pays it once); `model_ms` is the median of (whole - corrected sum) over a
-few candidates timed whole when the table is made (the network's own glue: its
-Sequential, the flatten, cache effects between layers). The table's error before and
-after these two corrections is kept in it (`calibration`), and `dsdnas lut --check`
+`call_ms` is what each layer timed alone pays more than it does inside a whole model (a
+call of the runtime, and in ONNX Runtime what its own session costs beyond that: on the
+2-core VM about twice an identity's call); `model_ms` is the network's own glue (its Sequential, the flatten,
+cache effects between layers). Both are fitted to a few candidates timed whole when the
+table is made (`_measure.fit_constants`). The table's error before and after these
+corrections is kept in it (`calibration`, with each candidate), and `dsdnas lut --check`
 adds the error over candidates it never saw (`check`).
 """
 
