@@ -122,8 +122,8 @@ def fit_constants(rows: list[dict[str, Any]], identity_ms: float) -> tuple[float
     """(call_ms, model_ms): the line whole = sum - (layers - 1) * call_ms + model_ms through the candidates
     timed whole, fitted to their relative errors (a 20 us model weighs as much as a 2 ms one).
 
-    A layer timed alone pays more than an identity's call: in ONNX Runtime the fit found about
-    17 us a boundary on the 2-core VM where an identity took 8 (docs/benchmarks.md, latency
+    A layer timed alone pays more than an identity's call: in ONNX Runtime the fit found 16-17
+    us a boundary on the 2-core VM where an identity took 8-11 (docs/benchmarks.md, latency
     tables). So the cost of a boundary is fitted, not assumed. With fewer than MIN_FIT candidates,
     or layer counts all alike, or a fit that finds a boundary free or dearer than MAX_CALL
     identity calls, it is the identity's call and model_ms the median of what is left.

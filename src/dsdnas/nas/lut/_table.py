@@ -9,7 +9,7 @@ sum a whole model's latency:
 
 `call_ms` is what each layer timed alone pays more than it does inside a whole model (a
 call of the runtime, and in ONNX Runtime what its own session costs beyond that: on the
-2-core VM about twice an identity's call); `model_ms` is the network's own glue (its Sequential, the flatten,
+2-core VM 1.4-2x an identity's call); `model_ms` is the network's own glue (its Sequential, the flatten,
 cache effects between layers). Both are fitted to a few candidates timed whole when the
 table is made (`_measure.fit_constants`). The table's error before and after these
 corrections is kept in it (`calibration`, with each candidate), and `dsdnas lut --check`
