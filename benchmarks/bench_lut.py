@@ -32,6 +32,7 @@ from dsdnas.api import lut
 from dsdnas.api._lut import CHECK_SEED
 from dsdnas.nas.hardware import machine_info
 from dsdnas.nas.lut import load_table, mape, spearman, whole_ms
+from dsdnas.nas.lut._measure import identity_constants
 from dsdnas.search_spaces import DEFAULT_SPACE, get_space, sample_archs
 
 
@@ -83,8 +84,7 @@ def _repeatability(table, archs: list, first: list[float], rounds: int = 2) -> f
 def _as_before(table, rows: list[dict]) -> list[float]:
     """The correction before the constants were fitted: an identity's call a layer boundary, and the median
     of what is left over the same calibration candidates."""
-    call, calibration = table.calibration["identity_ms"], table.calibration["rows"]
-    model = statistics.median(r["measured_ms"] - r["sum_ms"] + (r["layers"] - 1) * call for r in calibration)
+    call, model = identity_constants(table.calibration["rows"], table.calibration["identity_ms"])
     return [max(0.0, row["sum_ms"] - (row["layers"] - 1) * call + model) for row in rows]
 
 

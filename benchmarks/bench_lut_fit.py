@@ -33,7 +33,7 @@ from torch import nn
 
 from dsdnas.nas.hardware import cpu_count, machine_info
 from dsdnas.nas.lut import LatencyTable, mape
-from dsdnas.nas.lut._measure import _time, fit_constants, whole_ms
+from dsdnas.nas.lut._measure import _time, fit_constants, identity_constants, whole_ms
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.layers import arch_layers
 from dsdnas.nas.model.runtimes import RUNTIMES, UnsupportedModel
@@ -59,10 +59,9 @@ def _errors(rows: list[dict], identity_ms: float, calibrate: int, splits: int) -
     for _ in range(splits):
         order = draw.sample(range(len(rows)), len(rows))
         fit, held = [rows[i] for i in order[:calibrate]], [rows[i] for i in order[calibrate:]]
-        leftover = [r["measured_ms"] - r["sum_ms"] + (r["layers"] - 1) * identity_ms for r in fit]
         for name, (call, model) in {
             "plain sum": (0.0, 0.0),
-            "identity": (identity_ms, statistics.median(leftover)),
+            "identity": identity_constants(fit, identity_ms),
             "fitted": fit_constants(fit, identity_ms),
         }.items():
             predicted = [max(0.0, r["sum_ms"] - (r["layers"] - 1) * call + model) for r in held]

@@ -100,8 +100,8 @@ def calibrate(table: LatencyTable, archs: list[Arch], *, device: torch.device) -
         if table.unsupported(arch):
             continue
         total, count = table.layer_sum_ms(arch)
-        rows.append({"notation": arch.notation, "layers": count, "sum_ms": total})
-        rows[-1]["measured_ms"] = whole_ms(table, arch, device)
+        measured = whole_ms(table, arch, device)
+        rows.append({"notation": arch.notation, "layers": count, "sum_ms": total, "measured_ms": measured})
     # An identity's call, timed by fill_table: the first guess at what a layer timed alone pays more.
     identity_ms = table.calibration.get("identity_ms") or table.call_ms
     table.call_ms, table.model_ms = fit_constants(rows, identity_ms)
@@ -136,7 +136,12 @@ def fit_constants(rows: list[dict[str, Any]], identity_ms: float) -> tuple[float
         call_ms, model_ms = torch.linalg.lstsq(design, target[:, None]).solution.flatten().tolist()
         if 0 < call_ms <= MAX_CALL * identity_ms:
             return call_ms, model_ms
-    leftover = [row["measured_ms"] - row["sum_ms"] + b * identity_ms for row, b in zip(rows, boundaries, strict=True)]
+    return identity_constants(rows, identity_ms)
+
+
+def identity_constants(rows: list[dict[str, Any]], identity_ms: float) -> tuple[float, float]:
+    """(call_ms, model_ms) as before the fit: an identity's call a boundary, the median of what is left."""
+    leftover = [row["measured_ms"] - row["sum_ms"] + (row["layers"] - 1) * identity_ms for row in rows]
     return identity_ms, statistics.median(leftover) if leftover else 0.0
 
 
