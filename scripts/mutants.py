@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MODULES: dict[str, tuple[str, list[str]]] = {
     "budget": ("src/dsdnas/nas/search/budget.py", ["tests/nas/search/test_budget.py"]),
     "stats": ("src/dsdnas/nas/stats.py", ["tests/nas/test_stats.py"]),
-    "costs": (  # one space's sampled candidates: each of them measures latency, a second a time
+    "costs": (
         "src/dsdnas/nas/model/costs.py",
         [
             "tests/nas/model/test_costs.py::test_block_macs_and_params_equal_the_analytic_count",

@@ -54,14 +54,15 @@ def test_whole_model_macs_equal_the_analytic_count(small_arch):
 
 @pytest.mark.parametrize("space", BUILTIN_NAMES)
 def test_sampled_candidates_of_every_space_cost_what_the_formula_says(space):
+    """Counted, not timed (timing has its own tests): each timing took 2 s, under mutation testing for every mutant."""
     rng = torch.Generator().manual_seed(3)
     for _ in range(5):
         arch = get_space(space).sample(ScriptedTrial(rng=rng), (1, 28, 28), 10)
         model = build_model(arch)
-        costs = profile_costs(model, arch, torch.device("cpu"))
+        costs = profile_costs(model, arch, torch.device("cpu"), timed=False)
         assert costs.macs == analytic_macs(arch)
         assert analytic_costs(arch) == (costs.macs, count_params(model))  # the formulas dsdnas weighs with
-        assert costs.receptive_field == arch.receptive_field() and costs.latency_ms > 0
+        assert costs.receptive_field == arch.receptive_field()
 
 
 def test_a_candidate_timed_only_if_it_trains_is_counted_now_and_left_untimed(small_arch, tmp_path, monkeypatch):

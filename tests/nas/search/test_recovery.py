@@ -50,7 +50,7 @@ def _live_process():
     with subprocess.Popen([sys.executable, "-c", code]) as alive:
         yield alive
         with pytest.raises(subprocess.TimeoutExpired):
-            alive.wait(timeout=0.5)  # still alive: asked whether it lives, never signalled
+            alive.wait(timeout=0.2)  # still alive: asked whether it lives, never signalled
         alive.send_signal(signal.SIGKILL)
 
 
