@@ -10,7 +10,7 @@ under --work (src/, tests/, pyproject.toml with a [tool.mutmut] section naming t
 and its tests). The tests are in-process ones: a test that starts `python -m dsdnas`
 imports the unmutated package and could not notice a mutant.
 
-    python scripts/mutants.py                  # every module below; about 1.5 hours on 2 cores (costs: 1 h)
+    python scripts/mutants.py                  # every module below; over an hour on 2 cores (costs: about half of it)
     python scripts/mutants.py budget stats     # some of them
     python scripts/mutants.py --list           # the table: module, file, tests
 
