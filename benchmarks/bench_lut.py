@@ -33,6 +33,7 @@ from dsdnas.api._lut import CHECK_SEED
 from dsdnas.nas.hardware import machine_info
 from dsdnas.nas.lut import load_table, mape, spearman, whole_ms
 from dsdnas.nas.lut._measure import identity_constants
+from dsdnas.nas.lut._table import corrected_ms
 from dsdnas.search_spaces import DEFAULT_SPACE, get_space, sample_archs
 
 
@@ -85,7 +86,7 @@ def _as_before(table, rows: list[dict]) -> list[float]:
     """The correction before the constants were fitted: an identity's call a layer boundary, and the median
     of what is left over the same calibration candidates."""
     call, model = identity_constants(table.calibration["rows"], table.calibration["identity_ms"])
-    return [max(0.0, row["sum_ms"] - (row["layers"] - 1) * call + model) for row in rows]
+    return [corrected_ms(row["sum_ms"], row["layers"], call, model) for row in rows]
 
 
 def _print(runtime: str, found: dict, show: int) -> None:

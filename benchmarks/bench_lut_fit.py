@@ -34,6 +34,7 @@ from torch import nn
 from dsdnas.nas.hardware import cpu_count, machine_info
 from dsdnas.nas.lut import LatencyTable, mape
 from dsdnas.nas.lut._measure import _time, fit_constants, identity_constants, whole_ms
+from dsdnas.nas.lut._table import corrected_ms
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.layers import arch_layers
 from dsdnas.nas.model.runtimes import RUNTIMES, UnsupportedModel
@@ -64,7 +65,7 @@ def _errors(rows: list[dict], identity_ms: float, calibrate: int, splits: int) -
             "identity": identity_constants(fit, identity_ms),
             "fitted": fit_constants(fit, identity_ms),
         }.items():
-            predicted = [max(0.0, r["sum_ms"] - (r["layers"] - 1) * call + model) for r in held]
+            predicted = [corrected_ms(r["sum_ms"], r["layers"], call, model) for r in held]
             errors[name].append(mape(predicted, [r["measured_ms"] for r in held]))
     return errors
 

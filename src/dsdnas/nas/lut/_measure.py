@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from dsdnas.nas.lut._table import LatencyTable
+from dsdnas.nas.lut._table import LatencyTable, corrected_ms
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.latency import Latency, measure_latency
@@ -106,7 +106,7 @@ def calibrate(table: LatencyTable, archs: list[Arch], *, device: torch.device) -
     identity_ms = table.calibration.get("identity_ms") or table.call_ms
     table.call_ms, table.model_ms = fit_constants(rows, identity_ms)
     whole = [row["measured_ms"] for row in rows]
-    predicted = [row["sum_ms"] - (row["layers"] - 1) * table.call_ms + table.model_ms for row in rows]
+    predicted = [corrected_ms(row["sum_ms"], row["layers"], table.call_ms, table.model_ms) for row in rows]
     table.calibration = {
         "candidates": len(rows),
         "mape_sum": mape([row["sum_ms"] for row in rows], whole),
