@@ -86,7 +86,7 @@ def _as_before(table, rows: list[dict]) -> list[float]:
     """The correction before the constants were fitted: an identity's call a layer boundary, and the median
     of what is left over the same calibration candidates."""
     call, model = identity_constants(table.calibration["rows"], table.calibration["identity_ms"])
-    return [corrected_ms(row["sum_ms"], row["layers"], call, model) for row in rows]
+    return [corrected_ms(row["sum_ms"], row["layers"], call_ms=call, model_ms=model) for row in rows]
 
 
 def _print(runtime: str, found: dict, show: int) -> None:

@@ -65,7 +65,7 @@ def _errors(rows: list[dict], identity_ms: float, calibrate: int, splits: int) -
             "identity": identity_constants(fit, identity_ms),
             "fitted": fit_constants(fit, identity_ms),
         }.items():
-            predicted = [corrected_ms(r["sum_ms"], r["layers"], call, model) for r in held]
+            predicted = [corrected_ms(r["sum_ms"], r["layers"], call_ms=call, model_ms=model) for r in held]
             errors[name].append(mape(predicted, [r["measured_ms"] for r in held]))
     return errors
 

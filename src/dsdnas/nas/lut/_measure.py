@@ -106,7 +106,9 @@ def calibrate(table: LatencyTable, archs: list[Arch], *, device: torch.device) -
     identity_ms = table.calibration.get("identity_ms") or table.call_ms
     table.call_ms, table.model_ms = fit_constants(rows, identity_ms)
     whole = [row["measured_ms"] for row in rows]
-    predicted = [corrected_ms(row["sum_ms"], row["layers"], table.call_ms, table.model_ms) for row in rows]
+    predicted = [
+        corrected_ms(row["sum_ms"], row["layers"], call_ms=table.call_ms, model_ms=table.model_ms) for row in rows
+    ]
     table.calibration = {
         "candidates": len(rows),
         "mape_sum": mape([row["sum_ms"] for row in rows], whole),

@@ -37,7 +37,7 @@ class LutError(DsdnasError):
     """A latency table cannot be read, lacks a layer, or was made for another input or runtime."""
 
 
-def corrected_ms(sum_ms: float, layers: int, call_ms: float, model_ms: float) -> float:
+def corrected_ms(sum_ms: float, layers: int, *, call_ms: float, model_ms: float) -> float:
     """A whole model's latency from its layers' entries: each of the layers - 1 boundaries less, the glue more."""
     return max(0.0, sum_ms - (layers - 1) * call_ms + model_ms)
 
@@ -104,7 +104,7 @@ class LatencyTable:
         """The candidate's predicted batch-1 latency in milliseconds."""
         if not self.ready:
             raise LutError(f"{self.source} is unfinished: rerun the dsdnas lut command that made it to complete it")
-        return corrected_ms(*self.layer_sum_ms(arch), self.call_ms, self.model_ms)
+        return corrected_ms(*self.layer_sum_ms(arch), call_ms=self.call_ms, model_ms=self.model_ms)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
