@@ -10,9 +10,15 @@ under --work (src/, tests/, pyproject.toml with a [tool.mutmut] section naming t
 and its tests). The tests are in-process ones: a test that starts `python -m dsdnas`
 imports the unmutated package and could not notice a mutant.
 
-    python scripts/mutants.py                  # every module below; over an hour on 2 cores (costs: about half of it)
+    python scripts/mutants.py                  # every module below; the first run: about an hour on 2 cores
     python scripts/mutants.py budget stats     # some of them
+    python scripts/mutants.py --fresh          # every mutant checked again, earlier verdicts dropped
     python scripts/mutants.py --list           # the table: module, file, tests
+
+A module's folder keeps its verdicts between runs. While nothing else its verdicts rest on
+has changed (the rest of src/, tests/, pyproject.toml, the mutmut version), a run checks
+only the mutants of the functions whose text changed, and the ones a time limit left
+unchecked; anything else changed, and every mutant is checked again.
 
 Prints a line per module (mutants, killed, survived, timeouts, score) and writes each
 module's survivors to WORK/<module>/survivors.txt (`mutmut show NAME` there shows one).
@@ -21,6 +27,8 @@ module's survivors to WORK/<module>/survivors.txt (`mutmut show NAME` there show
 from __future__ import annotations
 
 import argparse
+import hashlib
+import importlib.metadata
 import os
 import re
 import shutil
@@ -81,18 +89,41 @@ def config(source: str, tests: list[str]) -> str:
     )
 
 
-def prepare(work: Path, source: str, tests: list[str]) -> Path:
+def fingerprint(source: str, tests: list[str]) -> str:
+    """What a module's verdicts rest on besides its own file: the rest of src/, tests/, the configuration.
+
+    The mutated file is left out: mutmut itself re-tests only the functions whose text changed.
+    """
+    digest = hashlib.sha256(config(source, tests).encode())
+    digest.update((ROOT / "pyproject.toml").read_bytes())
+    digest.update(importlib.metadata.version("mutmut").encode())
+    for path in sorted([*(ROOT / "src").rglob("*.py"), *(ROOT / "tests").rglob("*")]):
+        if path.is_file() and "__pycache__" not in path.parts and path != ROOT / source:
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def prepare(work: Path, source: str, tests: list[str], fresh: bool) -> tuple[Path, bool]:
+    """The module's copy of the repository, and whether it kept an earlier run's verdicts."""
+    stamp = fingerprint(source, tests)
+    if not fresh and (work / "fingerprint").is_file() and (work / "fingerprint").read_text() == stamp:
+        copy = work / source
+        if copy.read_bytes() != (ROOT / source).read_bytes():
+            # copyfile, not copy2: a new mtime is how mutmut sees the file changed.
+            shutil.copyfile(ROOT / source, copy)
+        return work, True
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     shutil.copytree(ROOT / "src", work / "src", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__"))
     (work / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text() + config(source, tests))
-    return work
+    (work / "fingerprint").write_text(stamp)
+    return work, False
 
 
-def run_module(name: str, work: Path, max_children: int, time_limit_s: float | None) -> dict[str, int]:
+def run_module(name: str, work: Path, *, max_children: int, time_limit_s: float | None, fresh: bool) -> dict[str, int]:
     source, tests = MODULES[name]
-    folder = prepare(work / name.replace(" ", "-"), source, tests)
+    folder, kept = prepare(work / name.replace(" ", "-"), source, tests, fresh)
     env = {**os.environ, "DSDNAS_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     started = time.monotonic()
     command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children)]
@@ -111,9 +142,11 @@ def run_module(name: str, work: Path, max_children: int, time_limit_s: float | N
     statuses = ("killed", "survived", "timeout", "no tests", "not checked")
     counts = {status: sum(s == status for _, s in found) for status in statuses}
     counts["mutants"], counts["seconds"] = len(found), round(time.monotonic() - started)
+    counts["kept"] = kept
     survivors = [mutant for mutant, status in found if status in ("survived", "no tests")]
     (folder / "survivors.txt").write_text("".join(f"{mutant}\n" for mutant in survivors))
-    if "failed to collect stats" in (folder / "run.log").read_text(errors="replace"):
+    log = (folder / "run.log").read_text(errors="replace")
+    if "failed to collect stats" in log or "Failed to run clean test" in log:
         # A selected test fails on the unmutated code: mutmut checked nothing.
         print(f"{name}: a selected test fails without any mutant; see {folder / 'run.log'}", file=sys.stderr)
     elif not found:
@@ -127,6 +160,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/dsdnas-mutants"))
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--time-limit", type=float, default=None, help="seconds per module; the rest: not checked")
+    parser.add_argument("--fresh", action="store_true", help="check every mutant again, as a first run does")
     parser.add_argument("--list", action="store_true")
     args = parser.parse_args()
     if args.list:
@@ -139,12 +173,15 @@ def main() -> None:
     print(f"{'module':16} {'mutants':>7} {'killed':>6} {'survived':>8} {'timeout':>7} {'no tests':>8} {'score':>6}")
     # score: killed / (killed + survived + no tests); timeouts count as neither, unchecked ones are said
     for name in args.modules or MODULES:
-        counts = run_module(name, args.work, args.max_children, args.time_limit)
+        counts = run_module(
+            name, args.work, max_children=args.max_children, time_limit_s=args.time_limit, fresh=args.fresh
+        )
         judged = counts["killed"] + counts["survived"] + counts["no tests"]
         score = f"{100 * counts['killed'] / judged:.0f}%" if judged else "-"
         print(
             f"{name:16} {counts['mutants']:7} {counts['killed']:6} {counts['survived']:8} {counts['timeout']:7} "
             f"{counts['no tests']:8} {score:>6}  ({counts['seconds']} s"
+            + ("; only changed functions checked again" if counts["kept"] else "")
             + (f"; {counts['not checked']} not checked in the time limit)" if counts["not checked"] else ")"),
             flush=True,
         )
