@@ -7,6 +7,7 @@ through the real CLI; printed: wall time and trials per hour. The settings take 
 `--rounds` so that a change in the machine's load hits both; the spread is printed.
 
     python benchmarks/bench_jobs.py [--budget 10] [--jobs 1,2] [--space dsd-mnist] [--epochs 2] [--rounds 3]
+    python benchmarks/bench_jobs.py --device cuda --budget 100 --epochs 3 --jobs 1,4 --rounds 1   # one GPU
     python benchmarks/bench_jobs.py --quick    # 3 dsd-tiny candidates, 1 epoch on 600 images, one round (CI)
 """
 
@@ -32,7 +33,7 @@ def run(jobs: int, args: argparse.Namespace, folder: Path, params: list[dict]) -
     enqueued_study(f"sqlite:///{out / 'study.db'}", "bench", params)
     command = [
         sys.executable, "-m", "dsdnas", "search", "--budget", str(args.budget), "--jobs", str(jobs),
-        "--dataset", args.dataset, "--space", args.space, "--epochs", str(args.epochs), "--device", "cpu",
+        "--dataset", args.dataset, "--space", args.space, "--epochs", str(args.epochs), "--device", args.device,
         "--out", str(out), "--study", "bench", "--quiet",
     ]  # fmt: skip
     if args.train_limit:
@@ -53,6 +54,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--train-limit", type=int, default=None)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--device", default="cpu", help="cuda: the jobs share one GPU")
     parser.add_argument("--seed", type=int, default=0, help="draws the candidates every setting trains")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
@@ -70,7 +72,7 @@ def main() -> None:
     base = statistics.median(times[settings[0]])
     print(
         f"the same {args.budget} candidates of {args.space} (seed {args.seed}) on {args.dataset}, "
-        f"{args.epochs} epochs, {args.rounds} rounds"
+        f"{args.epochs} epochs, {args.rounds} rounds, on {args.device}"
     )
     for jobs in settings:
         middle = statistics.median(times[jobs])

@@ -13,6 +13,7 @@ textbook loop's time per image over that time less its data path's time per imag
 (Amdahl's law). A ratio above the ceiling comes from faster compute, not faster data.
 
     python benchmarks/bench_trainer.py [--device cpu] [--epochs 1] [--rounds 3]
+    python benchmarks/bench_trainer.py --device cuda --images 60000     # one epoch of MNIST's size
     python benchmarks/bench_trainer.py --space dsd-mnist --candidates 5   # random candidates
     python benchmarks/bench_trainer.py --layouts --space dsd-mnist --candidates 20  # NCHW against NHWC
     python benchmarks/bench_trainer.py --quick                              # the tiny model, one round
@@ -21,6 +22,7 @@ textbook loop's time per image over that time less its data path's time per imag
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import statistics
 import tempfile
@@ -185,6 +187,14 @@ def compare_layouts(models: dict[str, Arch], dataset, device: torch.device, args
     print(f"NCHW trained {faster} of {len(models)} candidates faster than channels_last (NHWC) on {device}")
 
 
+def repeated(dataset, images: int):
+    """The dataset with its training images repeated (and cut) to `images`: 60000 is MNIST's size."""
+    times = -(-images // len(dataset.y_train))
+    return dataclasses.replace(
+        dataset, x_train=dataset.x_train.repeat(times, 1, 1, 1)[:images], y_train=dataset.y_train.repeat(times)[:images]
+    )
+
+
 def sample_candidates(space_name: str, count: int, seed: int = 1) -> dict[str, Arch]:
     """`count` random candidates of a search space, as the random sampler would draw them."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -198,6 +208,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--images", type=int, help="train images: the sample's repeated to this many (60000: MNIST)")
     parser.add_argument("--space", help="benchmark random candidates of this search space instead")
     parser.add_argument("--candidates", type=int, default=5, help="how many, with --space")
     parser.add_argument("--layouts", action="store_true", help="NCHW against channels_last, in the trainer")
@@ -207,6 +218,8 @@ def main() -> None:
         args.rounds = 1
     device = torch.device(args.device)
     dataset = load_dataset("mnist-sample")
+    if args.images:
+        dataset = repeated(dataset, args.images)
     models = sample_candidates(args.space, args.candidates) if args.space else MODELS
     if args.quick:
         models = {"tiny": MODELS["tiny"]}

@@ -13,10 +13,11 @@ run() {
     "$python" "$@"
     echo "== $1: $((SECONDS - started)) s"
 }
-run benchmarks/bench_trainer.py --quick
+# bench_trainer's and bench_jobs' quick modes, through the GPU script with its --device plumbing.
+echo "== benchmarks/gpu_check.sh --device cpu --quick"
+benchmarks/gpu_check.sh --device cpu --quick "$python"
 run benchmarks/bench_latency.py --quick
 run benchmarks/bench_report.py --quick
-run benchmarks/bench_jobs.py --quick
 run benchmarks/bench_twins.py --quick
 run benchmarks/bench_workers.py --quick "${storage[@]}"
 run benchmarks/bench_rank.py --quick

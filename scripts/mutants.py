@@ -16,9 +16,9 @@ imports the unmutated package and could not notice a mutant.
     python scripts/mutants.py --list           # the table: module, file, tests
 
 A module's folder keeps its verdicts between runs. While nothing else its verdicts rest on
-has changed (the rest of src/, tests/, pyproject.toml, the mutmut version), a run checks
-only the mutants of the functions whose text changed, and the ones a time limit left
-unchecked; anything else changed, and every mutant is checked again.
+has changed (the rest of src/, its selected tests and tests/' helpers, pyproject.toml, the
+mutmut version), a run checks only the mutants of the functions whose text changed, and the
+ones a time limit left unchecked; anything else changed, and every mutant is checked again.
 
 Prints a line per module (mutants, killed, survived, timeouts, score) and writes each
 module's survivors to WORK/<module>/survivors.txt (`mutmut show NAME` there shows one).
@@ -50,6 +50,9 @@ MODULES: dict[str, tuple[str, list[str]]] = {
             "tests/nas/model/test_costs.py::test_block_macs_and_params_equal_the_analytic_count",
             "tests/nas/model/test_costs.py::test_whole_model_macs_equal_the_analytic_count",
             "tests/nas/model/test_costs.py::test_sampled_candidates_of_every_space_cost_what_the_formula_says[dsd-tiny]",
+            "tests/nas/model/test_costs.py::test_a_candidate_timed_only_if_it_trains_is_counted_now_and_left_untimed",
+            "tests/nas/model/test_costs.py::test_a_candidate_is_timed_in_the_runtime_asked_for",
+            "tests/nas/model/test_costs.py::test_a_predicted_latency_is_recorded_as_predicted_and_nothing_is_timed",
             "tests/nas/model/test_costs.py::test_unsupported_ops_are_collected_not_printed",
             "tests/nas/model/test_costs.py::test_a_candidates_latency_is_measured_alone_on_every_cpu_thread_and_reported_whole",
             "tests/nas/model/test_cost_reports.py",  # dsdnas blocks, profile and the reference models
@@ -90,15 +93,22 @@ def config(source: str, tests: list[str]) -> str:
 
 
 def fingerprint(source: str, tests: list[str]) -> str:
-    """What a module's verdicts rest on besides its own file: the rest of src/, tests/, the configuration.
+    """What a module's verdicts rest on besides its own file: the rest of src/, its tests, the configuration.
 
-    The mutated file is left out: mutmut itself re-tests only the functions whose text changed.
+    Its tests: the files selected, and every file under tests/ that is not a test module
+    (conftest.py, support.py), which they may import. The mutated file is left out: mutmut
+    itself checks again only the functions whose text changed.
     """
+    selected = {ROOT / test.split("::")[0] for test in tests}
+    paths = [*(ROOT / "src").rglob("*.py"), *(ROOT / "tests").rglob("*")]
     digest = hashlib.sha256(config(source, tests).encode())
     digest.update((ROOT / "pyproject.toml").read_bytes())
     digest.update(importlib.metadata.version("mutmut").encode())
-    for path in sorted([*(ROOT / "src").rglob("*.py"), *(ROOT / "tests").rglob("*")]):
-        if path.is_file() and "__pycache__" not in path.parts and path != ROOT / source:
+    for path in sorted(paths):
+        if not path.is_file() or "__pycache__" in path.parts or path == ROOT / source:
+            continue
+        helper = path.is_relative_to(ROOT / "tests") and not path.name.startswith("test_")
+        if path.is_relative_to(ROOT / "src") or helper or any(path == s or path.is_relative_to(s) for s in selected):
             digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 

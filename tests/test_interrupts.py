@@ -68,6 +68,21 @@ def test_a_ctrl_c_that_is_not_swallowed_stops_the_block_where_it_lands():
     assert reached == []
 
 
+def test_a_block_without_a_ctrl_c_ends_as_it_would_and_gives_python_its_hooks_back():
+    def hook(unraisable) -> None:  # a hook of the program's own, which the block must hand back
+        sys.__unraisablehook__(unraisable)
+
+    previous, sys.unraisablehook = sys.unraisablehook, hook
+    try:
+        with catching_interrupts():
+            assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler  # ours records it
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert sys.unraisablehook is hook
+    finally:
+        sys.unraisablehook = previous
+    raise_if_interrupted()  # nothing recorded
+
+
 def test_a_block_leaves_an_ignored_ctrl_c_ignored():
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a job a shell started in the background
     try:
