@@ -77,7 +77,11 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "speed probe": ("src/dsdnas/nas/model/speed.py", ["tests/nas/model/test_speed.py"]),
 }
 
-SUMMARY = re.compile(r"^\s+(\S+): (killed|survived|timeout|no tests|suspicious|segfault|skipped|not checked)", re.M)
+STATUSES = "killed|survived|timeout|no tests|suspicious|segfault|skipped|not checked|check was interrupted by user"
+SUMMARY = re.compile(rf"^\s+(\S+): ({STATUSES})", re.M)
+# A mutant under which a test ends in KeyboardInterrupt (pytest's exit code 2), which mutmut
+# reads as the user's Ctrl-C: the tests noticed it, so it counts as killed.
+NOTICED = ("killed", "check was interrupted by user")
 
 
 def config(source: str, tests: list[str]) -> str:
@@ -151,6 +155,7 @@ def run_module(name: str, work: Path, *, max_children: int, time_limit_s: float 
     found = SUMMARY.findall(listed)
     statuses = ("killed", "survived", "timeout", "no tests", "not checked")
     counts = {status: sum(s == status for _, s in found) for status in statuses}
+    counts["killed"] = sum(s in NOTICED for _, s in found)
     counts["mutants"], counts["seconds"] = len(found), round(time.monotonic() - started)
     counts["kept"] = kept
     survivors = [mutant for mutant, status in found if status in ("survived", "no tests")]

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Mutation testing of the promise-carrying modules (scripts/mutants.py), minutes not hours:
+# Mutation testing of the promise-carrying modules (scripts/mutants.py): the first run about an
+# hour on 2 cores, later ones minutes (each module keeps its verdicts):
 #   scripts/mutants.sh                 # all of them
 #   scripts/mutants.sh recovery twins  # some (scripts/mutants.sh --list names them)
 # Needs mutmut (pip install "mutmut==3.8.1"); not part of the README's test command.
