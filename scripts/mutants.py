@@ -112,7 +112,7 @@ def fingerprint(source: str, tests: list[str]) -> str:
         if not path.is_file() or "__pycache__" in path.parts or path == ROOT / source:
             continue
         helper = path.is_relative_to(ROOT / "tests") and not path.name.startswith("test_")
-        if path.is_relative_to(ROOT / "src") or helper or any(path == s or path.is_relative_to(s) for s in selected):
+        if path.is_relative_to(ROOT / "src") or helper or any(path.is_relative_to(s) for s in selected):
             digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
@@ -153,8 +153,8 @@ def run_module(name: str, work: Path, *, max_children: int, time_limit_s: float 
     results = [sys.executable, "-m", "mutmut", "results", "--all", "true"]
     listed = subprocess.run(results, cwd=folder, env=env, capture_output=True, text=True).stdout
     found = SUMMARY.findall(listed)
-    statuses = ("killed", "survived", "timeout", "no tests", "not checked")
-    counts = {status: sum(s == status for _, s in found) for status in statuses}
+    others = ("survived", "timeout", "no tests", "not checked")
+    counts = {status: sum(s == status for _, s in found) for status in others}
     counts["killed"] = sum(s in NOTICED for _, s in found)
     counts["mutants"], counts["seconds"] = len(found), round(time.monotonic() - started)
     counts["kept"] = kept
