@@ -8,6 +8,7 @@ import pytest
 import dsdnas
 from dsdnas.api import load_run
 from dsdnas.reports import build_report_data, render_report
+from dsdnas.search_spaces import get_space
 from tests.conftest import require_browser
 from tests.support import add_synthetic_trials
 
@@ -57,6 +58,37 @@ def test_importances_appear_with_enough_trials():
     assert set(data.importances) == {"accuracy", "latency"}
     assert "s0.b0.kind" in data.importances["accuracy"]
     assert render_report(data).count('class="figure"') >= 8
+
+
+def test_importances_weigh_only_trained_trials():
+    """Skipped trials (accuracy 0, no latency) and noisy latencies change no importance (a search of 73
+    trials, 6 of them skipped, stopped its report on a skipped trial's missing latency)."""
+    study = optuna.create_study(directions=["maximize", "minimize"], sampler=optuna.samplers.RandomSampler(seed=0))
+    add_synthetic_trials(study, 20)
+    trained_only = optuna.create_study(directions=["maximize", "minimize"])
+    trained_only.add_trials(study.trials)
+    for _ in range(6):
+        trial = study.ask()
+        arch = get_space("dsd-mnist").sample(trial, (1, 28, 28), 10)
+        for key, value in {"arch": arch.to_dict(), "status": "skipped", "val_accuracy": 0.0, "macs": 9e9}.items():
+            trial.set_user_attr(key, value)
+        study.tell(trial, [0.0, 9e9])
+    noisy = study.trials[0]
+    noisy_study = optuna.create_study(directions=["maximize", "minimize"])
+    noisy_study.add_trials(study.trials)
+    noisy_study.add_trial(
+        optuna.trial.create_trial(
+            params=noisy.params,
+            distributions=noisy.distributions,
+            values=noisy.values,
+            user_attrs={**noisy.user_attrs, "latency_ms": 1e6, "latency_noisy": True},
+        )
+    )
+    expected = build_report_data(trained_only, {"budget": "20"}).importances
+    assert set(expected) == {"accuracy", "latency"}
+    assert build_report_data(study, {"budget": "20"}).importances == expected
+    assert build_report_data(noisy_study, {"budget": "20"}).importances["latency"] == expected["latency"]
+    assert "PED-ANOVA" in build_report_data(study, {"budget": "20"}).importance_note
 
 
 @pytest.mark.slow

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import warnings
+from collections.abc import Callable
 
 import optuna
 import pandas as pd
+from optuna.trial import FrozenTrial
 
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.model.kinds import STEM_KIND
 from dsdnas.nas.search.records import Status, TrialRecord
 
-MIN_TRIALS_FOR_IMPORTANCE = 10  # fANOVA on fewer trials says little
+MIN_TRIALS_FOR_IMPORTANCE = 10  # PED-ANOVA on fewer trials says little
 
 
 def block_stats(finished: list[TrialRecord]) -> dict[str, pd.DataFrame]:
@@ -66,13 +69,32 @@ def importances(study: optuna.Study, finished: list[TrialRecord]) -> tuple[dict[
     result = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        targets = (("accuracy", lambda t: t.values[0]), ("latency", lambda t: TrialRecord.from_trial(t).latency_ms))
-        for name, target in targets:
+        for name, field in (("accuracy", "val_accuracy"), ("latency", "latency_ms")):
             try:
-                result[name] = optuna.importance.get_param_importances(study, target=target)
+                result[name] = optuna.importance.get_param_importances(
+                    study, evaluator=optuna.importance.PedAnovaImportanceEvaluator(), target=_trained(field)
+                )
             except (RuntimeError, ValueError) as error:
                 return {}, f"parameter importance could not be computed: {error}"
-    return result, "fANOVA importances computed by Optuna (optuna.importance.get_param_importances)"
+    return result, "PED-ANOVA importances of the trained trials, computed by Optuna (optuna.importance)"
+
+
+def _trained(field: str) -> Callable[[FrozenTrial], float]:
+    """A trial's `field` when it was trained, else nan, which Optuna's importance leaves out.
+
+    A skipped trial's accuracy of 0 says it was over a limit, a stopped one's is a rung's,
+    and a reused one repeats its twin: none says what its choices bought. A latency flagged
+    noisy is left out too, as in the block tables.
+    """
+
+    def target(trial: FrozenTrial) -> float:
+        record = TrialRecord.from_trial(trial)
+        value = getattr(record, field)
+        if record.status is not Status.TRAINED or value is None or (field == "latency_ms" and record.latency_noisy):
+            return math.nan
+        return float(value)
+
+    return target
 
 
 def layer_table(arch: Arch) -> pd.DataFrame:
