@@ -268,7 +268,7 @@ def importance_figure(data: ReportData) -> go.Figure:
     figure.update_yaxes(dtick=1, automargin=True)
     figure.update_xaxes(tickformat=".0%")
     figure.update_layout(
-        title="Parameter importance (fANOVA): share of the variance each choice explains",
+        title="Parameter importance (PED-ANOVA): how much each choice sets the best 10% apart (sums to 1)",
         template="plotly_white",
         height=max(420, 22 * longest + 140),
     )
