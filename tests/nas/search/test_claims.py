@@ -51,6 +51,34 @@ def test_twins_give_up_while_the_holder_runs_and_take_over_once_it_failed(study_
     assert claims.owner("abc") == newcomer.number
 
 
+class _RacedBy(ArchClaims):
+    """This worker's claims, with a third worker's take-over landing just before this one's own:
+    the instant three workers meet at a failed holder's claim."""
+
+    def __init__(self, location: StorageLocation, study_name: str, third: int) -> None:
+        super().__init__(location, study_name)
+        self.third, self.other = third, ArchClaims(location, study_name)  # the third worker's own connection
+
+    def take_over(self, arch_hash: str, *, stale_owner: int, trial: int, worker: str) -> bool:
+        if self.third is not None:
+            assert self.other.take_over(arch_hash, stale_owner=stale_owner, trial=self.third, worker="m3:3")
+            self.third = None
+        return super().take_over(arch_hash, stale_owner=stale_owner, trial=trial, worker=worker)
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+def test_a_take_over_lost_to_a_third_worker_gives_the_candidate_up_to_it(study_and_claims):
+    study, claims = study_and_claims
+    holder, third, newcomer = study.ask(), study.ask(), study.ask()
+    claims.claim("abc", holder.number, "m1:1")
+    study.tell(holder, state=TrialState.FAIL)  # its worker died; two others want its architecture at once
+    raced = _RacedBy(StorageLocation(claims.engine.url.render_as_string(hide_password=False)), "s", third.number)
+    record = TrialRecord(number=newcomer.number, worker="m2:2", arch_hash="abc")
+    with pytest.raises(CandidateTwin, match=f"trial {third.number} is training"):  # the winner, read again
+        Twins(raced).resolve(newcomer, record)
+    assert claims.owner("abc") == third.number
+
+
 def _rows(claims: ArchClaims) -> list[tuple]:
     with claims.engine.connect() as connection:
         found = connection.execute(sqlalchemy.select(CLAIMS).order_by(CLAIMS.c.study, CLAIMS.c.arch_hash))

@@ -11,6 +11,7 @@ from optuna.trial import TrialState
 from dsdnas.errors import DsdnasError
 from dsdnas.nas.search.mutation import propose
 from dsdnas.nas.search.samplers import (
+    MUTATE_SHARE,
     TPE_OPTIONS,
     TPEWithMutations,
     TPEWithoutStopped,
@@ -218,3 +219,53 @@ def test_an_enqueued_or_retried_candidate_is_never_labelled_a_mutation():
     trials = _mutating_search(5, enqueued=fixed)
     handed = trials[20]
     assert handed.params == fixed and "mutation_of" not in handed.user_attrs and "mutated" not in handed.user_attrs
+
+
+PARENT = {"depth": 1, "kernel_0": 3, "dilation_0": 1}  # neighbours: kernel_0 5 or 7, dilation_0 2, depth 2
+
+
+def _study_after_start_up(seed: int, *, failed: dict | None = None) -> optuna.Study:
+    """Exactly TPE's start-up of trained trials, PARENT alone on the front, and every neighbour of
+    PARENT but kernel_0 = 7 evaluated; `failed`: a trial that failed with these choices made."""
+    study = optuna.create_study(directions=["minimize", "minimize"], sampler=TPEWithMutations(seed=seed, **TPE_OPTIONS))
+    blocked = [{**PARENT, "kernel_0": 5}, {**PARENT, "dilation_0": 2}, {**PARENT, "depth": 2}]
+    others = [{"depth": 1, "kernel_0": k, "dilation_0": 2} for k in (5, 7)] + [
+        {"depth": 2, "kernel_0": k, "dilation_0": d, "kernel_1": 3} for k in (5, 7) for d in (1, 2)
+    ]
+    for number, params in enumerate([PARENT, *blocked, *others]):
+        study.add_trial(
+            optuna.trial.create_trial(
+                params=params,
+                distributions={name: CHOICES[name] for name in params},
+                values=[0.0, 0.0] if number == 0 else [1.0, 1.0],  # PARENT dominates every other
+                user_attrs={"status": "trained"},
+            )
+        )
+    assert len(study.trials) == TPE_OPTIONS["n_startup_trials"]
+    if failed:
+        distributions = {name: CHOICES[name] for name in failed}
+        study.add_trial(optuna.trial.create_trial(params=failed, distributions=distributions, state=TrialState.FAIL))
+    return study
+
+
+def _next(study: optuna.Study) -> optuna.trial.FrozenTrial:
+    trial = study.ask()
+    _draw(trial)
+    study.tell(trial, [1.0, 1.0])
+    return study.trials[-1]
+
+
+# The seed's first draw decides whether a trial after start-up is a mutation (MUTATE_SHARE = 0.5).
+MUTATING_SEED = next(seed for seed in range(100) if np.random.RandomState(seed).rand() < MUTATE_SHARE)
+
+
+def test_the_first_trial_after_start_up_may_be_a_mutation_to_the_one_neighbour_not_evaluated():
+    trial = _next(_study_after_start_up(MUTATING_SEED))
+    assert trial.user_attrs.get("mutation_of") == 0 and trial.user_attrs.get("mutated") == "kernel_0"
+    assert trial.params == {**PARENT, "kernel_0": 7}
+
+
+def test_a_candidate_that_failed_is_not_evaluated_so_a_mutation_may_propose_it_again():
+    # A failed trial says nothing of its candidate (killed, out of memory): it blocks no mutation.
+    trial = _next(_study_after_start_up(MUTATING_SEED, failed={**PARENT, "kernel_0": 7}))
+    assert trial.user_attrs.get("mutation_of") == 0 and trial.params == {**PARENT, "kernel_0": 7}
