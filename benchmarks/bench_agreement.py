@@ -8,7 +8,8 @@ ratio within 5% on a quiet machine.
 Part 2 looks for the cause: the front models timed in turns under each condition a search
 measures in, the conditions' order reversed every round:
 
-    end            back to back with the others, as at the end of a search
+    end            back to back with the others, as at the end of a search (each freshly built)
+    trained        the same, with the weights the search trained (the search times the trained model)
     after-train    right after this process trained another candidate for one epoch
     after-fvcore   as a search does: train another, count this model's MACs (fvcore traces it), time it
     after-pause    train another, sleep 2 s, time it
@@ -31,6 +32,7 @@ from pathlib import Path
 
 import optuna
 import torch
+from safetensors.torch import load_file
 
 from dsdnas.api import search
 from dsdnas.api._prepare import prepare
@@ -40,6 +42,7 @@ from dsdnas.nas.hardware import cpu_count, machine_info
 from dsdnas.nas.model.arch import Arch, Block, Stem
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.costs import LATENCY_REPEATS, count_macs, quiet_latency
+from dsdnas.nas.runs.rundir import WEIGHTS_FILE, RunDir
 from dsdnas.nas.search.results import pareto_trials
 from dsdnas.nas.training.trainer import Trainer
 
@@ -49,7 +52,7 @@ from _equal_work import in_turns  # noqa: E402
 OTHER = Arch((1, 28, 28), 10, Stem(16), (Block("standard", 3, 1, 32, 2), Block("separable", 3, 2, 64, 2)))
 
 
-def part_one(args: argparse.Namespace, out: Path) -> list[Arch]:
+def part_one(args: argparse.Namespace, out: Path) -> list[tuple[Arch, dict[str, torch.Tensor]]]:
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     result = search(
         dataset="mnist-sample", budget=args.budget, epochs=args.epochs, seed=3, device="cpu", out=out, early_stop="off"
@@ -65,14 +68,18 @@ def part_one(args: argparse.Namespace, out: Path) -> list[Arch]:
         print(f"   {record.number:5d} {record.latency_ms:8.3f} {end:8.3f} {ratios[-1]:6.2f}  {record.notation}")
     worst = max(abs(ratio - 1) for ratio in ratios)
     print(f"   median ratio {statistics.median(ratios):.3f}, worst |ratio - 1| {worst:.1%} ({len(ratios)} members)")
-    return [Arch.from_dict(record.arch) for record in front]
+    weights = [load_file(RunDir(out).trial_dir(record.number) / WEIGHTS_FILE) for record in front]
+    return [(Arch.from_dict(record.arch), state) for record, state in zip(front, weights, strict=True)]
 
 
-def _time(arch: Arch) -> float:
-    return quiet_latency(build_model(arch), arch.input_shape, torch.device("cpu"), repeats=LATENCY_REPEATS).p50_ms
+def _time(arch: Arch, state: dict[str, torch.Tensor] | None = None) -> float:
+    model = build_model(arch)
+    if state is not None:
+        model.load_state_dict(state)
+    return quiet_latency(model, arch.input_shape, torch.device("cpu"), repeats=LATENCY_REPEATS).p50_ms
 
 
-def part_two(args: argparse.Namespace, archs: list[Arch]) -> None:
+def part_two(args: argparse.Namespace, members: list[tuple[Arch, dict[str, torch.Tensor]]]) -> None:
     prepared = prepare(SearchConfig(dataset="mnist-sample", device="cpu").validate())
     train = replace(prepared.train, epochs=1)
 
@@ -90,8 +97,11 @@ def part_two(args: argparse.Namespace, archs: list[Arch]) -> None:
         time.sleep(2.0)
         return _time(arch)
 
+    states = {id(arch): state for arch, state in members}
+    archs = [arch for arch, _ in members]
     conditions = {
         "end": _time,
+        "trained": lambda arch: _time(arch, states[id(arch)]),
         "after-train": lambda arch: (train_other(), _time(arch))[1],
         "after-fvcore": after_fvcore,
         "after-pause": after_pause,
@@ -123,8 +133,8 @@ def main() -> None:
     machine = machine_info(torch.device("cpu"))
     print(f"# bench_agreement {time.strftime('%Y-%m-%d %H:%M')} on {machine['cpu']} ({machine['cpus']} CPUs)")
     with tempfile.TemporaryDirectory() as scratch:
-        archs = part_one(args, Path(scratch) / "run")
-    part_two(args, archs[:6])
+        members = part_one(args, Path(scratch) / "run")
+    part_two(args, members[:6])
 
 
 if __name__ == "__main__":
