@@ -97,22 +97,21 @@ def part_two(args: argparse.Namespace, members: list[tuple[Arch, dict[str, torch
         time.sleep(2.0)
         return _time(arch)
 
-    states = {id(arch): state for arch, state in members}
-    archs = [arch for arch, _ in members]
-    conditions = {
-        "end": _time,
-        "trained": lambda arch: _time(arch, states[id(arch)]),
-        "after-train": lambda arch: (train_other(), _time(arch))[1],
-        "after-fvcore": after_fvcore,
-        "after-pause": after_pause,
+    conditions = {  # each times one member: its architecture and the weights the search trained
+        "end": lambda arch, _: _time(arch),
+        "trained": _time,
+        "after-train": lambda arch, _: (train_other(), _time(arch))[1],
+        "after-fvcore": lambda arch, _: after_fvcore(arch),
+        "after-pause": lambda arch, _: after_pause(arch),
     }
-    found: dict[str, list[list[float]]] = {name: [[] for _ in archs] for name in conditions}
+    found: dict[str, list[list[float]]] = {name: [[] for _ in members] for name in conditions}
     for round_number in range(args.rounds):
         for name in in_turns(list(conditions), round_number):
-            for index, arch in enumerate(archs):
-                found[name][index].append(conditions[name](arch))
-    print(f"\n== part 2: the same {len(archs)} models in each condition, {args.rounds} round(s), median ms")
-    print(f"   {'condition':14} " + " ".join(f"{i:>7}" for i in range(len(archs))) + "   ratio to end (median, range)")
+            for index, (arch, state) in enumerate(members):
+                found[name][index].append(conditions[name](arch, state))
+    print(f"\n== part 2: the same {len(members)} models in each condition, {args.rounds} round(s), median ms")
+    columns = " ".join(f"{i:>7}" for i in range(len(members)))
+    print(f"   {'condition':14} {columns}   ratio to end (median, range)")
     end = [statistics.median(values) for values in found["end"]]
     for name, values in found.items():
         medians = [statistics.median(v) for v in values]

@@ -233,19 +233,17 @@ def _study_after_start_up(seed: int, *, failed: dict | None = None) -> optuna.St
         {"depth": 2, "kernel_0": k, "dilation_0": d, "kernel_1": 3} for k in (5, 7) for d in (1, 2)
     ]
     for number, params in enumerate([PARENT, *blocked, *others]):
-        study.add_trial(
-            optuna.trial.create_trial(
-                params=params,
-                distributions={name: CHOICES[name] for name in params},
-                values=[0.0, 0.0] if number == 0 else [1.0, 1.0],  # PARENT dominates every other
-                user_attrs={"status": "trained"},
-            )
-        )
+        values = [0.0, 0.0] if number == 0 else [1.0, 1.0]  # PARENT dominates every other
+        study.add_trial(_made(params, values=values, user_attrs={"status": "trained"}))
     assert len(study.trials) == TPE_OPTIONS["n_startup_trials"]
     if failed:
-        distributions = {name: CHOICES[name] for name in failed}
-        study.add_trial(optuna.trial.create_trial(params=failed, distributions=distributions, state=TrialState.FAIL))
+        study.add_trial(_made(failed, state=TrialState.FAIL))
     return study
+
+
+def _made(params: dict, **outcome) -> optuna.trial.FrozenTrial:
+    """A finished trial that made these choices of CHOICES."""
+    return optuna.trial.create_trial(params=params, distributions={name: CHOICES[name] for name in params}, **outcome)
 
 
 def _next(study: optuna.Study) -> optuna.trial.FrozenTrial:
