@@ -5,8 +5,10 @@ cluster when Debian's postgresql is installed, and the tests skip otherwise.
 """
 
 import collections
+import html
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -98,17 +100,20 @@ def test_three_workers_one_killed_share_one_study_exactly(postgres_url, tmp_path
         created.enqueue_trial(SAME)
     artifacts = tmp_path / "artifacts"
     folders = [tmp_path / f"w{i}" for i in (1, 2, 3)]
-    workers = [worker(i + 1, folders[i], postgres_url, study_name, artifacts, space, budget) for i in range(3)]
+    # The workers and the commands after them are given a password (trust auth accepts any), which
+    # must reach no line they print (trial, waiting:, heartbeat, export) and no file they write.
+    url = postgres_url.replace("postgres@", "postgres:hunter2@")
+    workers = [worker(i + 1, folders[i], url, study_name, artifacts, space, budget) for i in range(3)]
     victim = workers[2]
     deadline = time.monotonic() + 180
     while (doomed := _freeze_in_training(victim, postgres_url, study_name, folders[2])) is None:
         assert time.monotonic() < deadline
         time.sleep(0.2)
     victim.send_signal(signal.SIGKILL)
-    victim.wait()
+    printed = [victim.communicate()]
     for process in workers[:2]:
-        out, err = process.communicate(timeout=300)
-        assert process.returncode == 0, err
+        printed.append(process.communicate(timeout=300))
+        assert process.returncode == 0, printed[-1][1]
     study = optuna.load_study(study_name=study_name, storage=postgres_url)
     found = records(study)
     assert sum(record.finished for record in found) == budget
@@ -136,18 +141,28 @@ def test_three_workers_one_killed_share_one_study_exactly(postgres_url, tmp_path
     by_w2 = next(r for r in found if r.trained and r.worker.startswith("m2:"))
     # In this process (CliRunner): the commands are what is tested here, not the interpreter's start-up.
     shipped, tuned_out = str(tmp_path / "shipped"), str(tmp_path / "tuned")
-    exported = invoke("export", folders[0], "--trial", by_w2.number, "--storage", postgres_url, "--out", shipped)
+    exported = invoke("export", folders[0], "--trial", by_w2.number, "--storage", url, "--out", shipped)
     assert exported.exit_code == 0, exported.output
     assert (folders[0] / "trials" / str(by_w2.number) / "weights.safetensors").exists()  # fetched and kept
     tuned = invoke(
-        "finetune", folders[0], "--trial", by_w2.number, "--epochs", "1", "--storage", postgres_url,
+        "finetune", folders[0], "--trial", by_w2.number, "--epochs", "1", "--storage", url,
         "--device", "cpu", "--out", tuned_out,
     )  # fmt: skip
     assert tuned.exit_code == 0, tuned.output
-    listed = invoke("trials", folders[0], "--storage", postgres_url)
+    listed = invoke("trials", folders[0], "--storage", url)
     assert f"{len(found)} trials" in listed.output
     report = (folders[0] / "report.html").read_text()
-    assert f"--storage {postgres_url}" in report  # the ready-made commands reach the shared study
+    masked_url = postgres_url.replace("postgres@", "postgres:***@")
+    # The ready-made commands reach the shared study: quoted for the shell (***), escaped for HTML.
+    assert f"--storage {html.escape(shlex.quote(masked_url))}" in report
+    lines = [line for out, err in printed for line in (out + err).splitlines()]
+    lines += [line for result in (exported, tuned, listed) for line in result.output.splitlines()]
+    assert any(line.startswith("trial ") and " trained: " in line for line in lines)  # the workers' lines are here
+    assert [line for line in lines if "hunter2" in line] == []
+    reasons = [str(record.reason) for record in found]
+    assert [reason for reason in reasons if "hunter2" in reason] == []
+    written = [path for path in tmp_path.rglob("*") if path.is_file() and b"hunter2" in path.read_bytes()]
+    assert written == []
 
 
 def test_without_artifacts_the_error_says_who_trained_it_and_where(postgres_url, tmp_path):

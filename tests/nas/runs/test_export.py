@@ -18,13 +18,27 @@ from tests.nas.model.test_codegen import GOLDEN_ARCH
 from tests.support import ScriptedTrial
 
 
-def stored_model(folder: Path, arch: Arch, mean=(0.2,), std=(0.3,), class_names=None) -> StoredModel:
+def stored_model(
+    folder: Path, arch: Arch, mean=(0.2,), std=(0.3,), class_names=None, calibrate: torch.Tensor | None = None
+) -> StoredModel:
+    """A model saved as a trial's files, with non-trivial BatchNorm statistics: random ones, or
+    with `calibrate` (raw images) those of these images, as training would leave them, so that a
+    deep untrained candidate's outputs still depend on its input."""
     model = build_model(arch, seed=1)
     generator = torch.Generator().manual_seed(0)
-    for module in model.modules():  # non-trivial BatchNorm statistics
-        if isinstance(module, torch.nn.BatchNorm2d):
-            module.running_mean.copy_(torch.randn(module.num_features, generator=generator) * 0.1)
-            module.running_var.copy_(torch.rand(module.num_features, generator=generator) + 0.5)
+    norms = [module for module in model.modules() if isinstance(module, torch.nn.BatchNorm2d)]
+    for module in norms:
+        module.running_mean.copy_(torch.randn(module.num_features, generator=generator) * 0.1)
+        module.running_var.copy_(torch.rand(module.num_features, generator=generator) + 0.5)
+    if calibrate is not None:
+        shape = (1, len(mean), 1, 1)
+        normalised = (calibrate.float() / 255 - torch.tensor(mean).view(shape)) / torch.tensor(std).view(shape)
+        for module in norms:
+            module.reset_running_stats()
+            module.momentum = None  # a cumulative average over the calibration batch
+        with torch.no_grad():
+            model.train()(normalised)
+        model.eval()
     save_weights(folder / "weights.safetensors", model.state_dict())
     names = class_names or [f"c{i}" for i in range(arch.num_classes)]
     metrics = {"val_accuracy": 0.5, "macs": 1, "params": 1, "latency_ms": 1.0, "device": "cpu"}
@@ -41,35 +55,45 @@ def shipped_outputs(out: Path, images: torch.Tensor) -> torch.Tensor:
         return import_module_from(out / "model.py").load(out / "weights.safetensors")(images.float() / 255)
 
 
+def by_hand_outputs(folder: Path, arch: Arch, images: torch.Tensor, mean, std) -> torch.Tensor:
+    """The built model with the stored weights, fed the images normalised here by hand with the training
+    mean and std: an oracle apart from the exporter's own check."""
+    built = build_model(arch, seed=0).eval()
+    built.load_state_dict(load_weights(folder / "weights.safetensors"))
+    shape = (1, len(mean), 1, 1)
+    by_hand = (images.float() / 255 - torch.tensor(mean).view(shape)) / torch.tensor(std).view(shape)
+    with torch.inference_mode():
+        return built(by_hand)
+
+
 @pytest.mark.parametrize("kind", ["standard", "separable"])
 @pytest.mark.parametrize("residual", [False, True])
 def test_parity_for_every_block_kind(tmp_path, kind, residual):
-    """The shipped files against the built model, normalised here by hand with the training mean and std:
-    an oracle apart from the exporter's own check."""
     arch = Arch((3, 16, 16), 4, Stem(8), (Block(kind, 3, 2, 8, 1, residual, "silu"), Block(kind, 5, 1, 12, 2)))
     mean, std = (0.1, 0.2, 0.3), (0.2, 0.3, 0.4)
     stored = stored_model(tmp_path / "m", arch, mean=mean, std=std)
     images = random_images(arch)
     result = export_model(stored, tmp_path / "out", images)
     assert result.max_abs_diff <= 1e-5
-    built = build_model(arch, seed=0).eval()
-    built.load_state_dict(load_weights(tmp_path / "m" / "weights.safetensors"))
-    by_hand = (images.float() / 255 - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
-    with torch.inference_mode():
-        expected = built(by_hand)
+    expected = by_hand_outputs(tmp_path / "m", arch, images, mean, std)
     torch.testing.assert_close(shipped_outputs(tmp_path / "out", images), expected, atol=1e-5, rtol=0)
     assert expected.std(dim=0).max() > 1e-3  # outputs vary from image to image: the input reaches them
 
 
 @pytest.mark.parametrize("space", BUILTIN_NAMES)
 def test_parity_for_every_builtin_space(tmp_path, space):
+    """Three candidates of each space: the shipped files' outputs on raw images against the built model's."""
     rng = torch.Generator().manual_seed(2)
     for index in range(3):
         arch = get_space(space).sample(ScriptedTrial(rng=rng), (1, 28, 28), 10)
-        result = export_model(
-            stored_model(tmp_path / f"m{index}", arch), tmp_path / f"out{index}", random_images(arch, 4)
-        )
-        assert result.max_abs_diff <= 1e-5
+        images = random_images(arch, 4)
+        calibration = torch.randint(0, 256, (32, *arch.input_shape), dtype=torch.uint8, generator=rng)
+        stored = stored_model(tmp_path / f"m{index}", arch, calibrate=calibration)
+        out = tmp_path / f"out{index}"
+        assert export_model(stored, out, images).max_abs_diff <= 1e-5
+        expected = by_hand_outputs(stored.folder, arch, images, stored.mean, stored.std)
+        torch.testing.assert_close(shipped_outputs(out, images), expected, atol=1e-5, rtol=0)
+        assert expected.std(dim=0).max() > 1e-3, arch.notation  # the input reaches the outputs
 
 
 def test_hostile_class_labels_stay_data(tmp_path):
