@@ -2,8 +2,10 @@
 
 Each setting trains the same candidates: a list of `--budget` architectures drawn once
 (seeded), enqueued in a fresh run directory's study, which the search's workers pop in
-order (the sampler is not what is measured, and workers salt their seeds). Each runs
-through the real CLI; printed: wall time and trials per hour. The settings take turns over
+order (the sampler is not what is measured, and workers salt their seeds), each trained to
+the end (`--early-stop off`: a rung's verdict depends on which candidates reached it first,
+so on the setting). Each runs through the real CLI; printed: wall time, the trials
+evaluated and trained to the end (both should be --budget), and trials per hour. The settings take turns over
 `--rounds` so that a change in the machine's load hits both; the spread is printed.
 
     python benchmarks/bench_jobs.py [--budget 10] [--jobs 1,2] [--space dsd-mnist] [--epochs 2] [--rounds 3]
@@ -27,14 +29,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _equal_work import candidate_params, enqueued_study, in_turns  # noqa: E402
 
 
-def run(jobs: int, args: argparse.Namespace, folder: Path, params: list[dict]) -> tuple[float, int]:
+def run(jobs: int, args: argparse.Namespace, folder: Path, params: list[dict]) -> tuple[float, int, int]:
+    """(wall time in s, trials evaluated, trials trained to the end)."""
     out = folder / f"jobs{jobs}-{time.monotonic_ns()}"
     out.mkdir()
     enqueued_study(f"sqlite:///{out / 'study.db'}", "bench", params)
     command = [
         sys.executable, "-m", "dsdnas", "search", "--budget", str(args.budget), "--jobs", str(jobs),
         "--dataset", args.dataset, "--space", args.space, "--epochs", str(args.epochs), "--device", args.device,
-        "--out", str(out), "--study", "bench", "--quiet",
+        "--out", str(out), "--study", "bench", "--early-stop", "off", "--quiet",
     ]  # fmt: skip
     if args.train_limit:
         command += ["--train-limit", str(args.train_limit)]
@@ -42,7 +45,7 @@ def run(jobs: int, args: argparse.Namespace, folder: Path, params: list[dict]) -
     subprocess.run(command, check=True, capture_output=True)
     seconds = time.monotonic() - started
     frame = pd.read_csv(out / "trials.csv")
-    return seconds, int(frame["status"].isin(["trained", "reused"]).sum())
+    return seconds, len(frame), int(frame["status"].isin(["trained", "reused"]).sum())
 
 
 def main() -> None:
@@ -66,9 +69,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for round_number in range(args.rounds):
             for jobs in in_turns(settings, round_number):
-                seconds, finished = run(jobs, args, Path(folder), params)
+                seconds, evaluated, trained = run(jobs, args, Path(folder), params)
                 times[jobs].append(seconds)
-                print(f"--jobs {jobs}: {finished} trials in {seconds:.1f} s")
+                print(f"--jobs {jobs}: {evaluated} evaluated, {trained} trained to the end, in {seconds:.1f} s")
     base = statistics.median(times[settings[0]])
     print(
         f"the same {args.budget} candidates of {args.space} (seed {args.seed}) on {args.dataset}, "

@@ -25,7 +25,7 @@ It writes bench_search.html, a plotly chart of the curves (median and IQR band).
 
     python benchmarks/bench_search.py            # 5 seeds x 4 methods x 60 s, about 22 minutes on 2 cores
     python benchmarks/bench_search.py --dataset fashion-mnist --train-limit 5120 --val-fraction 0.25
-    python benchmarks/bench_search.py --quick    # 1 seed x 4 methods x 8 s, under a minute (CI)
+    python benchmarks/bench_search.py --quick    # 1 seed x 4 methods x 4 s, under a minute (CI)
     python benchmarks/bench_search.py --methods tpe+early-stop,tpe+early-stop/shown   # what TPE should see
 
 `--methods` picks the methods; the first is the yardstick whose median final hypervolume
@@ -211,7 +211,7 @@ def main() -> None:
     if unknown := [name for name in args.methods if name not in METHODS]:
         parser.error(f"--methods: unknown {', '.join(unknown)}; choose from {choices}")
     if args.quick:
-        args.seeds, args.budget_s, args.retrain = 1, 8, 1
+        args.seeds, args.budget_s, args.retrain = 1, 4, 1
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     bounds = get_space(args.space).cost_bounds((1, 28, 28), 10)
     low, high = bounds.min_macs, bounds.max_macs

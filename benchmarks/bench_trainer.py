@@ -5,7 +5,8 @@ batch size (64), one epoch each, on this machine's CPU (or --device). Three loop
 each gain is credited to what made it: the textbook loop (plain AdamW, no schedule); the
 textbook loop with the trainer's own optimizer and schedule (fused AdamW, one-cycle); and
 the trainer, whose only other difference is its device-resident data path. The loops take
-turns within each of --rounds rounds; the median and the spread are printed.
+turns within each of --rounds rounds, their order reversed every other round (a drift in the
+machine's speed then falls on no one loop); the median and the spread are printed.
 
 It also prints each model's ceiling: the ratio a data path costing nothing would give
 if the model's forward, backward and step ran at the textbook loop's speed. It is the
@@ -25,6 +26,7 @@ import argparse
 import dataclasses
 import gzip
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -41,6 +43,9 @@ from dsdnas.nas.model.arch import Arch, Block, Head, Stem
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.training.trainer import TrainConfig, Trainer
 from dsdnas.search_spaces import get_space
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _equal_work import in_turns  # noqa: E402
 
 # A typical dsd-tiny candidate, and a heavier dsd-mnist one (about 12x the MACs).
 MODELS = {
@@ -155,9 +160,9 @@ def compare_loops(label: str, arch: Arch, dataset, root: Path, device: torch.dev
     for loop in loops.values():
         loop()  # warm-up: allocator and kernels
     rates: dict[str, list[float]] = {name: [] for name in loops}
-    for _ in range(args.rounds):
-        for name, loop in loops.items():
-            rates[name].append(loop())
+    for round_number in range(args.rounds):
+        for name in in_turns(list(loops), round_number):
+            rates[name].append(loops[name]())
     slow, stepped, fast = (statistics.median(rates[name]) for name in list(loops)[:3])
     ceiling = (1 / stepped) / (1 / stepped - 1 / loader_rate)
     credits = [
@@ -177,9 +182,9 @@ def compare_layouts(models: dict[str, Arch], dataset, device: torch.device, args
         rates = {torch.contiguous_format: [], torch.channels_last: []}
         for layout in rates:
             ours(arch, dataset, device, 1, 64, layout)  # warm-up
-        for _ in range(args.rounds):
-            for layout, found in rates.items():
-                found.append(ours(arch, dataset, device, args.epochs, 64, layout))
+        for round_number in range(args.rounds):
+            for layout in in_turns(list(rates), round_number):
+                rates[layout].append(ours(arch, dataset, device, args.epochs, 64, layout))
         nchw, nhwc = (statistics.median(found) for found in rates.values())
         faster += nchw > nhwc
         print(f"  {label}: NCHW {spread(rates[torch.contiguous_format])}, NHWC {spread(rates[torch.channels_last])}"

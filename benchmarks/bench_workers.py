@@ -1,10 +1,12 @@
 """Several workers on one PostgreSQL study against one worker, on this machine.
 
 Each setting trains the same candidates: `--budget` architectures drawn once (seeded) and
-enqueued, in order, in a fresh study, with N workers that have their own hostname
-(DSDNAS_HOSTNAME), --out folder and --threads, and one shared --artifacts folder. The
-settings take turns over `--rounds`. Printed per setting: the median wall time with its
-spread, finished trials, architectures trained twice (should be 0), and whether worker 1
+enqueued, in order, in a fresh study, each trained to the end (`--early-stop off`: a rung's
+verdict would depend on which candidates reached it first, so on the setting), with N
+workers that have their own hostname (DSDNAS_HOSTNAME), --out folder and --threads, and
+one shared --artifacts folder. The settings take turns over `--rounds`. Printed per
+setting: the median wall time with its spread, the trials evaluated and trained to the end
+(both should be --budget), architectures trained twice (should be 0), and whether worker 1
 could export a trial worker 2 trained.
 
     python benchmarks/bench_workers.py [--storage postgresql://...] [--budget 12] [--epochs 2] [--rounds 3]
@@ -47,7 +49,7 @@ def run(url: str, workers: int, threads: int, args: argparse.Namespace, folder: 
             sys.executable, "-m", "dsdnas", "search", "--storage", url, "--study", study,
             "--out", str(folder / f"{study}-w{number}"), "--budget", str(args.budget), "--threads", str(threads),
             "--artifacts", str(folder / "artifacts"), "--space", args.space, "--dataset", "mnist-sample",
-            "--epochs", str(args.epochs), "--device", "cpu", "--quiet",
+            "--epochs", str(args.epochs), "--early-stop", "off", "--device", "cpu", "--quiet",
         ]  # fmt: skip
         env = {**os.environ, "DSDNAS_HOSTNAME": f"m{number}"}
         processes.append(subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
@@ -57,6 +59,7 @@ def run(url: str, workers: int, threads: int, args: argparse.Namespace, folder: 
             raise SystemExit(err.decode())
     wall = time.monotonic() - started
     trials = optuna.load_study(study_name=study, storage=url).trials
+    evaluated = sum(t.state.name == "COMPLETE" for t in trials)
     finished = sum(t.user_attrs.get("status") in ("trained", "reused") and t.state.name == "COMPLETE" for t in trials)
     trained = collections.Counter(
         t.user_attrs.get("arch_hash") for t in trials if t.user_attrs.get("status") == "trained"
@@ -73,8 +76,8 @@ def run(url: str, workers: int, threads: int, args: argparse.Namespace, folder: 
         outcome = "ok" if exported.returncode == 0 else exported.stderr.strip()
         export = f"trial {other[0].number} (trained by m2) exported from w1: {outcome}"
     return wall, (
-        f"{workers} worker(s) x {threads} thread(s): {wall:.1f} s, {finished} finished, "
-        f"{twice} architecture(s) trained twice; {export}"
+        f"{workers} worker(s) x {threads} thread(s): {wall:.1f} s, {evaluated} evaluated, "
+        f"{finished} trained to the end, {twice} architecture(s) trained twice; {export}"
     )
 
 
