@@ -5,8 +5,9 @@ Each setting trains the same candidates: a list of `--budget` architectures draw
 order (the sampler is not what is measured, and workers salt their seeds), each trained to
 the end (`--early-stop off`: a rung's verdict depends on which candidates reached it first,
 so on the setting). Each runs through the real CLI; printed: wall time, the trials
-evaluated and trained to the end (both should be --budget), and trials per hour. The settings take turns over
-`--rounds` so that a change in the machine's load hits both; the spread is printed.
+evaluated and trained to the end (both should be --budget), and trials per hour. The
+settings take turns over `--rounds` so that a change in the machine's load hits both; the
+spread is printed.
 
     python benchmarks/bench_jobs.py [--budget 10] [--jobs 1,2] [--space dsd-mnist] [--epochs 2] [--rounds 3]
     python benchmarks/bench_jobs.py --device cuda --budget 100 --epochs 3 --jobs 1,4 --rounds 1   # one GPU
