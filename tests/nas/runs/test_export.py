@@ -25,19 +25,18 @@ def stored_model(
     with `calibrate` (raw images) those of these images, as training would leave them, so that a
     deep untrained candidate's outputs still depend on its input."""
     model = build_model(arch, seed=1)
-    generator = torch.Generator().manual_seed(0)
     norms = [module for module in model.modules() if isinstance(module, torch.nn.BatchNorm2d)]
-    for module in norms:
-        module.running_mean.copy_(torch.randn(module.num_features, generator=generator) * 0.1)
-        module.running_var.copy_(torch.rand(module.num_features, generator=generator) + 0.5)
-    if calibrate is not None:
-        shape = (1, len(mean), 1, 1)
-        normalised = (calibrate.float() / 255 - torch.tensor(mean).view(shape)) / torch.tensor(std).view(shape)
+    if calibrate is None:
+        generator = torch.Generator().manual_seed(0)
+        for module in norms:
+            module.running_mean.copy_(torch.randn(module.num_features, generator=generator) * 0.1)
+            module.running_var.copy_(torch.rand(module.num_features, generator=generator) + 0.5)
+    else:
         for module in norms:
             module.reset_running_stats()
             module.momentum = None  # a cumulative average over the calibration batch
         with torch.no_grad():
-            model.train()(normalised)
+            model.train()(normalised_by_hand(calibrate, mean, std))
         model.eval()
     save_weights(folder / "weights.safetensors", model.state_dict())
     names = class_names or [f"c{i}" for i in range(arch.num_classes)]
@@ -55,15 +54,19 @@ def shipped_outputs(out: Path, images: torch.Tensor) -> torch.Tensor:
         return import_module_from(out / "model.py").load(out / "weights.safetensors")(images.float() / 255)
 
 
+def normalised_by_hand(images: torch.Tensor, mean, std) -> torch.Tensor:
+    """Raw uint8 images scaled to [0, 1] and normalised per channel, written here apart from the exporter."""
+    shape = (1, len(mean), 1, 1)
+    return (images.float() / 255 - torch.tensor(mean).view(shape)) / torch.tensor(std).view(shape)
+
+
 def by_hand_outputs(folder: Path, arch: Arch, images: torch.Tensor, mean, std) -> torch.Tensor:
-    """The built model with the stored weights, fed the images normalised here by hand with the training
+    """The built model with the stored weights, fed the images normalised by hand with the training
     mean and std: an oracle apart from the exporter's own check."""
     built = build_model(arch, seed=0).eval()
     built.load_state_dict(load_weights(folder / "weights.safetensors"))
-    shape = (1, len(mean), 1, 1)
-    by_hand = (images.float() / 255 - torch.tensor(mean).view(shape)) / torch.tensor(std).view(shape)
     with torch.inference_mode():
-        return built(by_hand)
+        return built(normalised_by_hand(images, mean, std))
 
 
 @pytest.mark.parametrize("kind", ["standard", "separable"])
