@@ -1,13 +1,17 @@
-"""Where a candidate's time outside training goes: one real search, each phase timed.
+"""Where a candidate's time outside training goes: the same real search `--rounds` times, each phase timed.
 
 Runs `dsdnas search` in this process (mnist-sample, the default space, 3 epochs, seed 3,
-early stopping on) with a timer around each phase a trial goes through, and prints for
-each phase its calls, the first call (the first trial pays for imports) and the median
-and total of the others; then, from the study's own timestamps, each candidate's fixed
-cost (datetime_start to datetime_complete, less its training), stopped and trained apart.
+early stopping on) with a timer around each phase a trial goes through, once per round,
+each round the same search (same seed, budget and settings) in a fresh folder. Printed for
+each phase: its calls over all rounds, the first call (the first round's first trial pays
+for imports), the median and the per-round total of the others (each round's first call
+apart: a search's first trial is its cheapest candidate), and the spread (min-max) of the
+rounds' medians; then, from the study's own timestamps, each candidate's fixed cost
+(datetime_start to datetime_complete, less its training), stopped and trained apart, as
+the median over rounds of each round's median, with the spread.
 
-    python benchmarks/bench_fixed.py [--budget 20]
-    python benchmarks/bench_fixed.py --quick     # budget 4, 1 epoch (CI)
+    python benchmarks/bench_fixed.py [--budget 20] [--rounds 3]
+    python benchmarks/bench_fixed.py --quick     # budget 4, 1 epoch, one round (CI)
 
 Run it while nothing else runs.
 """
@@ -79,37 +83,69 @@ def fixed_costs(study: optuna.Study) -> dict[str, list[float]]:
     return costs
 
 
+def spread(values: list[float], scale: float = 1.0, digits: int = 1) -> str:
+    """min-max of `values` times `scale`."""
+    return f"{min(values) * scale:.{digits}f}-{max(values) * scale:.{digits}f}"
+
+
+def print_phases(rounds: list[dict[str, list[float]]]) -> None:
+    header = f"{'phase':34} {'calls':>5} {'first ms':>9} {'median ms':>10} {'rounds ms':>13} {'total s':>8}"
+    print(f"{header}  (the others: each round's first call apart; rounds: min-max of their medians)")
+    for _, _, label in PHASES:
+        per_round = [spent[label][1:] or spent[label] for spent in rounds if spent.get(label)]
+        if not per_round:
+            continue
+        calls = sum(len(spent.get(label, [])) for spent in rounds)
+        first = next(spent[label][0] for spent in rounds if spent.get(label))
+        others = [seconds for rest in per_round for seconds in rest]
+        medians = [statistics.median(rest) for rest in per_round]
+        total = statistics.median(sum(rest) for rest in per_round)
+        print(
+            f"{label:34} {calls:5d} {first * 1000:9.1f} {statistics.median(others) * 1000:10.1f} "
+            f"{spread(medians, 1000):>13} {total:8.2f}"
+        )
+
+
+def print_fixed_costs(rounds: list[dict[str, list[float]]]) -> None:
+    for kind in ("stopped", "trained"):
+        later = [costs[kind][1:] or costs[kind] for costs in rounds if costs[kind]]
+        if later:
+            medians = [statistics.median(values) for values in later]
+            print(
+                f"fixed cost per {kind} candidate: median {statistics.median(medians):.3f} s "
+                f"({spread(medians, digits=3)} over {len(medians)} rounds; n={sum(map(len, later))} in all, "
+                "each round's first apart)"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=int, default=20)
-    parser.add_argument("--quick", action="store_true", help="budget 4, 1 epoch (CI)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="budget 4, 1 epoch, one round (CI)")
     args = parser.parse_args()
-    budget, epochs = (4, 1) if args.quick else (args.budget, 3)
+    budget, epochs, rounds = (4, 1, 1) if args.quick else (args.budget, 3, args.rounds)
     machine = machine_info(torch.device("cpu"))
     print(f"machine: {machine['cpu']}, {machine['cpus']} CPUs, torch {machine['versions']['torch']}")
-    print(f"search: mnist-sample, dsd-range, budget {budget}, {epochs} epochs, seed 3, early stopping on")
+    print(
+        f"search: mnist-sample, dsd-range, budget {budget}, {epochs} epochs, seed 3, early stopping on, "
+        f"{rounds} rounds of the same search"
+    )
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     spent: dict[str, list[float]] = collections.defaultdict(list)
     timing(spent)
-    with tempfile.TemporaryDirectory() as work:
-        result = search(
-            dataset="mnist-sample", budget=budget, epochs=epochs, seed=3, device="cpu", out=Path(work) / "run"
-        )
-        costs = fixed_costs(result.study)
-    print(f"{'phase':34} {'calls':>5} {'first ms':>9} {'median ms':>10} {'total s':>8}  (the others)")
-    for _, _, label in PHASES:
-        calls = spent.get(label, [])
-        if calls:
-            rest = calls[1:] or calls
-            print(
-                f"{label:34} {len(calls):5d} {calls[0] * 1000:9.1f} {statistics.median(rest) * 1000:10.1f} "
-                f"{sum(rest):8.2f}"
+    phases: list[dict[str, list[float]]] = []
+    costs: list[dict[str, list[float]]] = []
+    for _ in range(rounds):
+        with tempfile.TemporaryDirectory() as work:
+            result = search(
+                dataset="mnist-sample", budget=budget, epochs=epochs, seed=3, device="cpu", out=Path(work) / "run"
             )
-    for kind, values in costs.items():
-        if values:
-            later = values[1:] or values
-            median = statistics.median(later)
-            print(f"fixed cost per {kind} candidate: median {median:.3f} s (n={len(later)}, the first apart)")
+            costs.append(fixed_costs(result.study))
+        phases.append(dict(spent))
+        spent.clear()
+    print_phases(phases)
+    print_fixed_costs(costs)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ settings take turns over `--rounds` so that a change in the machine's load hits 
 spread is printed.
 
     python benchmarks/bench_jobs.py [--budget 10] [--jobs 1,2] [--space dsd-mnist] [--epochs 2] [--rounds 3]
-    python benchmarks/bench_jobs.py --device cuda --budget 100 --epochs 3 --jobs 1,4 --rounds 1   # one GPU
+    python benchmarks/bench_jobs.py --device cuda --budget 32 --epochs 3 --jobs 1,4 --rounds 3   # one GPU
     python benchmarks/bench_jobs.py --quick    # 3 dsd-tiny candidates, 1 epoch on 600 images, one round (CI)
 """
 
