@@ -43,6 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # module: (the file mutated, the tests run against it). One entry per promise-carrying module.
 MODULES: dict[str, tuple[str, list[str]]] = {
     "budget": ("src/dsdnas/nas/search/budget.py", ["tests/nas/search/test_budget.py"]),
+    # What --budget N counts (TrialRecord.counted, finished_count) and the one-commit record.
+    "budget counting": ("src/dsdnas/nas/search/records.py", ["tests/nas/search/test_records.py"]),
     "stats": ("src/dsdnas/nas/stats.py", ["tests/nas/test_stats.py"]),
     "costs": (
         "src/dsdnas/nas/model/costs.py",

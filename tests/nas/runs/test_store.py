@@ -72,6 +72,20 @@ def test_open_store_refuses_what_it_cannot_use(tmp_path):
             open_store("s3://bucket/")
 
 
+class _S3Store:
+    """Optuna's Boto3ArtifactStore as far as open_store uses it: the bucket it is given (no S3 here)."""
+
+    def __init__(self, bucket_name: str) -> None:
+        self.bucket_name = bucket_name
+
+
+def test_an_s3_url_opens_optunas_s3_store_on_the_bucket_it_names(monkeypatch):
+    monkeypatch.setattr(optuna.artifacts, "Boto3ArtifactStore", _S3Store)
+    for url in ("s3://dsdnas-runs", "s3://dsdnas-runs/", "s3://dsdnas-runs//"):
+        store = open_store(url)
+        assert isinstance(store, _S3Store) and store.bucket_name == "dsdnas-runs"
+
+
 def test_a_second_worker_opens_the_same_store_and_fetches_into_a_folder_that_exists(uploaded):
     store, artifacts, contents, tmp_path = uploaded
     again = open_store(str(tmp_path / "shared" / "store"))  # the folder exists: another worker made it

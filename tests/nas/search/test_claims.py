@@ -1,5 +1,6 @@
 """Architecture claims: one insert wins; a claim dies with its trial and is taken over."""
 
+import sqlite3
 import threading
 import time
 
@@ -165,3 +166,21 @@ def test_waiting_for_a_twin_reuses_it_once_it_finishes(study_and_claims):
     twin = Twins(claims, strategy="wait").resolve(newcomer, record)
     finisher.join()
     assert twin.number == holder.number and time.monotonic() - started >= 0.3
+
+
+@pytest.mark.slow
+def test_a_claim_waits_for_another_writer_of_the_sqlite_file_longer_than_sqlites_5_s(study_and_claims, tmp_path):
+    # Workers on one SQLite study write in turns; a claim that gave up after sqlite3's default 5 s
+    # would fail a trial while another worker commits a slow write (a full record, a retried lock).
+    _, claims = study_and_claims
+    other = sqlite3.connect(tmp_path / "study.db", isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN EXCLUSIVE")  # another writer holds the database
+    release = threading.Timer(5.5, lambda: other.execute("COMMIT"))
+    release.start()
+    started = time.monotonic()
+    try:
+        assert claims.claim("abc", 0, "m1:1") == 0
+    finally:
+        release.join()
+        other.close()
+    assert time.monotonic() - started >= 5.4  # it did wait for the writer, and then won

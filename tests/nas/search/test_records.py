@@ -5,7 +5,7 @@ import sqlalchemy
 from optuna.storages import RDBStorage
 from optuna.trial import TrialState
 
-from dsdnas.nas.search.records import Status, TrialRecord, finished_count, records
+from dsdnas.nas.search.records import Status, TrialRecord, finished_count, objective_names, records
 
 
 def test_a_record_round_trips_through_optuna_user_attributes():
@@ -29,7 +29,7 @@ def test_a_record_round_trips_through_optuna_user_attributes():
     assert read.status is Status.TRAINED and read.state == "COMPLETE" and read.values == (0.9, 1234.0)
     assert read.val_accuracy_history == [0.8, 0.9] and read.unsupported_ops == {"aten::cumsum": 1}
     assert read.finished and read.trained
-    assert trial.study.trials[0].user_attrs["status"] == "trained"  # plain strings in the storage
+    assert type(trial.study.trials[0].user_attrs["status"]) is str  # plain strings in the storage, not our enum
 
 
 def test_a_whole_record_is_one_commit_in_a_database_and_reads_back_from_another_connection(tmp_path):
@@ -85,4 +85,15 @@ def test_the_budget_counts_trained_reused_and_stopped_trials_not_skipped_failed_
         TrialRecord(status=Status(status)).save_to(trial, "status")
         study.tell(trial, [0.5, 1.0] if state == TrialState.COMPLETE else None, state=state)
     assert [record.counted for record in records(study)] == [counted for *_, counted in cases]
+    assert [record.number for record in records(study)] == list(range(len(cases)))
+    assert [record.status.value for record in records(study, (TrialState.PRUNED,))] == ["stopped", "twin"]
     assert finished_count(study) == 3
+
+
+def test_a_studys_objectives_are_its_settings_else_accuracy_and_macs():
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    assert objective_names(study) == ["accuracy", "macs"]  # a study made before settings were recorded
+    study.set_user_attr("settings", {"budget": "20"})
+    assert objective_names(study) == ["accuracy", "macs"]
+    study.set_user_attr("settings", {"objectives": ("accuracy", "latency", "params")})
+    assert objective_names(study) == ["accuracy", "latency", "params"]

@@ -267,3 +267,22 @@ def test_a_candidate_that_failed_is_not_evaluated_so_a_mutation_may_propose_it_a
     # A failed trial says nothing of its candidate (killed, out of memory): it blocks no mutation.
     trial = _next(_study_after_start_up(MUTATING_SEED, failed={**PARENT, "kernel_0": 7}))
     assert trial.user_attrs.get("mutation_of") == 0 and trial.params == {**PARENT, "kernel_0": 7}
+
+
+def test_a_choice_the_parent_never_made_is_drawn_from_tpes_model_of_that_choice():
+    # Deepening PARENT needs kernel_1, which it never chose: TPE draws it as it would for any trial,
+    # from what the study's trials with a second block say of it, not from its prior.
+    study = optuna.create_study(directions=["minimize", "minimize"])
+    for number in range(16):
+        kernel_1 = (3, 5, 7, 5)[number % 4]  # the best (lowest) trials have kernel 3 as their second block
+        params = {"depth": 2, "kernel_0": 5, "dilation_0": 1 + number % 2, "kernel_1": kernel_1}
+        study.add_trial(_made(params, values=[kernel_1 + number / 100, kernel_1 - number / 100]))
+    trial = study._storage.get_trial(study.ask()._trial_id)
+    mutating, plain = TPEWithMutations(seed=3, **TPE_OPTIONS), TPEWithoutStopped(seed=3, **TPE_OPTIONS)
+    mutating._proposals[trial.number] = {**PARENT, "depth": 2}  # a deepening mutation: kernel_1 is not in it
+    draws = [
+        [sampler.sample_independent(study, trial, "kernel_1", CHOICES["kernel_1"]) for _ in range(40)]
+        for sampler in (mutating, plain)
+    ]
+    assert draws[0] == draws[1]
+    assert draws[0] == [3] * 40  # TPE's model of kernel_1, not its uniform prior over 3, 5 and 7
