@@ -250,9 +250,9 @@ def test_run_json_records_the_machine_and_the_front_is_measured_again_together(t
     assert set(machine["versions"]) >= {"torch", "torchvision", "optuna"}
     again = json.loads((tmp_path / "front_latency.json").read_text())
     pareto = json.loads((tmp_path / "pareto.json").read_text())["trials"]
-    assert {int(n) for n in again["trials"]} == {row["trial"] for row in pareto}
+    assert {int(n) for n in again["trials"]} >= {row["trial"] for row in pareto}  # and every other trained one
     for row in pareto:
-        assert row["remeasured_latency_ms"] == again["trials"][str(row["trial"])]["latency_ms"] > 0
+        assert row["latency_ms"] == again["trials"][str(row["trial"])]["latency_ms"] > 0
         assert row["accuracy_low"] <= row["accuracy"] <= row["accuracy_high"] and row["val_size"] == 60
     frame = pd.read_csv(tmp_path / "trials.csv")
     assert {"accuracy_low", "accuracy_high", "val_size", "latency_p10_ms", "latency_noisy"} <= set(frame.columns)

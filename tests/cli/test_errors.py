@@ -126,7 +126,6 @@ def test_cells():
     assert latency_cell({"latency_ms": 0.4123}) == "0.412 ms"
     assert latency_cell({"latency_ms": 0.4123, "latency_noisy": True}) == "0.412 ms noisy"
     assert latency_cell({"latency_ms": 0.4123, "latency_noisy": "yes"}) == "0.412 ms"
-    assert latency_cell({"tuned_latency_ms": 1.0}, prefix="tuned_") == "1.000 ms"
     assert latency_cell({"latency_ms": float("nan")}) == "-" and latency_cell({}) == "-"
 
 

@@ -38,6 +38,7 @@ _EXPORTS = {
     "lut": "dsdnas.api._lut",
     "LutConfig": "dsdnas.api._lut",
     "KNEE_RULE": "dsdnas.nas.search.picks",
+    "AT_END": "dsdnas.nas.search.end_latency",
     "MASK": "dsdnas.nas.search.location",
     "hide_password": "dsdnas.nas.search.location",
     "PICKS": "dsdnas.nas.search.picks",

@@ -23,6 +23,7 @@ from dsdnas.nas.runs.artifacts import (
 from dsdnas.nas.runs.export import ExportResult, export_model, latency_lines
 from dsdnas.nas.runs.rundir import EXPORT_DIR, WEIGHTS_FILE
 from dsdnas.nas.runs.store import fetch_trial_files, open_store
+from dsdnas.nas.search.end_latency import SHOWN, end_latencies
 from dsdnas.nas.search.select import select_trial
 from dsdnas.nas.search.shipped import choose_member, read_shipped
 from dsdnas.version import __version__
@@ -49,12 +50,13 @@ def resolve_model(run: Run, choice: ModelChoice, artifacts: str | None = None) -
             stored = load_finetune_model(member.folder)
             stored.chosen_from = f"chosen from the shipped front ({len(shipped.finished)} members) by test accuracy"
             return stored
-    chosen = select_trial(
+    chosen = select_trial(  # its latency: the one timed at the end of the search where there is one
         run.study,
         trial=choice.trial,
         pick=choice.pick,
         max_latency_ms=choice.max_latency_ms,
         max_macs=choice.max_macs,
+        timed=end_latencies(run.run_dir),
     )
     tuned = None if choice.search_weights else finished_finetune(run.run_dir, chosen.number, run.dataset)
     if tuned is not None:
@@ -70,9 +72,11 @@ def resolve_model(run: Run, choice: ModelChoice, artifacts: str | None = None) -
         fetch_trial_files(
             open_store(location), chosen.artifacts, folder, sha256=chosen.weights_sha256, location=location
         )
-    return load_trial_model(
+    stored = load_trial_model(
         run.run_dir, chosen.number, run.meta, sha256=chosen.weights_sha256, worker=chosen.worker, origin=chosen.folder
     )
+    stored.metrics.update({key: getattr(chosen, key) for key in SHOWN})  # one figure per model: model.py's too
+    return stored
 
 
 def _has_weights(folder: Path, sha256: str | None) -> bool:

@@ -16,13 +16,14 @@ from dsdnas.errors import DataError, DsdnasError
 from dsdnas.nas.datasets.base import Dataset
 from dsdnas.nas.datasets.device_data import DeviceData, DeviceSplit, to_device
 from dsdnas.nas.files import write_text
-from dsdnas.nas.hardware import resolve_device
+from dsdnas.nas.hardware import hostname, resolve_device
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.costs import profile_costs
 from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME
 from dsdnas.nas.runs.artifacts import StoredModel
 from dsdnas.nas.runs.rundir import ARCH_FILE
+from dsdnas.nas.search.end_latency import end_latencies
 from dsdnas.nas.stats import wilson_interval
 from dsdnas.nas.training.finetune import FinetunePlan, recipe, run_finetune
 from dsdnas.nas.training.trainer import TrainConfig
@@ -81,7 +82,10 @@ def finetune(
         config.patience if setup.transfer else None,
         config.resume,
     )
-    plan.extra_metrics = _cost_metrics(setup.arch, device, runtime=opened.meta.get("latency_runtime", DEFAULT_RUNTIME))
+    runtime = opened.meta.get("latency_runtime", DEFAULT_RUNTIME)
+    # The same model on the same machine: the search's end already timed it (one figure per model).
+    timed = {} if setup.transfer else end_latencies(opened.run_dir, timed_on=(hostname(), str(device), runtime))
+    plan.extra_metrics = _cost_metrics(setup.arch, device, runtime=runtime, at_end=timed.get(stored.trial))
     plan.on_epoch = on_epoch
     if not setup.transfer:  # transfer reports its own best validation accuracy instead
         plan.extra_metrics["val_accuracy"] = stored.metrics.get("val_accuracy")
@@ -207,15 +211,19 @@ def training_settings(config: FinetuneConfig) -> dict[str, Any]:
     return {name: getattr(config, name) for name in TRAINING_SETTINGS}
 
 
-def _cost_metrics(arch: Arch, device: torch.device, *, runtime: str) -> dict[str, Any]:
-    """The fine-tuned model's costs, its latency timed here in the search's runtime (a table's, when the
-    search predicted latencies: this machine is not the table's device, and the figure says so)."""
-    costs = profile_costs(build_model(arch), arch, device, runtime=runtime)
+def _cost_metrics(arch: Arch, device: torch.device, *, runtime: str, at_end: dict[str, Any] | None) -> dict[str, Any]:
+    """The fine-tuned model's costs. Its latency: `at_end`, the figure the end of its search timed on this
+    machine and device in its runtime, when there is one; else timed here in the search's runtime (a table's,
+    when the search predicted latencies: this machine is not the table's device, and the figure says so)."""
+    costs = profile_costs(build_model(arch), arch, device, runtime=runtime, timed=at_end is None)
+    latency = {"latency_ms": costs.latency_ms, "latency_p90_ms": costs.latency_p90_ms}
+    if at_end is not None:
+        latency = {"latency_ms": at_end["latency_ms"], "latency_p90_ms": at_end["latency_p90_ms"]}
     return {
         "macs": costs.macs,
         "params": costs.params,
-        "latency_ms": costs.latency_ms,
-        "latency_p90_ms": costs.latency_p90_ms,
-        "latency_source": costs.latency_source,
+        **latency,
+        "latency_source": runtime if at_end is not None else costs.latency_source,
+        "latency_when": "at the end of the search" if at_end is not None else "when fine-tuned",
         "device": str(device),
     }

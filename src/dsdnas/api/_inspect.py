@@ -14,6 +14,7 @@ from dsdnas.nas.hardware import resolve_device
 from dsdnas.nas.model import costs
 from dsdnas.nas.model.arch import Arch, load_arch
 from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME, check_runtime
+from dsdnas.nas.search.end_latency import end_latencies, with_end_latency
 from dsdnas.nas.search.records import OBJECTIVE_FIELDS, objective_names
 from dsdnas.nas.search.results import pareto_trials, trials_frame
 from dsdnas.reports import compare, finetuned_accuracies, load_baselines
@@ -24,7 +25,7 @@ def trials(run: str | Path, /, *, storage: str | None = None, pareto: bool = Fal
     """The study's name and its trials as trials.csv holds them, with each fine-tuned test accuracy
     (`test_accuracy`, `test_low`, `test_high`); with `pareto`, only the front, sorted by its first cost."""
     opened = load_run(run, storage)
-    frame = trials_frame(opened.study)
+    frame = trials_frame(opened.study, timed=end_latencies(opened.run_dir))
     tuned = finetuned_accuracies(opened.run_dir.root)
     for column, key in (("test_accuracy", "accuracy"), ("test_low", "low"), ("test_high", "high")):
         frame[column] = [tuned.get(number, {}).get(key) for number in frame["trial"]]
@@ -39,7 +40,9 @@ def against_baselines(run: str | Path, /, *, storage: str | None = None) -> tupl
     opened = load_run(run, storage)
     baselines = load_baselines(opened.run_dir.root)
     finetuned = finetuned_accuracies(opened.run_dir.root)
-    return baselines, compare(pareto_trials(opened.study), baselines, finetuned)
+    timed = end_latencies(opened.run_dir)
+    front = [with_end_latency(record, timed) for record in pareto_trials(opened.study)]
+    return baselines, compare(front, baselines, finetuned)
 
 
 def profile(

@@ -117,9 +117,9 @@ def accuracy_cell(row: dict[str, Any]) -> str:
     return f"{percent(row.get('accuracy'))} [{100 * low:.1f}, {100 * high:.1f}]"
 
 
-def latency_cell(row: dict[str, Any], prefix: str = "") -> str:
+def latency_cell(row: dict[str, Any]) -> str:
     """0.412 ms, or 0.412 ms noisy when the machine was never quiet enough to trust it."""
-    value = row.get(f"{prefix}latency_ms")
+    value = row.get("latency_ms")
     if value is None or value != value:
         return "-"
-    return f"{value:.3f} ms" + (" noisy" if row.get(f"{prefix}latency_noisy") is True else "")
+    return f"{value:.3f} ms" + (" noisy" if row.get("latency_noisy") is True else "")

@@ -23,19 +23,21 @@ NARROW = 120  # columns below which notations leave the table for lines of their
 def front_table(
     front: list[dict[str, Any]], title: str = "Pareto front", *, tuned: dict | None = None, width: int = 160
 ) -> RenderableType:
-    """The front with 95% intervals; latencies measured again together at the end when there are.
+    """The front with 95% intervals, and the latencies timed together at the end of the search.
 
     On a console narrower than NARROW columns the notations, and the fine-tuned test accuracies,
     follow the table, one line per trial, so neither the figures nor the notations are cut.
     """
-    remeasured = any("remeasured_latency_ms" in row for row in front)
+    from dsdnas.api import AT_END  # shown with a study's front, when the engine is in memory anyway
+
+    at_end = any(row.get("latency_when") == AT_END for row in front)
     tuned = {row["trial"]: tuned[row["trial"]] for row in front if row["trial"] in (tuned or {})}  # members only
     narrow = width < NARROW
     test_column = bool(tuned) and not narrow
     table = Table(title=title, title_justify="left")
     columns = ["trial", "pick", "val accuracy [95% CI]"]
     columns += ["test accuracy [95% CI]"] if test_column else []
-    columns += ["MACs", "params", "latency*" if remeasured else "latency"]
+    columns += ["MACs", "params", "latency*" if at_end else "latency"]
     columns += [] if narrow else ["notation"]
     for column in columns:
         if column == "notation":
@@ -45,10 +47,9 @@ def front_table(
     for row in front:
         test = [_test_cell(tuned.get(row["trial"]))] if test_column else []
         notation = [] if narrow else [row["notation"]]
-        latency = latency_cell(row, "remeasured_" if remeasured else "")
-        cells = [human(row["macs"]), human(row["params"]), latency]
+        cells = [human(row["macs"]), human(row["params"]), latency_cell(row)]
         table.add_row(str(row["trial"]), row.get("pick") or "", accuracy_cell(row), *test, *cells, *notation)
-    notes = [Text("* measured again, back to back, when the search ended")] if remeasured else []
+    notes = [Text("* timed back to back when the search ended, while nothing trained")] if at_end else []
     if tuned:
         notes.append(Text("test accuracy: fine-tuned on all the training data, scored once on the test split"))
     if narrow:
@@ -80,9 +81,9 @@ def next_steps(run_dir: Path, front: list[dict[str, Any]], storage: str | None =
     for name in ("best", "knee"):
         if name in picked:
             row = picked[name]
-            latency = latency_cell(row, "remeasured_" if "remeasured_latency_ms" in row else "")
             lines.append(
-                f"{name}: trial {row['trial']}, validation {accuracy_cell(row)}, {human(row['macs'])} MACs, {latency}"
+                f"{name}: trial {row['trial']}, validation {accuracy_cell(row)}, {human(row['macs'])} MACs, "
+                f"{latency_cell(row)}"
             )
     if not picked:
         return lines

@@ -2,8 +2,8 @@
 
 Pareto sets, hypervolume and parameter importances come from Optuna. Tests assert on
 `ReportData`; `_render` turns it into HTML. Every accuracy carries its 95% Wilson
-interval; the front's latencies are the ones measured again together at the end of the
-search (RUN/front_latency.json) when the run has them.
+interval; a model's latency is the one timed at the end of the search (RUN/front_latency.json,
+`end_latency.py`) where the run has one.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from optuna.trial import TrialState
 from dsdnas.nas.files import read_json
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.runs.rundir import FINETUNE_DIR, METRICS_FILE, RunDir
+from dsdnas.nas.search.end_latency import end_latencies, latency_when, with_end_latency
 from dsdnas.nas.search.picks import KNEE_RULE, front_picks
 from dsdnas.nas.search.records import Status, TrialRecord, objective_names, records
-from dsdnas.nas.search.remeasure import front_latency
 from dsdnas.nas.search.results import pareto_trials
 from dsdnas.nas.search.shipped import Member, finetuned_members, read_shipped, shipped_front
 from dsdnas.nas.stats import wilson_interval
@@ -82,23 +82,13 @@ def _finished(study: optuna.Study) -> list[TrialRecord]:
     return [record for record in records(study, (TrialState.COMPLETE,)) if record.finished]
 
 
-def _measured(record: TrialRecord, remeasured: dict[int, dict[str, Any]]) -> dict[str, Any]:
-    """What every row of a finished trial shows; a front member's latency is the one measured again at the end."""
+def _measured(record: TrialRecord, timed: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """What every row of a finished trial shows; its latency is the one timed at the end of the search
+    where there is one (`end_latency`), and `latency_when` says when and in what runtime."""
     interval = record.val_interval or (None, None)
-    latency = {
-        "latency_ms": record.latency_ms,
-        "latency_p10_ms": record.latency_p10_ms,
-        "latency_p90_ms": record.latency_p90_ms,
-        "latency_noisy": bool(record.latency_noisy),
-    }
-    again = remeasured.get(record.number, {})
-    latency.update({key: again[key] for key in latency if key in again})
+    shown = with_end_latency(record, timed)
     source = record.latency_source or "torch"
-    if source.startswith("predicted"):
-        latency["latency_when"] = source
-    else:
-        when = "measured again at the end" if "latency_ms" in again else "measured during the search"
-        latency["latency_when"] = f"{when}, {again.get('runtime', source)}"
+    when = latency_when(record, timed)
     return {
         "trial": record.number,
         "accuracy": record.val_accuracy,
@@ -106,16 +96,20 @@ def _measured(record: TrialRecord, remeasured: dict[int, dict[str, Any]]) -> dic
         "accuracy_high": interval[1],
         "macs": record.macs,
         "params": record.params,
-        **latency,
+        "latency_ms": shown.latency_ms,
+        "latency_p10_ms": shown.latency_p10_ms,
+        "latency_p90_ms": shown.latency_p90_ms,
+        "latency_noisy": bool(shown.latency_noisy),
+        "latency_when": source if source.startswith("predicted") else f"timed {when}, {source}" if when else "",
         "notation": record.notation,
     }
 
 
-def points_frame(finished: list[TrialRecord], front: set[int], remeasured: dict[int, dict]) -> pd.DataFrame:
+def points_frame(finished: list[TrialRecord], front: set[int], timed: dict[int, dict]) -> pd.DataFrame:
     """One row per finished trial; `latency_front` marks those no other beats on both accuracy and the
     latency shown (Optuna's non-dominated sort), which the latency plot highlights."""
     rows = [
-        {**_measured(record, remeasured), "pareto": record.number in front, "status": record.status.value}
+        {**_measured(record, timed), "pareto": record.number in front, "status": record.status.value}
         for record in finished
     ]
     frame = pd.DataFrame(rows, columns=[*POINT_COLUMNS, "pareto", "status"])
@@ -148,7 +142,7 @@ def front_frame(
     *,
     run_label: str,
     finetuned: dict[int, dict[str, Any]],
-    remeasured: dict[int, dict],
+    timed: dict[int, dict],
     storage: str | None = None,
 ) -> pd.DataFrame:
     """The front table's rows, with fine-tuned test accuracies and ready-to-paste commands.
@@ -162,7 +156,7 @@ def front_frame(
         tuned = finetuned.get(record.number, {})
         rows.append(
             {
-                **_measured(record, remeasured),
+                **_measured(record, timed),
                 "pick": picks.get(record.number, ""),
                 "test_accuracy": tuned.get("accuracy"),
                 "test_low": tuned.get("low"),
@@ -202,7 +196,7 @@ def build_report_data(study: optuna.Study, meta: dict[str, Any], run_dir: Path |
     objectives = objective_names(study)
     finished = _finished(study)
     front = pareto_trials(study)
-    remeasured = front_latency(RunDir(run_dir) if run_dir else None)
+    timed = end_latencies(RunDir(run_dir) if run_dir else None)
     finetuned = finetuned_accuracies(run_dir)
     importance, note = importances(study, finished)
     baselines = load_baselines(run_dir)
@@ -212,12 +206,12 @@ def build_report_data(study: optuna.Study, meta: dict[str, Any], run_dir: Path |
     return ReportData(
         title=f"dsdnas report: {study.study_name}",
         summary=summary(study, meta, finished),
-        points=points_frame(finished, {record.number for record in front}, remeasured),
+        points=points_frame(finished, {record.number for record in front}, timed),
         front=front_frame(
             front,
             run_label=str(run_dir) if run_dir else "RUN",
             finetuned=finetuned,
-            remeasured=remeasured,
+            timed=timed,
             storage=meta.get("storage"),
         ),
         objectives=objectives,
@@ -232,7 +226,7 @@ def build_report_data(study: optuna.Study, meta: dict[str, Any], run_dir: Path |
         stopped=stopped_frame(study),
         rungs=rung_curves(study),
         baselines=baselines,
-        comparisons=compare(front, baselines, finetuned),
+        comparisons=compare([with_end_latency(record, timed) for record in front], baselines, finetuned),
         members=members,
         shipped_front={member.number for member in shipped_front(members)},
         **({} if references is None else {"references": references, "verdicts": verdicts(references, members)}),

@@ -72,9 +72,10 @@ def _latency_heading(data: ReportData) -> list[str]:
     return [
         "<h2>Accuracy against measured latency</h2>",
         '<p class="note">One latency per model: batch 1, the lowest of 5 round medians after warm-up, with '
-        "the p10-p90 of all timed passes as bars. The members of the MACs front were measured again, back to "
-        "back, when the search ended, and show that figure here and in every table; the others show the "
-        "figure measured during the search (the hover says which, and in what runtime). Red: the models no "
+        "the p10-p90 of all timed passes as bars, the same figure as in every table. The members of the MACs "
+        "front, and every model the search did not time while it ran, were timed back to back when it ended, "
+        "while nothing trained; a search with latency as an objective or a limit timed the others before "
+        "training them (the hover says when, and in what runtime). Red: the models no "
         "other beats on both accuracy and this latency. An x marks a latency measured on a machine too busy to "
         "trust. Where MACs and latency disagree shows here: depthwise convs cut MACs more than time.</p>",
     ]

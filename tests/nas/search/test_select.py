@@ -78,3 +78,19 @@ def test_unknown_pick_and_empty_study():
         select_trial(study_of(FRONT), pick="fastest")
     with pytest.raises(RunError, match="no trained trial"):
         select_trial(study_of([(0.5, 10, 0.1, "skipped")]))
+
+
+def test_a_latency_budget_is_judged_on_the_figure_timed_at_the_end_of_the_search():
+    # The search timed trial 4 at 0.3 ms; the end, back to back with the others, at 0.5 ms: that is its figure.
+    study = study_of(FRONT)
+    timed = {4: {"latency_ms": 0.5}, 2: {"latency_ms": 0.33}}
+    assert select_trial(study, max_latency_ms=0.35, timed=timed).number == 2
+    assert select_trial(study, max_latency_ms=0.35, timed=timed).latency_ms == 0.33
+
+
+def test_a_model_the_search_never_timed_fits_no_latency_budget_until_its_end_times_it():
+    study = study_of([(0.9, 5_000, None, "trained"), (0.8, 4_000, 0.2, "trained")])  # the search was stopped early
+    assert select_trial(study, max_latency_ms=1.0).number == 1
+    with pytest.raises(RunError, match=r"1 trained models have no latency yet: run the search again to time them"):
+        select_trial(study, max_latency_ms=0.1)
+    assert select_trial(study, max_latency_ms=1.0, timed={0: {"latency_ms": 0.4}}).number == 0

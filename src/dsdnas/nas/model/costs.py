@@ -104,6 +104,29 @@ def count_macs(model: nn.Module, input_shape: tuple[int, ...]) -> MacCount:
     return MacCount(macs=macs, unsupported_ops=unsupported)
 
 
+def candidate_latency(
+    model: nn.Module,
+    input_shape: tuple[int, ...],
+    device: torch.device,
+    *,
+    batch_size: int = 1,
+    repeats: int = LATENCY_REPEATS,
+    runtime: str = DEFAULT_RUNTIME,
+) -> Latency:
+    """Latency in `runtime` on all the machine's CPU threads, as every figure dsdnas records is measured;
+    the caller holds a quiet window (`quiet_latency` takes one for a single model)."""
+    return measure_latency(
+        model,
+        input_shape,
+        batch_size,
+        device=device,
+        warmup=LATENCY_WARMUP,
+        repeats=repeats,
+        threads=cpu_count(),
+        runtime=runtime,
+    )
+
+
 def quiet_latency(
     model: nn.Module,
     input_shape: tuple[int, ...],
@@ -116,16 +139,7 @@ def quiet_latency(
     """Latency in `runtime`, measured while no dsdnas process on this machine trains on `device`, on all its
     CPU threads."""
     with QuietWindows(device).measuring():
-        return measure_latency(
-            model,
-            input_shape,
-            batch_size,
-            device=device,
-            warmup=LATENCY_WARMUP,
-            repeats=repeats,
-            threads=cpu_count(),
-            runtime=runtime,
-        )
+        return candidate_latency(model, input_shape, device, batch_size=batch_size, repeats=repeats, runtime=runtime)
 
 
 _UNTIMED = {"latency_reason": "", "latency_load": None, "threads": None}

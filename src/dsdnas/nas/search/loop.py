@@ -28,7 +28,7 @@ from dsdnas.nas.search.events import RunningTrial, SearchObserver
 from dsdnas.nas.search.location import StorageLocation
 from dsdnas.nas.search.objective import CandidateFailed, CandidateObjective
 from dsdnas.nas.search.records import TrialRecord, finished_count
-from dsdnas.nas.search.remeasure import remeasure_front
+from dsdnas.nas.search.remeasure import time_at_end
 from dsdnas.nas.search.results import trial_row, write_results
 from dsdnas.nas.search.storage import storage_failure
 from dsdnas.nas.search.workers import CandidateTwin, Lock, claim_lock, end_dead_trials, naming_first, recover_on_start
@@ -73,7 +73,7 @@ def run_search(
 ) -> SearchResult:
     """Run trials until the budget is met; write results after every trial into the objective's run directory.
 
-    Without `finish` (a `--jobs` worker), the front is neither measured again nor written.
+    Without `finish` (a `--jobs` worker), nothing is timed at the end and the front is not written.
     """
     observer, run_dir = objective.observer, objective.run_dir
     claim = claim_lock(location, study.study_name)
@@ -114,11 +114,10 @@ def finish_search(
     reason: str,
     latency_source: LatencySource | None = None,
 ) -> SearchResult:
-    """Measure the front's latencies again in one quiet window, write the final results, tell the observer."""
-    remeasured = {
-        int(k): v for k, v in remeasure_front(study, run_dir, device, latency_source=latency_source)["trials"].items()
-    }
-    front = write_results(study, run_dir, final=True, remeasured=remeasured)
+    """Time the front and the untimed trained candidates in one quiet window, write the final results, tell
+    the observer."""
+    time_at_end(study, run_dir, device, latency_source=latency_source)
+    front = write_results(study, run_dir, final=True)
     observer.search_finished(reason)
     return SearchResult(study, run_dir.root, reason, front)
 

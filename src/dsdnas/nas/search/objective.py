@@ -3,8 +3,9 @@
 Costs are measured before training, so a candidate over --max-macs, --max-params or
 --max-latency-ms is never trained: it is recorded with the reason and the sampler learns
 of it through Optuna's constraints. Latency is timed then only when it is an objective or
-a limit; otherwise only a candidate trained to the end is timed, after training (a
-stopped one needs no latency, and timing it cost 0.23 s of a 1.3 s stopped candidate). A
+a limit; otherwise no candidate is timed here, and the end of the search times the ones
+trained to the end, back to back while nothing trains (`remeasure.py`): a stopped one
+needs no latency, and timing a trained one took about 0.3 s of its fixed cost. A
 candidate whose architecture was already trained is not trained again: the stored result
 is reused.
 """
@@ -22,9 +23,8 @@ from dsdnas.nas.datasets.device_data import DeviceData
 from dsdnas.nas.files import save_weights, write_json, write_text
 from dsdnas.nas.hardware import worker_id
 from dsdnas.nas.lut import LatencySource
-from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.model.builder import build_model
-from dsdnas.nas.model.costs import latency_costs, profile_costs, time_candidate
+from dsdnas.nas.model.costs import profile_costs
 from dsdnas.nas.model.runtimes import UnsupportedModel
 from dsdnas.nas.runs.rundir import ARCH_FILE, METRICS_FILE, WEIGHTS_FILE, RunDir
 from dsdnas.nas.runs.store import upload_trial_files
@@ -81,7 +81,7 @@ class CandidateObjective:
     store: object | None = None  # the --artifacts store every worker can read, if any
     rung_schedule: rungs.Rungs | None = None  # where and on what early stopping judges a candidate; None: it is off
     latency_source: LatencySource = field(default_factory=LatencySource)  # --latency-runtime, --latency-lut
-    # False: latency is no objective or limit and the runtime is torch's, so only trained ones are timed.
+    # False: latency is no objective or limit and the runtime is torch's, so none is timed here (see remeasure.py).
     time_every_candidate: bool = True
 
     def __call__(self, trial: optuna.Trial) -> list[float]:
@@ -135,7 +135,7 @@ class CandidateObjective:
         if over:
             record = replace(record, status=Status.SKIPPED, reason="; ".join(over), val_accuracy=0.0)
             return self._finish(trial, record, started)
-        return self._train(trial, record, model, arch=arch, started=started)
+        return self._train(trial, record, model, started=started)
 
     def _constrain(self, trial: optuna.Trial, record: TrialRecord) -> list[str]:
         """Tell Optuna the candidate's constraint values; the reasons it is over a limit, if any."""
@@ -149,7 +149,7 @@ class CandidateObjective:
         ]
 
     def _train(
-        self, trial: optuna.Trial, record: TrialRecord, model: torch.nn.Module, *, arch: Arch, started: float
+        self, trial: optuna.Trial, record: TrialRecord, model: torch.nn.Module, *, started: float
     ) -> list[float]:
         self.observer.trial_started(trial.number, record.notation, self.train_config.epochs)
         config = replace(self.train_config, seed=self.train_config.seed + trial.number)
@@ -216,8 +216,6 @@ class CandidateObjective:
         if result.failure is not None:
             self._finish(trial, replace(record, status=Status.FAILED, reason=result.failure), started)
             raise CandidateFailed(result.failure)
-        if record.latency_ms is None:
-            record = self._time(trial, record, arch, started=started)
         weights = self.run_dir.trial_dir(trial.number) / WEIGHTS_FILE
         try:
             sha256 = save_weights(weights, trainer.final_model.state_dict(), {"arch_hash": record.arch_hash})
@@ -238,18 +236,6 @@ class CandidateObjective:
             f"stopped after {key} of {self.train_config.epochs} epochs ({step} steps) at "
             f"{at_rungs.rung_accuracies[key]:.2%}{judged}: not in the top 1/{rungs.ETA} of its rung"
         )
-
-    def _time(self, trial: optuna.Trial, record: TrialRecord, arch: Arch, *, started: float) -> TrialRecord:
-        """A trained candidate's latency, timed on a fresh copy as it would have been before training."""
-        timing = time.perf_counter()
-        model = build_model(arch, seed=self.train_config.seed + trial.number)
-        try:  # torch's runtime: another one times every candidate before it trains (time_every_candidate)
-            latency = time_candidate(model, arch, self.data.device, runtime=self.latency_source.runtime)
-        except KeyboardInterrupt:
-            trial.set_user_attr("reason", "interrupted (Ctrl-C) while timing its latency after training")
-            raise
-        profile_s = (record.profile_s or 0.0) + time.perf_counter() - timing
-        return replace(record, **latency_costs(latency), profile_s=profile_s)
 
     def _finish(self, trial: optuna.Trial, record: TrialRecord, started: float) -> list[float]:
         """metrics.json first, then the study: a trial killed in between is recovered from its files."""

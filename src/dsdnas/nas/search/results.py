@@ -14,6 +14,7 @@ from optuna.trial import TrialState
 
 from dsdnas.nas.files import write_json, write_text
 from dsdnas.nas.runs.rundir import RunDir
+from dsdnas.nas.search.end_latency import end_latencies, latency_when, with_end_latency
 from dsdnas.nas.search.picks import front_picks
 from dsdnas.nas.search.records import TrialRecord, objective_names, records
 
@@ -32,6 +33,7 @@ COLUMNS = [
     "latency_p90_ms",
     "latency_noisy",
     "latency_source",
+    "latency_when",
     "pareto",
     "pick",
     "notation",
@@ -57,7 +59,9 @@ def pareto_trials(study: optuna.Study) -> list[TrialRecord]:
 
 
 def trial_row(record: TrialRecord, front_numbers: set[int], picks: dict[int, str] | None = None) -> dict[str, Any]:
-    """One row of trials.csv; the accuracy's 95% Wilson interval beside it, and 'best' or 'knee' (`picks`)."""
+    """One row of trials.csv; the accuracy's 95% Wilson interval beside it, and 'best' or 'knee' (`picks`).
+
+    `record` shows the latency it is to show (`end_latency.with_end_latency`)."""
     interval = record.val_interval
     return {
         "trial": record.number,
@@ -74,6 +78,7 @@ def trial_row(record: TrialRecord, front_numbers: set[int], picks: dict[int, str
         "latency_p90_ms": record.latency_p90_ms,
         "latency_noisy": record.latency_noisy,
         "latency_source": record.latency_source or "torch",
+        "latency_when": "",
         "pareto": record.number in front_numbers,
         "pick": (picks or {}).get(record.number, ""),
         "notation": record.notation,
@@ -90,36 +95,43 @@ def trial_row(record: TrialRecord, front_numbers: set[int], picks: dict[int, str
     }
 
 
-def trials_frame(study: optuna.Study, front: list[TrialRecord] | None = None) -> pd.DataFrame:
+def shown_row(
+    record: TrialRecord, front_numbers: set[int], picks: dict[int, str], timed: dict[int, dict[str, Any]]
+) -> dict[str, Any]:
+    """`trial_row` with the latency timed at the end of the search where there is one, and when it was timed."""
+    row = trial_row(with_end_latency(record, timed), front_numbers, picks)
+    row["latency_when"] = latency_when(record, timed)
+    return row
+
+
+def trials_frame(
+    study: optuna.Study, front: list[TrialRecord] | None = None, timed: dict[int, dict[str, Any]] | None = None
+) -> pd.DataFrame:
+    """trials.csv's rows; `timed`: the run's end latencies (`end_latency.end_latencies`)."""
     front = pareto_trials(study) if front is None else front
     numbers, picks = {record.number for record in front}, front_picks(front)
-    return pd.DataFrame([trial_row(record, numbers, picks) for record in records(study)], columns=COLUMNS)
+    rows = [shown_row(record, numbers, picks, timed or {}) for record in records(study)]
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def pareto_rows(
-    study: optuna.Study, front: list[TrialRecord] | None = None, remeasured: dict[int, dict[str, Any]] | None = None
+    study: optuna.Study, front: list[TrialRecord] | None = None, timed: dict[int, dict[str, Any]] | None = None
 ) -> list[dict[str, Any]]:
-    """The front as rows; `remeasured` adds each member's latency measured again at the end (front_latency.json)."""
+    """The front as rows, each with its architecture and the latency the search timed (`search_latency_ms`)."""
     front = pareto_trials(study) if front is None else front
     numbers, picks = {record.number for record in front}, front_picks(front)
-    rows = []
-    for record in front:
-        again = (remeasured or {}).get(record.number, {})
-        extra = {f"remeasured_{key}": again[key] for key in REMEASURED if key in again}
-        rows.append({**trial_row(record, numbers, picks), **extra, "arch": record.arch})
-    return rows
+    return [
+        {**shown_row(record, numbers, picks, timed or {}), "search_latency_ms": record.latency_ms, "arch": record.arch}
+        for record in front
+    ]
 
 
-REMEASURED = ("latency_ms", "latency_p10_ms", "latency_p90_ms", "latency_noisy")
-
-
-def write_results(
-    study: optuna.Study, run_dir: RunDir, *, final: bool = False, remeasured: dict[int, dict[str, Any]] | None = None
-) -> list[dict[str, Any]]:
+def write_results(study: optuna.Study, run_dir: RunDir, *, final: bool = False) -> list[dict[str, Any]]:
     """Rewrite trials.csv after every trial; pareto.json too when `final`."""
     front_trials = pareto_trials(study)  # once: both files need it
-    write_text(run_dir.trials_csv, trials_frame(study, front_trials).to_csv(index=False))
-    front = pareto_rows(study, front_trials, remeasured)
+    timed = end_latencies(run_dir)
+    write_text(run_dir.trials_csv, trials_frame(study, front_trials, timed).to_csv(index=False))
+    front = pareto_rows(study, front_trials, timed)
     if final:
         write_json(
             run_dir.pareto_json,

@@ -5,10 +5,13 @@ Pure functions over trial records; the Pareto front comes from `results`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import optuna
 from optuna.trial import TrialState
 
 from dsdnas.errors import RunError
+from dsdnas.nas.search.end_latency import with_end_latency
 from dsdnas.nas.search.picks import PICKS, best, knee
 from dsdnas.nas.search.records import Status, TrialRecord, records
 from dsdnas.nas.search.results import pareto_trials
@@ -19,14 +22,19 @@ def trained_trials(study: optuna.Study) -> list[TrialRecord]:
 
 
 def within_budget(trained: list[TrialRecord], max_latency_ms: float | None, max_macs: float | None) -> TrialRecord:
-    """The most accurate trained model at or under the latency and MACs given (fewer MACs break ties)."""
+    """The most accurate trained model at or under the latency and MACs given (fewer MACs break ties).
+
+    A model with no latency yet (its search was stopped before the end timed it) fits no latency budget."""
     within = [
         t
         for t in trained
-        if (max_latency_ms is None or t.latency_ms <= max_latency_ms) and (max_macs is None or t.macs <= max_macs)
+        if (max_latency_ms is None or (t.latency_ms is not None and t.latency_ms <= max_latency_ms))
+        and (max_macs is None or t.macs <= max_macs)
     ]
     if not within:
-        raise RunError("no trained model fits the budget: raise --max-latency-ms / --max-macs")
+        untimed = sum(t.latency_ms is None for t in trained) if max_latency_ms is not None else 0
+        hint = f"; {untimed} trained models have no latency yet: run the search again to time them" if untimed else ""
+        raise RunError(f"no trained model fits the budget: raise --max-latency-ms / --max-macs{hint}")
     return max(within, key=lambda t: (t.val_accuracy, -t.macs))
 
 
@@ -49,9 +57,11 @@ def select_trial(
     pick: str | None = None,
     max_latency_ms: float | None = None,
     max_macs: float | None = None,
+    timed: dict[int, dict[str, Any]] | None = None,
 ) -> TrialRecord:
-    """One trained trial; the default is `best`, the most accurate Pareto model."""
-    trained = trained_trials(study)
+    """One trained trial; the default is `best`, the most accurate Pareto model. `timed`: the run's end
+    latencies (`end_latency.end_latencies`), which a latency budget is judged on."""
+    trained = [with_end_latency(record, timed or {}) for record in trained_trials(study)]
     if not trained:
         raise RunError(f"study {study.study_name!r} has no trained trial yet; run dsdnas search first")
     if trial is not None:

@@ -189,7 +189,7 @@ def choose_member(
             raise RunError(
                 f"no fine-tuned front member fits {budget}: the "
                 f"cheapest, trial {cheapest.number}, has {cheapest.macs:,} MACs and "
-                f"{cheapest.latency_ms if cheapest.latency_ms is not None else '?'} ms (measured when fine-tuned)"
+                f"{cheapest.latency_ms if cheapest.latency_ms is not None else '?'} ms (as its fine-tune records it)"
             )
         return max(within, key=lambda m: (m.test_accuracy, -m.macs))
     front = shipped.front

@@ -1,0 +1,50 @@
+"""One latency figure per model: the one timed at the end of its search, where there is one.
+
+The end of a search (`remeasure.py`) times its front, and every candidate it trained
+without timing it, back to back in one quiet window, and keeps the figures in
+RUN/front_latency.json. Everything that shows a trial's latency reads it through
+`with_end_latency`, so trials.csv, pareto.json, `dsdnas trials`, the report, model.py and a
+fine-tune show one figure for one model; `latency_when` says when it was timed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from dsdnas.nas.files import read_json
+from dsdnas.nas.runs.rundir import RunDir
+from dsdnas.nas.search.records import TrialRecord
+
+SHOWN = ("latency_ms", "latency_p10_ms", "latency_p90_ms", "latency_noisy")  # what a record shows of the end's
+AT_END, DURING_SEARCH = "at the end", "during the search"  # when a shown figure was timed
+
+
+def end_latencies(run_dir: RunDir | None, *, timed_on: tuple[str, str, str] | None = None) -> dict[int, dict[str, Any]]:
+    """trial -> the latency timed at the end of its search, from RUN/front_latency.json when the run has one;
+    with `timed_on` (host, device, runtime), only if it was timed there, in that runtime."""
+    if run_dir is None or not run_dir.front_latency_json.exists():
+        return {}
+    data = read_json(run_dir.front_latency_json)
+    if timed_on is not None and (data.get("host"), data.get("device"), data.get("runtime")) != timed_on:
+        return {}
+    return {int(number): row for number, row in data["trials"].items()}
+
+
+def end_figure(record: TrialRecord, timed: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """The end's figure for `record`: its own, or a reused trial's twin's (the same architecture); {} if none."""
+    return timed.get(record.number) or (timed.get(record.reused_from, {}) if record.reused_from is not None else {})
+
+
+def with_end_latency(record: TrialRecord, timed: dict[int, dict[str, Any]]) -> TrialRecord:
+    """`record` showing the latency timed at the end of the search when there is one, else as it was."""
+    again = end_figure(record, timed)
+    return replace(record, **{key: again[key] for key in SHOWN if key in again}) if again else record
+
+
+def latency_when(record: TrialRecord, timed: dict[int, dict[str, Any]]) -> str:
+    """When the figure `with_end_latency` shows was timed: at the end, during the search, or '' (none, or predicted)."""
+    if end_figure(record, timed).get("latency_ms") is not None:
+        return AT_END
+    timed_here = record.latency_ms is not None and not record.latency_source.startswith("predicted")
+    return DURING_SEARCH if timed_here else ""
