@@ -1,5 +1,6 @@
 """Helpers shared by the tests: one MAC oracle, one image-folder writer, a scripted trial,
-synthetic trials for reports and benchmarks, and the options of a fast real search."""
+synthetic trials for reports and benchmarks, the options of a fast real search, and the
+export oracle (the shipped files against the built model fed images normalised by hand)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from optuna.trial import TrialState
 from PIL import Image
 from typer.testing import CliRunner
 
+from dsdnas.nas.files import load_weights
 from dsdnas.nas.model.arch import Arch, conv_output_size
+from dsdnas.nas.model.builder import build_model
+from dsdnas.nas.runs.export import import_module_from
 from dsdnas.search_spaces import get_space
 
 # A real search that takes seconds: the bundled sample, the tiny space, 1 epoch.
@@ -140,3 +144,24 @@ def add_synthetic_trials(study: optuna.Study, count: int, seed: int = 0, space: 
         for key, value in attrs.items():
             trial.set_user_attr(key, value)
         study.tell(trial, [accuracy, macs])
+
+
+def shipped_outputs(out: Path, images: torch.Tensor) -> torch.Tensor:
+    """What a user of the exported files gets: model.py's load(), fed raw pixels scaled to [0, 1]."""
+    with torch.inference_mode():
+        return import_module_from(out / "model.py").load(out / "weights.safetensors")(images.float() / 255)
+
+
+def normalised_by_hand(images: torch.Tensor, mean, std) -> torch.Tensor:
+    """Raw uint8 images scaled to [0, 1] and normalised per channel, written here apart from the exporter."""
+    shape = (1, len(mean), 1, 1)
+    return (images.float() / 255 - torch.tensor(mean).view(shape)) / torch.tensor(std).view(shape)
+
+
+def by_hand_outputs(folder: Path, arch: Arch, images: torch.Tensor, mean, std) -> torch.Tensor:
+    """The built model with the stored weights, fed the images normalised by hand with the training
+    mean and std: an oracle apart from the exporter's own check."""
+    built = build_model(arch, seed=0).eval()
+    built.load_state_dict(load_weights(folder / "weights.safetensors"))
+    with torch.inference_mode():
+        return built(normalised_by_hand(images, mean, std))

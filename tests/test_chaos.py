@@ -16,14 +16,18 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import optuna
 import pandas as pd
 import pytest
+import sqlalchemy
+from optuna.trial import TrialState
 from typer.testing import CliRunner
 
 import dsdnas
 from dsdnas.api import load_run
 from dsdnas.cli import app
 from dsdnas.nas.files import file_sha256
+from dsdnas.nas.runs.rundir import METRICS_FILE
 from dsdnas.nas.search.records import records
 from tests.conftest import skip_or_fail
 from tests.support import FAST, FAST_ARGS, evaluated_in_csv, evaluated_in_study
@@ -92,6 +96,9 @@ def finished_run(tmp_path_factory) -> Path:
 
 
 KILL_MOMENTS = ("training", "files written", "second trial")  # taken in turn, each seen happen before the kill
+# Batches of 8 give a 1-epoch candidate on 540 training images 67 steps and two rungs, after 7 and 22 steps:
+# a trial past its first rung and not its second is training.
+KILL_ARGS = [*FAST_ARGS, "--batch-size", "8"]
 RECOVERED = re.compile(r"(?:completed|retrying) trial\(s\) \[([\d, ]+)\]")
 
 
@@ -106,14 +113,56 @@ def _wait_until(condition, process: subprocess.Popen, timeout_s: float = 120) ->
     return True
 
 
+def _training(study: optuna.Study, out: Path, pid: int) -> list[int]:
+    """Process `pid`'s trials past their first rung and not their second, their result unwritten: training.
+
+    A rung's scores are the one thing training writes on its trial while it runs; a trial
+    stopped at its first rung writes metrics.json before it tells the study.
+    """
+    return [
+        trial.number
+        for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        if str(trial.user_attrs.get("worker", "")).endswith(f":{pid}")
+        and len(trial.user_attrs.get("rung_train_losses", {})) == 1
+        and not (out / "trials" / str(trial.number) / METRICS_FILE).exists()
+    ]
+
+
+def _freeze_in_training(process: subprocess.Popen, out: Path) -> int | None:
+    """Stop `process` (SIGSTOP) while one of its trials trains, and return that trial; None if it ended first.
+
+    Read again once frozen: between a read and the signal the trial may have moved on.
+    """
+    storage = optuna.storages.RDBStorage(
+        f"sqlite:///{out / 'study.db'}", engine_kwargs={"connect_args": {"timeout": 1}}
+    )
+    study = optuna.load_study(study_name=None, storage=storage)
+    deadline, doomed = time.monotonic() + 120, None
+    try:
+        while doomed is None and process.poll() is None:
+            assert time.monotonic() < deadline, "no progress"
+            with contextlib.suppress(sqlalchemy.exc.OperationalError):  # the search held the database's lock
+                if _training(study, out, process.pid):
+                    process.send_signal(signal.SIGSTOP)
+                    doomed = next(iter(_training(study, out, process.pid)), None)
+            if doomed is None:
+                process.send_signal(signal.SIGCONT)  # it moved on meanwhile, or was not stopped
+                time.sleep(0.02)
+        return doomed
+    finally:
+        if doomed is None:
+            process.send_signal(signal.SIGCONT)  # never left stopped, whatever failed here
+        storage.engine.dispose()
+
+
 def test_kills_inside_trials_at_every_moment_lose_nothing(tmp_path):
     """Each kill lands inside a trial, timed from what the search has done (never from the clock):
-    while it trains, just after its weights are written, or in the next trial after one finished.
+    while it trains, just after its files are written, or in the next trial after one finished.
     Every killed trial is then recovered by the next start, and no finished trial is ever lost."""
-    out, budget, rng = tmp_path / "run", 6, random.Random(0)
-    command = [*DSDNAS, "search", "--budget", str(budget), "--out", str(out), *FAST_ARGS]
+    out, budget, rng = tmp_path / "run", 8, random.Random(0)  # 8: trials stopped at a rung take a fraction of a second
+    command = [*DSDNAS, "search", "--budget", str(budget), "--out", str(out), *KILL_ARGS]
     kept: dict[int, str] = {}  # trained trials seen so far: number -> SHA-256 of their weights
-    logs = []
+    logs, killed_training = [], []
     for kill in range(2 * len(KILL_MOMENTS)):
         before = {path.parent.name for path in out.glob("trials/*/arch.json")}
         logs.append(tmp_path / f"launch{kill}.log")
@@ -125,16 +174,27 @@ def test_kills_inside_trials_at_every_moment_lose_nothing(tmp_path):
             new = sorted({path.parent.name for path in out.glob("trials/*/arch.json")} - before, key=int)
             return new if len(new) >= count else []
 
+        def written(new=started) -> bool:  # weights, or for a trial stopped at a rung (most are) its metrics.json
+            return any(
+                (out / "trials" / n / name).exists() for n in new() for name in ("weights.safetensors", METRICS_FILE)
+            )
+
         if not _wait_until(started, process):
             break  # the budget was met before a trial started
-        target = out / "trials" / started()[-1]
-        if moment == "files written":
-            _wait_until((target / "weights.safetensors").exists, process)
-        else:
-            time.sleep(rng.uniform(0.0, 0.5))
+        doomed = None
+        if moment == "training":
+            if (doomed := _freeze_in_training(process, out)) is None:
+                break  # the budget was met before a trial trained
+        elif moment == "files written":
+            _wait_until(written, process)
+        else:  # inside the second trial, which may be stopped at its first rung within a tenth of a second
+            time.sleep(rng.uniform(0.0, 0.1))
         process.send_signal(signal.SIGKILL)
         process.wait()
         _, study, _ = load_run(out)
+        if doomed is not None:  # the kill landed in training: the dead process's last word on its trial says so
+            assert _training(study, out, process.pid) == [doomed], (kill, doomed)
+            killed_training.append(doomed)
         trained = {r.number: r.weights_sha256 for r in records(study) if r.trained}
         assert all(trained.get(number) == sha256 for number, sha256 in kept.items()), (kill, moment)
         kept.update(trained)
@@ -146,6 +206,13 @@ def test_kills_inside_trials_at_every_moment_lose_nothing(tmp_path):
     assert_consistent(out, budget)
     _, study, _ = load_run(out)
     assert all(r.weights_sha256 == kept[r.number] for r in records(study) if r.number in kept)
+    assert len(killed_training) == 2  # both kills meant for training landed in it
+    for doomed in killed_training:  # no files to complete it from: failed with the reason, its candidate retried
+        trial = study.trials[doomed]
+        assert trial.state is TrialState.FAIL
+        assert trial.user_attrs["reason"] == f"worker {trial.user_attrs['worker']} died (process gone)"
+        retries = [t for t in study.trials if t.system_attrs.get("retry_history", [])[-1:] == [doomed]]
+        assert len(retries) == 1 and retries[0].params == trial.params
     exported = run_cli("export", out, "--pick", "best", "--out", tmp_path / "shipped")
     assert exported.returncode == 0, exported.stderr
 

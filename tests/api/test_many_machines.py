@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+import warnings
 from pathlib import Path
 
 import optuna
@@ -26,6 +27,7 @@ from dsdnas.nas.runs.rundir import METRICS_FILE
 from dsdnas.nas.search.location import StorageLocation
 from dsdnas.nas.search.records import Status, records
 from dsdnas.nas.search.workers import ArchClaims
+from tests.support import evaluated_in_study
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -116,7 +118,7 @@ def test_three_workers_one_killed_share_one_study_exactly(postgres_url, tmp_path
         assert process.returncode == 0, printed[-1][1]
     study = optuna.load_study(study_name=study_name, storage=postgres_url)
     found = records(study)
-    assert sum(record.finished for record in found) == budget
+    assert evaluated_in_study(study) == budget  # counted from the trials' own states, apart from the loop's count
     assert "RUNNING" not in {record.state for record in found}
     killed = next(r for r in found if r.number == doomed)
     assert killed.state == "FAIL"
@@ -158,10 +160,49 @@ def test_three_workers_one_killed_share_one_study_exactly(postgres_url, tmp_path
     lines = [line for out, err in printed for line in (out + err).splitlines()]
     lines += [line for result in (exported, tuned, listed) for line in result.output.splitlines()]
     assert any(line.startswith("trial ") and " trained: " in line for line in lines)  # the workers' lines are here
+    # The heartbeat failure was printed (by the worker that ended the trial), so its line was checked below.
+    assert [line for line in lines if line.startswith(f"trial {doomed} ") and killed.reason in line] != []
     assert [line for line in lines if "hunter2" in line] == []
     assert [record.reason for record in found if "hunter2" in str(record.reason)] == []
     written = [path for path in tmp_path.rglob("*") if path.is_file() and b"hunter2" in path.read_bytes()]
     assert written == []
+
+
+def test_a_worker_waiting_on_another_machines_trial_says_so_without_the_password(postgres_url, tmp_path):
+    """The budget is already filled by a trial another machine is training (named, its heartbeat fresh):
+    the worker prints its `waiting:` line, then a Ctrl-C's line, and neither shows the password."""
+    study_name = f"wait-{uuid.uuid4().hex[:8]}"
+    study = optuna.create_study(storage=postgres_url, study_name=study_name, directions=["maximize", "minimize"])
+    trial = study.ask()
+    trial.set_user_attr("worker", "elsewhere:4242")  # alive on another machine: no process check can end it
+    with warnings.catch_warnings(action="ignore", category=optuna.exceptions.ExperimentalWarning):
+        optuna.storages.RDBStorage(postgres_url, heartbeat_interval=60).record_heartbeat(trial._trial_id)  # fresh
+    url = postgres_url.replace("postgres@", "postgres:hunter2@")  # trust auth accepts any password
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dsdnas", "search", "--storage", url, "--study", study_name, "--budget", "1",
+             "--out", str(tmp_path / "run"), "--space", "dsd-tiny", "--dataset", "mnist-sample", "--epochs", "1",
+             "--train-limit", "600", "--device", "cpu", "--quiet"],
+            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "DSDNAS_HOSTNAME": "m1"},
+        )  # fmt: skip
+    waiting = "waiting: 0 evaluated and 1 running in other workers fill the budget"
+    deadline = time.monotonic() + 120
+    try:
+        while waiting not in log.read_text():
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 130, log.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()  # a worker waiting for ever must not outlive the test
+    lines = log.read_text().splitlines()
+    assert waiting in lines and any(line.startswith("interrupted: ") for line in lines), lines
+    assert [line for line in lines if "hunter2" in line] == []
+    written = [path for path in tmp_path.rglob("*") if path.is_file() and b"hunter2" in path.read_bytes()]
+    assert written == []
+    assert study.trials[0].state.name == "RUNNING"  # the other machine's trial was left alone
 
 
 def test_without_artifacts_the_error_says_who_trained_it_and_where(postgres_url, tmp_path):
@@ -214,8 +255,8 @@ def test_run_json_and_the_report_never_show_the_password(postgres_url, tmp_path)
 
 
 def test_no_command_shows_the_password_on_success_or_on_its_error_paths(postgres_url, tmp_path):
-    """trials, report, export and finetune on the shared study, a refused "other settings" search, and every
-    command against a server that refuses the connection: the password is in no line and in no file."""
+    """trials, report, export, finetune and baseline on the shared study, a refused "other settings" search, and
+    every command against a server that refuses the connection: the password is in no line and in no file."""
     url = postgres_url.replace("postgres@", "postgres:hunter2@")  # trust auth accepts any password
     run, study = tmp_path / "run", f"pw-{uuid.uuid4().hex[:8]}"
     common = ["--space", "dsd-tiny", "--dataset", "mnist-sample", "--epochs", "1", "--train-limit", "600",
@@ -228,6 +269,7 @@ def test_no_command_shows_the_password_on_success_or_on_its_error_paths(postgres
         ["report", run],
         ["export", run, "--trial", "0", "--out", tmp_path / "shipped"],
         ["finetune", run, "--trial", "0", "--epochs", "1", "--device", "cpu", "--out", tmp_path / "tuned"],
+        ["baseline", run, "--model", "linear", "--epochs", "1", "--device", "cpu"],  # writes RUN/baselines/linear
     ):
         outputs[command[0]] = result = invoke(*command, "--storage", url)
         assert result.exit_code == 0, result.output
@@ -238,9 +280,11 @@ def test_no_command_shows_the_password_on_success_or_on_its_error_paths(postgres
     assert other.exit_code == 2 and "other settings (train.epochs)" in other.output and "postgres:***@" in other.output
     refused = "postgresql://user:hunter2@127.0.0.1:1/db"  # nothing listens on port 1
     for command in (["search", "--out", tmp_path / "new", *common], ["trials", run], ["report", run],
-                    ["export", run, "--trial", "0"], ["finetune", run, "--trial", "0", "--device", "cpu"]):  # fmt: skip
+                    ["export", run, "--trial", "0"], ["finetune", run, "--trial", "0", "--device", "cpu"],
+                    ["baseline", run, "--model", "linear", "--device", "cpu"]):  # fmt: skip
         outputs[f"{command[0]} (refused)"] = result = invoke(*command, "--storage", refused)
         assert result.exit_code == 2 and "postgresql://user:***@127.0.0.1:1/db" in result.output, result.output
+    assert (run / "baselines" / "linear" / "baseline.json").exists()  # its files are among those checked
     shown = {name: result.output for name, result in outputs.items() if "hunter2" in result.output}
     assert shown == {}
     written = [path for path in tmp_path.rglob("*") if path.is_file() and b"hunter2" in path.read_bytes()]

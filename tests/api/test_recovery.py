@@ -161,7 +161,7 @@ def test_a_host_name_with_colons_still_names_its_process(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "damage", ["another architecture's metrics", "a stopped trial's metrics", "no weights", "no recorded hash"]
+    "damage", ["another architecture's metrics", "a failed trial's metrics", "no weights", "no recorded hash"]
 )
 def test_files_that_do_not_vouch_for_the_trial_fail_it_and_retry_its_candidate(two_trials, tmp_path, damage):
     run = _copy(two_trials, tmp_path)
@@ -169,8 +169,8 @@ def test_files_that_do_not_vouch_for_the_trial_fail_it_and_retry_its_candidate(t
     metrics = json.loads((folder / "metrics.json").read_text())
     if damage == "another architecture's metrics":
         metrics["arch_hash"] = "0" * len(metrics["arch_hash"])
-    elif damage == "a stopped trial's metrics":
-        metrics["status"] = "stopped"
+    elif damage == "a failed trial's metrics":
+        metrics["status"] = "failed"
     elif damage == "no weights":
         (folder / "weights.safetensors").unlink()
     else:

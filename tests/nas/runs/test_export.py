@@ -8,14 +8,14 @@ import pytest
 import torch
 
 from dsdnas.errors import ExportError
-from dsdnas.nas.files import load_weights, save_weights
+from dsdnas.nas.files import save_weights
 from dsdnas.nas.model.arch import Arch, Block, Stem
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.runs.artifacts import StoredModel
 from dsdnas.nas.runs.export import export_model, import_module_from
 from dsdnas.search_spaces import BUILTIN_NAMES, get_space
 from tests.nas.model.test_codegen import GOLDEN_ARCH
-from tests.support import ScriptedTrial
+from tests.support import ScriptedTrial, by_hand_outputs, normalised_by_hand, shipped_outputs
 
 
 def stored_model(
@@ -46,27 +46,6 @@ def stored_model(
 
 def random_images(arch: Arch, n: int = 8) -> torch.Tensor:
     return torch.randint(0, 256, (n, *arch.input_shape), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
-
-
-def shipped_outputs(out: Path, images: torch.Tensor) -> torch.Tensor:
-    """What a user of the exported files gets: model.py's load(), fed raw pixels scaled to [0, 1]."""
-    with torch.inference_mode():
-        return import_module_from(out / "model.py").load(out / "weights.safetensors")(images.float() / 255)
-
-
-def normalised_by_hand(images: torch.Tensor, mean, std) -> torch.Tensor:
-    """Raw uint8 images scaled to [0, 1] and normalised per channel, written here apart from the exporter."""
-    shape = (1, len(mean), 1, 1)
-    return (images.float() / 255 - torch.tensor(mean).view(shape)) / torch.tensor(std).view(shape)
-
-
-def by_hand_outputs(folder: Path, arch: Arch, images: torch.Tensor, mean, std) -> torch.Tensor:
-    """The built model with the stored weights, fed the images normalised by hand with the training
-    mean and std: an oracle apart from the exporter's own check."""
-    built = build_model(arch, seed=0).eval()
-    built.load_state_dict(load_weights(folder / "weights.safetensors"))
-    with torch.inference_mode():
-        return built(normalised_by_hand(images, mean, std))
 
 
 @pytest.mark.parametrize("kind", ["standard", "separable"])

@@ -150,7 +150,7 @@ def test_what_optuna_holds_of_a_trial_is_never_read_from_its_files(run):
 @pytest.mark.parametrize(
     "damage",
     [
-        {"status": "stopped"},
+        {"status": "failed"},
         {"arch_hash": "0123456789ab"},
         {"weights_sha256": None},
         {"weights_sha256": "0" * 64},
@@ -175,6 +175,32 @@ def test_a_dead_workers_trial_whose_files_do_not_vouch_for_it_is_failed_with_the
     (retry,) = _retries(study, number)
     assert retry.state == TrialState.WAITING and retry.params == trial.params
 
+
+
+@pytest.mark.parametrize("saved", [True, False], ids=["record saved", "metrics.json only"])
+def test_a_dead_workers_trial_stopped_at_a_rung_is_finished_as_stopped_from_its_metrics(run, saved):
+    # Killed after metrics.json (and maybe the record) said "stopped", before Optuna marked it PRUNED:
+    # it was evaluated, the budget counts it, so it is finished as it was, not failed and retried.
+    study, run_dir = run
+    number = _started(study, run_dir, _dead_worker())
+    reason = "stopped after 0.3226 of 3 epochs (18 steps) at 52.00%: not in the top 1/3 of its rung"
+    _trained_files(study, run_dir, number, status="stopped", reason=reason, weights_sha256=None, epochs=0.3226)
+    (run_dir.trial_dir(number) / WEIGHTS_FILE).unlink()  # a stopped candidate keeps no weights
+    if saved:
+        write_user_attrs(study._storage, study.trials[number]._trial_id, {"status": "stopped", "reason": reason})
+    assert recover_dead_trials(study, run_dir) == ([number], [])
+    trial = _trial(study, number)
+    assert trial.state == TrialState.PRUNED and trial.values is None and _retries(study, number) == []
+    record = TrialRecord.from_trial(trial)
+    assert (record.status, record.reason, record.epochs, record.val_accuracy) == ("stopped", reason, 0.3226, ACCURACY)
+    assert record.counted
+
+
+def test_a_stopped_trials_metrics_of_another_architecture_do_not_vouch_for_it(run):
+    study, run_dir = run
+    number = _started(study, run_dir, _dead_worker())
+    _trained_files(study, run_dir, number, status="stopped", arch_hash="another", weights_sha256=None)
+    assert recover_dead_trials(study, run_dir) == ([], [number])
 
 def test_the_files_are_read_from_the_folder_the_trial_recorded(run, tmp_path):
     study, run_dir = run

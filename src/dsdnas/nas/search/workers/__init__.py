@@ -54,7 +54,8 @@ claim lock, before it counts:
   it"); its candidate is retried when it had one (an enqueued trial).
 - A process on this machine that is gone (`kill -9`, a crash): its RUNNING trial is
   completed from its files when metrics.json says trained and the weights match the
-  recorded SHA-256, else failed with "worker HOST:PID died (process gone)" and retried.
+  recorded SHA-256, or finished as stopped (PRUNED) when metrics.json says it was stopped
+  at a rung, else failed with "worker HOST:PID died (process gone)" and retried.
 - A worker on another machine: once its heartbeat has been silent for GRACE_S seconds,
   its trial is failed with "worker HOST:PID stopped sending heartbeats" and retried.
 - A FAIL trial whose files are whole (the study write failed, the files did not; a full

@@ -3,7 +3,9 @@
 A worker killed after it wrote a trained trial's files but before the study heard of it
 (kill -9, a full disk under the database) leaves a RUNNING trial whose files are
 complete. Such a trial is completed from its metrics.json once its weights match the
-recorded hash; it is never left orphaned. Any other dead trial is marked FAIL, with the
+recorded hash; it is never left orphaned. A candidate stopped at a rung has no weights: its
+metrics.json alone finishes it, as the stopped (PRUNED) trial it was, since it was
+evaluated and the budget counts it. Any other dead trial is marked FAIL, with the
 reason, and its candidate retried: at once when the worker was a process on this
 machine, else through Optuna's heartbeat once its grace period passes. A trial whose
 worker died before naming itself is failed too (`fail_orphaned_trials`).
@@ -45,27 +47,32 @@ def _dead_here(record: TrialRecord) -> bool:
 
 
 def finished_from_files(record: TrialRecord, run_dir: RunDir) -> TrialRecord | None:
-    """The trained trial its complete files describe, or None when they are missing, partial or altered."""
+    """The trained or stopped trial its complete files describe, or None when they are missing, partial or
+    altered: a trained one needs its weights, matching the recorded hash; a stopped one has none."""
     folder = Path(record.folder) if record.folder else run_dir.trial_dir(record.number)
     try:
         metrics = read_json(folder / METRICS_FILE)
     except RunError:
         return None
-    if metrics.get("status") != Status.TRAINED or metrics.get("arch_hash") != record.arch_hash:
+    status = metrics.get("status")
+    if status not in (Status.TRAINED, Status.STOPPED) or metrics.get("arch_hash") != record.arch_hash:
         return None
     weights, sha256 = folder / WEIGHTS_FILE, metrics.get("weights_sha256")
-    if not sha256 or not weights.exists() or file_sha256(weights) != sha256:
+    if status == Status.TRAINED and (not sha256 or not weights.exists() or file_sha256(weights) != sha256):
         return None
     known = {f.name for f in fields(TrialRecord)} - {"number", "state", "values"}
     stored = {key: value for key, value in metrics.items() if key in known}
-    return TrialRecord(number=record.number, **{**stored, "status": Status.TRAINED, "arch": record.arch})
+    return TrialRecord(number=record.number, **{**stored, "status": Status(status), "arch": record.arch})
 
 
 def _complete(study: optuna.Study, trial: FrozenTrial, finished: TrialRecord) -> bool:
-    """Store the record and COMPLETE the trial; False when another worker got there first."""
+    """Store the record and finish the trial, COMPLETE or (stopped) PRUNED; False when another worker got
+    there first."""
     storage = study._storage  # a dead worker's trial: no Trial object of ours to write through
     try:
         write_user_attrs(storage, trial._trial_id, finished.attrs())  # one commit
+        if finished.status is Status.STOPPED:
+            return storage.set_trial_state_values(trial._trial_id, TrialState.PRUNED)
         values = finished.objective_values(objective_names(study))
         return storage.set_trial_state_values(trial._trial_id, TrialState.COMPLETE, values)
     except optuna.exceptions.UpdateFinishedTrialError:
