@@ -176,7 +176,6 @@ def test_a_dead_workers_trial_whose_files_do_not_vouch_for_it_is_failed_with_the
     assert retry.state == TrialState.WAITING and retry.params == trial.params
 
 
-
 @pytest.mark.parametrize("saved", [True, False], ids=["record saved", "metrics.json only"])
 def test_a_dead_workers_trial_stopped_at_a_rung_is_finished_as_stopped_from_its_metrics(run, saved):
     # Killed after metrics.json (and maybe the record) said "stopped", before Optuna marked it PRUNED:
@@ -201,6 +200,7 @@ def test_a_stopped_trials_metrics_of_another_architecture_do_not_vouch_for_it(ru
     number = _started(study, run_dir, _dead_worker())
     _trained_files(study, run_dir, number, status="stopped", arch_hash="another", weights_sha256=None)
     assert recover_dead_trials(study, run_dir) == ([], [number])
+
 
 def test_the_files_are_read_from_the_folder_the_trial_recorded(run, tmp_path):
     study, run_dir = run
