@@ -49,7 +49,7 @@ PHASES = [
     (trainer.Trainer, "__init__", "Trainer() (optimizer)"),
     (stages, "rung_signals", "rung signals (validation)"),
     (rungs, "judge", "rungs.judge"),
-    (objective.CandidateObjective, "_time", "latency after training"),
+    (loop, "time_at_end", "latency at the end (one window)"),
     (objective, "write_json", "write metrics.json"),
     (optuna.Study, "tell", "study.tell"),
     (loop, "report_progress", "report_progress (trials.csv)"),

@@ -65,6 +65,7 @@ METHODS = {
     "tpe": {"sampler": "tpe", "early_stop": "off"},
     "tpe+early-stop/epochs": {"sampler": "tpe", "early_stop": "epochs"},
     "tpe+early-stop": {"sampler": "tpe", "early_stop": "on"},
+    "tpe+early-stop/once": {"sampler": "tpe", "early_stop": "once"},
     "tpe+mutate+early-stop": {"sampler": "tpe+mutate", "early_stop": "on"},
     "random": {"sampler": "random", "early_stop": "off"},
     # The experiment of sampler_views.py: TPE shown the stopped candidates as PRUNED trials.

@@ -31,13 +31,15 @@ def test_stopped_candidates_are_pruned_counted_and_never_on_the_front(tmp_path):
         assert record.rung_populations["1"] >= 3 and "stopped after 1 of 3 epochs" in record.reason
         assert not (tmp_path / "trials" / str(record.number) / "weights.safetensors").exists()
         assert record.latency_ms is None  # latency is no objective or limit: only trained candidates are timed
-    assert all(r.latency_ms > 0 and r.threads >= 1 for r in found if r.status is Status.TRAINED)
+    assert all(r.latency_ms is None for r in found)  # ... and those at the end, while nothing trains
     assert evaluated_in_study(result.study) == 8 and evaluated_in_csv(tmp_path) == 8  # stopped ones count
     front = {row["trial"] for row in json.loads((tmp_path / "pareto.json").read_text())["trials"]}
     assert front and not front & {r.number for r in stopped}
     frame = pd.read_csv(tmp_path / "trials.csv")
     assert set(frame.loc[frame["status"] == "stopped", "epochs"]) == {1}
     assert set(frame.loc[frame["status"] == "trained", "epochs"]) == {3}
+    assert (frame.loc[frame["status"] == "trained", "latency_ms"] > 0).all()
+    assert frame.loc[frame["status"] == "stopped", "latency_ms"].isna().all()
     page = (tmp_path / "report.html").read_text()
     assert 'id="rungs"' in page and '"name": "stopped at a rung"' in page
     with pytest.raises(dsdnas.DsdnasError, match="is not a trained trial"):
@@ -59,6 +61,17 @@ def test_a_rung_inside_an_epoch_stops_candidates_there_and_keeps_every_signal(tm
     assert 0.3214 in set(frame.loc[frame["status"] == "stopped", "epochs"])
     assert set(frame.loc[frame["status"] == "trained", "epochs"]) == {3}
 
+
+
+def test_once_judges_at_its_one_rung_and_keeps_the_top_half(tmp_path):
+    result = dsdnas.search(budget=8, out=tmp_path, **{**EARLY, "train_limit": 2000, "early_stop": "once"})
+    found = records(result.study)
+    judged = [r for r in found if r.rung_accuracies and r.status is not Status.REUSED]
+    assert judged and all(r.rung_accuracies.keys() == {"0.3214"} for r in judged)  # step 9 of 84 alone
+    stopped = [r for r in found if r.status is Status.STOPPED]
+    assert stopped, "8 candidates at a rung that keeps half: some stop"
+    assert all(r.reason.endswith(": not in the top 1/2 of its rung") and r.epochs == 0.3214 for r in stopped)
+    assert result.study.user_attrs["settings"]["early_stop"] == "steps-once"  # never continued under another rule
 
 def test_with_latency_an_objective_every_candidate_is_timed_before_it_trains(tmp_path):
     result = dsdnas.search(budget=6, out=tmp_path, **EARLY, objectives=("accuracy", "latency"))

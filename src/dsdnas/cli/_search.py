@@ -91,7 +91,8 @@ def search_command(
         str,
         typer.Option(
             help="on: stop a candidate after 1/9 and 1/3 of its training steps unless in the top third "
-            "(Pareto); epochs: judge at whole epochs (E/9, E/3) on validation accuracy; off: train all to the end."
+            "(Pareto); once: after 1/9 only, unless in the top half; epochs: judge at whole epochs (E/9, E/3) on "
+            "validation accuracy; off: train all to the end."
         ),
     ] = _DEFAULT.early_stop,
     threads: Annotated[

@@ -38,8 +38,11 @@ def test_the_early_stop_modes_place_their_rungs_and_name_them_in_epochs():
     assert on.epochs(20) == 0.3226 and on.epochs(62) == 1.0
     by_epochs = schedule("epochs", 9, 10)
     assert by_epochs == Rungs((10, 30), 10, "val_accuracy") and by_epochs.key(30) == "3"
-    assert schedule("off", 9, 10) is None and schedule("on", 1, 7) is None  # nothing to judge
-    with pytest.raises(DsdnasError, match="--early-stop 'maybe' must be one of on, epochs, off"):
+    once = schedule("once", 3, 62)  # the first rung alone, keeping the top half
+    assert once == Rungs((20,), 62, "train_loss", eta=2) and once.key(20) == "0.3226"
+    assert schedule("once", 1, 20) == Rungs((6,), 20, "train_loss", eta=2)  # 20 // 9 = 2 steps: too few, so 20 // 3
+    assert schedule("off", 9, 10) is None and schedule("on", 1, 7) is None and schedule("once", 1, 7) is None
+    with pytest.raises(DsdnasError, match="--early-stop 'maybe' must be one of on, once, epochs, off"):
         schedule("maybe", 3, 10)
 
 
@@ -54,6 +57,8 @@ def test_a_loss_signal_ranks_the_lowest_first():
     judged = {"rung": "0.3333", "objectives": ("accuracy", "macs"), "signal": "train_loss"}
     assert goes_on(study, same_cost, value=0.4, **judged)  # the lowest loss at its rung
     assert not goes_on(study, same_cost, value=0.85, **judged)
+    assert not goes_on(study, same_cost, value=0.65, **judged)  # third of 6: the top 1/3 is 2
+    assert goes_on(study, same_cost, value=0.65, **judged, eta=2)  # the top half is 3 (--early-stop once)
     assert judge(study, same_cost, value=0.4, **{**judged, "rung": "1"}) == (True, 1)  # nobody else reached it
 
 

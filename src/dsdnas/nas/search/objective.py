@@ -171,6 +171,7 @@ class CandidateObjective:
                 value=signals[schedule.signal],
                 objectives=self.objectives,
                 signal=schedule.signal,
+                eta=schedule.eta,
             )
             return verdict
 
@@ -234,7 +235,7 @@ class CandidateObjective:
         )
         return (
             f"stopped after {key} of {self.train_config.epochs} epochs ({step} steps) at "
-            f"{at_rungs.rung_accuracies[key]:.2%}{judged}: not in the top 1/{rungs.ETA} of its rung"
+            f"{at_rungs.rung_accuracies[key]:.2%}{judged}: not in the top 1/{schedule.eta} of its rung"
         )
 
     def _finish(self, trial: optuna.Trial, record: TrialRecord, started: float) -> list[float]:

@@ -6,7 +6,8 @@ of 56 steps (mnist-sample) give rungs at 18 and 56 steps, a third of an epoch an
 rung needs at least MIN_RUNG_STEPS steps. The schedule of the full run is never changed:
 a candidate that passes every rung ends bit for bit where it would have without stopping
 (`stages.py`). `--early-stop epochs`, the rule before rungs in steps, judges after E/9
-and E/3 whole epochs, on validation accuracy.
+and E/3 whole epochs, on validation accuracy. `--early-stop once` judges at the first rung
+alone and keeps the top half: fewer candidates stopped, more trained to the end.
 
 At a rung a candidate's signal (DEFAULT_SIGNAL: the mean training loss so far, Ru et
 al.'s TSE, which ranked candidates best in benchmarks/bench_rank.py), with its fixed
@@ -38,6 +39,7 @@ from dsdnas.errors import DsdnasError
 from dsdnas.nas.search.records import OBJECTIVE_DIRECTIONS, OBJECTIVE_FIELDS, TrialRecord, records
 
 ETA = 3  # reduction factor: a rung keeps the top third
+ONCE_ETA = 2  # --early-stop once: one rung, at 1/9 of the steps, keeps the top half
 MIN_RUNG_STEPS = 5  # fewer optimizer steps than this judge nothing: a 1-epoch run on 480 images has 7
 
 
@@ -56,9 +58,10 @@ SIGNALS = {
     "train_loss": Signal("rung_train_losses", False, "mean training loss so far"),
 }
 DEFAULT_SIGNAL = "train_loss"  # ranks best at the first rung: benchmarks/bench_rank.py, docs/benchmarks.md
-EARLY_STOP = ("on", "epochs", "off")  # rungs in steps on DEFAULT_SIGNAL; whole epochs on accuracy; none
+# Rungs in steps on DEFAULT_SIGNAL; one rung in steps keeping half; whole epochs on accuracy; none.
+EARLY_STOP = ("on", "once", "epochs", "off")
 # What a study's settings record of each: the rule, so one started under another is never continued under it.
-RULES = {"on": "steps", "epochs": "epochs", "off": "off"}
+RULES = {"on": "steps", "once": "steps-once", "epochs": "epochs", "off": "off"}
 
 
 def rung_epochs(epochs: int, eta: int = ETA) -> list[int]:
@@ -83,6 +86,7 @@ class Rungs:
     steps: tuple[int, ...]
     steps_per_epoch: int
     signal: str = DEFAULT_SIGNAL
+    eta: int = ETA  # the top 1/eta of a rung's candidates go on
 
     def epochs(self, step: int) -> float:
         """A step count in epochs, as the record, trials.csv and the report show it: 0.3226, 1."""
@@ -99,6 +103,8 @@ def schedule(mode: str, epochs: int, steps_per_epoch: int) -> Rungs | None:
         raise DsdnasError(f"--early-stop {mode!r} must be one of {', '.join(EARLY_STOP)}")
     if mode == "epochs":
         rungs = Rungs(tuple(e * steps_per_epoch for e in rung_epochs(epochs)), steps_per_epoch, "val_accuracy")
+    elif mode == "once":  # the first of the two rungs alone, a wider gate: more candidates trained to the end
+        rungs = Rungs(tuple(rung_steps(epochs * steps_per_epoch)[:1]), steps_per_epoch, eta=ONCE_ETA)
     else:
         rungs = Rungs(tuple(rung_steps(epochs * steps_per_epoch)) if mode == "on" else (), steps_per_epoch)
     return rungs if rungs.steps else None
@@ -150,6 +156,7 @@ def judge(
     value: float,
     objectives: tuple[str, ...],
     signal: str = DEFAULT_SIGNAL,
+    eta: int = ETA,
 ) -> tuple[bool, int]:
     """Whether `record`'s candidate trains past `rung` (a `Rungs.key`), its `signal` there being `value`,
     judged against every candidate at that rung; and how many candidates (itself included) it was judged among."""
@@ -159,7 +166,7 @@ def judge(
         copy = other.reused_from is not None  # the trial it copied (trained or stopped) is already in it
         if other.number != record.number and reached is not None and other.macs is not None and not copy:
             population.append((other.number, loss_vector(reached, other, signal=signal, objectives=objectives)))
-    keep = survivors(np.array([loss for _, loss in population], dtype=float))
+    keep = survivors(np.array([loss for _, loss in population], dtype=float), eta)
     return 0 in keep, len(population)
 
 
