@@ -3,8 +3,11 @@
 Each method searches the same data and space for the same wall-clock budget, once per
 seed, the methods in turn within each seed: plain TPE (--early-stop off); TPE with
 Pareto-aware early stopping at whole epochs on validation accuracy (--early-stop epochs,
-the default before rungs in steps); with rungs in steps (on, the default); the same
-with mutations of front members (--sampler tpe+mutate); and random sampling.
+the default before rungs in steps); with rungs in steps (on, the default); with one rung
+keeping half (once); the same as the default with mutations of front members (--sampler
+tpe+mutate); and random sampling. `--cuts 60` also reads every run at its first 60 s: a
+seeded search cut there is the search a 60 s budget would have run (only candidates
+finished by then count), so one run gives both budgets.
 Hypervolume is measured on one fixed, shared scale: 1 - accuracy, and the MACs placed on
 the space's exact log range (log10 MACs from its cheapest to its dearest candidate,
 scaled to [0, 1]), with reference point (1, 1); only candidates trained to the full
@@ -26,6 +29,7 @@ It writes bench_search.html, a plotly chart of the curves (median and IQR band).
     python benchmarks/bench_search.py            # 5 seeds x 4 methods x 60 s, about 22 minutes on 2 cores
     python benchmarks/bench_search.py --dataset fashion-mnist --train-limit 5120 --val-fraction 0.25
     python benchmarks/bench_search.py --quick    # 1 seed x 4 methods x 4 s, under a minute (CI)
+    python benchmarks/bench_search.py --budget-s 180 --cuts 60   # 180 s searches, also read at their first 60 s
     python benchmarks/bench_search.py --methods tpe+early-stop,tpe+early-stop/shown   # what TPE should see
 
 `--methods` picks the methods; the first is the yardstick whose median final hypervolume
@@ -71,7 +75,7 @@ METHODS = {
     # The experiment of sampler_views.py: TPE shown the stopped candidates as PRUNED trials.
     "tpe+early-stop/shown": {"sampler": "tpe", "early_stop": "on"},
 }
-DEFAULT_METHODS = "tpe,tpe+early-stop/epochs,tpe+early-stop,tpe+mutate+early-stop"
+DEFAULT_METHODS = "tpe,tpe+early-stop,tpe+early-stop/once,tpe+mutate+early-stop"
 
 
 def normalized(accuracy: float, macs: float, low: float, high: float) -> list[float]:
@@ -178,6 +182,34 @@ def fixed_costs(runs: list[dict]) -> str:
     return "; ".join(parts)
 
 
+def finals_at(curves: dict[str, list], runs: dict[str, list[dict]], yardstick: str, cut: float) -> None:
+    """Each method's hypervolume at `cut` seconds (median, IQR), the time it takes to reach the yardstick's
+    median there, and the candidates evaluated and trained to the end by then (median per seed)."""
+    finals = {name: [at(points, cut) for points in rc] for name, rc in curves.items()}
+    target = statistics.median(finals[yardstick])
+    for name, values in finals.items():
+        q1, q3 = np.percentile(values, [25, 75])
+        times = [reach_time(points, target, cut) for points in curves[name]]
+        evaluated, trained = zip(*(done_by(run, cut) for run in runs[name]), strict=True)
+        print(
+            f"  {name:22} final {statistics.median(values):.4f} (IQR {q1:.4f}-{q3:.4f}); reaches {yardstick}'s "
+            f"median {target:.4f} after {statistics.median(times):.1f} s (median; {sum(t < cut for t in times)} "
+            f"of {len(times)} seeds reach it); {statistics.median(evaluated):.0f} evaluated, "
+            f"{statistics.median(trained):.0f} trained by then"
+        )
+
+
+def done_by(run: dict, seconds: float) -> tuple[int, int]:
+    """Candidates evaluated, and trained to the end, in the first `seconds` of a run."""
+    complete = {t.number: t.datetime_complete for t in run["study"].get_trials(deepcopy=False)}
+    found = [
+        r
+        for r in records(run["study"])
+        if r.counted and complete[r.number] is not None and complete[r.number].timestamp() - run["started"] <= seconds
+    ]
+    return len(found), sum(r.trained for r in found)
+
+
 def chart(curves: dict[str, list[list[tuple[float, float]]]], budget: float, path: Path) -> None:
     import plotly.graph_objects as go
 
@@ -205,14 +237,18 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--retrain", type=int, default=16, help="stopped candidates retrained per method")
     parser.add_argument("--chart", default="bench_search.html")
+    parser.add_argument(
+        "--cuts", default="", help="also report each run cut at these seconds, as a shorter search (e.g. 60)"
+    )
     choices = ", ".join(METHODS)
     parser.add_argument("--methods", default=DEFAULT_METHODS, help=f"comma-separated, first the yardstick: {choices}")
     args = parser.parse_args()
     args.methods = args.methods.split(",")
+    args.cuts = [float(cut) for cut in args.cuts.split(",") if cut]
     if unknown := [name for name in args.methods if name not in METHODS]:
         parser.error(f"--methods: unknown {', '.join(unknown)}; choose from {choices}")
     if args.quick:
-        args.seeds, args.budget_s, args.retrain = 1, 4, 1
+        args.seeds, args.budget_s, args.retrain, args.cuts = 1, 4, 1, [2.0]
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     bounds = get_space(args.space).cost_bounds((1, 28, 28), 10)
     low, high = bounds.min_macs, bounds.max_macs
@@ -225,17 +261,10 @@ def main() -> None:
         for name, runs_curves in curves.items():
             row = [statistics.median(at(points, budget * k / 10) for points in runs_curves) for k in range(1, 11)]
             print(f"  {name:22} " + " ".join(f"{v:.3f}" for v in row))
-        finals = {name: [at(points, budget) for points in rc] for name, rc in curves.items()}
-        yardstick = args.methods[0]
-        target = statistics.median(finals[yardstick])
-        for name, values in finals.items():
-            q1, q3 = np.percentile(values, [25, 75])
-            times = [reach_time(points, target, budget) for points in curves[name]]
-            print(
-                f"  {name:22} final {statistics.median(values):.4f} (IQR {q1:.4f}-{q3:.4f}); reaches {yardstick}'s "
-                f"median {target:.4f} after {statistics.median(times):.1f} s (median; {sum(t < budget for t in times)} "
-                f"of {len(times)} seeds reach it)"
-            )
+        for cut in sorted({*args.cuts, budget}):
+            if cut < budget:
+                print(f"as searches of {cut:.0f} s: each run up to its first {cut:.0f} s (the same seeded run)")
+            finals_at(curves, runs, args.methods[0], cut)
         print("candidates and the cost outside training (all seeds):")
         for name, method_runs in runs.items():
             print(f"  {name:22} {fixed_costs(method_runs)}")
