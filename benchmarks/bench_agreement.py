@@ -1,15 +1,23 @@
 """Does a latency measured during a search repeat at its end? The same front models, timed both ways.
 
-Part 1 runs a real search (mnist-sample, 3 epochs, seed 3, as the user's report did) and
-prints, for every front member, the latency recorded when it was sampled, the one measured
-again when the search ended (RUN/front_latency.json), and their ratio. The target: every
-ratio within 5% on a quiet machine.
+A search whose latency is no objective or limit (the default, and the user's report) times
+no candidate while it runs: its end times every trained model once, back to back, and that
+is each model's one figure. Part 1 checks it on a real search (mnist-sample, 3 epochs, seed
+3, as the user's report did): no latency in the study, one per trained model at the end.
+
+Part 1 then runs the same search with `--max-latency-ms` set far above any candidate: the
+limit makes the search time every candidate before training it (as latency as an objective
+does) and changes nothing else, so the front is the same kind of front. For every front
+member it prints the latency timed when it was sampled, the one timed again when the
+search ended (RUN/front_latency.json), and their ratio. The target: every ratio within 5%
+on a quiet machine.
 
 Part 2 looks for the cause: the front models timed in turns under each condition a search
 measures in, the conditions' order reversed every round:
 
     end            back to back with the others, as at the end of a search (each freshly built)
-    trained        the same, with the weights the search trained (the search times the trained model)
+    trained        the same, with the weights the search trained (both the search and the end time a
+                   freshly built model; this shows the weights change nothing)
     after-train    right after this process trained another candidate for one epoch
     after-fvcore   as a search does: train another, count this model's MACs (fvcore traces it), time it
     after-pause    train another, sleep 2 s, time it
@@ -43,6 +51,7 @@ from dsdnas.nas.model.arch import Arch, Block, Stem
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.costs import LATENCY_REPEATS, count_macs, quiet_latency
 from dsdnas.nas.runs.rundir import WEIGHTS_FILE, RunDir
+from dsdnas.nas.search.records import records
 from dsdnas.nas.search.results import pareto_trials
 from dsdnas.nas.training.trainer import Trainer
 
@@ -54,11 +63,17 @@ OTHER = Arch((1, 28, 28), 10, Stem(16), (Block("standard", 3, 1, 32, 2), Block("
 
 def part_one(args: argparse.Namespace, out: Path) -> list[tuple[Arch, dict[str, torch.Tensor]]]:
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    result = search(
-        dataset="mnist-sample", budget=args.budget, epochs=args.epochs, seed=3, device="cpu", out=out, early_stop="off"
-    )
-    again = read_json(out / "front_latency.json")["trials"]
-    print(f"\n== part 1: a search (budget {args.budget}, {args.epochs} epochs), its front timed again at the end")
+    settings = {"dataset": "mnist-sample", "budget": args.budget, "epochs": args.epochs, "seed": 3, "device": "cpu"}
+    result = search(**settings, out=out / "default", early_stop="off")
+    untimed = all(record.latency_ms is None for record in records(result.study))
+    timed = read_json(out / "default" / "front_latency.json")["trials"]
+    trained = [record.number for record in records(result.study) if record.trained]
+    print(f"\n== part 1: a search (budget {args.budget}, {args.epochs} epochs) with latency no objective or limit")
+    print(f"   timed during the search: {'none' if untimed else 'SOME'}; timed at the end: {len(timed)} models, of")
+    print(f"   {len(trained)} trained to the end ({'each once' if sorted(map(int, timed)) == trained else 'NOT ALL'})")
+    result = search(**settings, out=out / "timed", early_stop="off", max_latency_ms=1e6)
+    again = read_json(out / "timed" / "front_latency.json")["trials"]
+    print("   the same search timing every candidate before training it (--max-latency-ms 1e6):")
     print(f"   {'trial':>5} {'during':>8} {'at end':>8} {'ratio':>6}  candidate")
     ratios = []
     front = pareto_trials(result.study)
@@ -68,7 +83,7 @@ def part_one(args: argparse.Namespace, out: Path) -> list[tuple[Arch, dict[str, 
         print(f"   {record.number:5d} {record.latency_ms:8.3f} {end:8.3f} {ratios[-1]:6.2f}  {record.notation}")
     worst = max(abs(ratio - 1) for ratio in ratios)
     print(f"   median ratio {statistics.median(ratios):.3f}, worst |ratio - 1| {worst:.1%} ({len(ratios)} members)")
-    weights = [load_file(RunDir(out).trial_dir(record.number) / WEIGHTS_FILE) for record in front]
+    weights = [load_file(RunDir(out / "timed").trial_dir(record.number) / WEIGHTS_FILE) for record in front]
     return [(Arch.from_dict(record.arch), state) for record, state in zip(front, weights, strict=True)]
 
 

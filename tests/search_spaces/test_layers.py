@@ -56,3 +56,13 @@ def test_the_layers_chained_with_the_networks_weights_compute_the_network(small_
         head = arch_layers(small_arch)[-1].build().eval()
         head.load_state_dict({k: v for k, v in net.state_dict().items() if k.split(".")[0] in ("hidden", "classifier")})
         assert torch.allclose(head(out), net(x), atol=1e-6)
+
+
+def test_a_refused_candidate_is_replaced_by_the_next_draw():
+    # `dsdnas lut --check N` times N candidates the runtime can run: each one it cannot is drawn again.
+    space, shape = get_space("dsd-range"), (1, 28, 28)
+    no_pool_head = sample_archs(space, shape, 10, count=12, seed=5, keep=lambda arch: arch.head.kind != "pool")
+    assert len(no_pool_head) == 12 and all(arch.head.kind != "pool" for arch in no_pool_head)
+    plain = sample_archs(space, shape, 10, count=12, seed=5)
+    assert any(arch.head.kind == "pool" for arch in plain)  # the filter had work to do
+    assert [a for a in plain if a.head.kind != "pool"] == no_pool_head[: sum(a.head.kind != "pool" for a in plain)]

@@ -123,10 +123,17 @@ def lut(
     fill_table(table, layers, calibration, device=device, path=Path(config.out), progress=progress)
     if config.check:
         per_space = -(-config.check // len(spaces))
-        archs = [
+        archs = [  # a candidate the runtime cannot run is replaced by the next draw: N are timed
             arch
             for space in spaces
-            for arch in sample_archs(space, table.input_shape, table.num_classes, count=per_space, seed=CHECK_SEED)
+            for arch in sample_archs(
+                space,
+                table.input_shape,
+                table.num_classes,
+                count=per_space,
+                seed=CHECK_SEED,
+                keep=lambda arch: not table.unsupported(arch),
+            )
         ][: config.check]
         check_table(table, archs, device=device, progress=progress)
         table.save(config.out)
@@ -146,10 +153,7 @@ def check_covers(
     space_name = space.name if space.source == "<built-in>" else space.source
     missing = [key for key in layers if key not in table.layers]
     if missing or not table.ready:
-        shape = "x".join(map(str, input_shape))
         raise DsdnasError(
             f"--latency-lut {table.source} lacks {len(missing)} layer(s) of {space_name} (e.g. "
-            f"{missing[0] if missing else 'its constants'}); on its device run: dsdnas lut --space {space_name} "
-            f"--input {shape} --classes {num_classes} --runtime {table.runtime} --threads {table.threads} "
-            f"--out {table.source}"
+            f"{missing[0] if missing else 'its constants'}); on its device run: {table.command(space_name)}"
         )

@@ -11,6 +11,7 @@ last stage's widths at its map size, or the stem's when a network has no stage.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from itertools import product
 
 from dsdnas.nas.model.arch import Arch, Block, Head, Stem, conv_output_size
@@ -75,13 +76,21 @@ def space_layers(space: SearchSpace, input_shape: tuple[int, int, int], num_clas
 
 
 def sample_archs(
-    space: SearchSpace, input_shape: tuple[int, int, int], num_classes: int, *, count: int, seed: int
+    space: SearchSpace,
+    input_shape: tuple[int, int, int],
+    num_classes: int,
+    *,
+    count: int,
+    seed: int,
+    keep: Callable[[Arch], bool] = lambda arch: True,
 ) -> list[Arch]:
-    """`count` distinct candidates drawn uniformly at random, choice by choice, from a seeded stream."""
+    """`count` distinct candidates that `keep` accepts, drawn uniformly at random, choice by choice, from a
+    seeded stream: one it refuses (a runtime cannot run it) is replaced by the next draw."""
     rng, archs = random.Random(seed), {}
     for _ in range(20 * count):  # a small space runs out of new candidates
         if len(archs) == count:
             break
         arch = space.sample(_RandomTrial(rng), input_shape, num_classes)
-        archs.setdefault(arch.hash, arch)
+        if keep(arch):
+            archs.setdefault(arch.hash, arch)
     return list(archs.values())

@@ -18,6 +18,7 @@ adds the error over candidates it never saw (`check`).
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,14 @@ class LatencyTable:
                 return f"layer {layer.key}: {reason}"
         return ""
 
+    def command(self, space: str) -> str:
+        """The `dsdnas lut` command that adds `space`'s layers to this table, on the device that made it."""
+        shape = "x".join(map(str, self.input_shape))
+        return (
+            f"dsdnas lut --space {shlex.quote(space)} --input {shape} --classes {self.num_classes} "
+            f"--runtime {self.runtime} --threads {self.threads} --device {self.device} --out {shlex.quote(self.source)}"
+        )
+
     def missing(self, arch: Arch) -> list[str]:
         return [layer.key for layer in arch_layers(arch) if layer.key not in self.layers]
 
@@ -92,7 +101,7 @@ class LatencyTable:
         if missing:
             raise LutError(
                 f"{self.source} has no entry for layer {missing[0]} (of {arch.notation}); add it on the table's "
-                f"device: dsdnas lut --out {self.source} --space SPACE for the space this candidate comes from"
+                f"device, SPACE being the space this candidate comes from: {self.command('SPACE')}"
             )
         reason = self.unsupported(arch)
         if reason:

@@ -11,8 +11,8 @@ trials.csv, pareto.json, `dsdnas trials`, the report, `dsdnas export`'s model.py
 fine-tune (`end_latency.py`); the search's own figure stays in the study beside it.
 
 The figures go to RUN/front_latency.json (the file's name is older than the change: it held
-the front alone), with the candidates an earlier end of the same study timed and this one
-did not time again. They are timed in the search's runtime; a search whose latencies a table
+the front alone), with the candidates an earlier end of the same study timed on this machine
+and device and this one did not time again. They are timed in the search's runtime; a search whose latencies a table
 predicted (--latency-lut) times nothing here: the table's device is elsewhere.
 """
 
@@ -60,7 +60,7 @@ def time_at_end(
     source = latency_source or LatencySource()
     if source.table is not None:
         return {}
-    earlier = end_latencies(run_dir)
+    earlier = end_latencies(run_dir, timed_on=(hostname(), str(device), source.runtime))  # here, or timed again
     measured: dict[int, dict[str, Any]] = {}
     with QuietWindows(device).measuring():
         for record in to_time_at_end(study, earlier):
