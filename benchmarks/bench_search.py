@@ -71,6 +71,7 @@ METHODS = {
     "tpe+early-stop": {"sampler": "tpe", "early_stop": "on"},
     "tpe+early-stop/once": {"sampler": "tpe", "early_stop": "once"},
     "tpe+mutate+early-stop": {"sampler": "tpe+mutate", "early_stop": "on"},
+    "tpe+mutate+early-stop/once": {"sampler": "tpe+mutate", "early_stop": "once"},
     "random": {"sampler": "random", "early_stop": "off"},
     # The experiment of sampler_views.py: TPE shown the stopped candidates as PRUNED trials.
     "tpe+early-stop/shown": {"sampler": "tpe", "early_stop": "on"},

@@ -62,7 +62,6 @@ def test_a_rung_inside_an_epoch_stops_candidates_there_and_keeps_every_signal(tm
     assert set(frame.loc[frame["status"] == "trained", "epochs"]) == {3}
 
 
-
 def test_once_judges_at_its_one_rung_and_keeps_the_top_half(tmp_path):
     result = dsdnas.search(budget=8, out=tmp_path, **{**EARLY, "train_limit": 2000, "early_stop": "once"})
     found = records(result.study)
@@ -72,6 +71,7 @@ def test_once_judges_at_its_one_rung_and_keeps_the_top_half(tmp_path):
     assert stopped, "8 candidates at a rung that keeps half: some stop"
     assert all(r.reason.endswith(": not in the top 1/2 of its rung") and r.epochs == 0.3214 for r in stopped)
     assert result.study.user_attrs["settings"]["early_stop"] == "steps-once"  # never continued under another rule
+
 
 def test_with_latency_an_objective_every_candidate_is_timed_before_it_trains(tmp_path):
     result = dsdnas.search(budget=6, out=tmp_path, **EARLY, objectives=("accuracy", "latency"))
