@@ -37,7 +37,7 @@ def test_search_validation_orders_objectives_and_keeps_the_rest():
         ({"max_macs": -5.0}, "--max-macs -5 must be a positive number"),
         ({"device": "tpu"}, "--device 'tpu'"),
         ({"jobs": 0}, "--jobs 0 must be from 1 to 64"),
-        ({"early_stop": "yes"}, "--early-stop 'yes' must be one of on, epochs, off"),
+        ({"early_stop": "yes"}, "--early-stop 'yes' must be one of on, once, epochs, off"),
     ],
 )
 def test_search_options_out_of_range_are_refused_before_anything_is_created(tmp_path, options, message):

@@ -96,7 +96,7 @@ def trial_row(record: TrialRecord, front_numbers: set[int], picks: dict[int, str
 
 
 def shown_row(
-    record: TrialRecord, front_numbers: set[int], picks: dict[int, str], timed: dict[int, dict[str, Any]]
+    record: TrialRecord, front_numbers: set[int], picks: dict[int, str], *, timed: dict[int, dict[str, Any]]
 ) -> dict[str, Any]:
     """`trial_row` with the latency timed at the end of the search where there is one, and when it was timed."""
     row = trial_row(with_end_latency(record, timed), front_numbers, picks)
@@ -110,7 +110,7 @@ def trials_frame(
     """trials.csv's rows; `timed`: the run's end latencies (`end_latency.end_latencies`)."""
     front = pareto_trials(study) if front is None else front
     numbers, picks = {record.number for record in front}, front_picks(front)
-    rows = [shown_row(record, numbers, picks, timed or {}) for record in records(study)]
+    rows = [shown_row(record, numbers, picks, timed=timed or {}) for record in records(study)]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -121,7 +121,11 @@ def pareto_rows(
     front = pareto_trials(study) if front is None else front
     numbers, picks = {record.number for record in front}, front_picks(front)
     return [
-        {**shown_row(record, numbers, picks, timed or {}), "search_latency_ms": record.latency_ms, "arch": record.arch}
+        {
+            **shown_row(record, numbers, picks, timed=timed or {}),
+            "search_latency_ms": record.latency_ms,
+            "arch": record.arch,
+        }
         for record in front
     ]
 
