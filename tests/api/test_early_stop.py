@@ -109,44 +109,47 @@ def _early_search(out, budget: int, train_limit: int) -> list[str]:
     ]  # fmt: skip
 
 
-def _running_at_rung(out) -> int | None:
-    """A RUNNING trial, after the first three, that has recorded its accuracy at the rung: it is being judged
-    there or trains on past it."""
+def _running_at_rung(out, killed: set[int]) -> int | None:
+    """A RUNNING trial, after the first three and none of `killed`, that has recorded its accuracy at the rung:
+    it is being judged there or trains on past it."""
     try:
         with sqlite3.connect(f"file:{out / 'study.db'}?mode=ro", uri=True, timeout=0.1) as db:
             found = db.execute(
                 "SELECT t.number FROM trial_user_attributes a JOIN trials t ON a.trial_id = t.trial_id "
                 "WHERE t.number >= 3 AND t.state = 'RUNNING' AND a.key = 'rung_accuracies' AND a.value_json != '{}'"
-            ).fetchone()
+            ).fetchall()
     except sqlite3.OperationalError:  # not created yet, or locked by the writer for a moment
         return None
-    return found and found[0]
+    return next((number for (number,) in found if number not in killed), None)
 
 
 def test_kill_minus_nine_at_a_rung_then_rerun_keeps_the_budget_exact(tmp_path):
     out = tmp_path / "run"
-    command = _early_search(out, budget=5, train_limit=1000)
-    for _ in range(3):  # a kill can come just after the verdict (a stop is quick); then try again
+    command = _early_search(out, budget=8, train_limit=1000)
+    killed: set[int] = set()  # an earlier try's victim stays RUNNING until the next process recovers it
+    for _ in range(5):  # a kill can come just after the verdict (a stop is quick); then try again
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 180
-        while (number := _running_at_rung(out)) is None:
+        while (number := _running_at_rung(out, killed)) is None:
             assert time.monotonic() < deadline and process.poll() is None
             time.sleep(0.01)
         process.send_signal(signal.SIGKILL)
         process.wait()
+        killed.add(number)
         _, study, _ = load_run(out)
-        if study.trials[number].state == TrialState.RUNNING:
+        written = (out / "trials" / str(number) / "metrics.json").exists()  # stopped, result on disk: recovered
+        if study.trials[number].state == TrialState.RUNNING and not written:
             assert study.trials[number].user_attrs["rung_accuracies"].keys() == {"1"}
             break
     else:
-        pytest.fail("three kills in a row came after the rung's verdict")
+        pytest.fail("five kills in a row came after the rung's verdict")
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     _, study, _ = load_run(out)
     killed = study.trials[number]
     assert killed.state == TrialState.FAIL and "died (process gone)" in killed.user_attrs["reason"]
     assert killed.user_attrs["rung_accuracies"].keys() == {"1"}  # what it recorded before the kill is kept
-    assert evaluated_in_study(study) == 5 and evaluated_in_csv(out) == 5
+    assert evaluated_in_study(study) == 8 and evaluated_in_csv(out) == 8
     assert TrialState.RUNNING not in {t.state for t in study.trials}
     assert pd.read_csv(out / "trials.csv").set_index("trial").loc[number, "state"] == "FAIL"
 
