@@ -92,8 +92,8 @@ def test_a_continued_search_keeps_its_rung_records_and_early_stop_cannot_change(
         dsdnas.search(budget=8, out=tmp_path, **{**EARLY, "early_stop": "off"})
 
 
-def test_early_stopping_is_on_by_default_and_without_a_rung_either_value_continues(tmp_path):
-    assert dsdnas.SearchConfig().early_stop == "on"
+def test_early_stopping_is_once_by_default_and_without_a_rung_either_value_continues(tmp_path):
+    assert dsdnas.SearchConfig().early_stop == "once"
     first = dsdnas.search(budget=1, out=tmp_path, **FAST)  # 1 epoch: no rung, nothing to stop
     assert first.study.user_attrs["settings"]["early_stop"] == "off"
     more = dsdnas.search(budget=2, out=tmp_path, **{**FAST, "early_stop": "off"})

@@ -90,8 +90,8 @@ def search_command(
     early_stop: Annotated[
         str,
         typer.Option(
-            help="on: stop a candidate after 1/9 and 1/3 of its training steps unless in the top third "
-            "(Pareto); once: after 1/9 only, unless in the top half; epochs: judge at whole epochs (E/9, E/3) on "
+            help="once: stop a candidate after 1/9 of its training steps unless in the top half (Pareto); "
+            "on: after 1/9 and 1/3, unless in the top third; epochs: judge at whole epochs (E/9, E/3) on "
             "validation accuracy; off: train all to the end."
         ),
     ] = _DEFAULT.early_stop,

@@ -119,8 +119,8 @@ def _sections(data: ReportData) -> list[str]:
         parts += [
             "<h2>Early stopping: accuracy by rung</h2>",
             '<p class="note">Each candidate judged at a rung: its validation accuracy there, and at the end for '
-            "those trained on (solid). Dotted grey: stopped, not in the top third of its rung by non-dominated "
-            "sorting on accuracy and cost. Stopped candidates appear on the plots above as grey triangles, at the "
+            "those trained on (solid). Dotted grey: stopped, not among those its rung kept (the top half, or third, "
+            "by non-dominated sorting on the rung's signal and the costs; each stop's reason says which). Stopped candidates appear on the plots above as grey triangles, at the "
             "accuracy they had when stopped; they are never on the front.</p>",
             _figure("rungs", _figures.rung_figure(data)),
         ]

@@ -1,13 +1,14 @@
 """Pareto-aware early stopping: at each rung, only the top 1/eta of the candidates by
 non-dominated sorting train on.
 
-A candidate is judged after 1/eta^2 and 1/eta of its optimizer steps (eta = 3): 3 epochs
-of 56 steps (mnist-sample) give rungs at 18 and 56 steps, a third of an epoch and one. A
-rung needs at least MIN_RUNG_STEPS steps. The schedule of the full run is never changed:
-a candidate that passes every rung ends bit for bit where it would have without stopping
-(`stages.py`). `--early-stop epochs`, the rule before rungs in steps, judges after E/9
-and E/3 whole epochs, on validation accuracy. `--early-stop once` judges at the first rung
-alone and keeps the top half: fewer candidates stopped, more trained to the end.
+By default (`--early-stop once`) a candidate is judged once, after 1/9 of its optimizer
+steps, and the top half goes on: 3 epochs of 56 steps (mnist-sample) give a rung at 18
+steps, a third of an epoch. `--early-stop on` judges after 1/eta^2 and 1/eta of the steps
+(eta = 3; 18 and 56 steps) and keeps the top third at each. A rung needs at least
+MIN_RUNG_STEPS steps. The schedule of the full run is never changed: a candidate that
+passes every rung ends bit for bit where it would have without stopping (`stages.py`).
+`--early-stop epochs`, the rule before rungs in steps, judges after E/9 and E/3 whole
+epochs, on validation accuracy.
 
 At a rung a candidate's signal (DEFAULT_SIGNAL: the mean training loss so far, Ru et
 al.'s TSE, which ranked candidates best in benchmarks/bench_rank.py), with its fixed
