@@ -96,8 +96,8 @@ def finished_run(tmp_path_factory) -> Path:
 
 
 KILL_MOMENTS = ("training", "files written", "second trial")  # taken in turn, each seen happen before the kill
-# Batches of 8 give a 1-epoch candidate on 540 training images 67 steps and two rungs, after 7 and 22 steps:
-# a trial past its first rung and not its second is training.
+# Batches of 8 give a 1-epoch candidate on 540 training images 67 steps and a rung after 7 (the default
+# --early-stop once): a trial past its rung, its result unwritten, is training for 60 steps more.
 KILL_ARGS = [*FAST_ARGS, "--batch-size", "8"]
 RECOVERED = re.compile(r"(?:completed|retrying) trial\(s\) \[([\d, ]+)\]")
 
@@ -114,7 +114,7 @@ def _wait_until(condition, process: subprocess.Popen, timeout_s: float = 120) ->
 
 
 def _training(study: optuna.Study, out: Path, pid: int) -> list[int]:
-    """Process `pid`'s trials past their first rung and not their second, their result unwritten: training.
+    """Process `pid`'s trials past their rung, their result unwritten: training.
 
     A rung's scores are the one thing training writes on its trial while it runs; a trial
     stopped at its first rung writes metrics.json before it tells the study.
