@@ -1,7 +1,7 @@
 """Where a candidate's time outside training goes: the same real search `--rounds` times, each phase timed.
 
 Runs `dsdnas search` in this process (mnist-sample, the default space, 3 epochs, seed 3,
-early stopping on) with a timer around each phase a trial goes through, once per round,
+early stopping once, the default) with a timer around each phase a trial goes through, once per round,
 each round the same search (same seed, budget and settings) in a fresh folder. Printed for
 each phase: its calls over all rounds, the first call (the first round's first trial pays
 for imports), the median and the per-round total of the others (each round's first call
@@ -128,7 +128,7 @@ def main() -> None:
     machine = machine_info(torch.device("cpu"))
     print(f"machine: {machine['cpu']}, {machine['cpus']} CPUs, torch {machine['versions']['torch']}")
     print(
-        f"search: mnist-sample, dsd-range, budget {budget}, {epochs} epochs, seed 3, early stopping on, "
+        f"search: mnist-sample, dsd-range, budget {budget}, {epochs} epochs, seed 3, early stopping once, "
         f"{rounds} rounds of the same search"
     )
     optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -3,9 +3,9 @@
 Each method searches the same data and space for the same wall-clock budget, once per
 seed, the methods in turn within each seed: plain TPE (--early-stop off); TPE with
 Pareto-aware early stopping at whole epochs on validation accuracy (--early-stop epochs,
-the default before rungs in steps); with rungs in steps (on, the default); with one rung
-keeping half (once); the same as the default with mutations of front members (--sampler
-tpe+mutate); and random sampling. `--cuts 60` also reads every run at its first 60 s: a
+the default before rungs in steps); with two rungs in steps (on, the default before
+once); with one rung keeping half (once, the default); either with mutations of front
+members (--sampler tpe+mutate); and random sampling. `--cuts 60` also reads every run at its first 60 s: a
 seeded search cut there is the search a 60 s budget would have run (only candidates
 finished by then count), so one run gives both budgets.
 Hypervolume is measured on one fixed, shared scale: 1 - accuracy, and the MACs placed on

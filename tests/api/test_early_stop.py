@@ -88,7 +88,7 @@ def test_a_continued_search_keeps_its_rung_records_and_early_stop_cannot_change(
     after = {r.number: r.rung_accuracies for r in records(more.study) if r.rung_accuracies}
     assert all(after[n] == rungs for n, rungs in before.items())
     assert evaluated_in_study(more.study) == 7
-    with pytest.raises(dsdnas.DsdnasError, match="early_stop"):
+    with pytest.raises(dsdnas.DsdnasError, match=r"\(early_stop\); it ran with --early-stop on; repeat"):
         dsdnas.search(budget=8, out=tmp_path, **{**EARLY, "early_stop": "off"})
 
 

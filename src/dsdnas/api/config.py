@@ -87,8 +87,8 @@ class SearchConfig:
     color: str = "auto"
     jobs: int = 1  # candidates trained at once on this machine, as processes sharing the study
     threads: int | None = None  # CPU threads per job for training; None: this machine's CPUs / jobs
-    # Judge candidates at rungs and stop the worst (nas/search/rungs.py): on, rungs in optimizer steps;
-    # epochs, at whole epochs on validation accuracy (the rule before); off, train all.
+    # Judge candidates at rungs and stop the worst (nas/search/rungs.py): once, one rung in optimizer steps
+    # keeping half; on, two keeping a third each; epochs, at whole epochs on validation accuracy; off, train all.
     early_stop: str = "once"  # one rung keeping half: the best front per minute in bench_search (180 s, 2 datasets)
     artifacts: str | None = None  # a folder or s3://BUCKET every worker can read and write
 

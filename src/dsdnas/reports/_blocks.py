@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import optuna
 import pandas as pd
@@ -12,6 +13,7 @@ from optuna.trial import FrozenTrial
 
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.model.kinds import STEM_KIND
+from dsdnas.nas.search.end_latency import with_end_latency
 from dsdnas.nas.search.records import Status, TrialRecord
 
 MIN_TRIALS_FOR_IMPORTANCE = 10  # PED-ANOVA on fewer trials says little
@@ -58,7 +60,10 @@ def block_stats(finished: list[TrialRecord]) -> dict[str, pd.DataFrame]:
     return stats
 
 
-def importances(study: optuna.Study, finished: list[TrialRecord]) -> tuple[dict[str, dict[str, float]], str]:
+def importances(
+    study: optuna.Study, finished: list[TrialRecord], *, timed: dict[int, dict[str, Any]]
+) -> tuple[dict[str, dict[str, float]], str]:
+    """PED-ANOVA importances for accuracy and latency, the latency each model shows (`timed`: the end's figures)."""
     trained = [record for record in finished if record.status is Status.TRAINED]
     if len(trained) < MIN_TRIALS_FOR_IMPORTANCE:
         return (
@@ -73,7 +78,9 @@ def importances(study: optuna.Study, finished: list[TrialRecord]) -> tuple[dict[
         for name, field, sign in (("accuracy", "val_accuracy", -1.0), ("latency", "latency_ms", 1.0)):
             try:
                 result[name] = optuna.importance.get_param_importances(
-                    study, evaluator=optuna.importance.PedAnovaImportanceEvaluator(), target=_trained(field, sign)
+                    study,
+                    evaluator=optuna.importance.PedAnovaImportanceEvaluator(),
+                    target=_trained(field, sign, timed),
                 )
             except (RuntimeError, ValueError) as error:
                 return {}, f"parameter importance could not be computed: {error}"
@@ -83,7 +90,7 @@ def importances(study: optuna.Study, finished: list[TrialRecord]) -> tuple[dict[
     )
 
 
-def _trained(field: str, sign: float) -> Callable[[FrozenTrial], float]:
+def _trained(field: str, sign: float, timed: dict[int, dict[str, Any]]) -> Callable[[FrozenTrial], float]:
     """A trial's `field` times `sign` when it was trained, else nan, which Optuna's importance leaves out.
 
     A skipped trial's accuracy of 0 says it was over a limit, a stopped one's is a rung's,
@@ -92,7 +99,7 @@ def _trained(field: str, sign: float) -> Callable[[FrozenTrial], float]:
     """
 
     def target(trial: FrozenTrial) -> float:
-        record = TrialRecord.from_trial(trial)
+        record = with_end_latency(TrialRecord.from_trial(trial), timed)
         value = getattr(record, field)
         if record.status is not Status.TRAINED or value is None or (field == "latency_ms" and record.latency_noisy):
             return math.nan

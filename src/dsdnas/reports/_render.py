@@ -74,8 +74,8 @@ def _latency_heading(data: ReportData) -> list[str]:
         '<p class="note">One latency per model: batch 1, the lowest of 5 round medians after warm-up, with '
         "the p10-p90 of all timed passes as bars, the same figure as in every table. The members of the MACs "
         "front, and every model the search did not time while it ran, were timed back to back when it ended, "
-        "while nothing trained; a search with latency as an objective or a limit timed the others before "
-        "training them (the hover says when, and in what runtime). Red: the models no "
+        "while nothing trained; a search with latency as an objective or a limit, or in a runtime other than "
+        "torch, timed the others before training them (the hover says when, and in what runtime). Red: the models no "
         "other beats on both accuracy and this latency. An x marks a latency measured on a machine too busy to "
         "trust. Where MACs and latency disagree shows here: depthwise convs cut MACs more than time.</p>",
     ]
@@ -119,8 +119,9 @@ def _sections(data: ReportData) -> list[str]:
         parts += [
             "<h2>Early stopping: accuracy by rung</h2>",
             '<p class="note">Each candidate judged at a rung: its validation accuracy there, and at the end for '
-            "those trained on (solid). Dotted grey: stopped, not among those its rung kept (the top half, or third, "
-            "by non-dominated sorting on the rung's signal and the costs; each stop's reason says which). Stopped candidates appear on the plots above as grey triangles, at the "
+            "those trained on (solid). Dotted grey: stopped, not among those its rung kept (the top half, or "
+            "third, by non-dominated sorting on the rung's signal and the costs; each stop's reason says which). "
+            "Stopped candidates appear on the plots above as grey triangles, at the "
             "accuracy they had when stopped; they are never on the front.</p>",
             _figure("rungs", _figures.rung_figure(data)),
         ]

@@ -98,7 +98,8 @@ def front_table(data: ReportData) -> str:
     head = "".join(f"<th{' class=text' if h in ('pick', 'notation', 'next') else ''}>{h}</th>" for h in headers)
     return (
         f'<table id="front-table" class="sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-        '<p class="note">* measured again, back to back, when the search ended (where the run has that figure).</p>'
+        '<p class="note">* timed back to back when the search ended, while nothing trained '
+        "(where the run has that figure).</p>"
     )
 
 

@@ -13,7 +13,7 @@ runtime), and the model's round median is scaled by (the probe's reference time 
 median in that round): the figure is what the model takes when the machine runs as fast as
 the probe's reference. The reference is the probe's fastest window median among several
 spread over about 1.3 s, measured once per process, device and thread count, so every
-figure a process records (a search's candidates and its front measured again at the end)
+figure a process records (a search's candidates, and its front and trained models timed at its end)
 shares it. CUDA timings are not scaled: the probe gauges the CPU.
 
 The probe's timed pass comes after SETTLE_PASSES untimed ones. A probe pass right after a

@@ -5,7 +5,7 @@
     RUN/trials.csv              one row per trial
     RUN/trials/<n>/             arch.json, weights.safetensors, metrics.json of trial n
     RUN/pareto.json             the Pareto front
-    RUN/front_latency.json      the front's latencies, measured again together at the end
+    RUN/front_latency.json      the latencies the end timed, back to back: the front and every untimed trained model
     RUN/report.html             the report
     RUN/finetune/<n>/           a fine-tune: the trial files plus finetune.json,
                                 curves.csv and checkpoint.pt

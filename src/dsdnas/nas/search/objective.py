@@ -3,7 +3,8 @@
 Costs are measured before training, so a candidate over --max-macs, --max-params or
 --max-latency-ms is never trained: it is recorded with the reason and the sampler learns
 of it through Optuna's constraints. Latency is timed then only when it is an objective or
-a limit; otherwise no candidate is timed here, and the end of the search times the ones
+a limit, or its runtime is not torch (which may refuse a candidate: found before it
+trains); otherwise no candidate is timed here, and the end of the search times the ones
 trained to the end, back to back while nothing trains (`remeasure.py`): a stopped one
 needs no latency, and timing a trained one took about 0.3 s of its fixed cost. A
 candidate whose architecture was already trained is not trained again: the stored result
@@ -228,7 +229,7 @@ class CandidateObjective:
             raise
 
     def _stop_reason(self, at_rungs: TrialRecord, schedule: rungs.Rungs, step: int) -> str:
-        """Stopped after 0.3226 of 3 epochs (20 steps) at 81.25% (validation loss 0.61): not in the top 1/3 ..."""
+        """Stopped after 0.3226 of 3 epochs (20 steps) at 81.25% (validation loss 0.61): not in the top 1/2 ..."""
         key, signal = schedule.key(step), rungs.SIGNALS[schedule.signal]
         judged = (
             "" if schedule.signal == "val_accuracy" else f" ({signal.words} {getattr(at_rungs, signal.field)[key]:.4g})"

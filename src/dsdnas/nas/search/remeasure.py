@@ -1,10 +1,11 @@
 """Latency timed at the end of a search, back to back in one quiet window, while nothing trains.
 
-A search whose latency is neither an objective nor a limit times no candidate while it
-runs: its ranking needs no latency, and timing each trained candidate took about 0.3 s of
-its fixed cost (benchmarks/bench_fixed.py). At the end it times every candidate it trained
-to the end. A search that timed every candidate before training it (latency an objective or
-a limit, the figures its sampler and rungs used) times its front again. Either way the
+A search whose latency is neither an objective nor a limit (in torch, the default
+runtime) times no candidate while it runs: its ranking needs no latency, and timing each
+trained candidate took about 0.3 s of its fixed cost (benchmarks/bench_fixed.py). At the
+end it times every candidate it trained to the end. A search that timed every candidate
+before training it (latency an objective or a limit, the figures its sampler and rungs
+used) times its front again. Either way the
 front's members are timed one after the other here, while no dsdnas process on the machine
 trains, so their figures compare with each other; and a model has one figure, this one, in
 trials.csv, pareto.json, `dsdnas trials`, the report, `dsdnas export`'s model.py and its

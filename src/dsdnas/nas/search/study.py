@@ -22,6 +22,7 @@ from dsdnas.nas.files import write_json
 from dsdnas.nas.runs.rundir import RunDir
 from dsdnas.nas.search.location import StorageLocation
 from dsdnas.nas.search.records import OBJECTIVE_DIRECTIONS
+from dsdnas.nas.search.rungs import RULES
 from dsdnas.nas.search.samplers import make_sampler
 from dsdnas.nas.search.storage import cannot_open, open_storage
 from dsdnas.nas.search.workers import (
@@ -150,10 +151,13 @@ def _check_same_settings(study: optuna.Study, settings: SearchSettings, location
         for name in _changed_names(key, stored.get(key), wanted[key])
     )
     if changed:
+        ran_with = [mode for mode, rule in RULES.items() if rule == stored.get("early_stop")]
+        # A run from before --early-stop once was the default goes on only under the rule it began with.
+        hint = f"; it ran with --early-stop {ran_with[0]}" if "early_stop" in changed and ran_with else ""
         raise RunError(
             f"study {study.study_name!r} in {location.label} was run with other settings "
-            f"({', '.join(changed)}); repeat its options, or pass --out NEW_DIR (and --study NEW_NAME with a "
-            f"shared --storage)"
+            f"({', '.join(changed)}){hint}; repeat its options, or pass --out NEW_DIR (and --study NEW_NAME with "
+            f"a shared --storage)"
         )
 
 
