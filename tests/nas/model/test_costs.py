@@ -13,7 +13,7 @@ from dsdnas.nas.model.analytic import analytic_costs
 from dsdnas.nas.model.arch import conv_output_size
 from dsdnas.nas.model.blocks import SeparableBlock, StandardBlock
 from dsdnas.nas.model.builder import build_model
-from dsdnas.nas.model.costs import count_macs, count_params, profile_costs, quiet_latency
+from dsdnas.nas.model.costs import candidate_latency, count_macs, count_params, profile_costs, quiet_latency
 from dsdnas.nas.model.latency import Latency
 from dsdnas.nas.quiet import QuietWindows
 from dsdnas.search_spaces import BUILTIN_NAMES, get_space
@@ -147,5 +147,8 @@ def test_a_candidates_latency_is_measured_alone_on_every_cpu_thread_and_reported
 
     latency = quiet_latency(model, small_arch.input_shape, torch.device("cpu"), batch_size=2, repeats=15)
     assert (latency.batch_size, latency.warmup, latency.threads) == (2, 10, cpu_count())
+    # The end of a search times each model with candidate_latency's defaults: batch 1, as every table says.
+    at_end = candidate_latency(model, small_arch.input_shape, torch.device("cpu"))
+    assert (at_end.batch_size, at_end.warmup, at_end.threads) == (1, 10, cpu_count())
     assert latency.repeats >= 15  # more when a pass is quick: each round lasts at least ROUND_MIN_S
     assert len(latency.rounds_ms) == 5
