@@ -1,9 +1,9 @@
 """Where a candidate's time outside training goes: the same real search `--rounds` times, each phase timed.
 
 Runs `dsdnas search` in this process (mnist-sample, the default space, 3 epochs, seed 3,
-early stopping once, the default) with a timer around each phase a trial goes through, once per round,
-each round the same search (same seed, budget and settings) in a fresh folder. Printed for
-each phase: its calls over all rounds, the first call (the first round's first trial pays
+`--early-stop once`, the default) with a timer around each phase a trial goes through,
+once per round, each round the same search (same seed, budget and settings) in a fresh
+folder. Printed for each phase: its calls over all rounds, the first call (the first round's first trial pays
 for imports), the median and the per-round total of the others (each round's first call
 apart: a search's first trial is its cheapest candidate), and the spread (min-max) of the
 rounds' medians; then, from the study's own timestamps, each candidate's fixed cost

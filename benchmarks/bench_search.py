@@ -5,9 +5,9 @@ seed, the methods in turn within each seed: plain TPE (--early-stop off); TPE wi
 Pareto-aware early stopping at whole epochs on validation accuracy (--early-stop epochs,
 the default before rungs in steps); with two rungs in steps (on, the default before
 once); with one rung keeping half (once, the default); either with mutations of front
-members (--sampler tpe+mutate); and random sampling. `--cuts 60` also reads every run at its first 60 s: a
-seeded search cut there is the search a 60 s budget would have run (only candidates
-finished by then count), so one run gives both budgets.
+members (--sampler tpe+mutate); and random sampling. `--cuts 60` also reads every run at
+its first 60 s: a seeded search cut there is the search a 60 s budget would have run
+(only candidates finished by then count), so one run gives both budgets.
 Hypervolume is measured on one fixed, shared scale: 1 - accuracy, and the MACs placed on
 the space's exact log range (log10 MACs from its cheapest to its dearest candidate,
 scaled to [0, 1]), with reference point (1, 1); only candidates trained to the full

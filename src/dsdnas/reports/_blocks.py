@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from typing import Any
 
 import optuna
 import pandas as pd
@@ -13,7 +12,6 @@ from optuna.trial import FrozenTrial
 
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.model.kinds import STEM_KIND
-from dsdnas.nas.search.end_latency import with_end_latency
 from dsdnas.nas.search.records import Status, TrialRecord
 
 MIN_TRIALS_FOR_IMPORTANCE = 10  # PED-ANOVA on fewer trials says little
@@ -60,10 +58,9 @@ def block_stats(finished: list[TrialRecord]) -> dict[str, pd.DataFrame]:
     return stats
 
 
-def importances(
-    study: optuna.Study, finished: list[TrialRecord], *, timed: dict[int, dict[str, Any]]
-) -> tuple[dict[str, dict[str, float]], str]:
-    """PED-ANOVA importances for accuracy and latency, the latency each model shows (`timed`: the end's figures)."""
+def importances(study: optuna.Study, finished: list[TrialRecord]) -> tuple[dict[str, dict[str, float]], str]:
+    """PED-ANOVA importances for accuracy and latency; `finished` shows the latency each model shows
+    (`end_latency.with_end_latency`)."""
     trained = [record for record in finished if record.status is Status.TRAINED]
     if len(trained) < MIN_TRIALS_FOR_IMPORTANCE:
         return (
@@ -80,7 +77,7 @@ def importances(
                 result[name] = optuna.importance.get_param_importances(
                     study,
                     evaluator=optuna.importance.PedAnovaImportanceEvaluator(),
-                    target=_trained(field, sign, timed),
+                    target=_trained(field, sign, {record.number: record for record in finished}),
                 )
             except (RuntimeError, ValueError) as error:
                 return {}, f"parameter importance could not be computed: {error}"
@@ -90,7 +87,7 @@ def importances(
     )
 
 
-def _trained(field: str, sign: float, timed: dict[int, dict[str, Any]]) -> Callable[[FrozenTrial], float]:
+def _trained(field: str, sign: float, finished: dict[int, TrialRecord]) -> Callable[[FrozenTrial], float]:
     """A trial's `field` times `sign` when it was trained, else nan, which Optuna's importance leaves out.
 
     A skipped trial's accuracy of 0 says it was over a limit, a stopped one's is a rung's,
@@ -99,9 +96,11 @@ def _trained(field: str, sign: float, timed: dict[int, dict[str, Any]]) -> Calla
     """
 
     def target(trial: FrozenTrial) -> float:
-        record = with_end_latency(TrialRecord.from_trial(trial), timed)
+        record = finished.get(trial.number)
+        if record is None or record.status is not Status.TRAINED:
+            return math.nan
         value = getattr(record, field)
-        if record.status is not Status.TRAINED or value is None or (field == "latency_ms" and record.latency_noisy):
+        if value is None or (field == "latency_ms" and record.latency_noisy):
             return math.nan
         return sign * float(value)
 

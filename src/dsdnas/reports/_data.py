@@ -197,8 +197,9 @@ def build_report_data(study: optuna.Study, meta: dict[str, Any], run_dir: Path |
     finished = _finished(study)
     front = pareto_trials(study)
     timed = end_latencies(RunDir(run_dir) if run_dir else None)
+    shown = [with_end_latency(record, timed) for record in finished]  # one latency per model, everywhere
     finetuned = finetuned_accuracies(run_dir)
-    importance, note = importances(study, finished, timed=timed)
+    importance, note = importances(study, shown)
     baselines = load_baselines(run_dir)
     members = shipped_members(RunDir(run_dir)) if run_dir else []
     reference_file = run_dir / REFERENCES_FILE if run_dir else None
@@ -216,7 +217,7 @@ def build_report_data(study: optuna.Study, meta: dict[str, Any], run_dir: Path |
         ),
         objectives=objectives,
         hypervolume=hypervolume_history(objectives, finished),
-        block_stats=block_stats([with_end_latency(record, timed) for record in finished]),
+        block_stats=block_stats(shown),
         importances=importance,
         importance_note=note,
         curves={record.number: list(record.val_accuracy_history) for record in front},

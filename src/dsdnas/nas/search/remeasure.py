@@ -5,16 +5,17 @@ runtime) times no candidate while it runs: its ranking needs no latency, and tim
 trained candidate took about 0.3 s of its fixed cost (benchmarks/bench_fixed.py). At the
 end it times every candidate it trained to the end. A search that timed every candidate
 before training it (latency an objective or a limit, the figures its sampler and rungs
-used) times its front again. Either way the
-front's members are timed one after the other here, while no dsdnas process on the machine
-trains, so their figures compare with each other; and a model has one figure, this one, in
-trials.csv, pareto.json, `dsdnas trials`, the report, `dsdnas export`'s model.py and its
-fine-tune (`end_latency.py`); the search's own figure stays in the study beside it.
+used) times its front again. Either way the front's members are timed one after the
+other here, while no dsdnas process on the machine trains, so their figures compare with
+each other; and a model has one figure, this one, in trials.csv, pareto.json, `dsdnas
+trials`, the report, `dsdnas export`'s model.py and its fine-tune (`end_latency.py`); the
+search's own figure stays in the study beside it.
 
 The figures go to RUN/front_latency.json (the file's name is older than the change: it held
-the front alone), with the candidates an earlier end of the same study timed on this machine
-and device and this one did not time again. They are timed in the search's runtime; a search whose latencies a table
-predicted (--latency-lut) times nothing here: the table's device is elsewhere.
+the front alone), with the candidates an earlier end of the same study timed on this
+machine and device and this one did not time again. They are timed in the search's
+runtime; a search whose latencies a table predicted (--latency-lut) times nothing here:
+the table's device is elsewhere.
 """
 
 from __future__ import annotations

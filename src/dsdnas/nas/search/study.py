@@ -151,9 +151,9 @@ def _check_same_settings(study: optuna.Study, settings: SearchSettings, location
         for name in _changed_names(key, stored.get(key), wanted[key])
     )
     if changed:
-        ran_with = [mode for mode, rule in RULES.items() if rule == stored.get("early_stop")]
+        ran_with = next((mode for mode, rule in RULES.items() if rule == stored.get("early_stop")), None)
         # A run from before --early-stop once was the default goes on only under the rule it began with.
-        hint = f"; it ran with --early-stop {ran_with[0]}" if "early_stop" in changed and ran_with else ""
+        hint = f"; it ran with --early-stop {ran_with}" if "early_stop" in changed and ran_with else ""
         raise RunError(
             f"study {study.study_name!r} in {location.label} was run with other settings "
             f"({', '.join(changed)}){hint}; repeat its options, or pass --out NEW_DIR (and --study NEW_NAME with "
