@@ -59,8 +59,16 @@ def evaluated_in_study(study: optuna.Study) -> int:
     return sum((trial.state, trial.user_attrs.get("status")) in EVALUATED for trial in study.trials)
 
 
+def read_trials_csv(run: Path) -> pd.DataFrame:
+    """A run's trials.csv with each float read back exactly as written, so a figure equals its JSON twin.
+    pandas 2's default parser can be off by one unit in the last place (CI's floors install pandas 2.0);
+    pandas 3 reads exactly by default and deprecates the option."""
+    exact = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
+    return pd.read_csv(run / "trials.csv", **exact)
+
+
 def evaluated_in_csv(run: Path) -> int:
-    return int(pd.read_csv(run / "trials.csv")["status"].isin(["trained", "reused", "stopped"]).sum())
+    return int(read_trials_csv(run)["status"].isin(["trained", "reused", "stopped"]).sum())
 
 
 def block_macs(kind: str, c_in: int, c_out: int, kernel: int, out_size: int, out_width: int | None = None) -> int:

@@ -17,7 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import optuna
-import pandas as pd
 import pytest
 import sqlalchemy
 from optuna.trial import TrialState
@@ -30,7 +29,7 @@ from dsdnas.nas.files import file_sha256
 from dsdnas.nas.runs.rundir import METRICS_FILE
 from dsdnas.nas.search.records import records
 from tests.conftest import skip_or_fail
-from tests.support import FAST, FAST_ARGS, evaluated_in_csv, evaluated_in_study
+from tests.support import FAST, FAST_ARGS, evaluated_in_csv, evaluated_in_study, read_trials_csv
 
 pytestmark = pytest.mark.slow
 DSDNAS = [sys.executable, "-m", "dsdnas"]
@@ -244,7 +243,7 @@ def test_ctrl_c_prints_one_line_writes_the_results_first_and_resumes(tmp_path, o
         "interrupted: what had finished is kept; rerun the same command to go on (a single fine-tune: add --resume)"
     )
     assert "Traceback" not in stdout
-    frame = pd.read_csv(out / "trials.csv")
+    frame = read_trials_csv(out)
     assert frame.loc[frame["trial"] == 0, "state"].item() == "FAIL"  # written before exiting
     assert "interrupted" in frame.loc[frame["trial"] == 0, "reason"].item()
     resumed = subprocess.run([*command, "--epochs", "3"], capture_output=True, text=True, timeout=300)

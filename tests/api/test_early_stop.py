@@ -8,14 +8,13 @@ import subprocess
 import sys
 import time
 
-import pandas as pd
 import pytest
 from optuna.trial import TrialState
 
 import dsdnas
 from dsdnas.api import load_run
 from dsdnas.nas.search.records import Status, records
-from tests.support import FAST, evaluated_in_csv, evaluated_in_study
+from tests.support import FAST, evaluated_in_csv, evaluated_in_study, read_trials_csv
 
 pytestmark = pytest.mark.slow
 EARLY = {**FAST, "epochs": 3, "early_stop": "on"}  # a rung at epoch 1
@@ -35,7 +34,7 @@ def test_stopped_candidates_are_pruned_counted_and_never_on_the_front(tmp_path):
     assert evaluated_in_study(result.study) == 8 and evaluated_in_csv(tmp_path) == 8  # stopped ones count
     front = {row["trial"] for row in json.loads((tmp_path / "pareto.json").read_text())["trials"]}
     assert front and not front & {r.number for r in stopped}
-    frame = pd.read_csv(tmp_path / "trials.csv")
+    frame = read_trials_csv(tmp_path)
     assert set(frame.loc[frame["status"] == "stopped", "epochs"]) == {1}
     assert set(frame.loc[frame["status"] == "trained", "epochs"]) == {3}
     assert (frame.loc[frame["status"] == "trained", "latency_ms"] > 0).all()
@@ -57,7 +56,7 @@ def test_a_rung_inside_an_epoch_stops_candidates_there_and_keeps_every_signal(tm
     for record in early:
         assert record.reason.startswith("stopped after 0.3214 of 3 epochs (9 steps) at ")
         assert record.val_accuracy == record.rung_accuracies["0.3214"] and record.val_accuracy_history == []
-    frame = pd.read_csv(tmp_path / "trials.csv")
+    frame = read_trials_csv(tmp_path)
     assert 0.3214 in set(frame.loc[frame["status"] == "stopped", "epochs"])
     assert set(frame.loc[frame["status"] == "trained", "epochs"]) == {3}
 
@@ -151,7 +150,7 @@ def test_kill_minus_nine_at_a_rung_then_rerun_keeps_the_budget_exact(tmp_path):
     assert killed.user_attrs["rung_accuracies"].keys() == {"1"}  # what it recorded before the kill is kept
     assert evaluated_in_study(study) == 8 and evaluated_in_csv(out) == 8
     assert TrialState.RUNNING not in {t.state for t in study.trials}
-    assert pd.read_csv(out / "trials.csv").set_index("trial").loc[number, "state"] == "FAIL"
+    assert read_trials_csv(out).set_index("trial").loc[number, "state"] == "FAIL"
 
 
 def test_two_workers_judge_against_each_others_rungs(tmp_path):

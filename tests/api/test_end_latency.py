@@ -10,7 +10,6 @@ are read from the quiet lock's own log (DSDNAS_LOCK_LOG), the figures from the f
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
@@ -18,7 +17,7 @@ import dsdnas
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.search.records import records
 from dsdnas.reports import build_report_data
-from tests.support import FAST
+from tests.support import FAST, read_trials_csv
 
 
 def _windows(log) -> tuple[list[dict], list[dict]]:
@@ -40,7 +39,7 @@ def test_a_search_that_ranks_no_latency_times_each_trained_model_once_after_all_
     assert len(measures) == 1 and measures[0]["start"] >= max(w["end"] for w in trains)  # one window, at the end
     assert all(record.latency_ms is None for record in records(result.study))  # the search itself timed none
     end = json.loads((run / "front_latency.json").read_text())["trials"]
-    frame = pd.read_csv(run / "trials.csv")
+    frame = read_trials_csv(run)
     trained = frame[frame["status"] == "trained"]
     assert len(trained) >= 2 and set(end) == {str(number) for number in trained["trial"]}
     for row in trained.itertuples():
@@ -86,7 +85,7 @@ def test_a_search_that_times_every_candidate_shows_its_front_as_timed_again_at_t
     assert len(measures) == 5 and measures[-1]["start"] >= max(w["end"] for w in trains)  # each trial's, the end's
     searched = {record.number: record.latency_ms for record in records(result.study)}
     end = json.loads((run / "front_latency.json").read_text())["trials"]
-    frame = pd.read_csv(run / "trials.csv").set_index("trial")
+    frame = read_trials_csv(run).set_index("trial")
     for number, row in frame.iterrows():
         if str(number) in end:  # a front member: the end's figure, the search's beside it in front_latency.json
             assert row["latency_ms"] == end[str(number)]["latency_ms"] and row["latency_when"] == "at the end"

@@ -7,7 +7,6 @@ import sys
 import time
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
@@ -16,7 +15,7 @@ from dsdnas.errors import DataError, DsdnasError
 from dsdnas.nas.files import load_weights
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.runs.rundir import CHECKPOINT_FILE
-from tests.support import by_hand_outputs, shipped_outputs, write_image_folder
+from tests.support import by_hand_outputs, read_trials_csv, shipped_outputs, write_image_folder
 
 pytestmark = pytest.mark.slow  # every test here trains on a real run
 
@@ -30,7 +29,7 @@ def run(tmp_path_factory):
 
 
 def _most_accurate_trial(run) -> int:
-    trials = pd.read_csv(run / "trials.csv")
+    trials = read_trials_csv(run)
     return int(trials.loc[trials["accuracy"].idxmax(), "trial"])
 
 

@@ -5,7 +5,6 @@ import json
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -13,7 +12,7 @@ import dsdnas
 from dsdnas.cli import app
 from dsdnas.errors import DsdnasError
 from dsdnas.nas.files import file_sha256
-from tests.support import FAST
+from tests.support import FAST, read_trials_csv
 
 pytestmark = pytest.mark.slow  # every test here trains on a real run
 
@@ -35,7 +34,7 @@ def run(searched, tmp_path):
 
 
 def _front(run) -> list[int]:
-    trials = pd.read_csv(run / "trials.csv")
+    trials = read_trials_csv(run)
     return trials.query("pareto").sort_values(["macs", "trial"])["trial"].tolist()
 
 

@@ -4,10 +4,9 @@ import json
 import subprocess
 import sys
 
-import pandas as pd
 import pytest
 
-from tests.support import FAST_ARGS
+from tests.support import FAST_ARGS, read_trials_csv
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +25,7 @@ def test_two_jobs_meet_the_budget_exactly_and_never_train_while_the_other_measur
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stderr
     assert "2 jobs of 1 CPU thread(s) each" in result.stdout
-    frame = pd.read_csv(out / "trials.csv")
+    frame = read_trials_csv(out)
     assert frame["status"].isin(["trained", "reused"]).sum() == 5
     assert "RUNNING" not in set(frame["state"])
     windows = [json.loads(line) for line in log.read_text().splitlines()]

@@ -3,7 +3,6 @@ checked against whole candidates, and a search that times nothing and says whose
 
 import json
 
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -11,6 +10,7 @@ from dsdnas.api import LutConfig, lut
 from dsdnas.cli import app
 from dsdnas.nas.lut import LutError, load_table
 from dsdnas.search_spaces import read_space_file, space_layers
+from tests.support import read_trials_csv
 
 # Seven layers: one stem, two blocks (dilation 1 or 2) in each of two stages, two heads.
 SPACE = """
@@ -121,7 +121,7 @@ def test_a_search_with_a_table_times_no_candidate_and_says_whose_latencies_it_sh
     windows = [json.loads(line)["kind"] for line in log.read_text().splitlines()]
     assert "train" in windows and "measure" not in windows  # nothing was timed, not even the front at the end
     table = load_table(table_file)
-    trials = pd.read_csv(run / "trials.csv")
+    trials = read_trials_csv(run)
     assert set(trials["latency_source"]) == {table.label}
     for row in trials.itertuples():  # the table's file read by hand: the trial's layers by their written names
         keys = _layer_keys(json.loads((run / "trials" / str(row.trial) / "arch.json").read_text()))
@@ -162,7 +162,7 @@ def test_a_search_measures_latency_in_the_runtime_it_is_given(tmp_path, space_fi
     args = ["search", *SEARCH, "--space", str(space_file), "--budget", "2", "--out", str(run)]
     result = CliRunner().invoke(app, [*args, "--latency-runtime", "onnxruntime"])
     assert result.exit_code == 0, result.output
-    assert set(pd.read_csv(run / "trials.csv")["latency_source"]) == {"onnxruntime"}
+    assert set(read_trials_csv(run)["latency_source"]) == {"onnxruntime"}
     assert json.loads((run / "front_latency.json").read_text())["runtime"] == "onnxruntime"
     assert json.loads((run / "run.json").read_text())["settings"]["latency"] == "onnxruntime"
     shipped = tmp_path / "shipped"
@@ -199,7 +199,7 @@ def test_a_candidate_the_runtime_cannot_run_fails_with_the_reason_and_the_search
     args = ["search", *SEARCH, "--space", str(space), "--budget", "3", "--out", str(run)]
     result = CliRunner().invoke(app, [*args, "--latency-runtime", "onnxruntime", "--seed", "1"])
     assert result.exit_code == 0, result.output
-    trials = pd.read_csv(run / "trials.csv")
+    trials = read_trials_csv(run)
     failed, trained = trials[trials["status"] == "failed"], trials[trials["status"].isin(["trained", "reused"])]
     assert len(trained) == 3 and set(trained["latency_source"]) == {"onnxruntime"}  # the budget: 3 evaluated
     assert all("head_pool7" in notation for notation in trained["notation"])

@@ -18,7 +18,6 @@ import warnings
 from pathlib import Path
 
 import optuna
-import pandas as pd
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -27,7 +26,7 @@ from dsdnas.nas.runs.rundir import METRICS_FILE
 from dsdnas.nas.search.location import StorageLocation
 from dsdnas.nas.search.records import Status, records
 from dsdnas.nas.search.workers import ArchClaims
-from tests.support import evaluated_in_study
+from tests.support import evaluated_in_study, read_trials_csv
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -259,7 +258,7 @@ def test_run_json_and_the_report_never_show_the_password(postgres_url, tmp_path)
             assert "hunter2" not in path.read_text(errors="ignore"), path
     assert json.loads((run / "run.json").read_text())["storage"].startswith("postgresql://postgres:***@")
     assert "hunter2" not in result.stdout + result.stderr
-    frame = pd.read_csv(run / "trials.csv")
+    frame = read_trials_csv(run)
     assert len(frame) == 1
 
 

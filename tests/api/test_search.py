@@ -11,7 +11,6 @@ import sys
 from importlib import resources
 
 import optuna
-import pandas as pd
 import pytest
 from optuna.trial import TrialState
 
@@ -20,7 +19,7 @@ from dsdnas.api import load_run
 from dsdnas.api.events import SearchObserver
 from dsdnas.errors import RunError
 from dsdnas.search_spaces import get_space
-from tests.support import FAST
+from tests.support import FAST, read_trials_csv
 
 pytestmark = pytest.mark.slow  # every test here runs a real search
 
@@ -28,7 +27,7 @@ pytestmark = pytest.mark.slow  # every test here runs a real search
 def test_two_trial_search_writes_the_run_directory(tmp_path):
     result = dsdnas.search(budget=2, out=tmp_path, **FAST)
     assert "budget met" in result.stop_reason
-    frame = pd.read_csv(tmp_path / "trials.csv")
+    frame = read_trials_csv(tmp_path)
     for column in (
         "trial",
         "state",
@@ -256,13 +255,13 @@ def test_run_json_records_the_machine_and_the_front_is_measured_again_together(t
     for row in pareto:
         assert row["latency_ms"] == again["trials"][str(row["trial"])]["latency_ms"] > 0
         assert row["accuracy_low"] <= row["accuracy"] <= row["accuracy_high"] and row["val_size"] == 60
-    frame = pd.read_csv(tmp_path / "trials.csv")
+    frame = read_trials_csv(tmp_path)
     assert {"accuracy_low", "accuracy_high", "val_size", "latency_p10_ms", "latency_noisy"} <= set(frame.columns)
 
 
 def test_a_mutating_search_records_each_mutation_with_its_parent_in_the_study_csv_and_files(tmp_path):
     result = dsdnas.search(budget=16, out=tmp_path, sampler="tpe+mutate", **FAST)
-    frame = pd.read_csv(tmp_path / "trials.csv").set_index("trial")
+    frame = read_trials_csv(tmp_path).set_index("trial")
     mutated = frame[frame["mutation_of"].notna()]
     assert len(mutated), "after TPE's 10 start-up trials about half of the rest are mutations"
     trials = {t.number: t for t in result.study.trials}

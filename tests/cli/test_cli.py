@@ -9,13 +9,13 @@ import subprocess
 import sys
 import time
 
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from dsdnas.api.config import ExportConfig, FinetuneConfig, SearchConfig
 from dsdnas.cli import app
 from tests.support import FAST_ARGS as FAST
+from tests.support import read_trials_csv
 
 runner = CliRunner()
 
@@ -30,7 +30,7 @@ def test_search_then_trials(tmp_path):
     assert again.exit_code == 0 and "budget met" in again.output
     listed = runner.invoke(app, ["trials", str(out), "--pareto"])
     assert listed.exit_code == 0
-    front = pd.read_csv(out / "trials.csv").query("pareto")
+    front = read_trials_csv(out).query("pareto")
     listed_trials = [int(n) for n in re.findall(r"^trial (\d+): ", listed.output, flags=re.M)]
     assert sorted(listed_trials) == sorted(front["trial"]) and "best" in listed.output
     tuned = runner.invoke(app, ["finetune", str(out), "--trial", str(front["trial"].iloc[0]), "--epochs", "1",
@@ -154,7 +154,7 @@ def test_kill_minus_nine_then_rerun_keeps_finished_trials(tmp_path):
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert "retrying trial(s) [1]" in rerun.stdout
-    frame = pd.read_csv(out / "trials.csv")
+    frame = read_trials_csv(out)
     assert "RUNNING" not in set(frame["state"])
     assert (frame["status"].isin(["trained", "reused"])).sum() == 3
     assert frame.loc[frame["trial"] == 0, "accuracy"].item() == pytest.approx(before["val_accuracy"])
