@@ -98,7 +98,7 @@ KILL_MOMENTS = ("training", "files written", "second trial")  # taken in turn, e
 # Batches of 8 give a 1-epoch candidate on 540 training images 67 steps and a rung after 7 (the default
 # --early-stop once): a trial past its rung, its result unwritten, is training for 60 steps more.
 KILL_ARGS = [*FAST_ARGS, "--batch-size", "8"]
-RECOVERED = re.compile(r"(?:completed|retrying) trial\(s\) \[([\d, ]+)\]")
+RECOVERED = re.compile(r"(?:completed|recorded|retrying) trial\(s\) \[([\d, ]+)\]")
 
 
 def _wait_until(condition, process: subprocess.Popen, timeout_s: float = 120) -> bool:

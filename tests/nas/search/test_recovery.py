@@ -23,7 +23,8 @@ from dsdnas.nas.hardware import hostname
 from dsdnas.nas.runs.rundir import METRICS_FILE, WEIGHTS_FILE, RunDir
 from dsdnas.nas.search.records import TrialRecord
 from dsdnas.nas.search.storage import write_user_attrs
-from dsdnas.nas.search.workers import _recovery
+from dsdnas.nas.search.workers import _recovery, end_dead_trials
+from dsdnas.nas.search.workers._locks import FileLock
 from dsdnas.nas.search.workers._recovery import (
     adopt_failed_trials,
     fail_orphaned_trials,
@@ -129,7 +130,7 @@ def test_a_dead_workers_running_trial_with_whole_files_is_completed_with_their_f
     study, run_dir = run
     number = _started(study, run_dir, _dead_worker())
     _trained_files(study, run_dir, number)
-    assert recover_dead_trials(study, run_dir) == ([number], [])
+    assert recover_dead_trials(study, run_dir) == ([number], [], [])
     trial = _trial(study, number)
     assert trial.state == TrialState.COMPLETE and trial.values == [ACCURACY, MACS]
     record = TrialRecord.from_trial(trial)
@@ -168,7 +169,7 @@ def test_a_dead_workers_trial_whose_files_do_not_vouch_for_it_is_failed_with_the
         (run_dir.trial_dir(number) / METRICS_FILE).unlink()
     if damage == "no weights":
         (run_dir.trial_dir(number) / WEIGHTS_FILE).unlink()
-    assert recover_dead_trials(study, run_dir) == ([], [number])
+    assert recover_dead_trials(study, run_dir) == ([], [], [number])
     trial = _trial(study, number)
     assert trial.state == TrialState.FAIL and trial.values is None
     assert trial.user_attrs["reason"] == f"worker {worker} died (process gone)"
@@ -187,7 +188,7 @@ def test_a_dead_workers_trial_stopped_at_a_rung_is_finished_as_stopped_from_its_
     (run_dir.trial_dir(number) / WEIGHTS_FILE).unlink()  # a stopped candidate keeps no weights
     if saved:
         write_user_attrs(study._storage, study.trials[number]._trial_id, {"status": "stopped", "reason": reason})
-    assert recover_dead_trials(study, run_dir) == ([number], [])
+    assert recover_dead_trials(study, run_dir) == ([], [number], [])
     trial = _trial(study, number)
     assert trial.state == TrialState.PRUNED and trial.values is None and _retries(study, number) == []
     record = TrialRecord.from_trial(trial)
@@ -195,11 +196,24 @@ def test_a_dead_workers_trial_stopped_at_a_rung_is_finished_as_stopped_from_its_
     assert record.counted
 
 
+def test_the_line_a_search_starts_with_says_a_recovered_stopped_trial_was_stopped_not_completed(run, tmp_path):
+    study, run_dir = run
+    stopped, trained = _started(study, run_dir, _dead_worker()), _started(study, run_dir, _dead_worker())
+    _trained_files(study, run_dir, stopped, status="stopped", reason="not in the top half", weights_sha256=None)
+    (run_dir.trial_dir(stopped) / WEIGHTS_FILE).unlink()
+    _trained_files(study, run_dir, trained)
+    found = end_dead_trials(study, run_dir, FileLock(tmp_path / "claim.lock"))
+    assert found.notes() == [
+        f"completed trial(s) [{trained}] from their files after a killed run",
+        f"recorded trial(s) [{stopped}] as stopped at a rung from their files after a killed run",
+    ]
+
+
 def test_a_stopped_trials_metrics_of_another_architecture_do_not_vouch_for_it(run):
     study, run_dir = run
     number = _started(study, run_dir, _dead_worker())
     _trained_files(study, run_dir, number, status="stopped", arch_hash="another", weights_sha256=None)
-    assert recover_dead_trials(study, run_dir) == ([], [number])
+    assert recover_dead_trials(study, run_dir) == ([], [], [number])
 
 
 def test_the_files_are_read_from_the_folder_the_trial_recorded(run, tmp_path):
@@ -217,7 +231,7 @@ def test_a_record_without_a_folder_is_completed_from_the_run_directorys_trial_fo
     study, run_dir = run
     number = _started(study, run_dir, _dead_worker(), folder="")
     _trained_files(study, run_dir, number)
-    assert recover_dead_trials(study, run_dir) == ([number], [])
+    assert recover_dead_trials(study, run_dir) == ([number], [], [])
 
 
 def test_a_host_name_with_colons_names_the_dead_process_by_what_follows_its_last_colon(run, monkeypatch):
@@ -228,7 +242,7 @@ def test_a_host_name_with_colons_names_the_dead_process_by_what_follows_its_last
     failed = _started(study, run_dir, _dead_worker())
     _trained_files(study, run_dir, failed)
     _left(study, failed, TrialState.FAIL)
-    assert recover_dead_trials(study, run_dir) == ([running], [])
+    assert recover_dead_trials(study, run_dir) == ([running], [], [])
     assert adopt_failed_trials(study, run_dir) == [failed]
 
 
@@ -236,11 +250,11 @@ def test_only_running_trials_are_recovered_a_retry_waiting_its_turn_is_left_wait
     """A retry carries its dead worker's name and folder until a worker takes it up: it is not dead itself."""
     study, run_dir = run
     number = _started(study, run_dir, _dead_worker())  # no files: failed and retried
-    assert recover_dead_trials(study, run_dir) == ([], [number])
+    assert recover_dead_trials(study, run_dir) == ([], [], [number])
     (retry,) = _retries(study, number)
     assert retry.user_attrs["worker"] == study.trials[number].user_attrs["worker"]
     study.enqueue_trial({"stages": 1})  # and one enqueued by hand, named by nobody: not an orphan either
-    assert recover_dead_trials(study, run_dir) == ([], [])
+    assert recover_dead_trials(study, run_dir) == ([], [], [])
     assert fail_orphaned_trials(study, lock_shared=True) == []
     assert [t.state for t in study.trials[1:]] == [TrialState.WAITING] * 2 and len(study.trials) == 3
 
@@ -251,7 +265,7 @@ def test_every_dead_trial_is_recovered_whatever_trials_come_before_it(run):
         live = _started(study, run_dir, f"{hostname()}:{alive.pid}")
         dead = _started(study, run_dir, _dead_worker())
         _trained_files(study, run_dir, dead)
-        assert recover_dead_trials(study, run_dir) == ([dead], [])
+        assert recover_dead_trials(study, run_dir) == ([dead], [], [])
     assert _trial(study, live).state == TrialState.RUNNING
 
 
@@ -267,7 +281,7 @@ def test_a_running_trial_whose_worker_may_live_is_left_running(run, whose):
         }[whose]
         number = _started(study, run_dir, worker)
         _trained_files(study, run_dir, number)
-        assert recover_dead_trials(study, run_dir) == ([], [])
+        assert recover_dead_trials(study, run_dir) == ([], [], [])
     assert _trial(study, number).state == TrialState.RUNNING
 
 
@@ -280,7 +294,7 @@ def test_a_process_of_another_user_counts_as_alive(run, monkeypatch):
         raise PermissionError(1, "Operation not permitted")
 
     monkeypatch.setattr(_recovery.os, "kill", refused)
-    assert recover_dead_trials(study, run_dir) == ([], [])
+    assert recover_dead_trials(study, run_dir) == ([], [], [])
     assert _trial(study, number).state == TrialState.RUNNING
 
 
@@ -293,7 +307,7 @@ def test_a_trial_another_worker_finished_first_is_left_as_that_worker_left_it(ru
     study._storage.set_trial_state_values(seen[0]._trial_id, TrialState.COMPLETE, [0.5, 1.0])  # the other worker
     study._storage.set_trial_state_values(seen[1]._trial_id, TrialState.FAIL)
     study.get_trials = lambda deepcopy=True, states=None: seen  # the stale read, as the race leaves it
-    assert recover_dead_trials(study, run_dir) == ([], [])
+    assert recover_dead_trials(study, run_dir) == ([], [], [])
     assert _trial(study, finished).values == [0.5, 1.0] and "status" not in _trial(study, finished).user_attrs
     assert _trial(study, failed).user_attrs["reason"] == "" and _retries(study, failed) == []  # as it started
 

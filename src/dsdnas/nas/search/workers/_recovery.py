@@ -93,19 +93,20 @@ def _fail_and_retry(study: optuna.Study, trial: FrozenTrial, reason: str, *, ret
     return True
 
 
-def recover_dead_trials(study: optuna.Study, run_dir: RunDir) -> tuple[list[int], list[int]]:
-    """RUNNING trials of dead processes on this machine: (completed from files, failed and retried)."""
-    completed, retried = [], []
+def recover_dead_trials(study: optuna.Study, run_dir: RunDir) -> tuple[list[int], list[int], list[int]]:
+    """RUNNING trials of dead processes on this machine: (completed from files, recorded as stopped from files,
+    failed and retried)."""
+    completed, stopped, retried = [], [], []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         record = TrialRecord.from_trial(trial)
         if not _dead_here(record):
             continue
         finished = finished_from_files(record, run_dir)
         if finished is not None and _complete(study, trial, finished):
-            completed.append(trial.number)
+            (stopped if finished.status is Status.STOPPED else completed).append(trial.number)
         elif finished is None and _fail_and_retry(study, trial, f"worker {record.worker} died (process gone)"):
             retried.append(trial.number)
-    return completed, retried
+    return completed, stopped, retried
 
 
 def fail_orphaned_trials(study: optuna.Study, *, lock_shared: bool) -> list[int]:

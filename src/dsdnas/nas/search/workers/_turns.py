@@ -29,6 +29,7 @@ class Recovered:
     """The trials one look at the study ended, by what became of them."""
 
     completed: list[int] = field(default_factory=list)  # from their whole files (or carried on by a new trial)
+    stopped: list[int] = field(default_factory=list)  # stopped at a rung, as their files say (PRUNED, counted)
     retried: list[int] = field(default_factory=list)  # failed, their candidates enqueued again
     orphans: list[int] = field(default_factory=list)  # failed: their worker died before naming itself
 
@@ -37,6 +38,8 @@ class Recovered:
         found = [
             self.orphans and f"failed trial(s) {self.orphans} whose worker was killed creating them",
             self.completed and f"completed trial(s) {self.completed} from their files after a killed run",
+            self.stopped
+            and f"recorded trial(s) {self.stopped} as stopped at a rung from their files after a killed run",
             self.retried and f"retrying trial(s) {self.retried} left RUNNING by a killed run",
         ]
         return [note for note in found if note]
@@ -44,10 +47,10 @@ class Recovered:
 
 def end_dead_trials(study: optuna.Study, run_dir: RunDir, claim: Lock) -> Recovered:
     """Trials whose workers died stop holding places in the budget; call it holding the claim lock."""
-    completed, retried = recover_dead_trials(study, run_dir)  # processes on this machine
+    completed, stopped, retried = recover_dead_trials(study, run_dir)  # processes on this machine
     orphans = fail_orphaned_trials(study, lock_shared=claim.shared)  # died before naming themselves
     fail_stale_trials(study)  # elsewhere: heartbeat grace; with the reason, before Optuna's own check
-    return Recovered(completed, retried, orphans)
+    return Recovered(completed, stopped, retried, orphans)
 
 
 def recover_on_start(study: optuna.Study, run_dir: RunDir, claim: Lock) -> Recovered:
