@@ -111,3 +111,23 @@ def test_a_fine_tune_shows_the_figure_its_search_timed_and_a_transfer_is_timed_a
     np.savez(tmp_path / "new.npz", x_train=images[:240], y_train=labels[:240], x_test=images[240:], y_test=labels[240:])
     moved = dsdnas.finetune(run, trial=number, epochs=1, device="cpu", dataset=f"npz:{tmp_path / 'new.npz'}")
     assert len(_windows(lock_log)[1]) == measured_before + 1 and moved.metrics["latency_when"] == "when fine-tuned"
+
+
+def test_model_py_names_the_device_the_end_timed_on_not_the_one_that_trained(tmp_path):
+    run = tmp_path / "run"
+    dsdnas.search(budget=2, out=run, early_stop="off", **FAST)
+    path = run / "front_latency.json"
+    data = json.loads(path.read_text())
+    number, row = next(iter(data["trials"].items()))
+    assert row["latency_device"] == data["device"] == "cpu"  # each figure names where it was timed
+    # As a run whose end ran on another machine's GPU leaves it: trained here on the CPU, timed there.
+    data["device"] = "cuda:0"
+    for timed in data["trials"].values():
+        timed["latency_device"] = "cuda:0"
+    path.write_text(json.dumps(data))
+    assert read_trials_csv(run).set_index("trial").loc[int(number), "device"] == "cpu"
+    dsdnas.export(run, trial=int(number), out=tmp_path / "shipped")
+    assert (
+        f"Latency: {row['latency_ms']:.3f} ms (median, batch 1, cuda:0, torch)"
+        in (tmp_path / "shipped" / "model.py").read_text()
+    )

@@ -23,7 +23,7 @@ from dsdnas.nas.runs.artifacts import (
 from dsdnas.nas.runs.export import ExportResult, export_model, latency_lines
 from dsdnas.nas.runs.rundir import EXPORT_DIR, WEIGHTS_FILE
 from dsdnas.nas.runs.store import fetch_trial_files, open_store
-from dsdnas.nas.search.end_latency import SHOWN, end_latencies
+from dsdnas.nas.search.end_latency import SHOWN, end_figure, end_latencies
 from dsdnas.nas.search.select import select_trial
 from dsdnas.nas.search.shipped import choose_member, read_shipped
 from dsdnas.version import __version__
@@ -50,13 +50,14 @@ def resolve_model(run: Run, choice: ModelChoice, artifacts: str | None = None) -
             stored = load_finetune_model(member.folder)
             stored.chosen_from = f"chosen from the shipped front ({len(shipped.finished)} members) by test accuracy"
             return stored
+    timed = end_latencies(run.run_dir)
     chosen = select_trial(  # its latency: the one timed at the end of the search where there is one
         run.study,
         trial=choice.trial,
         pick=choice.pick,
         max_latency_ms=choice.max_latency_ms,
         max_macs=choice.max_macs,
-        timed=end_latencies(run.run_dir),
+        timed=timed,
     )
     tuned = None if choice.search_weights else finished_finetune(run.run_dir, chosen.number, run.dataset)
     if tuned is not None:
@@ -76,6 +77,8 @@ def resolve_model(run: Run, choice: ModelChoice, artifacts: str | None = None) -
         run.run_dir, chosen.number, run.meta, sha256=chosen.weights_sha256, worker=chosen.worker, origin=chosen.folder
     )
     stored.metrics.update({key: getattr(chosen, key) for key in SHOWN})  # one figure per model: model.py's too
+    if figure := end_figure(chosen, timed):  # timed where the end ran, which need not be where it trained
+        stored.metrics["latency_device"] = figure["latency_device"]
     return stored
 
 

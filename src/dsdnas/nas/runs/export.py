@@ -51,7 +51,8 @@ def latency_lines(stored: StoredModel, table: dict[str, Any] | None = None) -> l
     if ms is None:
         return []
     if not source.startswith("predicted"):
-        return [f"Latency: {ms:.3f} ms (median, batch 1, {stored.metrics.get('device', '?')}, {source})"]
+        device = stored.metrics.get("latency_device") or stored.metrics.get("device", "?")  # where it was timed
+        return [f"Latency: {ms:.3f} ms (median, batch 1, {device}, {source})"]
     check = (table or {}).get("check") or {}
     if not check.get("candidates"):
         error = "its error was not checked (dsdnas lut --check N measures it)"

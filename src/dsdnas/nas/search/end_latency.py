@@ -28,7 +28,9 @@ def end_latencies(run_dir: RunDir | None, *, timed_on: tuple[str, str, str] | No
     data = read_json(run_dir.front_latency_json)
     if timed_on is not None and (data.get("host"), data.get("device"), data.get("runtime")) != timed_on:
         return {}
-    return {int(number): row for number, row in data["trials"].items()}
+    # Each figure names the device it was timed on (model.py says so), which need not be the one that trained;
+    # files from before rows named it hold one device for all.
+    return {int(number): {"latency_device": data.get("device"), **row} for number, row in data["trials"].items()}
 
 
 def end_figure(record: TrialRecord, timed: dict[int, dict[str, Any]]) -> dict[str, Any]:

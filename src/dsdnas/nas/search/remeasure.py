@@ -73,6 +73,7 @@ def time_at_end(
                 **{key: fields[key] for key in SHOWN},
                 "latency_reason": latency.reason,
                 "search_latency_ms": record.latency_ms,
+                "latency_device": str(device),
                 "measured": time.strftime("%Y-%m-%dT%H:%M:%S"),
             }
     timed = {**earlier, **measured}
