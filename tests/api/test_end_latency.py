@@ -15,7 +15,10 @@ import torch
 
 import dsdnas
 from dsdnas.nas.model.arch import Arch
+from dsdnas.nas.runs.rundir import RunDir
+from dsdnas.nas.search.end_latency import end_latencies, finetune_latency
 from dsdnas.nas.search.records import records
+from dsdnas.nas.search.shipped import finetuned_members
 from dsdnas.reports import build_report_data
 from tests.support import FAST, read_trials_csv
 
@@ -131,3 +134,26 @@ def test_model_py_names_the_device_the_end_timed_on_not_the_one_that_trained(tmp
         f"Latency: {row['latency_ms']:.3f} ms (median, batch 1, cuda:0, torch)"
         in (tmp_path / "shipped" / "model.py").read_text()
     )
+
+
+def test_a_fine_tune_shows_its_runs_figure_after_a_continued_search_timed_the_model_again(tmp_path):
+    run = tmp_path / "run"
+    dsdnas.search(budget=2, out=run, early_stop="off", **FAST)
+    path = run / "front_latency.json"
+    data = json.loads(path.read_text())
+    number = int(next(iter(data["trials"])))
+    tuned = dsdnas.finetune(run, trial=number, epochs=1, device="cpu")  # into RUN/finetune/<n>
+    first = data["trials"][str(number)]["latency_ms"]
+    assert tuned.metrics["latency_ms"] == first
+    # As a continued search leaves it when its end times this model again, on another machine's GPU.
+    data["trials"][str(number)].update(latency_ms=first * 3, latency_p90_ms=first * 4, latency_device="cuda:0")
+    path.write_text(json.dumps(data))
+    assert [member.latency_ms for member in finetuned_members(RunDir(run))] == [first * 3]
+    shown = f"Latency: {first * 3:.3f} ms (median, batch 1, cuda:0, torch)"
+    dsdnas.export(run, trial=number, out=tmp_path / "through-run")  # ships the fine-tune
+    dsdnas.export(tuned.out_dir, out=tmp_path / "from-folder")
+    for out in ("through-run", "from-folder"):
+        assert shown in (tmp_path / out / "model.py").read_text()
+    assert json.loads((tuned.out_dir / "metrics.json").read_text())["latency_ms"] == first  # its own file untouched
+    timed_anew = {"trial": number, "latency_ms": 9.0, "latency_when": "when fine-tuned"}  # a transfer's: another model
+    assert finetune_latency(timed_anew, end_latencies(RunDir(run))) == {}

@@ -23,7 +23,7 @@ from dsdnas.nas.runs.artifacts import (
 from dsdnas.nas.runs.export import ExportResult, export_model, latency_lines
 from dsdnas.nas.runs.rundir import EXPORT_DIR, WEIGHTS_FILE
 from dsdnas.nas.runs.store import fetch_trial_files, open_store
-from dsdnas.nas.search.end_latency import SHOWN, end_figure, end_latencies
+from dsdnas.nas.search.end_latency import SHOWN, end_figure, end_latencies, finetune_latency, finetune_run
 from dsdnas.nas.search.select import select_trial
 from dsdnas.nas.search.shipped import choose_member, read_shipped
 from dsdnas.version import __version__
@@ -47,7 +47,7 @@ def resolve_model(run: Run, choice: ModelChoice, artifacts: str | None = None) -
             member = choose_member(
                 shipped, pick=choice.pick, max_latency_ms=choice.max_latency_ms, max_macs=choice.max_macs
             )
-            stored = load_finetune_model(member.folder)
+            stored = _finetune_model(member.folder)
             stored.chosen_from = f"chosen from the shipped front ({len(shipped.finished)} members) by test accuracy"
             return stored
     timed = end_latencies(run.run_dir)
@@ -61,7 +61,7 @@ def resolve_model(run: Run, choice: ModelChoice, artifacts: str | None = None) -
     )
     tuned = None if choice.search_weights else finished_finetune(run.run_dir, chosen.number, run.dataset)
     if tuned is not None:
-        return load_finetune_model(tuned)
+        return _finetune_model(tuned)
     if choice.finetuned:
         raise RunError(
             f"trial {chosen.number} has not been fine-tuned: "
@@ -79,6 +79,13 @@ def resolve_model(run: Run, choice: ModelChoice, artifacts: str | None = None) -
     stored.metrics.update({key: getattr(chosen, key) for key in SHOWN})  # one figure per model: model.py's too
     if figure := end_figure(chosen, timed):  # timed where the end ran, which need not be where it trained
         stored.metrics["latency_device"] = figure["latency_device"]
+    return stored
+
+
+def _finetune_model(folder: Path) -> StoredModel:
+    """A fine-tune's model, its latency brought up to date with its run's end (`finetune_latency`)."""
+    stored = load_finetune_model(folder)
+    stored.metrics.update(finetune_latency(stored.metrics, end_latencies(finetune_run(folder))))
     return stored
 
 
@@ -100,7 +107,7 @@ def export(run: str | Path, /, *, config: ExportConfig | None = None, **options:
     """
     config = make_config(ExportConfig, config, options).validate()
     if is_finetune_dir(Path(run)):
-        stored = load_finetune_model(Path(run))
+        stored = _finetune_model(Path(run))
         default_out = stored.folder / EXPORT_DIR
     else:
         opened = load_run(run, config.storage)

@@ -23,7 +23,7 @@ from dsdnas.nas.model.costs import profile_costs
 from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME
 from dsdnas.nas.runs.artifacts import StoredModel
 from dsdnas.nas.runs.rundir import ARCH_FILE
-from dsdnas.nas.search.end_latency import end_latencies
+from dsdnas.nas.search.end_latency import FINETUNE_AT_END, end_latencies
 from dsdnas.nas.stats import wilson_interval
 from dsdnas.nas.training.finetune import FinetunePlan, recipe, run_finetune
 from dsdnas.nas.training.trainer import TrainConfig
@@ -224,6 +224,6 @@ def _cost_metrics(arch: Arch, device: torch.device, *, runtime: str, at_end: dic
         "params": costs.params,
         **latency,
         "latency_source": runtime if at_end is not None else costs.latency_source,
-        "latency_when": "at the end of the search" if at_end is not None else "when fine-tuned",
+        "latency_when": FINETUNE_AT_END if at_end is not None else "when fine-tuned",
         "device": str(device),
     }

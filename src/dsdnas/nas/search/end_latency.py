@@ -4,20 +4,24 @@ The end of a search (`remeasure.py`) times its front, and every candidate it tra
 without timing it, back to back in one quiet window, and keeps the figures in
 RUN/front_latency.json. Everything that shows a trial's latency reads it through
 `with_end_latency`, so trials.csv, pareto.json, `dsdnas trials`, the report, model.py and a
-fine-tune show one figure for one model; `latency_when` says when it was timed.
+fine-tune show one figure for one model; `latency_when` says when it was timed. A fine-tune
+that took the end's figure reads it there again (`finetune_latency`): a continued search
+times its front again, and the fine-tune then shows the new figure with the run.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from dsdnas.nas.files import read_json
-from dsdnas.nas.runs.rundir import RunDir
+from dsdnas.nas.runs.rundir import FINETUNE_DIR, RunDir
 from dsdnas.nas.search.records import TrialRecord
 
 SHOWN = ("latency_ms", "latency_p10_ms", "latency_p90_ms", "latency_noisy")  # what a record shows of the end's
 AT_END, DURING_SEARCH = "at the end", "during the search"  # when a shown figure was timed
+FINETUNE_AT_END = "at the end of the search"  # a fine-tune's latency_when when it took the end's figure
 
 
 def end_latencies(run_dir: RunDir | None, *, timed_on: tuple[str, str, str] | None = None) -> dict[int, dict[str, Any]]:
@@ -50,3 +54,18 @@ def latency_when(record: TrialRecord, timed: dict[int, dict[str, Any]]) -> str:
         return AT_END
     timed_here = record.latency_ms is not None and not record.latency_source.startswith("predicted")
     return DURING_SEARCH if timed_here else ""
+
+
+def finetune_latency(metrics: dict[str, Any], timed: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """The latency fields a fine-tune's metrics.json shows, brought up to date: when the fine-tune took its
+    search's end figure, that figure as the end has it now (with the device it was timed on); else {}."""
+    again = timed.get(int(metrics["trial"]), {}) if metrics.get("latency_when") == FINETUNE_AT_END else {}
+    if again.get("latency_ms") is None:
+        return {}
+    return {key: again.get(key) for key in ("latency_ms", "latency_p90_ms", "latency_device")}
+
+
+def finetune_run(folder: Path) -> RunDir | None:
+    """The run a fine-tune folder belongs to (RUN/finetune/<n>), or None for one written elsewhere (--out)."""
+    folder = Path(folder).resolve()
+    return RunDir(folder.parent.parent) if folder.parent.name == FINETUNE_DIR else None

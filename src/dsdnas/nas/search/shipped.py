@@ -24,6 +24,7 @@ from dsdnas.errors import RunError
 from dsdnas.nas.files import read_json
 from dsdnas.nas.runs.artifacts import finetune_finished
 from dsdnas.nas.runs.rundir import CHECKPOINT_FILE, FINETUNE_FILE, METRICS_FILE, RunDir
+from dsdnas.nas.search.end_latency import end_latencies, finetune_latency
 from dsdnas.nas.search.picks import best, front_picks, knee
 from dsdnas.nas.stats import wilson_interval
 
@@ -88,10 +89,12 @@ def _final_with(folder: Path, settings: dict[str, Any] | None) -> bool:
     return info.get("mode") == "final" and (settings is None or info.get("settings") == settings)
 
 
-def read_member(folder: Path) -> Member:
+def read_member(folder: Path, timed: dict[int, dict[str, Any]] | None = None) -> Member:
+    """A finished fine-tune as a member; `timed` (`end_latencies`) brings a latency it took from its search's
+    end up to date (`finetune_latency`)."""
     metrics = read_json(folder / METRICS_FILE)
     try:
-        return _member(folder, metrics)
+        return _member(folder, {**metrics, **finetune_latency(metrics, timed or {})})
     except (KeyError, TypeError, ValueError) as error:
         raise RunError(f"{folder / METRICS_FILE} lacks a fine-tune's figures ({error!r}); fine-tune it again") from None
 
@@ -145,7 +148,8 @@ def read_shipped(run_dir: RunDir) -> Shipped | None:
     except (KeyError, TypeError, ValueError) as error:
         raise RunError(f"{path} is not a dsdnas front plan ({error!r}); rerun dsdnas finetune RUN --front") from None
     folders = [run_dir.finetune_dir(number) for number in numbers]
-    finished = [read_member(folder) for folder in folders if finished_with(folder, settings)]
+    timed = end_latencies(run_dir)
+    finished = [read_member(folder, timed) for folder in folders if finished_with(folder, settings)]
     return Shipped(numbers, settings, sorted(finished, key=_by_cost))
 
 
@@ -153,7 +157,8 @@ def finetuned_members(run_dir: RunDir) -> list[Member]:
     """Every finished final fine-tune of a trial (RUN/finetune/<n>/), whatever its settings, cheapest first."""
     root = run_dir.finetune_root
     folders = [f for f in root.iterdir() if f.name.isdigit()] if root.is_dir() else []
-    members = [read_member(f) for f in folders if finetune_finished(f) and _final_with(f, None)]
+    timed = end_latencies(run_dir)
+    members = [read_member(f, timed) for f in folders if finetune_finished(f) and _final_with(f, None)]
     return sorted(members, key=_by_cost)
 
 
