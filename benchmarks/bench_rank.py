@@ -6,9 +6,13 @@ search's own data split and training settings, records at each rung every signal
 rung can rank by (validation accuracy, validation loss, and the mean training loss so
 far, Ru et al.'s TSE), and prints each signal's Spearman correlation with the final
 validation accuracy, with a 95% bootstrap interval over the candidates, and how many of
-the finally best third the rung's best third holds.
+the finally best third the rung's best third holds. Then it replays rung rules on the same
+candidates (`_rung_replay.py`): where to judge and how many to keep, against the steps
+each spends and its wrong stops.
 
     python benchmarks/bench_rank.py             # 100 candidates of dsd-range on 2 datasets, 3 epochs
+    python benchmarks/bench_rank.py --save rank.csv       # also keep every candidate's signals
+    python benchmarks/bench_rank.py --load rank.csv       # report and replay again, training nothing
     python benchmarks/bench_rank.py --quick     # 8 candidates of dsd-tiny on mnist-sample, 1 epoch (CI)
 
 The datasets: mnist-sample as bundled, and Fashion-MNIST limited as bench_search.py
@@ -23,10 +27,12 @@ import time
 
 import numpy as np
 import pandas as pd
+from _rung_replay import candidates_table, near_front, replay
 
 from dsdnas.api._prepare import prepare
 from dsdnas.api.config import SearchConfig
 from dsdnas.nas.lut import spearman
+from dsdnas.nas.model.analytic import analytic_costs
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.search.rungs import SIGNALS, schedule
 from dsdnas.nas.search.stages import train_in_stages
@@ -84,7 +90,17 @@ def measure(name: str, args: argparse.Namespace) -> pd.DataFrame:
         if result.failure is not None:
             continue
         for step, signals in seen.items():
-            rows.append({"candidate": index, "rung": rungs.key(step), **signals, "final": result.val_accuracy})
+            rows.append(
+                {
+                    "dataset": name,
+                    "candidate": index,
+                    "rung": rungs.key(step),
+                    **signals,
+                    "final": result.val_accuracy,
+                    "macs": analytic_costs(arch)[0],
+                    "epochs": args.epochs,
+                }
+            )
         if (index + 1) % 10 == 0:
             print(f"  {name}: {index + 1} of {len(archs)} trained, {time.perf_counter() - started:.0f} s")
     seconds = time.perf_counter() - started
@@ -105,6 +121,13 @@ def report(name: str, frame: pd.DataFrame, rng: np.random.Generator) -> None:
             low, high = bootstrap_interval(values, final, rng)
             kept = top_third_kept(values, final, True)
             print(f"    {signal:13} {rho:+.3f} [{low:+.3f}, {high:+.3f}]   best third kept {kept:.0%}")
+    table, keys = candidates_table(frame, int(frame["epochs"].iloc[0]))
+    print(f"\n{name}: rung rules replayed on these {len(table)} candidates in the same random orders")
+    print(replay(table, keys, rng).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    near = near_front(table)
+    print(f"\n{name}: the same rules on the {len(near)} of them in the better half by final Pareto rank,")
+    print("as a sampler that proposes near the front gives them")
+    print(replay(near, keys, rng).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
 
 def main() -> None:
@@ -115,12 +138,20 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--save", help="write every candidate's signals to this CSV")
+    parser.add_argument("--load", help="report on a CSV --save wrote instead of training")
     args = parser.parse_args()
     if args.quick:
         args.candidates, args.space, args.epochs, args.datasets = 8, "dsd-tiny", 1, "mnist-sample"
     rng = np.random.default_rng(args.seed)
-    for name in args.datasets.split(","):
-        frame = measure(name, args)
+    if args.load:
+        loaded = pd.read_csv(args.load, dtype={"rung": str})
+        frames = {name: loaded[loaded["dataset"] == name] for name in loaded["dataset"].unique()}
+    else:
+        frames = {name: measure(name, args) for name in args.datasets.split(",")}
+    if args.save:
+        pd.concat(frames.values()).to_csv(args.save, index=False)
+    for name, frame in frames.items():
         report(name, frame, rng)
 
 
