@@ -12,6 +12,10 @@ Random candidates in a random order, not a search's. A sampler such as TPE propo
 candidates near the front, among which a rung's choices are closer: `near_front` keeps the
 candidates a good sampler would have proposed (the better half by final Pareto rank), and
 the same rules replayed on them show what that does to the wrong stops.
+
+`oracle` is the ceiling: the rules judging, at the first rung, by the final accuracy
+itself as another validation split of the same size would score it (a binomial redraw),
+the best any signal could do while the wrong stops are counted on a split that size.
 """
 
 from __future__ import annotations
@@ -113,3 +117,27 @@ def near_front(table: pd.DataFrame, share: float = 0.5) -> pd.DataFrame:
     """The candidates whose final Pareto rank (accuracy against MACs) is in the best `share` of the ranks held."""
     ranks = _fast_non_domination_rank(np.column_stack([-table["final"].to_numpy(), table["macs"].to_numpy()]))
     return table[ranks <= np.quantile(ranks, share)].reset_index(drop=True)
+
+
+ORACLE_DRAWS = 10  # redraws of the second split's scores
+
+
+def oracle(table: pd.DataFrame, rung_keys: list[str], val_images: int, rng: np.random.Generator) -> pd.DataFrame:
+    """The rules at the first rung alone, judging by the final accuracy scored on another split of `val_images`:
+    the mean wrong rate over ORACLE_DRAWS redraws, on all the candidates and on those near the front."""
+    rules = {name: rule for name, rule in RULES.items() if len(rule[0]) == 1 and rule[0][0] == 1 / 9}
+    rows = []
+    for name, (_, eta) in rules.items():
+        rates: dict[str, list[float]] = {"all": [], "near the front": []}
+        for _ in range(ORACLE_DRAWS):
+            redrawn = table.copy()
+            redrawn[f"loss@{rung_keys[0]}"] = -rng.binomial(val_images, table["final"].to_numpy()) / val_images
+            for group, candidates in (("all", redrawn), ("near the front", near_front(redrawn))):
+                results = [
+                    replay_once(candidates, [rung_keys[0]], eta, rng.permutation(len(candidates)))
+                    for _ in range(ORDERS // ORACLE_DRAWS)
+                ]
+                stopped = sum(r[1] for r in results)
+                rates[group].append(sum(r[2] for r in results) / stopped if stopped else 0.0)
+        rows.append({"rule": name, **{f"wrong rate, {g}": statistics.mean(v) for g, v in rates.items()}})
+    return pd.DataFrame(rows)
