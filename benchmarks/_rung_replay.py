@@ -75,15 +75,18 @@ def replay_once(candidates: pd.DataFrame, rungs: list[str], eta: float, order: n
     return spent / (epochs * len(candidates)), len(stopped), wrong
 
 
-def replay(candidates: pd.DataFrame, rung_keys: list[str], rng: np.random.Generator) -> pd.DataFrame:
-    """Every rule of RULES over the same ORDERS random orders; one row per rule.
+def replay(
+    candidates: pd.DataFrame, rung_keys: list[str], rng: np.random.Generator, rules: tuple[str, ...] = tuple(RULES)
+) -> pd.DataFrame:
+    """The `rules` (names in RULES; all by default) over the same ORDERS random orders; one row per rule.
 
     `rung_keys` are the rungs bench_rank.py recorded, ascending: 1/9 and 1/3 of the steps.
     """
     at = dict(zip((1 / 9, 1 / 3), rung_keys, strict=True))
     orders = [rng.permutation(len(candidates)) for _ in range(ORDERS)]
     rows = []
-    for name, (fractions, eta) in RULES.items():
+    for name in rules:
+        fractions, eta = RULES[name]
         results = [replay_once(candidates, [at[f] for f in fractions], eta, order) for order in orders]
         spent = [r[0] for r in results]
         stopped, wrong = sum(r[1] for r in results), sum(r[2] for r in results)
@@ -102,10 +105,15 @@ def replay(candidates: pd.DataFrame, rung_keys: list[str], rng: np.random.Genera
     return pd.DataFrame(rows)
 
 
-def candidates_table(frame: pd.DataFrame, epochs: int) -> tuple[pd.DataFrame, list[str]]:
-    """bench_rank.py's rows (one per candidate and rung) as one row per candidate, and the rung keys ascending."""
+def candidates_table(
+    frame: pd.DataFrame, epochs: int, signal: str = "train_loss", higher_is_better: bool = False
+) -> tuple[pd.DataFrame, list[str]]:
+    """bench_rank.py's rows (one per candidate and rung) as one row per candidate, and the rung keys ascending.
+
+    The `loss@RUNG` columns hold `signal` there, negated when higher is better: lower is better in them."""
     keys = sorted(frame["rung"].unique(), key=float)
-    wide = frame.pivot_table(index="candidate", columns="rung", values="train_loss")
+    values = frame.assign(judged=-frame[signal] if higher_is_better else frame[signal])
+    wide = values.pivot_table(index="candidate", columns="rung", values="judged")
     wide.columns = [f"loss@{key}" for key in wide.columns]
     fixed = frame.groupby("candidate")[["final", "macs"]].first()
     table = fixed.join(wide).dropna().reset_index(drop=True)

@@ -43,6 +43,9 @@ DATASETS = {
     "mnist-sample": {"dataset": "mnist-sample"},
     "fashion-mnist": {"dataset": "fashion-mnist", "train_limit": 5120, "val_fraction": 0.25},
 }
+# Each signal a rung can rank by, and one more measured here: the mean training loss of the
+# recent half of the steps to the rung alone (the early, fast-falling steps left out).
+CANDIDATE_SIGNALS = {**{name: spec.higher_is_better for name, spec in SIGNALS.items()}, "recent_train_loss": False}
 BOOTSTRAP = 2000  # resamples of the candidates for each interval
 
 
@@ -86,16 +89,22 @@ def measure(name: str, args: argparse.Namespace) -> pd.DataFrame:
             return True  # every candidate trains to the end
 
         trainer = Trainer(build_model(arch, seed=train.seed + index), data, train)
-        result, _ = train_in_stages(trainer, rungs.steps, on_epoch=lambda stats: None, goes_on=record)
+        # Halfway to each rung too, for the mean training loss of the recent half alone.
+        halves = {step: step // 2 for step in rungs.steps}
+        stops = tuple(sorted({*rungs.steps, *halves.values()}))
+        result, _ = train_in_stages(trainer, stops, on_epoch=lambda stats: None, goes_on=record)
         if result.failure is not None:
             continue
-        for step, signals in seen.items():
+        for step in rungs.steps:
+            half = halves[step]
+            recent = (seen[step]["train_loss"] * step - seen[half]["train_loss"] * half) / (step - half)
             rows.append(
                 {
                     "dataset": name,
                     "candidate": index,
                     "rung": rungs.key(step),
-                    **signals,
+                    **seen[step],
+                    "recent_train_loss": recent,
                     "final": result.val_accuracy,
                     "macs": analytic_costs(arch)[0],
                     "epochs": args.epochs,
@@ -109,19 +118,36 @@ def measure(name: str, args: argparse.Namespace) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def by_signal(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """`once` replayed judging by each recorded signal: its wrong-stop rate on all the candidates and near the front."""
+    rows = []
+    for signal, higher_is_better in CANDIDATE_SIGNALS.items():
+        if signal not in frame:
+            continue
+        table, keys = candidates_table(frame, int(frame["epochs"].iloc[0]), signal, higher_is_better)
+        once = ("once (default): 1/9, keep 1/2",)
+        everyone, near = (
+            replay(group, keys, rng, rules=once)["wrong rate"].iloc[0] for group in (table, near_front(table))
+        )
+        rows.append({"signal": signal, "wrong rate, all": everyone, "wrong rate, near the front": near})
+    return pd.DataFrame(rows)
+
+
 def report(name: str, frame: pd.DataFrame, rng: np.random.Generator) -> None:
     print(f"\n{name}: Spearman with final validation accuracy (95% bootstrap interval), best third kept")
     for rung, at in frame.groupby("rung", sort=False):
         print(f"  rung at {rung} epochs, {len(at)} candidates:")
         final = at["final"].to_numpy()
-        for signal, spec in SIGNALS.items():
-            values = at[signal].to_numpy() * (1 if spec.higher_is_better else -1)  # higher: better, for all
+        for signal, higher_is_better in CANDIDATE_SIGNALS.items():
+            if signal not in at:  # a CSV saved before the signal was recorded
+                continue
+            values = at[signal].to_numpy() * (1 if higher_is_better else -1)  # higher: better, for all
             rho = spearman(list(values), list(final))
             if rho is None:  # under 3 candidates reached this rung
                 continue
             low, high = bootstrap_interval(values, final, rng)
             kept = top_third_kept(values, final, True)
-            print(f"    {signal:13} {rho:+.3f} [{low:+.3f}, {high:+.3f}]   best third kept {kept:.0%}")
+            print(f"    {signal:17} {rho:+.3f} [{low:+.3f}, {high:+.3f}]   best third kept {kept:.0%}")
     table, keys = candidates_table(frame, int(frame["epochs"].iloc[0]))
     print(f"\n{name}: rung rules replayed on these {len(table)} candidates in the same random orders")
     print(replay(table, keys, rng).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
@@ -129,6 +155,8 @@ def report(name: str, frame: pd.DataFrame, rng: np.random.Generator) -> None:
     print(f"\n{name}: the same rules on the {len(near)} of them in the better half by final Pareto rank,")
     print("as a sampler that proposes near the front gives them")
     print(replay(near, keys, rng).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"\n{name}: once's wrong stops by the signal it judges by, on all and near the front")
+    print(by_signal(frame, rng).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     images = int(frame["val_images"].iloc[0])
     print(f"\n{name}: the ceiling, judging at 1/9 by the final accuracy on another split of {images} images")
     print(oracle(table, keys, images, rng).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
