@@ -3,10 +3,11 @@
 bench_rank.py records every candidate's signals at both rungs of `--early-stop on` and its
 final validation accuracy. Here each rule judges the same candidates, in the same orders,
 as a search judges them (`rungs.survivors`: a signal, the mean training loss so far unless
-another is named, and the MACs, against every candidate that reached that rung before), so every rule sees equal work.
-Per rule it gives the share of the training steps spent (all candidates trained to the end
-= 1), the candidates stopped, and the wrong stops: stopped candidates that no trained one
-beats on both final accuracy and MACs, the definition bench_search.py's retraining uses.
+another is named, and the MACs, against every candidate that reached that rung before),
+so every rule sees equal work. Per rule it gives the share of the training steps spent
+(all candidates trained to the end = 1), the candidates stopped, and the wrong stops:
+stopped candidates that no trained one beats on both final accuracy and MACs, the
+definition bench_search.py's retraining uses.
 
 Random candidates in a random order, not a search's. A sampler such as TPE proposes
 candidates near the front, among which a rung's choices are closer: `near_front` keeps the

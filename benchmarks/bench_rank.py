@@ -80,6 +80,9 @@ def measure(name: str, args: argparse.Namespace) -> pd.DataFrame:
         raise SystemExit(f"{args.epochs} epochs of {steps} steps give no rung")
     space = get_space(args.space)
     archs = sample_archs(space, data.input_shape, data.num_classes, count=args.candidates, seed=args.seed)
+    # Halfway to each rung too, for the mean training loss of the recent half alone.
+    halves = {step: step // 2 for step in rungs.steps}
+    stops = tuple(sorted({*rungs.steps, *halves.values()}))
     rows, started = [], time.perf_counter()
     for index, arch in enumerate(archs):
         seen: dict[int, dict[str, float]] = {}
@@ -89,12 +92,10 @@ def measure(name: str, args: argparse.Namespace) -> pd.DataFrame:
             return True  # every candidate trains to the end
 
         trainer = Trainer(build_model(arch, seed=train.seed + index), data, train)
-        # Halfway to each rung too, for the mean training loss of the recent half alone.
-        halves = {step: step // 2 for step in rungs.steps}
-        stops = tuple(sorted({*rungs.steps, *halves.values()}))
         result, _ = train_in_stages(trainer, stops, on_epoch=lambda stats: None, goes_on=record)
         if result.failure is not None:
             continue
+        macs = analytic_costs(arch)[0]
         for step in rungs.steps:
             half = halves[step]
             recent = (seen[step]["train_loss"] * step - seen[half]["train_loss"] * half) / (step - half)
@@ -106,7 +107,7 @@ def measure(name: str, args: argparse.Namespace) -> pd.DataFrame:
                     **seen[step],
                     "recent_train_loss": recent,
                     "final": result.val_accuracy,
-                    "macs": analytic_costs(arch)[0],
+                    "macs": macs,
                     "epochs": args.epochs,
                     "val_images": len(data.val),
                 }

@@ -41,16 +41,16 @@ def resolve_model(run: Run, choice: ModelChoice, artifacts: str | None = None) -
     is fetched from the shared artifact store (`artifacts`, else the one the run recorded)
     into this run folder first.
     """
+    timed = end_latencies(run.run_dir)
     if choice.trial is None and not choice.search_weights:
         shipped = read_shipped(run.run_dir)
         if shipped is not None and shipped.complete:  # the front is fine-tuned: choose by test accuracy
             member = choose_member(
                 shipped, pick=choice.pick, max_latency_ms=choice.max_latency_ms, max_macs=choice.max_macs
             )
-            stored = _finetune_model(member.folder)
+            stored = _finetune_model(member.folder, timed)
             stored.chosen_from = f"chosen from the shipped front ({len(shipped.finished)} members) by test accuracy"
             return stored
-    timed = end_latencies(run.run_dir)
     chosen = select_trial(  # its latency: the one timed at the end of the search where there is one
         run.study,
         trial=choice.trial,
@@ -61,7 +61,7 @@ def resolve_model(run: Run, choice: ModelChoice, artifacts: str | None = None) -
     )
     tuned = None if choice.search_weights else finished_finetune(run.run_dir, chosen.number, run.dataset)
     if tuned is not None:
-        return _finetune_model(tuned)
+        return _finetune_model(tuned, timed)
     if choice.finetuned:
         raise RunError(
             f"trial {chosen.number} has not been fine-tuned: "
@@ -82,10 +82,12 @@ def resolve_model(run: Run, choice: ModelChoice, artifacts: str | None = None) -
     return stored
 
 
-def _finetune_model(folder: Path) -> StoredModel:
-    """A fine-tune's model, its latency brought up to date with its run's end (`finetune_latency`)."""
+def _finetune_model(folder: Path, timed: dict[int, dict[str, Any]] | None = None) -> StoredModel:
+    """A fine-tune's model, its latency brought up to date with its run's end (`finetune_latency`); `timed` is
+    that run's `end_latencies` when the caller has read them, else they are read from the folder's run."""
     stored = load_finetune_model(folder)
-    stored.metrics.update(finetune_latency(stored.metrics, end_latencies(finetune_run(folder))))
+    timed = end_latencies(finetune_run(folder)) if timed is None else timed
+    stored.metrics.update(finetune_latency(stored.metrics, timed))
     return stored
 
 
