@@ -17,6 +17,9 @@ epochs count, as on the front. Printed:
 - the median and IQR of each method's final hypervolume;
 - the time each method needs to reach the yardstick's (plain TPE's) median final
   hypervolume (median over seeds; a seed that never reaches it counts as the whole budget);
+- both again scored on the test split: the front each search chose on validation, its
+  members at their test accuracy (_test_front.py). Only these compare a method that
+  validates on another split (`tpe+early-stop/once/val0.25`);
 - the candidates evaluated and trained to the end (median per seed), and the fixed cost
   per candidate: its trial's time in the study (datetime_start to datetime_complete) less
   its training, median over the trained and over the stopped ones apart;
@@ -52,6 +55,7 @@ from pathlib import Path
 import numpy as np
 import optuna
 from _equal_work import in_turns
+from _test_front import test_accuracies, test_curve
 from optuna._hypervolume import compute_hypervolume  # Optuna's own hypervolume
 from sampler_views import shown_stopped
 
@@ -73,6 +77,8 @@ METHODS = {
     "tpe+mutate+early-stop": {"sampler": "tpe+mutate", "early_stop": "on"},
     "tpe+mutate+early-stop/once": {"sampler": "tpe+mutate", "early_stop": "once"},
     "random": {"sampler": "random", "early_stop": "off"},
+    # The default with a larger validation split: a quarter of the training images, not --val-fraction's.
+    "tpe+early-stop/once/val0.25": {"sampler": "tpe", "early_stop": "once", "val_fraction": 0.25},
     # The experiment of sampler_views.py: TPE shown the stopped candidates as PRUNED trials.
     "tpe+early-stop/shown": {"sampler": "tpe", "early_stop": "on"},
 }
@@ -96,12 +102,14 @@ def curve(study: optuna.Study, low: float, high: float, started: float) -> list[
 
 
 def at(points: list[tuple[float, float]], seconds: float) -> float:
+    """The curve's value at `seconds`: its last point by then (the test-scored curve can fall), else 0."""
     reached = [hv for t, hv in points if t <= seconds]
-    return max(reached) if reached else 0.0
+    return reached[-1] if reached else 0.0
 
 
 def reach_time(points: list[tuple[float, float]], target: float, budget: float) -> float:
-    return next((t for t, hv in points if hv >= target), budget)
+    """When the curve first reaches `target`; `budget` when it does not by then (a search's last trial ends later)."""
+    return next((t for t, hv in points if hv >= target and t <= budget), budget)
 
 
 def run_all(args: argparse.Namespace, folder: Path) -> dict[str, list[dict]]:
@@ -193,7 +201,7 @@ def finals_at(curves: dict[str, list], runs: dict[str, list[dict]], yardstick: s
         times = [reach_time(points, target, cut) for points in curves[name]]
         evaluated, trained = zip(*(done_by(run, cut) for run in runs[name]), strict=True)
         print(
-            f"  {name:22} final {statistics.median(values):.4f} (IQR {q1:.4f}-{q3:.4f}); reaches {yardstick}'s "
+            f"  {name:27} final {statistics.median(values):.4f} (IQR {q1:.4f}-{q3:.4f}); reaches {yardstick}'s "
             f"median {target:.4f} after {statistics.median(times):.1f} s (median; {sum(t < cut for t in times)} "
             f"of {len(times)} seeds reach it); {statistics.median(evaluated):.0f} evaluated, "
             f"{statistics.median(trained):.0f} trained by then"
@@ -261,14 +269,21 @@ def main() -> None:
         print("hypervolume (median over seeds) at tenths of the budget:")
         for name, runs_curves in curves.items():
             row = [statistics.median(at(points, budget * k / 10) for points in runs_curves) for k in range(1, 11)]
-            print(f"  {name:22} " + " ".join(f"{v:.3f}" for v in row))
+            print(f"  {name:27} " + " ".join(f"{v:.3f}" for v in row))
         for cut in sorted({*args.cuts, budget}):
             if cut < budget:
                 print(f"as searches of {cut:.0f} s: each run up to its first {cut:.0f} s (the same seeded run)")
             finals_at(curves, runs, args.methods[0], cut)
+        tested = {name: [test_curve(r["study"], test_accuracies(r), low, high, r["started"]) for r in rs]
+                  for name, rs in runs.items()}  # fmt: skip
+        print("scored on the test split (the validation front's members at their test accuracy):")
+        for cut in sorted({*args.cuts, budget}):
+            if cut < budget:
+                print(f"as searches of {cut:.0f} s:")
+            finals_at(tested, runs, args.methods[0], cut)
         print("candidates and the cost outside training (all seeds):")
         for name, method_runs in runs.items():
-            print(f"  {name:22} {fixed_costs(method_runs)}")
+            print(f"  {name:27} {fixed_costs(method_runs)}")
         for name in (name for name in args.methods if METHODS[name]["early_stop"] != "off"):
             print(f"wrong stops of {name}:")
             sampled, joined = wrong_stops(runs[name], args.retrain)
