@@ -5,11 +5,14 @@ import os
 
 import pytest
 import torch
+from typer.testing import CliRunner
 
 import dsdnas
 from dsdnas.api import against_baselines, load_run
+from dsdnas.cli import app
 from dsdnas.errors import DsdnasError
 from dsdnas.reports import build_report_data, render_report
+from dsdnas.reports._figures import pareto_figure
 from tests.support import FAST
 
 pytestmark = pytest.mark.slow
@@ -64,6 +67,27 @@ def test_the_report_and_trials_compare_the_front_with_each_baseline(run):
     assert 'id="baseline-table"' in page and '"name": "reference models"' in page and '"symbol": "star"' in page
     frame, comparisons = against_baselines(run)
     assert len(frame) == len(comparisons) == len(names)
+
+
+def test_a_baseline_timed_in_another_runtime_is_labelled_and_its_latency_not_set_against_the_fronts(run):
+    result = dsdnas.baseline(run, model="linear", epochs=1, device="cpu", latency_runtime="torchscript")
+    dsdnas.baseline(run, model="mlp", hidden=4, epochs=1, device="cpu")  # timed in torch, as the front
+    assert result.metrics["latency_runtime"] == "torchscript" and result.metrics["latency_ms"] > 0
+    frame, _ = against_baselines(run)  # the sentences across runtimes: tests/reports/test_baselines.py
+    assert frame.set_index("baseline").loc["linear", "latency_runtime"] == "torchscript"
+    _, study, meta = load_run(run)
+    data = build_report_data(study, meta, run)
+
+    def stars(cost: str) -> list[str]:
+        figure = pareto_figure(data, cost, cost)
+        return [name for trace in figure.data if trace.name == "reference models" for name in trace.text]
+
+    assert "linear" in stars("macs") and "linear" not in stars("latency_ms") and "mlp-h4" in stars("latency_ms")
+    assert '<td class="text" data-sort="torchscript">torchscript</td>' in render_report(data)
+    listed = CliRunner().invoke(app, ["trials", str(run), "--baselines"], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0, listed.output
+    [row] = [line for line in listed.output.splitlines() if line.lstrip("│ ").startswith("linear ")]
+    assert "torchscript" in row
 
 
 def test_default_weights_offline_are_one_clear_line(run, tmp_path, monkeypatch):

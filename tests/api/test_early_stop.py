@@ -14,6 +14,7 @@ from optuna.trial import TrialState
 import dsdnas
 from dsdnas.api import load_run
 from dsdnas.nas.search.records import Status, records
+from dsdnas.reports import build_report_data
 from tests.support import FAST, evaluated_in_csv, evaluated_in_study, read_trials_csv
 
 pytestmark = pytest.mark.slow
@@ -59,6 +60,9 @@ def test_a_rung_inside_an_epoch_stops_candidates_there_and_keeps_every_signal(tm
     frame = read_trials_csv(tmp_path)
     assert 0.3214 in set(frame.loc[frame["status"] == "stopped", "epochs"])
     assert set(frame.loc[frame["status"] == "trained", "epochs"]) == {3}
+    _, study, meta = load_run(tmp_path)
+    curves = {curve["trial"]: curve for curve in build_report_data(study, meta, tmp_path).rungs}
+    assert [epochs for epochs, _ in curves[early[0].number]["points"]] == [0.3214]  # the report's accuracy by rung
 
 
 def test_once_judges_at_its_one_rung_and_keeps_the_top_half(tmp_path):

@@ -70,8 +70,8 @@ def _print_baselines(run, storage: str | None) -> None:
         console.print(f"{run} has no reference model yet: train one with `dsdnas baseline {run} --model seed-cnn`")
         return
     table = Table(title="reference models", title_justify="left")
-    for column in ("model", "scored on", "accuracy [95% CI]", "MACs", "params", "latency", "epochs"):
-        table.add_column(column, justify="left" if column in ("model", "scored on") else "right")
+    for column in ("model", "scored on", "accuracy [95% CI]", "MACs", "params", "latency", "timed in", "epochs"):
+        table.add_column(column, justify="left" if column in ("model", "scored on", "timed in") else "right")
     for row in frame.to_dict("records"):
         table.add_row(
             row["baseline"],
@@ -80,6 +80,7 @@ def _print_baselines(run, storage: str | None) -> None:
             human(row["macs"]),
             human(row["params"]),
             latency_cell(row),
+            row["latency_runtime"],
             str(row["epochs"]),
         )
     console.print(table)

@@ -4,7 +4,9 @@ A front candidate matches a baseline when its validation accuracy reaches the ba
 95% Wilson interval (is not measurably worse); the cheapest such candidate, by MACs, is
 named with the cost ratios: "trial 36: resnet18's accuracy at 1/700 of its MACs and
 1/1,100 of its params". A baseline scored on the test split (--test) is compared with the
-front's fine-tuned test accuracies instead.
+front's fine-tuned test accuracies instead. Latencies are compared only when both were
+timed in the same runtime: a baseline timed in torch says nothing of a candidate's
+onnxruntime figure, or of one a latency table predicted for another device.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from dsdnas.nas.files import read_json
+from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME
 from dsdnas.nas.runs.rundir import BASELINES_DIR, METRICS_FILE
 from dsdnas.nas.search.records import TrialRecord
 from dsdnas.nas.stats import wilson_interval
@@ -32,6 +35,7 @@ COLUMNS = [
     "latency_p10_ms",
     "latency_p90_ms",
     "latency_noisy",
+    "latency_runtime",
     "epochs",
 ]
 
@@ -44,14 +48,12 @@ def load_baselines(run_dir: Path | None) -> pd.DataFrame:
         metrics = read_json(metrics_file)
         low, high = wilson_interval(metrics["accuracy"], metrics["size"])
         rows.append(
-            {
+            {key: metrics.get(key) for key in COLUMNS}
+            | {
                 "baseline": metrics["model"],
-                "split": metrics["split"],
                 "accuracy_low": low,
                 "accuracy_high": high,
-                **{
-                    key: metrics.get(key) for key in COLUMNS if key not in ("baseline", "accuracy_low", "accuracy_high")
-                },
+                "latency_runtime": metrics.get("latency_runtime") or DEFAULT_RUNTIME,  # older ones: torch
             }
         )
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -86,7 +88,7 @@ def compare(front: list[TrialRecord], baselines: pd.DataFrame, finetuned: dict[i
             continue
         record, accuracy = min(matches, key=lambda match: (match[0].macs, match[0].number))
         macs, params = fraction(baseline["macs"], record.macs), fraction(baseline["params"], record.params)
-        latency = fraction(baseline["latency_ms"], record.latency_ms)
+        latency, latency_words = _latency_ratio(baseline, record)
         row.update(
             trial=record.number,
             accuracy=accuracy,
@@ -94,7 +96,18 @@ def compare(front: list[TrialRecord], baselines: pd.DataFrame, finetuned: dict[i
             params_fraction=params,
             latency_fraction=latency,
             sentence=f"trial {record.number}: {baseline['baseline']}'s accuracy at {macs} of its MACs, "
-            f"{params} of its params and {latency} of its latency",
+            f"{params} of its params and {latency_words}",
         )
         rows.append(row)
     return rows
+
+
+def _latency_ratio(baseline: dict[str, Any], record: TrialRecord) -> tuple[str, str]:
+    """The candidate's latency as a fraction of the baseline's, and how the sentence says it; '-' and why
+    not when the two figures come from different runtimes (or one was predicted by a latency table)."""
+    theirs, ours = baseline["latency_runtime"], record.latency_source or DEFAULT_RUNTIME
+    if theirs != ours:
+        how = ours if ours.startswith("predicted") else f"timed in {ours}"
+        return "-", f"no latency ratio ({baseline['baseline']}'s was timed in {theirs}, the candidate's {how})"
+    latency = fraction(baseline["latency_ms"], record.latency_ms)
+    return latency, f"{latency} of its latency"

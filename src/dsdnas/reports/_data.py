@@ -20,6 +20,7 @@ from optuna.trial import TrialState
 
 from dsdnas.nas.files import read_json
 from dsdnas.nas.model.arch import Arch
+from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME
 from dsdnas.nas.runs.rundir import FINETUNE_DIR, METRICS_FILE, RunDir
 from dsdnas.nas.search.end_latency import end_latencies, latency_when, with_end_latency
 from dsdnas.nas.search.picks import KNEE_RULE, front_picks
@@ -76,6 +77,7 @@ class ReportData:
     references: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(REFERENCE_COLUMNS)))
     verdicts: list[dict[str, Any]] = field(default_factory=list)  # each reference point against the members
     latency_table: dict[str, Any] | None = None  # run.json's: the search's latencies were predicted by it
+    latency_source: str = DEFAULT_RUNTIME  # the runtime that timed the search's latencies, or the table's label
 
 
 def _finished(study: optuna.Study) -> list[TrialRecord]:
@@ -232,4 +234,5 @@ def build_report_data(study: optuna.Study, meta: dict[str, Any], run_dir: Path |
         shipped_front={member.number for member in shipped_front(members)},
         **({} if references is None else {"references": references, "verdicts": verdicts(references, members)}),
         latency_table=meta.get("latency_table"),
+        latency_source=(meta.get("latency_table") or {}).get("label") or meta.get("latency_runtime", DEFAULT_RUNTIME),
     )

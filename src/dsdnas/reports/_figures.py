@@ -192,8 +192,11 @@ def rung_figure(data: ReportData) -> go.Figure:
 
 
 def _add_baselines(figure: go.Figure, data: ReportData, cost: str) -> None:
-    """Reference models scored on the validation split, as labelled stars with their 95% interval."""
+    """Reference models scored on the validation split, as labelled stars with their 95% interval; on the
+    latency axis only those timed in the runtime that timed the search's candidates."""
     shown = data.baselines[data.baselines["split"] == "validation"]
+    if cost == "latency_ms":
+        shown = shown[shown["latency_runtime"] == data.latency_source]
     if shown.empty:
         return
     figure.add_trace(

@@ -136,19 +136,30 @@ def baseline_section(data: ReportData) -> list[str]:
             _cell(int(row["macs"])),
             _cell(int(row["params"])),
             _latency_cell(row),
+            _cell(row["latency_runtime"], True),
             _cell(row["epochs"]),
         ]
         rows.append("<tr>" + "".join(cells) + "</tr>")
     head = "".join(
         f"<th>{h}</th>"
-        for h in ("model", "scored on", "accuracy % [95% CI]", "MACs", "params", "latency ms (p10-p90)", "epochs")
+        for h in (
+            "model",
+            "scored on",
+            "accuracy % [95% CI]",
+            "MACs",
+            "params",
+            "latency ms (p10-p90)",
+            "timed in",
+            "epochs",
+        )
     )
     matches = "".join(f"<li>{html.escape(c['sentence'])}</li>" for c in data.comparisons)
     return [
         "<h2>Against reference models</h2>",
         '<p class="note">Reference models trained on this run\'s own data and split by <code>dsdnas baseline</code>, '
         "profiled like the candidates. A front candidate matches one when its accuracy reaches the reference's 95% "
-        "interval; the cheapest match is named, with its cost as a fraction of the reference's.</p>",
+        "interval; the cheapest match is named, with its cost as a fraction of the reference's (its latency only "
+        "when both were timed in the same runtime).</p>",
         f'<table id="baseline-table"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>',
         f'<ul id="baseline-matches">{matches}</ul>',
     ]
