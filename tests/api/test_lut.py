@@ -1,6 +1,7 @@
 """`dsdnas lut` and `dsdnas search --latency-lut`: a table made once, extended after an interruption,
 checked against whole candidates, and a search that times nothing and says whose latencies it shows."""
 
+import html
 import json
 
 import pytest
@@ -87,6 +88,27 @@ def test_a_check_times_other_candidates_whole_and_keeps_the_error(table_file, sp
     assert check["mape"] == pytest.approx(sum(errors) / 3)
 
 
+@pytest.mark.slow  # 15 s: 14 layers, and 4 candidates timed whole
+def test_the_command_times_several_spaces_into_one_table_saying_how_long_and_how_well(tmp_path, space_file):
+    wider = tmp_path / "wider.toml"
+    wider.write_text(SPACE.replace('"lut-test"', '"lut-wider"').replace("channels = [8]", "channels = [12]"))
+    keys = {
+        key for path in (space_file, wider) for key in space_layers(read_space_file(path), (1, 28, 28), 10)
+    }  # 7 each; the blocks of their second stages are the same layers
+    out = tmp_path / "lut.json"
+    args = ["lut", "--space", str(space_file), "--space", str(wider), "--calibrate", "2", "--check", "2"]
+    result = CliRunner().invoke(app, [*args, "--device", "cpu", "--out", str(out)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert f"{out}: {len(keys)} layer(s) to time, 0 already there; torch on " in said and "on a quiet machine" in said
+    assert f"wrote {out}: {len(keys)} layers; constants: " in said
+    assert "check: 2 candidates timed whole" in said and "mean absolute error " in said
+    table = load_table(out)
+    assert set(table.layers) == keys and table.check["candidates"] == 2
+    again = CliRunner().invoke(app, [*args, "--device", "cpu", "--out", str(out)], env={"COLUMNS": "200"})
+    assert f"{out}: 0 layer(s) to time, {len(keys)} already there" in " ".join(again.output.split())
+
+
 def test_a_table_is_never_extended_with_figures_of_another_runtime(table_file, space_file):
     before = table_file.read_bytes()
     with pytest.raises(LutError, match="measured with runtime torch, not onnxruntime"):
@@ -130,13 +152,32 @@ def test_a_search_with_a_table_times_no_candidate_and_says_whose_latencies_it_sh
     assert json.loads((run / "run.json").read_text())["settings"]["latency"] == f"lut: {table.target}"
     assert not (run / "front_latency.json").exists()
     report = CliRunner().invoke(app, ["report", str(run)])
-    assert report.exit_code == 0 and "Accuracy against predicted latency" in (run / "report.html").read_text()
+    page = (run / "report.html").read_text()
+    assert report.exit_code == 0 and "Accuracy against predicted latency" in page
+    assert f"Latencies {html.escape(table.label)}: each model's is the sum of its layers' entries" in page
     exported = CliRunner().invoke(app, ["export", str(run), "--out", str(tmp_path / "shipped")])
     assert exported.exit_code == 0, exported.output
     source = (tmp_path / "shipped" / "model.py").read_text()
     assert f"{table.label};" in source and "its error was not checked (dsdnas lut --check N" in source
     again = CliRunner().invoke(app, [*args, "--objectives", "accuracy,latency"])  # without the table: other settings
     assert again.exit_code == 2 and "(latency)" in again.output
+
+
+@pytest.mark.slow  # the table, then a 3 s search
+def test_a_latency_limit_skips_candidates_on_the_tables_figure_without_timing_them(
+    tmp_path, table_file, space_file, monkeypatch
+):
+    log = tmp_path / "locks.jsonl"
+    monkeypatch.setenv("DSDNAS_LOCK_LOG", str(log))
+    run = tmp_path / "run"
+    args = ["search", *SEARCH, "--space", str(space_file), "--budget", "3s", "--out", str(run)]
+    result = CliRunner().invoke(app, [*args, "--max-latency-ms", "0.000001", "--latency-lut", str(table_file)])
+    assert result.exit_code == 0, result.output
+    trials, label = read_trials_csv(run), load_table(table_file).label
+    assert len(trials) and set(trials["status"]) == {"skipped"} and set(trials["latency_source"]) == {label}
+    for row in trials.itertuples():  # the table's sums, each over the limit
+        assert row.latency_ms > 0 and row.reason.startswith(f"latency_ms {row.latency_ms:.4g} is over --max-latency-ms")
+    assert not log.exists() or "measure" not in log.read_text()  # and nothing timed
 
 
 def test_a_table_that_lacks_a_layer_of_the_space_is_refused_before_the_search_starts(tmp_path, table_file, space_file):
