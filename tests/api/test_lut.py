@@ -3,6 +3,9 @@ checked against whole candidates, and a search that times nothing and says whose
 
 import html
 import json
+import subprocess
+import sys
+import time
 
 import pytest
 from typer.testing import CliRunner
@@ -78,6 +81,38 @@ def test_an_interrupted_table_goes_on_where_it_stopped(tmp_path, space_file):
     assert [total for _, total, _ in seen] == [5] * 5  # only what was missing
     assert set(table.layers) == keys and all(table.layers[key] == entry for key, entry in first.items())
     assert table.ready and table.calibration["candidates"] == 2
+
+
+@pytest.mark.slow  # about 15 s: the first save comes after 10 s of timing
+def test_a_killed_table_keeps_what_it_last_saved_and_the_same_command_goes_on_from_there(tmp_path):
+    space = tmp_path / "wide.toml"  # 70 layers, about 0.4 s each on the 2-core VM: more than 10 s of timing
+    space.write_text(
+        SPACE.replace("channels = [8]", "channels = [8, 12]")
+        .replace("widths = [[8], [16]]", "widths = [[8, 12], [16, 24]]")
+        .replace('kind = ["standard"]', 'kind = ["standard", "separable"]')
+        .replace("kernel = [3]", "kernel = [3, 5]")
+    )
+    keys, out = set(space_layers(read_space_file(space), (1, 28, 28), 10)), tmp_path / "lut.json"
+    command = [sys.executable, "-m", "dsdnas", "lut", "--space", str(space), "--device", "cpu", "--out", str(out)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline and not (out.exists() and load_table(out).layers):
+        time.sleep(0.05)
+    process.kill()  # SIGKILL: no handler runs, only what was saved survives
+    process.wait()
+    saved = load_table(out).layers
+    assert 0 < len(saved) < len(keys) == 70 and not load_table(out).ready
+    totals = []
+
+    def stop_after_one(done, total, key):
+        totals.append(total)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        lut(spaces=(str(space),), out=out, device="cpu", progress=stop_after_one)
+    assert totals == [len(keys) - len(saved)]  # only what the killed run had not saved
+    again = load_table(out).layers
+    assert len(again) == len(saved) + 1 and all(again[key] == entry for key, entry in saved.items())
 
 
 def test_a_check_times_other_candidates_whole_and_keeps_the_error(table_file, space_file):
