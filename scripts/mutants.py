@@ -77,6 +77,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "recovery": ("src/dsdnas/nas/search/workers/_recovery.py", ["tests/nas/search/test_recovery.py"]),
     "interrupts": ("src/dsdnas/interrupts.py", ["tests/test_interrupts.py"]),
     "speed probe": ("src/dsdnas/nas/model/speed.py", ["tests/nas/model/test_speed.py"]),
+    # Reference models beside the front: the cheapest match, its cost ratios, latency only in one runtime.
+    "baselines": ("src/dsdnas/reports/_baselines.py", ["tests/reports/test_baselines.py"]),
 }
 
 STATUSES = "killed|survived|timeout|no tests|suspicious|segfault|skipped|not checked|check was interrupted by user"

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from dsdnas.nas.search.records import Status, TrialRecord
-from dsdnas.reports._baselines import compare, load_baselines
+from dsdnas.reports._baselines import COLUMNS, compare, fraction, load_baselines
 
 
 def _baseline(run_dir, name: str, **extra) -> None:
@@ -64,3 +64,55 @@ def test_latencies_from_different_runtimes_are_not_compared(tmp_path, baseline_r
     [row] = compare([_candidate(3, 0.91, 10_000, 0.25, candidate_source)], load_baselines(tmp_path), {})
     assert row["latency_fraction"] == "-" and row["macs_fraction"] == "1/100"
     assert row["sentence"].endswith(said)
+
+
+@pytest.mark.parametrize(
+    ("baseline", "candidate", "shown"),
+    [
+        (1000.0, 1.0, "1/1,000"),  # ten times or more: a whole number, with thousands separated
+        (10.0, 1.0, "1/10"),
+        (3.0, 2.0, "1/1.5"),  # less than ten times: one decimal
+        (1.0, 1.0, "1/1.0"),
+        (2.0, 3.0, "1.5x"),  # the candidate costs more
+        (0.0, 5.0, "-"),
+        (5.0, None, "-"),  # not measured
+    ],
+)
+def test_a_cost_ratio_reads_as_a_fraction_of_the_baselines(baseline, candidate, shown):
+    assert fraction(baseline, candidate) == shown
+
+
+def test_with_no_baseline_there_is_an_empty_table_with_every_column(tmp_path):
+    for run_dir in (None, tmp_path):  # no run, and a run without RUN/baselines
+        frame = load_baselines(run_dir)
+        assert frame.empty and list(frame.columns) == COLUMNS
+
+
+def test_the_cheapest_candidate_inside_the_baselines_interval_is_named_and_ties_go_to_the_earlier_trial(tmp_path):
+    _baseline(tmp_path, "seed-cnn")
+    baselines = load_baselines(tmp_path)
+    [low] = baselines["accuracy_low"]
+    assert low < 0.90 < baselines["accuracy_high"][0]  # 90% of 400 images: about 86.7-92.7%
+    at_the_edge, twin = _candidate(7, low, 50_000, 0.3), _candidate(5, low, 50_000, 0.3)
+    below = _candidate(2, low - 0.001, 1_000, 0.1)  # cheaper, but measurably worse
+    [row] = compare([at_the_edge, below, twin], baselines, {})
+    assert row["trial"] == 5 and row["accuracy"] == low and row["params_fraction"] == "1/20"
+
+
+def test_a_baseline_on_test_is_matched_by_fine_tuned_test_accuracies_and_each_baseline_gets_its_row(tmp_path):
+    _baseline(tmp_path, "linear", split="test", size=1000)
+    _baseline(tmp_path, "densenet121", accuracy=0.999, size=1000)  # listed first: none matches, the next still does
+    strong_in_search = _candidate(1, 0.99, 1_000, 0.1)  # never fine-tuned: says nothing of the test split
+    tuned, weak = _candidate(2, 0.80, 20_000, 0.2), _candidate(3, 0.99, 5_000, 0.1)
+    finetuned = {2: {"accuracy": 0.93}, 3: {"accuracy": 0.50}}
+    densenet, linear = compare([strong_in_search, tuned, weak], load_baselines(tmp_path), finetuned)
+    assert (linear["baseline"], linear["split"], linear["trial"], linear["accuracy"]) == ("linear", "test", 2, 0.93)
+    assert linear["macs_fraction"] == "1/50"
+    assert (densenet["baseline"], densenet["trial"]) == ("densenet121", None)
+    assert densenet["sentence"] == "no front candidate reaches densenet121's accuracy (99.90%)"
+
+
+def test_no_fine_tuned_candidate_reaching_a_test_baseline_is_said(tmp_path):
+    _baseline(tmp_path, "linear", split="test", size=1000)
+    [row] = compare([_candidate(1, 0.99, 1_000, 0.1)], load_baselines(tmp_path), {1: {"accuracy": 0.5}})
+    assert row["trial"] is None and row["sentence"] == "no fine-tuned candidate reaches linear's accuracy (90.00%)"

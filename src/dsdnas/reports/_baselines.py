@@ -80,7 +80,7 @@ def compare(front: list[TrialRecord], baselines: pd.DataFrame, finetuned: dict[i
             if (record.number in finetuned if on_test else record.val_accuracy is not None)
         ]
         matches = [(record, accuracy) for record, accuracy in scored if accuracy >= baseline["accuracy_low"]]
-        row = {"baseline": baseline["baseline"], "split": baseline["split"], "trial": None, "sentence": ""}
+        row: dict[str, Any] = {"baseline": baseline["baseline"], "split": baseline["split"], "trial": None}
         if not matches:
             what = "fine-tuned candidate" if on_test else "front candidate"
             row["sentence"] = f"no {what} reaches {baseline['baseline']}'s accuracy ({100 * baseline['accuracy']:.2f}%)"
