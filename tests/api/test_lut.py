@@ -166,15 +166,22 @@ def test_bad_lut_options_are_refused_before_anything_is_written(tmp_path, option
     assert result.exit_code == 2 and message in result.output and not out.exists()
 
 
-def test_a_search_with_a_table_times_no_candidate_and_says_whose_latencies_it_shows(
-    tmp_path, table_file, space_file, monkeypatch
-):
+def _search_logging_locks(tmp_path, monkeypatch, space_file, budget: str, *options: str):
+    """A search of the test space, each quiet-lock window it takes logged: (its folder, the log, its arguments)."""
     log = tmp_path / "locks.jsonl"
     monkeypatch.setenv("DSDNAS_LOCK_LOG", str(log))
     run = tmp_path / "run"
-    args = ["search", *SEARCH, "--space", str(space_file), "--budget", "3", "--out", str(run)]
-    result = CliRunner().invoke(app, [*args, "--objectives", "accuracy,latency", "--latency-lut", str(table_file)])
+    args = ["search", *SEARCH, "--space", str(space_file), "--budget", budget, "--out", str(run)]
+    result = CliRunner().invoke(app, [*args, *options])
     assert result.exit_code == 0, result.output
+    return run, log, args
+
+
+def test_a_search_with_a_table_times_no_candidate_and_says_whose_latencies_it_shows(
+    tmp_path, table_file, space_file, monkeypatch
+):
+    options = ["--objectives", "accuracy,latency", "--latency-lut", str(table_file)]
+    run, log, args = _search_logging_locks(tmp_path, monkeypatch, space_file, "3", *options)
     windows = [json.loads(line)["kind"] for line in log.read_text().splitlines()]
     assert "train" in windows and "measure" not in windows  # nothing was timed, not even the front at the end
     table = load_table(table_file)
@@ -202,12 +209,8 @@ def test_a_search_with_a_table_times_no_candidate_and_says_whose_latencies_it_sh
 def test_a_latency_limit_skips_candidates_on_the_tables_figure_without_timing_them(
     tmp_path, table_file, space_file, monkeypatch
 ):
-    log = tmp_path / "locks.jsonl"
-    monkeypatch.setenv("DSDNAS_LOCK_LOG", str(log))
-    run = tmp_path / "run"
-    args = ["search", *SEARCH, "--space", str(space_file), "--budget", "3s", "--out", str(run)]
-    result = CliRunner().invoke(app, [*args, "--max-latency-ms", "0.000001", "--latency-lut", str(table_file)])
-    assert result.exit_code == 0, result.output
+    options = ["--max-latency-ms", "0.000001", "--latency-lut", str(table_file)]
+    run, log, _ = _search_logging_locks(tmp_path, monkeypatch, space_file, "3s", *options)
     trials, label = read_trials_csv(run), load_table(table_file).label
     assert len(trials) and set(trials["status"]) == {"skipped"} and set(trials["latency_source"]) == {label}
     for row in trials.itertuples():  # the table's sums, each over the limit
