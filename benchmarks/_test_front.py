@@ -1,8 +1,8 @@
 """A search's front scored on the test split, so that searches validating on different splits compare.
 
 The hypervolume on validation accuracy scores a search on the split it chose by: with
-another `--val-fraction` it is another split (and another training set), and the more
-candidates a search trains, the luckier its best ones are on that split. Here the front
+another `--val-fraction` it is another split (and another training set), and the front's
+members are partly chosen for their luck on that split. Here the front
 is still chosen on validation accuracy and MACs, as the search chooses it, but each member
 counts with its test accuracy: what final evaluation will give the user. The test split
 is read only here, after the search, never by it.
@@ -28,7 +28,7 @@ from dsdnas.nas.search.records import records
 from dsdnas.nas.training.trainer import evaluate
 
 
-def test_accuracies(run: dict) -> dict[int, float]:
+def accuracies_on_test(run: dict) -> dict[int, float]:
     """Each trained candidate's accuracy on the test split, by trial number, from its saved weights."""
     config = run["config"]
     prepared = prepare(config)  # the run's own normalization (its training split's mean and std)
@@ -61,7 +61,7 @@ def front_on_test(chosen: list[tuple[float, float, float]], low: float, high: fl
     return float(compute_hypervolume(np.array(points), np.array([1.0, 1.0])))
 
 
-def test_curve(
+def curve_on_test(
     study: optuna.Study, tests: dict[int, float], low: float, high: float, started: float
 ) -> list[tuple[float, float]]:
     """(seconds since the search began, front_on_test of the trained candidates so far) after each trained one.

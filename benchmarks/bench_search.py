@@ -19,7 +19,9 @@ epochs count, as on the front. Printed:
   hypervolume (median over seeds; a seed that never reaches it counts as the whole budget);
 - both again scored on the test split: the front each search chose on validation, its
   members at their test accuracy (_test_front.py). Only these compare a method that
-  validates on another split (`tpe+early-stop/once/val0.25`);
+  validates on another split (`tpe+early-stop/once/val0.25`). A test-scored curve can
+  fall (a newcomer pushes a member off the validation front), so its reach time is the
+  first crossing;
 - the candidates evaluated and trained to the end (median per seed), and the fixed cost
   per candidate: its trial's time in the study (datetime_start to datetime_complete) less
   its training, median over the trained and over the stopped ones apart;
@@ -55,7 +57,7 @@ from pathlib import Path
 import numpy as np
 import optuna
 from _equal_work import in_turns
-from _test_front import test_accuracies, test_curve
+from _test_front import accuracies_on_test, curve_on_test
 from optuna._hypervolume import compute_hypervolume  # Optuna's own hypervolume
 from sampler_views import shown_stopped
 
@@ -274,9 +276,10 @@ def main() -> None:
             if cut < budget:
                 print(f"as searches of {cut:.0f} s: each run up to its first {cut:.0f} s (the same seeded run)")
             finals_at(curves, runs, args.methods[0], cut)
-        tested = {name: [test_curve(r["study"], test_accuracies(r), low, high, r["started"]) for r in rs]
+        tested = {name: [curve_on_test(r["study"], accuracies_on_test(r), low, high, r["started"]) for r in rs]
                   for name, rs in runs.items()}  # fmt: skip
-        print("scored on the test split (the validation front's members at their test accuracy):")
+        print("scored on the test split (the validation front's members at their test accuracy; such a curve can")
+        print("fall, and 'reaches' is its first crossing):")
         for cut in sorted({*args.cuts, budget}):
             if cut < budget:
                 print(f"as searches of {cut:.0f} s:")

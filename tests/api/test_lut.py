@@ -100,6 +100,7 @@ def test_a_killed_table_keeps_what_it_last_saved_and_the_same_command_goes_on_fr
         time.sleep(0.05)
     process.kill()  # SIGKILL: no handler runs, only what was saved survives
     process.wait()
+    assert out.exists(), "dsdnas lut saved nothing within 120 s"
     saved = load_table(out).layers
     assert 0 < len(saved) < len(keys) == 70 and not load_table(out).ready
     totals = []
@@ -127,9 +128,8 @@ def test_a_check_times_other_candidates_whole_and_keeps_the_error(table_file, sp
 def test_the_command_times_several_spaces_into_one_table_saying_how_long_and_how_well(tmp_path, space_file):
     wider = tmp_path / "wider.toml"
     wider.write_text(SPACE.replace('"lut-test"', '"lut-wider"').replace("channels = [8]", "channels = [12]"))
-    keys = {
-        key for path in (space_file, wider) for key in space_layers(read_space_file(path), (1, 28, 28), 10)
-    }  # 7 each; the blocks of their second stages are the same layers
+    keys = {key for path in (space_file, wider) for key in space_layers(read_space_file(path), (1, 28, 28), 10)}
+    assert len(keys) == 10  # 7 each; their second stages' blocks and their heads are the same 4 layers, timed once
     out = tmp_path / "lut.json"
     args = ["lut", "--space", str(space_file), "--space", str(wider), "--calibrate", "2", "--check", "2"]
     result = CliRunner().invoke(app, [*args, "--device", "cpu", "--out", str(out)], env={"COLUMNS": "200"})

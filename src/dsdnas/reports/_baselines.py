@@ -6,7 +6,9 @@ named with the cost ratios: "trial 36: resnet18's accuracy at 1/700 of its MACs 
 1/1,100 of its params". A baseline scored on the test split (--test) is compared with the
 front's fine-tuned test accuracies instead. Latencies are compared only when both were
 timed in the same runtime: a baseline timed in torch says nothing of a candidate's
-onnxruntime figure, or of one a latency table predicted for another device.
+onnxruntime figure, or of one a latency table predicted for another device. The device is
+not compared: `dsdnas baseline` times on its `--device`, which should be the one the
+search timed its candidates on (both default to the same, `auto`).
 """
 
 from __future__ import annotations
@@ -96,7 +98,7 @@ def compare(front: list[TrialRecord], baselines: pd.DataFrame, finetuned: dict[i
             params_fraction=params,
             latency_fraction=latency,
             sentence=f"trial {record.number}: {baseline['baseline']}'s accuracy at {macs} of its MACs, "
-            f"{params} of its params and {latency_words}",
+            f"{params} of its params{latency_words}",
         )
         rows.append(row)
     return rows
@@ -108,6 +110,6 @@ def _latency_ratio(baseline: dict[str, Any], record: TrialRecord) -> tuple[str, 
     theirs, ours = baseline["latency_runtime"], record.latency_source or DEFAULT_RUNTIME
     if theirs != ours:
         how = ours if ours.startswith("predicted") else f"timed in {ours}"
-        return "-", f"no latency ratio ({baseline['baseline']}'s was timed in {theirs}, the candidate's {how})"
+        return "-", f"; no latency ratio: {baseline['baseline']}'s was timed in {theirs}, the candidate's {how}"
     latency = fraction(baseline["latency_ms"], record.latency_ms)
-    return latency, f"{latency} of its latency"
+    return latency, f" and {latency} of its latency"

@@ -234,5 +234,5 @@ def build_report_data(study: optuna.Study, meta: dict[str, Any], run_dir: Path |
         shipped_front={member.number for member in shipped_front(members)},
         **({} if references is None else {"references": references, "verdicts": verdicts(references, members)}),
         latency_table=meta.get("latency_table"),
-        latency_source=(meta.get("latency_table") or {}).get("label") or meta.get("latency_runtime", DEFAULT_RUNTIME),
+        latency_source=(meta.get("latency_table") or {}).get("label") or meta.get("latency_runtime") or DEFAULT_RUNTIME,
     )
