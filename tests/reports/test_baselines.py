@@ -95,7 +95,8 @@ def test_the_cheapest_candidate_inside_the_baselines_interval_is_named_and_ties_
     _baseline(tmp_path, "seed-cnn")
     baselines = load_baselines(tmp_path)
     [low] = baselines["accuracy_low"]
-    assert low == pytest.approx(0.8667, abs=1e-4)  # Wilson's 95% interval of 90% on 400 images: 86.67-92.74%
+    assert low == pytest.approx(0.8667, abs=1e-4)  # Wilson's 95% interval of 90% on 400 images: 86.67-92.57%
+    assert baselines["accuracy_high"][0] == pytest.approx(0.9257, abs=1e-4)
     at_the_edge, twin = _candidate(7, low, 50_000, 0.3), _candidate(5, low, 50_000, 0.3)
     below = _candidate(2, low - 0.001, 1_000, 0.1)  # cheaper, but measurably worse
     [row] = compare([at_the_edge, below, twin], baselines, {})
