@@ -45,19 +45,21 @@ def accuracies_on_test(run: dict) -> dict[int, float]:
     return scores
 
 
+def normalized(accuracy: float, macs: float, low: float, high: float) -> list[float]:
+    """bench_search's hypervolume scale: 1 - accuracy, and log MACs over the space's range [low, high]."""
+    return [1.0 - accuracy, math.log10(macs / low) / math.log10(high / low)]
+
+
 def front_on_test(chosen: list[tuple[float, float, float]], low: float, high: float) -> float:
     """Hypervolume of the validation front's members at their test accuracy.
 
     `chosen` holds (validation accuracy, MACs, test accuracy) per trained candidate; the
-    scale is bench_search's: 1 - accuracy, and log MACs over the space's range, reference (1, 1).
+    scale is `normalized`'s, the reference point (1, 1).
     """
     by_validation = np.array([[1.0 - val, macs] for val, macs, _ in chosen])
     front = _fast_non_domination_rank(by_validation) == 0
-    points = [
-        [1.0 - test, math.log10(macs / low) / math.log10(high / low)]
-        for (_, macs, test), on_front in zip(chosen, front, strict=True)
-        if on_front
-    ]
+    members = (entry for entry, on_front in zip(chosen, front, strict=True) if on_front)
+    points = [normalized(test, macs, low, high) for _, macs, test in members]
     return float(compute_hypervolume(np.array(points), np.array([1.0, 1.0])))
 
 

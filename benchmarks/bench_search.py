@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import statistics
 import tempfile
 import time
@@ -57,7 +56,7 @@ from pathlib import Path
 import numpy as np
 import optuna
 from _equal_work import in_turns
-from _test_front import accuracies_on_test, curve_on_test
+from _test_front import accuracies_on_test, curve_on_test, normalized
 from optuna._hypervolume import compute_hypervolume  # Optuna's own hypervolume
 from sampler_views import shown_stopped
 
@@ -85,10 +84,6 @@ METHODS = {
     "tpe+early-stop/shown": {"sampler": "tpe", "early_stop": "on"},
 }
 DEFAULT_METHODS = "tpe,tpe+early-stop,tpe+early-stop/once,tpe+mutate+early-stop"
-
-
-def normalized(accuracy: float, macs: float, low: float, high: float) -> list[float]:
-    return [1.0 - accuracy, math.log10(macs / low) / math.log10(high / low)]
 
 
 def curve(study: optuna.Study, low: float, high: float, started: float) -> list[tuple[float, float]]:
