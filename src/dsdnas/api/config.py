@@ -64,7 +64,9 @@ class SearchConfig:
     epochs: int = 3
     batch_size: int = 64
     objectives: tuple[str, ...] | str = ("accuracy", "macs")  # a tuple, accuracy first, once validated
-    sampler: str = "tpe"
+    # TPE with a falling share of mutations of front members: the highest final hypervolume and the fewest wrong stops
+    # in bench_search (180 s, 2 datasets, 2026-12-06); plain TPE before.
+    sampler: str = "tpe+mutate"
     seed: int = 0
     device: str = "auto"
     out: str | Path | None = None
