@@ -260,10 +260,11 @@ def test_run_json_records_the_machine_and_the_front_is_measured_again_together(t
 
 
 def test_a_mutating_search_records_each_mutation_with_its_parent_in_the_study_csv_and_files(tmp_path):
-    result = dsdnas.search(budget=16, out=tmp_path, sampler="tpe+mutate", **FAST)
+    # Seed 1 draws mutations for 3 of the 6 trials after TPE's 10 start-up ones (a share of 5/10 to 5/15 each).
+    result = dsdnas.search(budget=16, out=tmp_path, sampler="tpe+mutate", **{**FAST, "seed": 1})
     frame = read_trials_csv(tmp_path).set_index("trial")
     mutated = frame[frame["mutation_of"].notna()]
-    assert len(mutated), "after TPE's 10 start-up trials about half of the rest are mutations"
+    assert len(mutated) == 3
     trials = {t.number: t for t in result.study.trials}
     for number, parent in mutated["mutation_of"].astype(int).items():
         assert parent < number and trials[parent].user_attrs["status"] == "trained"  # a front member then
