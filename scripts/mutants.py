@@ -79,6 +79,10 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "speed probe": ("src/dsdnas/nas/model/speed.py", ["tests/nas/model/test_speed.py"]),
     # Reference models beside the front: the cheapest match, its cost ratios, latency only in one runtime.
     "baselines": ("src/dsdnas/reports/_baselines.py", ["tests/reports/test_baselines.py"]),
+    # Moves around the front: one choice of a front member changed, never a candidate evaluated.
+    "mutation": ("src/dsdnas/nas/search/mutation.py", ["tests/nas/search/test_samplers.py"]),
+    # A latency table's sums, its constants, its file and what it refuses (dsdnas lut, --latency-lut).
+    "latency table": ("src/dsdnas/nas/lut/_table.py", ["tests/nas/lut/test_table.py"]),
 }
 
 STATUSES = "killed|survived|timeout|no tests|suspicious|segfault|skipped|not checked|check was interrupted by user"

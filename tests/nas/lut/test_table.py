@@ -91,6 +91,9 @@ def test_a_layer_the_runtime_cannot_run_makes_the_candidate_unsupported_naming_i
     with pytest.raises(UnsupportedModel, match="head_gap_n10@16x14x14: no pooling op"):
         table.predict_ms(ARCH)
     assert _table().unsupported(ARCH) == ""
+    lacking = _table()
+    del lacking.layers[KEYS[0]]
+    assert lacking.unsupported(ARCH) == ""  # a layer it lacks is missing (named by predict_ms), not unsupported
 
 
 def test_an_unfinished_table_predicts_nothing():
@@ -99,11 +102,11 @@ def test_an_unfinished_table_predicts_nothing():
 
 
 def test_a_table_round_trips_through_its_file(tmp_path):
-    path = _table(check={"candidates": 3, "mape": 0.1}).save(tmp_path / "lut.json")
+    path = _table(check={"candidates": 3, "mape": 0.1}).save(tmp_path / "phone.json")
     read = load_table(path)
     assert read.predict_ms(ARCH) == pytest.approx(0.41)
     assert read.input_shape == (1, 28, 28) and read.check == {"candidates": 3, "mape": 0.1}
-    assert read.label == "predicted for phone cpu, torch 2 threads (lut.json)"
+    assert read.label == "predicted for phone cpu, torch 2 threads (phone.json)"  # the file it was read from
     assert json.loads(path.read_text())["format"] == 1
 
 
@@ -113,6 +116,7 @@ def test_a_table_round_trips_through_its_file(tmp_path):
         (None, "does not exist"),
         ("{", "not valid JSON"),
         ('{"format": 9}', "not a dsdnas latency table"),
+        ("[1]", "not a dsdnas latency table"),  # JSON, but no object
         ('{"format": 1, "device": "cpu"}', "not a dsdnas latency table: .*missing"),
     ],
 )
@@ -131,6 +135,7 @@ def test_a_bad_table_file_is_one_line_naming_it(tmp_path, content, message):
 def test_a_table_made_for_other_facts_is_refused_naming_the_first(name, value):
     wanted = {"device": "cpu", "runtime": "torch", "threads": 2, "input_shape": (1, 28, 28), "num_classes": 10}
     check_identity(_table(), wanted)
+    check_identity(_table(), {**wanted, "input_shape": [1, 28, 28]})  # a shape read from JSON is a list
     with pytest.raises(LutError, match=f"measured with {name} "):
         check_identity(_table(), {**wanted, name: value})
 

@@ -9,7 +9,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 from optuna.trial import TrialState
 
 from dsdnas.errors import DsdnasError
-from dsdnas.nas.search.mutation import propose
+from dsdnas.nas.search.mutation import mutate, propose
 from dsdnas.nas.search.samplers import (
     MUTATE_SHARE,
     TPE_OPTIONS,
@@ -179,6 +179,20 @@ def test_a_mutation_changes_one_choice_of_a_front_member_and_is_never_one_evalua
     for seed in range(20):
         _, changed, child = propose([(1, deeper, CHOICES)], [deeper, shallow], np.random.RandomState(seed))
         assert child["depth"] == 2 and changed != "depth"
+
+
+def test_a_mutation_changes_only_a_choice_with_another_value():
+    # A one-value choice has nothing to change to, and a numeric one is no choice of a space's.
+    parent = {"depth": 1, "kernel_0": 3, "lr": 0.01}
+    distributions = {
+        "depth": CategoricalDistribution([1]),
+        "kernel_0": CHOICES["kernel_0"],
+        "lr": FloatDistribution(1e-4, 1e-1, log=True),
+    }
+    for seed in range(20):
+        changed, child = mutate(parent, distributions, np.random.RandomState(seed))
+        assert changed == "kernel_0" and child["kernel_0"] in (5, 7) and child["depth"] == 1 and child["lr"] == 0.01
+    assert mutate(parent, {"depth": CategoricalDistribution([1])}, np.random.RandomState(0)) is None
 
 
 def _mutating_search(seed: int, enqueued: dict | None = None) -> list:
