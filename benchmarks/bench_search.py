@@ -22,9 +22,11 @@ epochs count, as on the front. Printed:
   validates on another split (`tpe+early-stop/once/val0.25`). A test-scored curve can
   fall (a newcomer pushes a member off the validation front), so its reach time is the
   first crossing;
-- the candidates evaluated and trained to the end (median per seed), and the fixed cost
-  per candidate: its trial's time in the study (datetime_start to datetime_complete) less
-  its training, median over the trained and over the stopped ones apart;
+- the candidates evaluated and trained to the end (median per seed), when the random
+  start-up ended (the 10th complete candidate, median; until then TPE samples at random
+  and no mutation is made), and the fixed cost per candidate: its trial's time in the
+  study (datetime_start to datetime_complete) less its training, median over the trained
+  and over the stopped ones apart;
 - the wrong-stop rate of each early-stopping method: stopped candidates (16, spread over
   the seeds) retrained to the full epochs (same seed, data and schedule as the search
   would have used), and how many would have joined their run's front.
@@ -40,7 +42,8 @@ It writes bench_search.html, a plotly chart of the curves (median and IQR band).
 `--methods` picks the methods; the first is the yardstick whose median final hypervolume
 the others must reach. `tpe+early-stop/shown` is early stopping with Optuna's plain TPE,
 shown the stopped candidates as PRUNED trials (sampler_views.py); dsdnas's TPE never
-sees them.
+sees them. `tpe+mutate/start5+early-stop/once` is the default with a random start-up of 5
+complete candidates instead of 10 (sampler_views.py).
 """
 
 from __future__ import annotations
@@ -56,9 +59,10 @@ from pathlib import Path
 import numpy as np
 import optuna
 from _equal_work import in_turns
+from _search_counts import done_by, fixed_costs, startup_end
 from _test_front import accuracies_on_test, curve_on_test, normalized
 from optuna._hypervolume import compute_hypervolume  # Optuna's own hypervolume
-from sampler_views import shown_stopped
+from sampler_views import EARLY_STARTUP, early_start, shown_stopped
 
 import dsdnas
 from dsdnas.api._prepare import prepare
@@ -66,6 +70,7 @@ from dsdnas.api.config import SearchConfig
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.search.records import Status, records
+from dsdnas.nas.search.samplers import TPE_OPTIONS
 from dsdnas.nas.stats import wilson_interval
 from dsdnas.nas.training.trainer import Trainer
 from dsdnas.search_spaces import get_space
@@ -80,9 +85,12 @@ METHODS = {
     "random": {"sampler": "random", "early_stop": "off"},
     # The default with a larger validation split: a quarter of the training images, not --val-fraction's.
     "tpe+early-stop/once/val0.25": {"sampler": "tpe", "early_stop": "once", "val_fraction": 0.25},
-    # The experiment of sampler_views.py: TPE shown the stopped candidates as PRUNED trials.
+    # The experiments of sampler_views.py: TPE shown the stopped candidates as PRUNED trials; a start-up of 5.
     "tpe+early-stop/shown": {"sampler": "tpe", "early_stop": "on"},
+    "tpe+mutate/start5+early-stop/once": {"sampler": "tpe+mutate", "early_stop": "once"},
 }
+EXPERIMENTS = {"tpe+early-stop/shown": shown_stopped, "tpe+mutate/start5+early-stop/once": early_start}
+STARTUP = TPE_OPTIONS["n_startup_trials"]
 DEFAULT_METHODS = "tpe,tpe+early-stop/once,tpe+mutate+early-stop/once"  # plain TPE, the default before, the default
 
 
@@ -119,14 +127,14 @@ def run_all(args: argparse.Namespace, folder: Path) -> dict[str, list[dict]]:
         train_limit=args.train_limit,
         val_fraction=args.val_fraction,
     )
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         for name in in_turns(args.methods, seed):  # each goes first or last in turn: a drift in load is shared
             options = METHODS[name]
             config = replace(
                 base, budget=f"{args.budget_s}s", seed=seed, out=folder / f"{name.replace('/', '-')}-{seed}", **options
             )
             started = time.time()
-            with shown_stopped() if name == "tpe+early-stop/shown" else contextlib.nullcontext():
+            with EXPERIMENTS.get(name, contextlib.nullcontext)():
                 result = dsdnas.search(config=config)
             runs[name].append({"study": result.study, "started": started, "config": config})
             print(f"{name} seed {seed}: {len(result.study.trials)} trials, {result.stop_reason}")
@@ -162,32 +170,6 @@ def wrong_stops(runs: list[dict], retrain: int) -> tuple[int, int]:
     return sampled, joined
 
 
-def fixed_costs(runs: list[dict]) -> str:
-    """Candidates per seed, and the median seconds per candidate outside training, trained and stopped apart.
-
-    From the study's own timestamps: a trial's datetime_start to datetime_complete, less its
-    training (train_s). It holds sampling, profiling, latency, the rung verdicts and the records."""
-    evaluated, trained, fixed = [], [], {"trained": [], "stopped": []}
-    for run in runs:
-        found = {r.number: r for r in records(run["study"]) if r.counted and r.reused_from is None}
-        evaluated.append(len(found))
-        trained.append(sum(r.trained for r in found.values()))
-        for trial in run["study"].get_trials(deepcopy=False):
-            record = found.get(trial.number)
-            if record is None or trial.datetime_complete is None:
-                continue
-            seconds = (trial.datetime_complete - trial.datetime_start).total_seconds() - (record.train_s or 0.0)
-            fixed["trained" if record.trained else "stopped"].append(seconds)
-    parts = [f"evaluated {statistics.median(evaluated):.0f}, trained {statistics.median(trained):.0f} per seed"]
-    for label, values in fixed.items():
-        if values:
-            q1, q3 = np.percentile(values, [25, 75])
-            parts.append(
-                f"fixed cost {label} {statistics.median(values):.3f} s (IQR {q1:.3f}-{q3:.3f}, n={len(values)})"
-            )
-    return "; ".join(parts)
-
-
 def finals_at(curves: dict[str, list], runs: dict[str, list[dict]], yardstick: str, cut: float) -> None:
     """Each method's hypervolume at `cut` seconds (median, IQR), the time it takes to reach the yardstick's
     median there, and the candidates evaluated and trained to the end by then (median per seed)."""
@@ -198,22 +180,11 @@ def finals_at(curves: dict[str, list], runs: dict[str, list[dict]], yardstick: s
         times = [reach_time(points, target, cut) for points in curves[name]]
         evaluated, trained = zip(*(done_by(run, cut) for run in runs[name]), strict=True)
         print(
-            f"  {name:27} final {statistics.median(values):.4f} (IQR {q1:.4f}-{q3:.4f}); reaches {yardstick}'s "
+            f"  {name:33} final {statistics.median(values):.4f} (IQR {q1:.4f}-{q3:.4f}); reaches {yardstick}'s "
             f"median {target:.4f} after {statistics.median(times):.1f} s (median; {sum(t < cut for t in times)} "
             f"of {len(times)} seeds reach it); {statistics.median(evaluated):.0f} evaluated, "
-            f"{statistics.median(trained):.0f} trained by then"
-        )
-
-
-def done_by(run: dict, seconds: float) -> tuple[int, int]:
-    """Candidates evaluated, and trained to the end, in the first `seconds` of a run."""
-    complete = {t.number: t.datetime_complete for t in run["study"].get_trials(deepcopy=False)}
-    found = [
-        r
-        for r in records(run["study"])
-        if r.counted and complete[r.number] is not None and complete[r.number].timestamp() - run["started"] <= seconds
-    ]
-    return len(found), sum(r.trained for r in found)
+            f"{statistics.median(trained):.0f} trained by then; by seed " + " ".join(f"{v:.4f}" for v in values)
+        )  # each seed's figure, so that runs on other seeds can be pooled
 
 
 def chart(curves: dict[str, list[list[tuple[float, float]]]], budget: float, path: Path) -> None:
@@ -235,6 +206,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds from this on: another run's are a replay")
     parser.add_argument("--budget-s", type=int, default=60)
     parser.add_argument("--dataset", default="mnist-sample")
     parser.add_argument("--space", default="dsd-mnist")
@@ -262,11 +234,14 @@ def main() -> None:
         runs = run_all(args, Path(folder))
         curves = {name: [curve(r["study"], low, high, r["started"]) for r in rs] for name, rs in runs.items()}
         budget = float(args.budget_s)
-        print(f"\n{args.seeds} seeds, {budget:.0f} s each, {args.space} on {args.dataset}, {args.epochs} epochs")
+        print(
+            f"\n{args.seeds} seeds from {args.first_seed}, {budget:.0f} s each, {args.space} on {args.dataset}, "
+            f"{args.epochs} epochs"
+        )
         print("hypervolume (median over seeds) at tenths of the budget:")
         for name, runs_curves in curves.items():
             row = [statistics.median(at(points, budget * k / 10) for points in runs_curves) for k in range(1, 11)]
-            print(f"  {name:27} " + " ".join(f"{v:.3f}" for v in row))
+            print(f"  {name:33} " + " ".join(f"{v:.3f}" for v in row))
         for cut in sorted({*args.cuts, budget}):
             if cut < budget:
                 print(f"as searches of {cut:.0f} s: each run up to its first {cut:.0f} s (the same seeded run)")
@@ -279,9 +254,10 @@ def main() -> None:
             if cut < budget:
                 print(f"as searches of {cut:.0f} s:")
             finals_at(tested, runs, args.methods[0], cut)
-        print("candidates and the cost outside training (all seeds):")
+        print("candidates, the start-up (median) and the cost outside training (all seeds):")
         for name, method_runs in runs.items():
-            print(f"  {name:27} {fixed_costs(method_runs)}")
+            startup = EARLY_STARTUP if name == "tpe+mutate/start5+early-stop/once" else STARTUP
+            print(f"  {name:33} {startup_end(method_runs, startup)}; {fixed_costs(method_runs)}")
         for name in (name for name in args.methods if METHODS[name]["early_stop"] != "off"):
             print(f"wrong stops of {name}:")
             sampled, joined = wrong_stops(runs[name], args.retrain)
