@@ -26,7 +26,7 @@ def summary(study: optuna.Study, meta: dict[str, Any], finished: list[TrialRecor
         "dataset": settings.get("dataset", "?"),
         "search space": settings.get("space", "?"),
         "objectives": ", ".join(settings.get("objectives", [])),
-        "sampler": study.user_attrs.get("sampler", "?"),
+        "sampler": sampler_text(study.user_attrs),
         "budget": meta.get("budget", "?"),
         "jobs": meta.get("jobs", 1),
         "epochs per candidate": settings.get("train", {}).get("epochs", "?"),
@@ -36,6 +36,14 @@ def summary(study: optuna.Study, meta: dict[str, Any], finished: list[TrialRecor
         "trials by outcome": ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())) or "none",
         "latency": latency_line(meta, noisy, len(finished)),
     }
+
+
+def sampler_text(attrs: dict[str, Any]) -> str:
+    """The sampler, or each one a continued run changed to with the trial it began at."""
+    changes = attrs.get("sampler_changes")
+    if not changes:
+        return attrs.get("sampler", "?")
+    return ", then ".join(f"{name} from trial {first}" if first else name for first, name in changes)
 
 
 def latency_line(meta: dict[str, Any], noisy: int, finished: int) -> str:

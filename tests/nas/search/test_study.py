@@ -13,6 +13,7 @@ from dsdnas.errors import DsdnasError
 from dsdnas.nas.runs.rundir import RunDir
 from dsdnas.nas.search.location import StorageLocation
 from dsdnas.nas.search.study import SearchSettings, _same, check_objectives, open_study
+from dsdnas.reports._summary import sampler_text
 
 _SETTINGS = SearchSettings(
     dataset="mnist-sample",
@@ -43,6 +44,26 @@ def test_settings_compare_floats_to_rounding_only():
     assert not _same({"mean": [0.1307]}, {"mean": [0.1307 * 1.001]})
     assert not _same({"a": 1}, {"a": 1, "b": 2})
     assert not _same(1.0, math.nan)
+
+
+def test_a_continued_study_with_another_sampler_records_from_which_trial_it_ran(tmp_path):
+    run_dir = RunDir(tmp_path)
+    location = StorageLocation.for_run(None, run_dir)
+
+    def open_with(sampler: str, trials: int) -> optuna.Study:
+        study = open_study(location, "s", _SETTINGS, sampler=sampler, seed=0, run_dir=run_dir)
+        for _ in range(trials):
+            study.tell(study.ask(), state=optuna.trial.TrialState.FAIL)
+        return study
+
+    open_with("tpe", 3)
+    assert "sampler_changes" not in open_with("tpe", 2).user_attrs  # the same sampler changes nothing
+    open_with("tpe+mutate", 1)
+    attrs = open_with("random", 0).user_attrs
+    assert attrs["sampler"] == "tpe"  # the one the study was created with
+    assert attrs["sampler_changes"] == [[0, "tpe"], [5, "tpe+mutate"], [6, "random"]]
+    assert sampler_text(attrs) == "tpe, then tpe+mutate from trial 5, then random from trial 6"
+    assert sampler_text({"sampler": "tpe+mutate"}) == "tpe+mutate"
 
 
 def _open_together(url: str, folder: str, index: int, barrier) -> str:

@@ -129,7 +129,19 @@ def open_study(
             study.set_user_attr("sampler", sampler)
             study.set_user_attr("seed", seed)
             study.set_user_attr("created", time.strftime("%Y-%m-%dT%H:%M:%S"))
+        changes = sampler_changes(study.user_attrs, sampler, next_trial=len(existing.trials) if existing else 0)
+        if changes is not None:  # a continued run may pick another sampler; the report says which trials had which
+            study.set_user_attr("sampler_changes", changes)
         return study
+
+
+def sampler_changes(attrs: dict[str, Any], sampler: str, next_trial: int) -> list[list[Any]] | None:
+    """The samplers a study has run with, as [first trial, name] pairs, with `sampler` from `next_trial` on;
+    None when `sampler` is the one in effect already."""
+    changes = attrs.get("sampler_changes") or [[0, attrs.get("sampler", sampler)]]
+    if changes[-1][1] == sampler:
+        return None
+    return [*changes, [next_trial, sampler]]
 
 
 # Settings whose recorded values were renamed: before rungs in steps, "on" judged at whole epochs.
