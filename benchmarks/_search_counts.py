@@ -6,6 +6,7 @@ wall-clock second its search began (`run["started"]`).
 
 from __future__ import annotations
 
+import math
 import statistics
 
 import numpy as np
@@ -27,17 +28,22 @@ def done_by(run: dict, seconds: float) -> tuple[int, int]:
     return len(found), sum(r.trained for r in found)
 
 
-def startup_end(runs: list[dict], startup: int) -> str:
-    """When the `startup`-th complete candidate finished (median seconds over the runs): until then TPE samples at
-    random and no mutation is made, so every TPE method runs the same kind of search."""
+def startup_end(runs: list[dict]) -> str:
+    """When the sampler's random start-up ended, the median over the runs: the time its `n_startup_trials`-th
+    complete candidate finished. Until then TPE samples at random and no mutation is made."""
+    startup = getattr(runs[0]["study"].sampler, "_n_startup_trials", None)  # TPE's; none for random or NSGA-II
+    if startup is None:
+        return "no start-up (not TPE)"
     ends = []
     for run in runs:
         done = sorted(
             t.datetime_complete.timestamp() for t in run["study"].get_trials(deepcopy=False, states=(COMPLETE,))
         )
-        ends.append(done[startup - 1] - run["started"] if len(done) >= startup else float("inf"))
+        ends.append(done[startup - 1] - run["started"] if len(done) >= startup else math.inf)
     median = statistics.median(ends)
-    return f"random start-up ({startup} complete) ended " + (f"after {median:.1f} s" if median < 1e9 else "later")
+    return f"random start-up ({startup} complete) ended " + (
+        f"after {median:.1f} s" if math.isfinite(median) else "later"
+    )
 
 
 def fixed_costs(runs: list[dict]) -> str:

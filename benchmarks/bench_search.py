@@ -62,7 +62,7 @@ from _equal_work import in_turns
 from _search_counts import done_by, fixed_costs, startup_end
 from _test_front import accuracies_on_test, curve_on_test, normalized
 from optuna._hypervolume import compute_hypervolume  # Optuna's own hypervolume
-from sampler_views import EARLY_STARTUP, early_start, shown_stopped
+from sampler_views import early_start, shown_stopped
 
 import dsdnas
 from dsdnas.api._prepare import prepare
@@ -70,7 +70,6 @@ from dsdnas.api.config import SearchConfig
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.search.records import Status, records
-from dsdnas.nas.search.samplers import TPE_OPTIONS
 from dsdnas.nas.stats import wilson_interval
 from dsdnas.nas.training.trainer import Trainer
 from dsdnas.search_spaces import get_space
@@ -90,7 +89,6 @@ METHODS = {
     "tpe+mutate/start5+early-stop/once": {"sampler": "tpe+mutate", "early_stop": "once"},
 }
 EXPERIMENTS = {"tpe+early-stop/shown": shown_stopped, "tpe+mutate/start5+early-stop/once": early_start}
-STARTUP = TPE_OPTIONS["n_startup_trials"]
 DEFAULT_METHODS = "tpe,tpe+early-stop/once,tpe+mutate+early-stop/once"  # plain TPE, the default before, the default
 
 
@@ -256,8 +254,7 @@ def main() -> None:
             finals_at(tested, runs, args.methods[0], cut)
         print("candidates, the start-up (median) and the cost outside training (all seeds):")
         for name, method_runs in runs.items():
-            startup = EARLY_STARTUP if name == "tpe+mutate/start5+early-stop/once" else STARTUP
-            print(f"  {name:33} {startup_end(method_runs, startup)}; {fixed_costs(method_runs)}")
+            print(f"  {name:33} {startup_end(method_runs)}; {fixed_costs(method_runs)}")
         for name in (name for name in args.methods if METHODS[name]["early_stop"] != "off"):
             print(f"wrong stops of {name}:")
             sampled, joined = wrong_stops(runs[name], args.retrain)
