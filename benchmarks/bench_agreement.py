@@ -22,8 +22,15 @@ measures in, the conditions' order reversed every round:
     after-fvcore   as a search does: train another, count this model's MACs (fvcore traces it), time it
     after-pause    train another, sleep 2 s, time it
 
-    python benchmarks/bench_agreement.py [--budget 20] [--rounds 3]
-    python benchmarks/bench_agreement.py --quick     # budget 4, 1 epoch, 1 round (CI)
+Part 3 measures the figure's own repeatability: the same front models timed `--repeats` times in
+one process, another candidate trained for an epoch before each, with rounds of 5 ms (before)
+and of 20 ms (now) in turns. From the same passes it reads each rule: the lowest round median
+scaled round by round (before) and the median pass scaled by the probe pass after it (now).
+It prints the share of pairs of one model's figures within 5% of each other (what the target
+asks of a search and its end) and the p90 of each figure's distance from its model's median.
+
+    python benchmarks/bench_agreement.py [--budget 20] [--rounds 3] [--repeats 12]
+    python benchmarks/bench_agreement.py --quick     # budget 4, 1 epoch, 1 round, 2 repeats (CI)
 
 Run it while nothing else runs: the figures are ratios of a few percent.
 """
@@ -31,6 +38,8 @@ Run it while nothing else runs: the figures are ratios of a few percent.
 from __future__ import annotations
 
 import argparse
+import itertools
+import math
 import statistics
 import sys
 import tempfile
@@ -50,6 +59,8 @@ from dsdnas.nas.hardware import cpu_count, machine_info
 from dsdnas.nas.model.arch import Arch, Block, Stem
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.costs import LATENCY_REPEATS, count_macs, quiet_latency
+from dsdnas.nas.model.latency import at_full_speed, figure_ms, round_speeds, timed_rounds
+from dsdnas.nas.model.speed import SpeedProbe
 from dsdnas.nas.runs.rundir import WEIGHTS_FILE, RunDir
 from dsdnas.nas.search.records import records
 from dsdnas.nas.search.results import pareto_trials
@@ -135,20 +146,75 @@ def part_two(args: argparse.Namespace, members: list[tuple[Arch, dict[str, torch
         print(f"   {name:14} {cells}   {statistics.median(ratios):.3f} ({min(ratios):.3f}-{max(ratios):.3f})")
 
 
+ROUND_LENGTHS_S = {"5 ms": 0.005, "20 ms": 0.02}  # before, now
+RULES = {
+    "lowest round median (before)": lambda times, probes, reference: min(
+        statistics.median(round_ms) for round_ms in at_full_speed(times, round_speeds(probes, reference, len(times)))
+    ),
+    "median pass (now)": figure_ms,
+}
+
+
+def _passes(arch: Arch, round_s: float) -> tuple[list[list[float]], list[list[float]], float]:
+    """One measurement's raw passes, as `measure_latency` takes them: 0.2 s of warm-up, 5 rounds, a probe pass after
+    each model pass; with the probe's reference."""
+    torch.set_num_threads(cpu_count())
+    model, sample = build_model(arch).eval(), torch.rand((1, *arch.input_shape))
+    probe = SpeedProbe(torch.device("cpu"))
+    reference = probe.reference_ms()
+    with torch.inference_mode():
+        passes, started = 0, time.perf_counter()
+        while passes < 10 or time.perf_counter() < started + 0.2:
+            model(sample)
+            passes += 1
+        per_round = max(10, math.ceil(round_s / ((time.perf_counter() - started) / passes)))
+        times, probes = timed_rounds(
+            lambda: model(sample), torch.device("cpu"), rounds=5, per_round=per_round, probe=probe
+        )
+    return times, probes, reference
+
+
+def part_three(args: argparse.Namespace, members: list[tuple[Arch, dict[str, torch.Tensor]]]) -> None:
+    prepared = prepare(SearchConfig(dataset="mnist-sample", device="cpu").validate())
+    train = replace(prepared.train, epochs=1)
+    figures = {(length, rule): [[] for _ in members] for length in ROUND_LENGTHS_S for rule in RULES}
+    seconds: dict[str, list[float]] = {length: [] for length in ROUND_LENGTHS_S}
+    for repeat in range(args.repeats):
+        for length in in_turns(list(ROUND_LENGTHS_S), repeat):
+            for index, (arch, _) in enumerate(members):
+                torch.set_num_threads(cpu_count())
+                Trainer(build_model(OTHER), prepared.data, train).run()
+                started = time.perf_counter()
+                times, probes, reference = _passes(arch, ROUND_LENGTHS_S[length])
+                seconds[length].append(time.perf_counter() - started)
+                for rule, read in RULES.items():
+                    figures[(length, rule)][index].append(read(times, probes, reference))
+    print(f"\n== part 3: each of {len(members)} models timed {args.repeats} times, an epoch of training before each")
+    print(f"   {'rounds':6} {'rule':30} {'pairs within 5%':>16} {'p90 distance':>13} {'s a measurement':>16}")
+    for (length, rule), per_model in figures.items():
+        pairs = [max(a, b) / min(a, b) <= 1.05 for values in per_model for a, b in itertools.combinations(values, 2)]
+        distances = [abs(v / statistics.median(values) - 1) for values in per_model for v in values]
+        share = f"{sum(pairs)}/{len(pairs)} {sum(pairs) / max(1, len(pairs)):.0%}"
+        p90 = sorted(distances)[int(0.9 * (len(distances) - 1))]
+        print(f"   {length:6} {rule:30} {share:>16} {p90:13.1%} {statistics.median(seconds[length]):16.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--budget", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=12, help="part 3: measurements of each model per round length")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:
-        args.budget, args.epochs, args.rounds = 4, 1, 1
+        args.budget, args.epochs, args.rounds, args.repeats = 4, 1, 1, 2
     machine = machine_info(torch.device("cpu"))
     print(f"# bench_agreement {time.strftime('%Y-%m-%d %H:%M')} on {machine['cpu']} ({machine['cpus']} CPUs)")
     with tempfile.TemporaryDirectory() as scratch:
         members = part_one(args, Path(scratch) / "run")
     part_two(args, members[:6])
+    part_three(args, members[:6])
 
 
 if __name__ == "__main__":

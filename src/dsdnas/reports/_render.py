@@ -71,7 +71,7 @@ def _latency_heading(data: ReportData) -> list[str]:
         ]
     return [
         "<h2>Accuracy against measured latency</h2>",
-        '<p class="note">One latency per model: batch 1, the lowest of 5 round medians after warm-up, with '
+        '<p class="note">One latency per model: batch 1, after warm-up, read as the summary says, with '
         "the p10-p90 of all timed passes as bars, the same figure as in every table. The members of the MACs "
         "front, and every model the search did not time while it ran, were timed back to back when it ended, "
         "while nothing trained; a search with latency as an objective or a limit, or in a runtime other than "

@@ -8,6 +8,7 @@ import optuna
 import pandas as pd
 
 from dsdnas.nas.lut import spearman_text
+from dsdnas.nas.model.latency import figure_rule
 from dsdnas.nas.search.records import TrialRecord, records
 from dsdnas.nas.stats import tied_with_best
 
@@ -51,7 +52,8 @@ def latency_line(meta: dict[str, Any], noisy: int, finished: int) -> str:
     table = meta.get("latency_table")
     if not table:
         runtime = meta.get("latency_runtime", "torch")
-        return f"{runtime}, batch 1, lowest of 5 round medians; {noisy} of {finished} flagged noisy"
+        rule = figure_rule(runtime, meta.get("device", "cpu"))
+        return f"{runtime}, batch 1, {rule}; {noisy} of {finished} flagged noisy"
     check, calibration = table.get("check") or {}, table.get("calibration") or {}
     if check.get("candidates"):
         error = (

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from dsdnas.nas.model.builder import build_model
-from dsdnas.nas.model.latency import CpuMeter, measure_latency, percentile, unstable_reason
+from dsdnas.nas.model.cpu_meter import CpuMeter
+from dsdnas.nas.model.latency import measure_latency, percentile, unstable_reason
 
 BUSY_LOOP = "import time\nend = time.time() + 60\nwhile time.time() < end:\n    pass\n"
 
@@ -25,8 +26,7 @@ def test_latency_reports_its_rounds_and_orders_models_by_their_work(small_arch):
     latency = measure_latency(model, small_arch.input_shape, **options)
     slower = measure_latency(build_model(wider), wider.input_shape, **options)
     assert latency.batch_size == 8 and latency.repeats >= 10 and len(latency.rounds_ms) == 5
-    assert min(latency.rounds_ms) <= latency.p50_ms <= max(latency.rounds_ms)
-    assert 0 < latency.p10_ms <= latency.p90_ms
+    assert 0 < latency.p10_ms <= latency.p50_ms <= latency.p90_ms
     assert slower.p50_ms > 2 * latency.p50_ms, (slower, latency)
     assert latency.threads == 1 and torch.get_num_threads() == 2  # measured on 1 thread, then restored
     assert latency.peak_memory_mb is None  # CPU: no CUDA memory to report

@@ -1,4 +1,4 @@
-"""The machine's speed, read from a probe timed beside the model: each round scaled by it, one reference a process."""
+"""The machine's speed, read from a probe timed beside the model: each pass scaled by it, one reference a process."""
 
 import statistics
 import time
@@ -7,7 +7,7 @@ import torch
 
 from dsdnas.nas.model import speed
 from dsdnas.nas.model.builder import build_model
-from dsdnas.nas.model.latency import _timed_rounds, at_full_speed, measure_latency
+from dsdnas.nas.model.latency import at_full_speed, figure_ms, measure_latency, round_speeds, timed_rounds
 from dsdnas.nas.model.speed import SpeedProbe
 
 
@@ -29,8 +29,8 @@ class ScriptedProbe(SpeedProbe):
 def test_each_round_is_scaled_by_the_machines_speed_in_that_round():
     # The machine at full speed, then at half speed, then at a quarter: the probe reads 1, 2 and 4 ms.
     probe = ScriptedProbe([1.0, 2.0, 4.0], per_round=3)
-    times, speeds = _timed_rounds(lambda: None, torch.device("cpu"), rounds=3, per_round=3, probe=probe)
-    assert speeds == [1.0, 0.5, 0.25]
+    times, probes = timed_rounds(lambda: None, torch.device("cpu"), rounds=3, per_round=3, probe=probe)
+    assert round_speeds(probes, probe.reference_ms(), 3) == [1.0, 0.5, 0.25]
     assert [len(round_ms) for round_ms in times] == [3, 3, 3]
 
 
@@ -55,8 +55,8 @@ class SlowAfterTheModel(SpeedProbe):
 def test_the_probe_is_timed_only_once_the_models_pass_no_longer_slows_it():
     # Timed right after the model, the probe would read 3 ms and scale the model down 3x.
     probe = SlowAfterTheModel()
-    _, speeds = _timed_rounds(probe.model_pass, torch.device("cpu"), rounds=2, per_round=4, probe=probe)
-    assert speed.SETTLE_PASSES >= 1 and speeds == [1.0, 1.0]
+    _, probes = timed_rounds(probe.model_pass, torch.device("cpu"), rounds=2, per_round=4, probe=probe)
+    assert speed.SETTLE_PASSES >= 1 and probes == [[1.0] * 4] * 2
 
 
 def test_a_round_timed_at_half_speed_counts_half_its_time():
@@ -64,8 +64,22 @@ def test_a_round_timed_at_half_speed_counts_half_its_time():
 
 
 def test_without_a_probe_nothing_is_scaled():
-    _, speeds = _timed_rounds(lambda: time.sleep(0.001), torch.device("cpu"), rounds=2, per_round=2, probe=None)
-    assert speeds == [1.0, 1.0]
+    _, probes = timed_rounds(lambda: time.sleep(0.001), torch.device("cpu"), rounds=2, per_round=2, probe=None)
+    assert probes is None and round_speeds(probes, 1.0, 2) == [1.0, 1.0]
+
+
+def test_the_figure_is_the_median_pass_at_full_speed_not_the_luckiest_round():
+    # After scaling, what is left is noise of the model against the probe, to either side. One round whose passes
+    # read 10% fast against their probe passes must not set the figure, as the lowest round median would (0.9).
+    rounds = [[1.0] * 4, [1.0] * 4, [0.9] * 4, [1.1] * 4, [1.0] * 4]
+    assert figure_ms(rounds, [[1.0] * 4] * 5, reference_ms=1.0) == 1.0
+    # Each pass is scaled by its own probe pass: the machine at half speed for the middle passes of a round.
+    assert figure_ms([[1.0, 2.0, 2.0, 2.0, 1.0]], [[0.5, 1.0, 1.0, 1.0, 0.5]], reference_ms=0.5) == 1.0
+
+
+def test_without_a_probe_the_figure_is_the_lowest_round_median():
+    # On CUDA nothing is scaled, and interference only ever adds time.
+    assert figure_ms([[1.2] * 3, [1.0, 1.0, 5.0], [1.5] * 3], None, reference_ms=1.0) == 1.0
 
 
 def test_a_measurement_reports_the_scaled_figure_beside_the_raw_one_and_the_speed(small_arch, monkeypatch):

@@ -44,7 +44,7 @@ _FREE_OPS = frozenset(
     f"aten::{name}{suffix}" for name in ("add", "hardswish", "silu", "gelu", "hardtanh") for suffix in ("", "_")
 )
 LATENCY_WARMUP = 10  # untimed forward passes before timing
-LATENCY_REPEATS = 50  # timed forward passes, in 5 rounds; the lowest round median is reported
+LATENCY_REPEATS = 50  # timed forward passes at least, in 5 rounds; the median pass at full speed is reported
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class Costs:
     macs: int
     params: int
     receptive_field: int  # px of input one output of the last conv sees
-    latency_ms: float | None  # batch 1: the lowest of 5 round medians
+    latency_ms: float | None  # batch 1: the median pass at full speed (latency.figure_ms)
     latency_p10_ms: float | None  # spread of all timed passes
     latency_p90_ms: float | None
     latency_noisy: bool | None  # still unstable after retries: flagged, never mixed in silently

@@ -1,13 +1,17 @@
 """Measured latency that resists a busy machine: short rounds, a robust figure, a noise flag.
 
-Interference only ever adds time (Chen & Revels 2016, the method of BenchmarkTools.jl),
-so the figure kept is the lowest of several round medians, with the spread of all
-timed passes beside it (p10, p90). Any runtime of `runtimes.RUNTIMES` can be timed: the
-model is prepared in it once, then its forward passes are timed alike.
-
-On a CPU each round is scaled by the machine's speed in that round, read from a fixed probe
-model timed pass by pass beside the model (`speed.py`): the machine's own slow states
-would otherwise set the figure.
+On a CPU each pass is scaled by the machine's speed at that moment, read from a fixed probe
+model timed right after it (`speed.py`): the machine's own slow states would otherwise set
+the figure. The figure is the median of the scaled passes. What the scaling leaves is
+noise of the ratio between the model and the probe, to either side, so the median holds
+better than the lowest round median kept before: 6 front models each timed 12 times in
+one process, an epoch of training before each, and the pairs of one model's figures within
+5% of each other were 78% against 57%, from the same passes (`benchmarks/bench_agreement.py`,
+part 3). On CUDA nothing is scaled and interference only
+ever adds time (Chen & Revels 2016, the method of BenchmarkTools.jl), so the figure there
+is the lowest round median. The spread of all timed passes is kept beside it (p10, p90).
+Any runtime of `runtimes.RUNTIMES` can be timed: the model is prepared in it once, then its
+forward passes are timed alike.
 
 A measurement is unstable when its rounds disagree, when its p90 is far above its
 median, or when other processes used a large share of the machine's CPU while it ran
@@ -30,6 +34,7 @@ import torch
 from torch import nn
 
 from dsdnas.interrupts import raise_if_interrupted
+from dsdnas.nas.model.cpu_meter import CpuMeter
 from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME, measuring_device, prepare
 from dsdnas.nas.model.speed import SpeedProbe
 
@@ -40,8 +45,10 @@ QUIET_P90_RATIO = 1.5  # p90/p50 within the agreeing rounds on a quiet 2-core CP
 OTHER_CPU_SHARE = 0.25  # other processes using over a quarter of the machine while timing
 ATTEMPTS = 3  # measurements before a noisy one is kept, flagged
 BACKOFF_S = (0.25, 1.0)  # waits between attempts, s
-MIN_TICKS = 30  # CPU-share windows shorter than this many 10 ms ticks (all cores) say nothing
-ROUND_MIN_S = 0.005  # a round times at least this long: 10 passes of a 0.09 ms model varied 12% from run to run
+# A round times at least this long: 10 passes of a 0.09 ms model varied 12% from run to run. Rounds of 20 ms brought
+# more pairs of one model's figures within 5% (86% against 78%, part 3) for 2.1x the time (0.73 s against 0.34 s a
+# tiny model, most of it the probe's passes); the test suite took 40 s more. Not taken.
+ROUND_MIN_S = 0.005
 WARMUP_S = 0.2  # warm-up lasts at least this long: on a 2-core EPYC VM, 10 passes of a 0.3 ms model
 # (3 ms) left the first rounds up to 1.7x slow, and 1 in 3 quiet measurements looked unstable.
 
@@ -51,7 +58,7 @@ class Latency:
     """Forward-pass times in milliseconds at one batch size, and how quiet the machine was."""
 
     batch_size: int
-    p50_ms: float  # the lowest round median: the figure to report
+    p50_ms: float  # the figure to report: the median pass at full speed (CPU), the lowest round median (CUDA)
     p10_ms: float  # spread of all timed passes of that attempt
     p90_ms: float
     rounds_ms: tuple[float, ...]  # every round's median
@@ -67,7 +74,7 @@ class Latency:
     peak_memory_mb: float | None = None
     runtime: str = DEFAULT_RUNTIME  # what ran the passes (runtimes.RUNTIMES)
     speed: float | None = None  # the machine's speed against the probe's reference (speed.py); None on CUDA
-    raw_p50_ms: float | None = None  # the lowest round median before scaling by the speed
+    raw_p50_ms: float | None = None  # the lowest round median, not scaled by the speed
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -87,40 +94,6 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-class CpuMeter:
-    """How much of the machine's CPU other processes used between `start` and `share`."""
-
-    def __init__(self) -> None:
-        self.cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        self._start: tuple[int, int, float] | None = None
-
-    @staticmethod
-    def _read() -> tuple[int, int, float] | None:
-        """(busy ticks of the machine, ticks of this process, monotonic seconds); None without /proc."""
-        try:
-            with open("/proc/stat", encoding="ascii") as stat:
-                fields = [int(v) for v in stat.readline().split()[1:]]
-            with open("/proc/self/stat", encoding="ascii") as own:
-                parts = own.read().rsplit(")", 1)[1].split()
-        except (OSError, ValueError, IndexError):
-            return None
-        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait; steal counts as busy
-        return sum(fields[:8]) - idle, int(parts[11]) + int(parts[12]), time.monotonic()
-
-    def start(self) -> None:
-        self._start = self._read()
-
-    def share(self) -> float | None:
-        end = self._read()
-        if self._start is None or end is None:
-            return None
-        busy, own, seconds = (b - a for a, b in zip(self._start, end, strict=True))
-        ticks = seconds * os.sysconf("SC_CLK_TCK") * self.cores
-        if ticks < MIN_TICKS:
-            return None  # too short a window to tell one tick of noise from load
-        return max(0.0, (busy - own) / ticks)
-
-
 def _load() -> float | None:
     try:
         return os.getloadavg()[0]
@@ -128,12 +101,12 @@ def _load() -> float | None:
         return None
 
 
-def _timed_rounds(
+def timed_rounds(
     forward: Callable[[], object], device: torch.device, *, rounds: int, per_round: int, probe: SpeedProbe | None
-) -> tuple[list[list[float]], list[float]]:
-    """Each round's pass times, and each round's speed: the probe's reference over its median there (1 without)."""
+) -> tuple[list[list[float]], list[list[float]] | None]:
+    """Each round's pass times, and the probe's pass timed right after each of them (None without a probe)."""
     times: list[list[float]] = []
-    speeds: list[float] = []
+    probes: list[list[float]] = []
     for _ in range(rounds):
         raise_if_interrupted()
         round_ms, probe_ms = [], []
@@ -146,13 +119,40 @@ def _timed_rounds(
             if probe is not None:
                 probe_ms.append(probe.settled_pass_ms())
         times.append(round_ms)
-        speeds.append(probe.reference_ms() / statistics.median(probe_ms) if probe is not None else 1.0)
-    return times, speeds
+        probes.append(probe_ms)
+    return times, probes if probe is not None else None
+
+
+def round_speeds(probes: list[list[float]] | None, reference_ms: float, rounds: int) -> list[float]:
+    """Each round's speed: the probe's reference over its median in that round (1 without a probe)."""
+    if probes is None:
+        return [1.0] * rounds
+    return [reference_ms / statistics.median(probe_ms) for probe_ms in probes]
 
 
 def at_full_speed(times: list[list[float]], speeds: list[float]) -> list[list[float]]:
     """Each round's times as the machine at the probe's reference speed would have taken them."""
     return [[t * speed for t in round_ms] for round_ms, speed in zip(times, speeds, strict=True)]
+
+
+def figure_ms(times: list[list[float]], probes: list[list[float]] | None, reference_ms: float) -> float:
+    """The figure to report: with a probe, the median pass, each scaled by the probe pass timed right after it;
+    without one, the lowest round median (interference only adds time)."""
+    if probes is None:
+        return min(statistics.median(round_ms) for round_ms in times)
+    scaled = [
+        t * reference_ms / probe_ms
+        for round_ms, round_probes in zip(times, probes, strict=True)
+        for t, probe_ms in zip(round_ms, round_probes, strict=True)
+    ]
+    return statistics.median(scaled)
+
+
+def figure_rule(runtime: str, device: str) -> str:
+    """How a figure timed in `runtime` for a model on `device` is read, in words for a report."""
+    if measuring_device(runtime, torch.device(device)).type == "cuda":
+        return "the lowest of 5 round medians"
+    return "the median pass at full machine speed"
 
 
 def unstable_reason(times: list[list[float]], other_cpu: float | None) -> str:
@@ -209,7 +209,13 @@ def measure_latency(
         for attempt in range(1, attempts + 1):
             with torch.inference_mode():
                 latency = _attempt(
-                    forward, sample, warmup=warmup, repeats=repeats, rounds=rounds, attempt=attempt, runtime=runtime
+                    forward,
+                    sample,
+                    warmup=warmup,
+                    repeats=repeats,
+                    rounds=rounds,
+                    attempt=attempt,
+                    runtime=runtime,
                 )
             best = latency if best is None or latency.p50_ms < best.p50_ms else best
             if not latency.noisy:
@@ -247,20 +253,19 @@ def _attempt(
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     probe = SpeedProbe(device, runtime) if device.type == "cpu" else None
-    if probe is not None:
-        probe.reference_ms()  # measured before timing, once per process
-    raw, speeds = _timed_rounds(forward, device, rounds=rounds, per_round=per_round, probe=probe)
-    times = at_full_speed(raw, speeds)
+    reference = probe.reference_ms() if probe is not None else 1.0  # measured before timing, once per process
+    raw, probes = timed_rounds(forward, device, rounds=rounds, per_round=per_round, probe=probe)
+    speeds = round_speeds(probes, reference, rounds)
+    times = at_full_speed(raw, speeds)  # round by round: what the spread and the noise checks read
     other = meter.share() if device.type == "cpu" else None
     every = [t for round_ms in times for t in round_ms]
     medians = [statistics.median(round_ms) for round_ms in times]
-    p50, p90 = min(medians), percentile(every, 0.9)
     reason = unstable_reason(times, other)
     return Latency(
         batch_size=sample.shape[0],
-        p50_ms=p50,
+        p50_ms=figure_ms(raw, probes, reference),
         p10_ms=percentile(every, 0.1),
-        p90_ms=p90,
+        p90_ms=percentile(every, 0.9),
         rounds_ms=tuple(medians),
         repeats=len(every),
         warmup=warmup,
@@ -274,5 +279,5 @@ def _attempt(
         peak_memory_mb=torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None,
         runtime=runtime,
         speed=statistics.median(speeds) if probe is not None else None,
-        raw_p50_ms=min(statistics.median(round_ms) for round_ms in raw),
+        raw_p50_ms=figure_ms(raw, None, 1.0),  # the lowest round median, unscaled
     )
