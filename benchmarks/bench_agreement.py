@@ -30,7 +30,7 @@ It prints the share of pairs of one model's figures within 5% of each other (wha
 asks of a search and its end) and the p90 of each figure's distance from its model's median.
 
     python benchmarks/bench_agreement.py [--budget 20] [--rounds 3] [--repeats 12]
-    python benchmarks/bench_agreement.py --quick     # budget 4, 1 epoch, 1 round, 2 repeats (CI)
+    python benchmarks/bench_agreement.py --quick     # budget 4, 1 epoch, 1 round; part 3 one model, 2 repeats (CI)
 
 Run it while nothing else runs: the figures are ratios of a few percent.
 """
@@ -214,7 +214,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         members = part_one(args, Path(scratch) / "run")
     part_two(args, members[:6])
-    part_three(args, members[:6])
+    part_three(args, members[: 1 if args.quick else 6])
 
 
 if __name__ == "__main__":
