@@ -77,6 +77,11 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "recovery": ("src/dsdnas/nas/search/workers/_recovery.py", ["tests/nas/search/test_recovery.py"]),
     "interrupts": ("src/dsdnas/interrupts.py", ["tests/test_interrupts.py"]),
     "speed probe": ("src/dsdnas/nas/model/speed.py", ["tests/nas/model/test_speed.py"]),
+    # The figure: each pass scaled by its probe pass, the median of them; rounds, spread and the noise flag.
+    "latency figure": (
+        "src/dsdnas/nas/model/latency.py",
+        ["tests/nas/model/test_speed.py", "tests/nas/model/test_latency.py"],
+    ),
     # Reference models beside the front: the cheapest match, its cost ratios, latency only in one runtime.
     "baselines": ("src/dsdnas/reports/_baselines.py", ["tests/reports/test_baselines.py"]),
     # Moves around the front: one choice of a front member changed, never a candidate evaluated.

@@ -7,7 +7,14 @@ import torch
 
 from dsdnas.nas.model import speed
 from dsdnas.nas.model.builder import build_model
-from dsdnas.nas.model.latency import at_full_speed, figure_ms, measure_latency, round_speeds, timed_rounds
+from dsdnas.nas.model.latency import (
+    at_full_speed,
+    figure_ms,
+    figure_rule,
+    measure_latency,
+    round_speeds,
+    timed_rounds,
+)
 from dsdnas.nas.model.speed import SpeedProbe
 
 
@@ -105,3 +112,9 @@ def test_the_reference_is_measured_once_per_process_device_thread_count_and_runt
     assert set(speed._references) == {("cpu", 1, "torch"), ("cpu", 2, "torch")}
     SpeedProbe(torch.device("cpu"), "onnxruntime").reference_ms()  # each runtime its own reference
     assert ("cpu", 2, "onnxruntime") in speed._references
+
+
+def test_a_report_says_how_the_figure_was_read_where_it_was_timed():
+    assert figure_rule("torch", "cpu") == figure_rule("onnxruntime", "cuda:0")  # onnxruntime times on the CPU
+    assert "median pass" in figure_rule("torch", "cpu")
+    assert figure_rule("torch", "cuda:0") == "the lowest of 5 round medians"

@@ -6,8 +6,8 @@ the figure. The figure is the median of the scaled passes. What the scaling leav
 noise of the ratio between the model and the probe, to either side, so the median holds
 better than the lowest round median kept before: 6 front models each timed 12 times in
 one process, an epoch of training before each, and the pairs of one model's figures within
-5% of each other were 78% against 57%, from the same passes (`benchmarks/bench_agreement.py`,
-part 3). On CUDA nothing is scaled and interference only
+5% of each other were 78% against 57% (47% against 38% in a noisier run), from the same
+passes (`benchmarks/bench_agreement.py`, part 3). On CUDA nothing is scaled and interference only
 ever adds time (Chen & Revels 2016, the method of BenchmarkTools.jl), so the figure there
 is the lowest round median. The spread of all timed passes is kept beside it (p10, p90).
 Any runtime of `runtimes.RUNTIMES` can be timed: the model is prepared in it once, then its
@@ -47,7 +47,7 @@ ATTEMPTS = 3  # measurements before a noisy one is kept, flagged
 BACKOFF_S = (0.25, 1.0)  # waits between attempts, s
 # A round times at least this long: 10 passes of a 0.09 ms model varied 12% from run to run. Rounds of 20 ms brought
 # more pairs of one model's figures within 5% (86% against 78%, part 3) for 2.1x the time (0.73 s against 0.34 s a
-# tiny model, most of it the probe's passes); the test suite took 40 s more. Not taken.
+# tiny model, most of it the probe's passes); the fast test suite took 376 s against 304 s. Not taken.
 ROUND_MIN_S = 0.005
 WARMUP_S = 0.2  # warm-up lasts at least this long: on a 2-core EPYC VM, 10 passes of a 0.3 ms model
 # (3 ms) left the first rounds up to 1.7x slow, and 1 in 3 quiet measurements looked unstable.
@@ -158,8 +158,8 @@ def figure_rule(runtime: str, device: str) -> str:
 def unstable_reason(times: list[list[float]], other_cpu: float | None) -> str:
     """Why a measurement cannot be trusted, or '' when it can.
 
-    Spikes in a round or two do not bias the lowest round median, so they are allowed; a
-    figure is unstable when other processes took a large share of the CPU while it was
+    Spikes in a round or two barely move the figure (a median, or on CUDA the lowest round
+    median), so they are allowed; a figure is unstable when other processes took a large share of the CPU while it was
     timed, when too few rounds reproduce the fastest one, or when those rounds were jittery.
     """
     if other_cpu is not None and other_cpu > OTHER_CPU_SHARE:
