@@ -59,7 +59,7 @@ from dsdnas.nas.hardware import cpu_count, machine_info
 from dsdnas.nas.model.arch import Arch, Block, Stem
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.costs import LATENCY_REPEATS, count_macs, quiet_latency
-from dsdnas.nas.model.latency import at_full_speed, figure_ms, round_speeds, timed_rounds
+from dsdnas.nas.model.latency import at_full_speed, figure_ms, round_speeds, timed_rounds, warm_up
 from dsdnas.nas.model.speed import SpeedProbe
 from dsdnas.nas.runs.rundir import WEIGHTS_FILE, RunDir
 from dsdnas.nas.search.records import records
@@ -163,11 +163,8 @@ def _passes(arch: Arch, round_s: float) -> tuple[list[list[float]], list[list[fl
     probe = SpeedProbe(torch.device("cpu"))
     reference = probe.reference_ms()
     with torch.inference_mode():
-        passes, started = 0, time.perf_counter()
-        while passes < 10 or time.perf_counter() < started + 0.2:
-            model(sample)
-            passes += 1
-        per_round = max(10, math.ceil(round_s / ((time.perf_counter() - started) / passes)))
+        pass_s = warm_up(lambda: model(sample), torch.device("cpu"), warmup=10)
+        per_round = max(10, math.ceil(round_s / pass_s))
         times, probes = timed_rounds(
             lambda: model(sample), torch.device("cpu"), rounds=5, per_round=per_round, probe=probe
         )

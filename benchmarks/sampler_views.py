@@ -18,7 +18,7 @@ search ended below the default's: TPE models worse from 5 points. It is not the 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import optuna
 
@@ -29,17 +29,21 @@ EARLY_STARTUP = 5  # complete candidates of random start-up in early_start(), ag
 
 
 @contextlib.contextmanager
-def shown_stopped() -> Iterator[None]:
+def _sampler_made_by(make: Callable[..., optuna.samplers.BaseSampler]) -> Iterator[None]:
+    """The search makes its sampler with `make` inside the block, as `study.make_sampler` would."""
     original = study_module.make_sampler
-
-    def make(name: str, seed: int, existing_trials: int, *, salt: int = 0) -> optuna.samplers.BaseSampler:
-        return optuna.samplers.TPESampler(seed=sampler_seed(seed, existing_trials, salt), **TPE_OPTIONS)
-
     study_module.make_sampler = make
     try:
         yield
     finally:
         study_module.make_sampler = original
+
+
+def shown_stopped() -> contextlib.AbstractContextManager[None]:
+    def make(name: str, seed: int, existing_trials: int, *, salt: int = 0) -> optuna.samplers.BaseSampler:
+        return optuna.samplers.TPESampler(seed=sampler_seed(seed, existing_trials, salt), **TPE_OPTIONS)
+
+    return _sampler_made_by(make)
 
 
 class EarlyMutations(TPEWithMutations):
@@ -47,16 +51,9 @@ class EarlyMutations(TPEWithMutations):
         return MUTATE_SHARE * min(1.0, TPE_OPTIONS["n_startup_trials"] / complete)  # a half until the 10th
 
 
-@contextlib.contextmanager
-def early_start() -> Iterator[None]:
-    original = study_module.make_sampler
-
+def early_start() -> contextlib.AbstractContextManager[None]:
     def make(name: str, seed: int, existing_trials: int, *, salt: int = 0) -> optuna.samplers.BaseSampler:
         options = {**TPE_OPTIONS, "n_startup_trials": EARLY_STARTUP}
         return EarlyMutations(seed=sampler_seed(seed, existing_trials, salt), **options)
 
-    study_module.make_sampler = make
-    try:
-        yield
-    finally:
-        study_module.make_sampler = original
+    return _sampler_made_by(make)

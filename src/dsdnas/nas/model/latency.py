@@ -101,6 +101,18 @@ def _load() -> float | None:
         return None
 
 
+def warm_up(forward: Callable[[], object], device: torch.device, warmup: int) -> float:
+    """Run at least `warmup` untimed passes and WARMUP_S seconds of them; the seconds a pass took."""
+    passes, started = 0, time.perf_counter()
+    while passes < warmup or time.perf_counter() < started + WARMUP_S:
+        forward()
+        passes += 1
+        if passes % 10 == 0:
+            _synchronize(device)
+    _synchronize(device)
+    return (time.perf_counter() - started) / passes
+
+
 def timed_rounds(
     forward: Callable[[], object], device: torch.device, *, rounds: int, per_round: int, probe: SpeedProbe | None
 ) -> tuple[list[list[float]], list[list[float]] | None]:
@@ -151,7 +163,7 @@ def figure_ms(times: list[list[float]], probes: list[list[float]] | None, refere
 def figure_rule(runtime: str, device: str) -> str:
     """How a figure timed in `runtime` for a model on `device` is read, in words for a report."""
     if measuring_device(runtime, torch.device(device)).type == "cuda":
-        return "the lowest of 5 round medians"
+        return f"the lowest of {ROUNDS} round medians"
     return "the median pass at full machine speed"
 
 
@@ -241,14 +253,7 @@ def _attempt(
     device = sample.device
     meter = CpuMeter()
     meter.start()  # over warm-up and timing: /proc/stat counts 10 ms ticks, too coarse for a few ms alone
-    passes, warm_started = 0, time.perf_counter()
-    while passes < warmup or time.perf_counter() < warm_started + WARMUP_S:
-        forward()
-        passes += 1
-        if passes % 10 == 0:
-            _synchronize(device)
-    _synchronize(device)
-    pass_s = (time.perf_counter() - warm_started) / passes
+    pass_s = warm_up(forward, device, warmup)
     per_round = max(1, repeats // rounds, math.ceil(ROUND_MIN_S / pass_s))
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
