@@ -3,6 +3,7 @@ checked against whole candidates, and a search that times nothing and says whose
 
 import html
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -44,10 +45,19 @@ def space_file(tmp_path):
     return path
 
 
+@pytest.fixture(scope="module")
+def made_table(tmp_path_factory):
+    """A table of SPACE, made once for the module (12-24 s here): each test changes its own copy."""
+    folder = tmp_path_factory.mktemp("lut")
+    (folder / "space.toml").write_text(SPACE)
+    lut(spaces=(str(folder / "space.toml"),), out=folder / "lut.json", calibrate=2, device="cpu")
+    return folder / "lut.json"
+
+
 @pytest.fixture
-def table_file(tmp_path, space_file):
+def table_file(tmp_path, space_file, made_table):
     out = tmp_path / "lut.json"
-    lut(spaces=(str(space_file),), out=out, calibrate=2, device="cpu")
+    shutil.copyfile(made_table, out)
     return out
 
 
