@@ -59,7 +59,8 @@ from dsdnas.nas.hardware import cpu_count, machine_info
 from dsdnas.nas.model.arch import Arch, Block, Stem
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.costs import LATENCY_REPEATS, count_macs, quiet_latency
-from dsdnas.nas.model.latency import at_full_speed, figure_ms, round_speeds, timed_rounds, warm_up
+from dsdnas.nas.model.figure import at_full_speed, figure_ms, round_speeds
+from dsdnas.nas.model.latency import timed_rounds, warm_up
 from dsdnas.nas.model.speed import SpeedProbe
 from dsdnas.nas.runs.rundir import WEIGHTS_FILE, RunDir
 from dsdnas.nas.search.records import records

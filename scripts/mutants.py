@@ -79,7 +79,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "speed probe": ("src/dsdnas/nas/model/speed.py", ["tests/nas/model/test_speed.py"]),
     # The figure: each pass scaled by its probe pass, the median of them; rounds, spread and the noise flag.
     "latency figure": (
-        "src/dsdnas/nas/model/latency.py",
+        "src/dsdnas/nas/model/figure.py",
         ["tests/nas/model/test_speed.py", "tests/nas/model/test_latency.py"],
     ),
     # Reference models beside the front: the cheapest match, its cost ratios, latency only in one runtime.

@@ -10,7 +10,8 @@ import torch
 
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.cpu_meter import CpuMeter
-from dsdnas.nas.model.latency import measure_latency, percentile, unstable_reason
+from dsdnas.nas.model.figure import percentile, unstable_reason
+from dsdnas.nas.model.latency import measure_latency
 
 BUSY_LOOP = "import time\nend = time.time() + 60\nwhile time.time() < end:\n    pass\n"
 

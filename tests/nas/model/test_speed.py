@@ -7,14 +7,8 @@ import torch
 
 from dsdnas.nas.model import speed
 from dsdnas.nas.model.builder import build_model
-from dsdnas.nas.model.latency import (
-    at_full_speed,
-    figure_ms,
-    figure_rule,
-    measure_latency,
-    round_speeds,
-    timed_rounds,
-)
+from dsdnas.nas.model.figure import at_full_speed, figure_ms, round_speeds
+from dsdnas.nas.model.latency import figure_rule, measure_latency, timed_rounds
 from dsdnas.nas.model.speed import SpeedProbe
 
 

@@ -63,7 +63,7 @@ class Costs:
     macs: int
     params: int
     receptive_field: int  # px of input one output of the last conv sees
-    latency_ms: float | None  # batch 1: the median pass at full speed (latency.figure_ms)
+    latency_ms: float | None  # batch 1: the median pass at full speed (figure.figure_ms)
     latency_p10_ms: float | None  # spread of all timed passes
     latency_p90_ms: float | None
     latency_noisy: bool | None  # still unstable after retries: flagged, never mixed in silently

@@ -10,7 +10,7 @@ by the probe's varied 10-18% over windows where the raw times varied 80-99%.
 
 So each timed pass of a model is followed by one timed pass of the probe (in the same
 runtime), and the model's pass is scaled by (the probe's reference time / that probe
-pass); the figure is the median scaled pass (`latency.figure_ms`): what the model takes
+pass); the figure is the median scaled pass (`figure.figure_ms`): what the model takes
 when the machine runs as fast as the probe's reference. The reference is the probe's fastest window median among several
 spread over about 1.3 s, measured once per process, device and thread count, so every
 figure a process records (a search's candidates, and its front and trained models timed at its end)

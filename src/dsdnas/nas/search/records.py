@@ -59,7 +59,7 @@ class TrialRecord:
     macs: int | None = None
     params: int | None = None
     receptive_field: int | None = None
-    latency_ms: float | None = None  # batch 1: the median pass at full speed (latency.figure_ms)
+    latency_ms: float | None = None  # batch 1: the median pass at full speed (figure.figure_ms)
     latency_p10_ms: float | None = None
     latency_p90_ms: float | None = None
     latency_noisy: bool | None = None  # True: still unstable after retries (None: older runs)
