@@ -5,6 +5,7 @@ import pytest
 import dsdnas
 from dsdnas.api.config import ExportConfig, FinetuneConfig, SearchConfig, make_config
 from dsdnas.errors import DsdnasError
+from dsdnas.nas.search.records import records
 
 
 def test_keywords_override_a_base_config_and_unknown_names_are_refused():
@@ -47,6 +48,19 @@ def test_search_options_out_of_range_are_refused_before_anything_is_created(tmp_
     assert not out.exists()
 
 
+def test_a_limit_below_the_spaces_cheapest_candidate_is_refused_before_anything_is_created(tmp_path):
+    # dsd-tiny's cheapest candidate on MNIST's 1x28x28: 95,808 MACs (fvcore, and the analytic count).
+    common = {"dataset": "mnist-sample", "space": "dsd-tiny", "epochs": 1, "train_limit": 600, "device": "cpu"}
+    with pytest.raises(DsdnasError, match=r"--max-macs 95807 is below the cheapest candidate of dsd-tiny on 1x28x28 "
+                                          r"input \(95,808\): raise it"):  # fmt: skip
+        dsdnas.search(out=tmp_path / "run", max_macs=95_807, **common)
+    with pytest.raises(DsdnasError, match="--max-params 1 is below the cheapest candidate of dsd-tiny"):
+        dsdnas.search(out=tmp_path / "run", max_params=1, **common)
+    assert not (tmp_path / "run").exists()
+    result = dsdnas.search(out=tmp_path / "run", max_macs=95_808, budget=1, **common)  # the cheapest fits
+    assert [record.macs for record in records(result.study) if record.trained] == [95_808]
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [
@@ -59,11 +73,22 @@ def test_search_options_out_of_range_are_refused_before_anything_is_created(tmp_
         (ExportConfig(name="Path"), "--name 'Path'"),
         (ExportConfig(formats="py,tflite"), "--format tflite"),
         (ExportConfig(max_latency_ms=0.0), "--max-latency-ms 0.0 must be positive"),
+        # Two ways to choose the model: neither may be dropped without a word.
+        (FinetuneConfig(trial=2, pick="knee"), "--trial and --pick each choose the model: pass one of them"),
+        (ExportConfig(trial=0, pick="knee"), "--trial and --pick each choose"),
+        (ExportConfig(trial=0, max_macs=1e6), "--trial and --max-latency-ms/--max-macs each choose"),
+        (ExportConfig(pick="knee", max_latency_ms=1.0), "--pick and --max-latency-ms/--max-macs each choose"),
     ],
 )
 def test_finetune_and_export_options_are_checked_before_the_run_is_opened(config, message):
     with pytest.raises(DsdnasError, match=message):
         config.validate()
+
+
+def test_one_way_to_choose_the_model_is_accepted_with_the_other_options():
+    assert ExportConfig(trial=0, finetuned=True).validate().trial == 0
+    assert ExportConfig(max_latency_ms=1.0, max_macs=1e6).validate().max_macs == 1e6  # one budget, two limits
+    assert FinetuneConfig(pick="knee", epochs=1).validate().pick == "knee"
 
 
 def test_export_formats_always_include_the_source():

@@ -1,6 +1,7 @@
 """Fine-tune: final retraining, transfer with frozen layers, resume, export of the result."""
 
 import json
+import shlex
 import signal
 import subprocess
 import sys
@@ -9,8 +10,10 @@ import time
 import numpy as np
 import pytest
 import torch
+from typer.testing import CliRunner
 
 import dsdnas
+from dsdnas.cli import app
 from dsdnas.errors import DataError, DsdnasError
 from dsdnas.nas.files import load_weights
 from dsdnas.nas.model.arch import Arch
@@ -78,6 +81,25 @@ def test_export_ships_a_trials_fine_tuned_weights_without_being_asked_and_says_s
                for name in searched)  # fmt: skip
     with pytest.raises(DsdnasError, match="--finetuned or --search-weights, not both"):
         dsdnas.export(run, trial=0, finetuned=True, search_weights=True)
+
+
+def test_the_ship_it_command_after_a_finetune_to_out_ships_that_fine_tune(run, tmp_path):
+    """Export finds a trial's fine-tune in the run's finetune/ only: one written to --out is exported
+    from its folder, or the command printed would ship another model (found by a newcomer's tour)."""
+    out = tmp_path / "elsewhere"
+    tuned = CliRunner().invoke(app, ["finetune", str(run), "--trial", "1", "--epochs", "1", "--device", "cpu",
+                                     "--out", str(out)])  # fmt: skip
+    assert tuned.exit_code == 0, tuned.output
+    lines = tuned.output.splitlines()
+    command = shlex.split(lines[lines.index(next(line for line in lines if line.startswith("ship it"))) + 1])
+    assert command[:3] == ["dsdnas", "export", str(out)] and "--trial" not in command
+    shipped = CliRunner().invoke(app, [*command[1:-1], str(tmp_path / "shipped")])  # its --out, here
+    assert shipped.exit_code == 0, shipped.output
+    made, exported = (
+        load_weights(out / "weights.safetensors"),
+        load_weights(tmp_path / "shipped" / "weights.safetensors"),
+    )
+    assert all(torch.equal(made[name], exported[name]) for name in made)
 
 
 def _digit_folder(root, mnist_sample, per_class=30):

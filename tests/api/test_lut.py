@@ -246,6 +246,15 @@ def test_a_table_that_lacks_a_layer_of_the_space_is_refused_before_the_search_st
     )
 
 
+def test_a_table_that_lacks_a_built_in_spaces_layers_names_the_space_as_lut_takes_it(tmp_path, table_file):
+    run = tmp_path / "run"
+    args = ["search", *SEARCH, "--space", "dsd-tiny", "--budget", "2", "--out", str(run)]
+    result = CliRunner().invoke(app, [*args, "--latency-lut", str(table_file)])
+    assert result.exit_code == 2 and not run.exists()
+    message = " ".join(result.output.split())
+    assert " of dsd-tiny (e.g. " in message and "on its device run: dsdnas lut --space dsd-tiny --input" in message
+
+
 def test_a_search_measures_latency_in_the_runtime_it_is_given(tmp_path, space_file):
     run = tmp_path / "run"
     args = ["search", *SEARCH, "--space", str(space_file), "--budget", "2", "--out", str(run)]

@@ -1,3 +1,5 @@
+from importlib import resources
+
 import pytest
 import torch
 
@@ -12,6 +14,7 @@ from dsdnas.search_spaces import (
     parse_space,
     read_space_file,
     register_space,
+    space_argument,
 )
 from tests.support import ScriptedTrial, analytic_macs
 
@@ -128,6 +131,14 @@ def test_kernels_too_big_for_deep_stages_are_never_sampled():
     space = get_space("dsd-mnist")
     assert space.conv_choices(4) == [(3, 1)]  # the 4x4 maps of stage 3 take only a plain 3x3
     assert (7, 4) not in space.conv_choices(14)  # span 25 > 14
+
+
+def test_a_space_is_named_as_space_takes_it(tmp_path):
+    assert space_argument(get_space("dsd-tiny")) == "dsd-tiny"  # not its source, "built-in space dsd-tiny"
+    path = tmp_path / "mine.toml"
+    path.write_text((resources.files("dsdnas.search_spaces") / "builtin" / "dsd-tiny.toml").read_text())
+    mine = get_space(str(path))
+    assert mine.name == "dsd-tiny" and space_argument(mine) == str(path)  # a file of the same name: its path
 
 
 def test_registry_rejects_duplicates_and_unknown_names():

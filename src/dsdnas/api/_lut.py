@@ -20,7 +20,7 @@ from dsdnas.errors import DsdnasError
 from dsdnas.nas.hardware import cpu_count, machine_info, resolve_device
 from dsdnas.nas.lut import LatencyTable, check_identity, check_table, fill_table, load_table
 from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME, check_runtime, runtime_versions
-from dsdnas.search_spaces import DEFAULT_SPACE, SearchSpace, get_space, sample_archs, space_layers
+from dsdnas.search_spaces import DEFAULT_SPACE, SearchSpace, get_space, sample_archs, space_argument, space_layers
 
 CALIBRATION_SEED = 1  # the candidates that set the table's constant...
 CHECK_SEED = 2  # ...and those that check it: never the same draws
@@ -150,7 +150,7 @@ def check_covers(
             f"{table.num_classes} classes; this search has {'x'.join(map(str, input_shape))} and {num_classes}"
         )
     layers = space_layers(space, tuple(input_shape), num_classes)
-    space_name = space.name if space.source == "<built-in>" else space.source
+    space_name = space_argument(space)
     missing = [key for key in layers if key not in table.layers]
     if missing or not table.ready:
         raise DsdnasError(

@@ -21,7 +21,7 @@ import torch
 from dsdnas.api._lut import check_covers
 from dsdnas.api._runs import default_dataset, load_dataset_cached, slug
 from dsdnas.api.config import SearchConfig
-from dsdnas.errors import RunError
+from dsdnas.errors import RunError, SearchSpaceError
 from dsdnas.nas.datasets.base import Dataset
 from dsdnas.nas.datasets.device_data import DeviceData, to_device
 from dsdnas.nas.datasets.sources import limit_train
@@ -37,7 +37,7 @@ from dsdnas.nas.search.rungs import RULES, Rungs, schedule
 from dsdnas.nas.search.study import SearchSettings, open_study, save_run_json
 from dsdnas.nas.search.workers import ArchClaims, Twins, check_run_dir
 from dsdnas.nas.training.trainer import TrainConfig, steps_per_epoch
-from dsdnas.search_spaces import SearchSpace, get_space
+from dsdnas.search_spaces import SearchSpace, get_space, space_argument
 from dsdnas.version import __version__
 
 # Candidates at log-spaced costs a new study tries after the cheapest one (search_spaces/_spread.py).
@@ -71,6 +71,7 @@ def prepare(config: SearchConfig) -> Prepared:
     dataset, note = (config.dataset, "") if config.dataset else default_dataset(config.data_dir)
     full = load_dataset_cached(dataset, data_dir=config.data_dir, image_size=config.image_size, color=config.color)
     space.check_feasible(full.input_shape)
+    _check_limits_reachable(config, space, full)
     latency_source = _latency_source(config, space, full)
     limited = limit_train(full, config.train_limit, config.seed)
     device = resolve_device(config.device)
@@ -200,6 +201,20 @@ def _latency_source(config: SearchConfig, space: SearchSpace, data: Dataset) -> 
     table = load_table(config.latency_lut)
     check_covers(table, space, input_shape=data.input_shape, num_classes=data.num_classes)
     return LatencySource(runtime=table.runtime, table=table)
+
+
+def _check_limits_reachable(config: SearchConfig, space: SearchSpace, data: Dataset) -> None:
+    """Refuse a MACs or params limit that even the space's cheapest candidate is over: else every
+    candidate is skipped, and the search ends after its attempts with an empty front."""
+    bounds = space.cost_bounds(data.input_shape, data.num_classes)
+    shape = "x".join(map(str, data.input_shape))
+    for option, limit, least in (("--max-macs", config.max_macs, bounds.min_macs),
+                                 ("--max-params", config.max_params, bounds.min_params)):  # fmt: skip
+        if limit is not None and limit < least:
+            raise SearchSpaceError(
+                f"{option} {limit:g} is below the cheapest candidate of {space_argument(space)} on {shape} input "
+                f"({least:,}): raise it, or search a smaller space (dsdnas spaces lists their ranges)"
+            )
 
 
 def _check_memory(space: SearchSpace, data: Dataset, *, batch_size: int, device: torch.device) -> None:

@@ -152,6 +152,16 @@ class ModelChoice:
         check_positive("--max-latency-ms", self.max_latency_ms)
         check_positive("--max-macs", self.max_macs)
         check(not (self.finetuned and self.search_weights), "pass --finetuned or --search-weights, not both")
+        # One way to choose: a choice that another overrides would be dropped without a word.
+        budget = self.max_latency_ms is not None or self.max_macs is not None
+        ways = {
+            "--trial": self.trial is not None,
+            "--pick": self.pick is not None,
+            "--max-latency-ms/--max-macs": budget,
+        }
+        given = [name for name, used in ways.items() if used]
+        if len(given) > 1:
+            raise DsdnasError(f"{given[0]} and {given[1]} each choose the model: pass one of them")
         return self
 
     @property

@@ -99,9 +99,11 @@ def finetune_command(
     )
     console.print(f"written to {result.out_dir}", soft_wrap=True, markup=False)
     console.print("ship it (export takes a trial's fine-tuned weights when it has them):", soft_wrap=True)
-    # A transfer is exported from its own folder; a final fine-tune through its trial, as export prefers it.
-    storage = hide_password(config.storage) if config.storage and metrics["mode"] != "transfer" else None
-    if metrics["mode"] == "transfer":
+    # A transfer, or a fine-tune written to --out, is exported from its own folder: export looks for a
+    # trial's fine-tune in the run's finetune/ only. Else through its trial, as export prefers it.
+    own_folder = metrics["mode"] == "transfer" or config.out is not None
+    storage = hide_password(config.storage) if config.storage and not own_folder else None
+    if own_folder:
         source = shlex.quote(str(result.out_dir))
     else:
         source = f"{shlex.quote(str(run))} --trial {metrics['trial']}"

@@ -2,7 +2,14 @@
 
 from dsdnas.search_spaces._layers import sample_archs, space_layers
 from dsdnas.search_spaces._parse import parse_space, read_space_file
-from dsdnas.search_spaces._registry import BUILTIN_NAMES, DEFAULT_SPACE, get_space, list_spaces, register_space
+from dsdnas.search_spaces._registry import (
+    BUILTIN_NAMES,
+    DEFAULT_SPACE,
+    get_space,
+    list_spaces,
+    register_space,
+    space_argument,
+)
 from dsdnas.search_spaces._space import SearchSpace
 
 __all__ = [
@@ -15,5 +22,6 @@ __all__ = [
     "read_space_file",
     "register_space",
     "sample_archs",
+    "space_argument",
     "space_layers",
 ]

@@ -51,3 +51,9 @@ def get_space(name_or_path: str) -> SearchSpace:
     raise SearchSpaceError(
         f"unknown search space {name_or_path!r}; use one of {', '.join(_REGISTRY)} or a path to a .toml file"
     )
+
+
+def space_argument(space: SearchSpace) -> str:
+    """What `--space` takes to name `space`: its name where it is registered under it, else its file."""
+    _load_builtins()
+    return space.name if _REGISTRY.get(space.name) is space else space.source

@@ -76,6 +76,8 @@ def test_the_figure_is_the_median_pass_at_full_speed_not_the_luckiest_round():
     assert figure_ms(rounds, [[1.0] * 4] * 5, reference_ms=1.0) == 1.0
     # Each pass is scaled by its own probe pass: the machine at half speed for the middle passes of a round.
     assert figure_ms([[1.0, 2.0, 2.0, 2.0, 1.0]], [[0.5, 1.0, 1.0, 1.0, 0.5]], reference_ms=0.5) == 1.0
+    # The machine at half speed throughout: the probe reads twice its reference, the model's passes count half.
+    assert figure_ms([[2.0, 2.0, 2.0]], [[2.0, 2.0, 2.0]], reference_ms=1.0) == 1.0
 
 
 def test_without_a_probe_the_figure_is_the_lowest_round_median():
