@@ -25,6 +25,17 @@ def check_out(out: str | Path | None) -> None:
     check(out is None or not Path(out).exists() or Path(out).is_dir(), f"--out {out} is a file; pass a folder")
 
 
+def check_out_file(out: str | Path | None, example: str) -> None:
+    """An --out that names a file: an existing folder is refused (writing it would fail on a temporary name)."""
+    if out is not None and Path(out).is_dir():
+        raise DsdnasError(f"--out {out} is a folder; pass a file name, such as {Path(out) / example}")
+
+
+def unwritable(out: str | Path, error: OSError) -> DsdnasError:
+    """The one line for an --out the system refuses: the option and the system's reason, not a temporary name."""
+    return DsdnasError(f"--out {out}: cannot write there ({error.strerror or error}); pass a path you can write to")
+
+
 def check_latency(runtime: str, lut: str | Path | None) -> None:
     from dsdnas.nas.lut import load_table
     from dsdnas.nas.model.runtimes import check_runtime

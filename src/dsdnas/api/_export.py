@@ -7,9 +7,10 @@ from typing import Any
 
 import torch
 
+from dsdnas.api._checks import unwritable
 from dsdnas.api._runs import Run, load_dataset_cached, load_run
 from dsdnas.api.config import ExportConfig, ModelChoice, make_config
-from dsdnas.errors import RunError
+from dsdnas.errors import ExportError, RunError
 from dsdnas.nas.files import file_sha256
 from dsdnas.nas.hardware import hostname
 from dsdnas.nas.model.costs import LATENCY_REPEATS, quiet_latency
@@ -20,7 +21,7 @@ from dsdnas.nas.runs.artifacts import (
     load_finetune_model,
     load_trial_model,
 )
-from dsdnas.nas.runs.export import ExportResult, export_model, latency_lines
+from dsdnas.nas.runs.export import ExportResult, export_model, foreign_files, latency_lines
 from dsdnas.nas.runs.rundir import EXPORT_DIR, WEIGHTS_FILE
 from dsdnas.nas.runs.store import fetch_trial_files, open_store
 from dsdnas.nas.search.end_latency import SHOWN, end_figure, end_latencies, finetune_latency, finetune_run
@@ -108,6 +109,12 @@ def export(run: str | Path, /, *, config: ExportConfig | None = None, **options:
     as keywords: `export("runs/demo", pick="knee", out="shipped")`.
     """
     config = make_config(ExportConfig, config, options).validate()
+    taken = foreign_files(config.out) if config.out is not None else []
+    if taken:  # a user's own files: never replaced without a word
+        raise ExportError(
+            f"--out {config.out} already holds {', '.join(taken)}, which dsdnas export did not write: "
+            f"pass another --out (nothing was written)"
+        )
     if is_finetune_dir(Path(run)):
         stored = _finetune_model(Path(run))
         default_out = stored.folder / EXPORT_DIR
@@ -117,17 +124,21 @@ def export(run: str | Path, /, *, config: ExportConfig | None = None, **options:
         default_out = stored.folder / EXPORT_DIR if stored.finetuned else opened.run_dir.export_dir(stored.trial)
     images = verification_images(stored, config.data_dir)
     table = None if is_finetune_dir(Path(run)) else opened.meta.get("latency_table")
-    return export_model(
-        stored,
-        config.out or default_out,
-        images,
-        class_name=config.name,
-        formats=config.format_names,
-        version=__version__,
-        latency=_measured_now(stored, config.latency_runtime)
-        if config.latency_runtime
-        else latency_lines(stored, table),
-    )
+    latency = _measured_now(stored, config.latency_runtime) if config.latency_runtime else latency_lines(stored, table)
+    try:
+        return export_model(
+            stored,
+            config.out or default_out,
+            images,
+            class_name=config.name,
+            formats=config.format_names,
+            version=__version__,
+            latency=latency,
+        )
+    except OSError as error:
+        if config.out is None:
+            raise  # the run's own folder: a machine failure
+        raise unwritable(config.out, error) from None
 
 
 def _measured_now(stored: StoredModel, runtime: str) -> list[str]:

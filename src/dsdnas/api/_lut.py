@@ -81,7 +81,7 @@ def _open(config: LutConfig) -> LatencyTable:
         "num_classes": config.classes,
     }
     if Path(config.out).exists():
-        table = load_table(config.out)
+        table = load_table(config.out, option="--out")
         check_identity(table, wanted)
         return table
     return LatencyTable(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dsdnas.api._checks import check_out_file, unwritable
 from dsdnas.api._runs import Run, load_run
 from dsdnas.nas.files import write_text
 from dsdnas.nas.runs.rundir import RunDir
@@ -23,6 +24,7 @@ def report(
     `reference` is a CSV of published points (see `docs/report.md`); it is checked, then kept as
     RUN/references.csv, which this and every later report of the run draws.
     """
+    check_out_file(out, "report.html")
     if reference is not None:
         read_references(reference)  # a bad file is refused before anything is opened or written
     opened = load_run(run, storage)
@@ -39,4 +41,9 @@ def keep_references(run_dir: RunDir, reference: str | Path) -> Path:
 def write_run_report(run: Run, out: str | Path | None = None) -> Path:
     """The report of an already opened run."""
     data = build_report_data(run.study, run.meta, run.run_dir.root)
-    return write_report(data, out or run.run_dir.report_html)
+    try:
+        return write_report(data, out or run.run_dir.report_html)
+    except OSError as error:
+        if out is None:
+            raise  # the run's own folder: a machine failure
+        raise unwritable(out, error) from None

@@ -125,14 +125,22 @@ class LatencyTable:
         return write_json(path, self.to_dict())
 
 
-def load_table(path: str | Path) -> LatencyTable:
-    """Read lut.json; a missing, invalid or foreign file is a one-line error naming it."""
+def load_table(path: str | Path, option: str = "--latency-lut") -> LatencyTable:
+    """Read lut.json; a missing, invalid or foreign file is a one-line error naming it and the `option` it came from.
+
+    From `dsdnas lut --out`, a file that is no table is never overwritten: the error says to pass another.
+    """
+    advice = ""
+    if option == "--out":
+        advice = "; pass another --out (an existing table is extended, nothing else is overwritten)"
     try:
         data = read_json(path)
     except RunError as error:
-        raise LutError(f"--latency-lut: {error}") from None
+        raise LutError(f"{option}: {error}{advice}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise LutError(f"{path} is not a dsdnas latency table (format {FORMAT}); make one with dsdnas lut")
+        raise LutError(
+            f"{option} {path} is not a dsdnas latency table (format {FORMAT}){advice or '; make one with dsdnas lut'}"
+        )
     try:
         fields = {key: value for key, value in data.items() if key != "format"}
         table = LatencyTable(**fields, source=str(path))

@@ -128,6 +128,25 @@ def _check_onnx(path: Path, images: torch.Tensor, *, expected: torch.Tensor, res
     result.extra_diffs["onnx"] = _max_diff(torch.from_numpy(logits), expected)
 
 
+SHIPPED_FILES = (MODEL_FILE, WEIGHTS_FILE, ONNX_FILE, TORCHSCRIPT_FILE)
+EXPORT_MARK = "a small CNN found by dsdnas"  # in the first line of every model.py an export writes
+
+
+def foreign_files(out_dir: str | Path) -> list[str]:
+    """The files an export would replace in `out_dir` that no earlier export wrote ([] when it may write).
+
+    A folder whose model.py an export wrote is an earlier export of ours, shipped again.
+    """
+    folder = Path(out_dir)
+    taken = [name for name in SHIPPED_FILES if (folder / name).exists()]
+    try:
+        with (folder / MODEL_FILE).open(encoding="utf-8", errors="replace") as model:
+            ours = EXPORT_MARK in model.readline()
+    except OSError:
+        ours = False
+    return [] if ours else taken
+
+
 def export_model(
     stored: StoredModel,
     out_dir: str | Path,
