@@ -30,6 +30,13 @@ def test_search_then_trials(tmp_path):
     assert again.exit_code == 0 and "budget met" in again.output
     listed = runner.invoke(app, ["trials", str(out), "--pareto"])
     assert listed.exit_code == 0
+    # Every trial on one row at 80 columns (CliRunner's width), its status whole (it was a letter a line).
+    every = runner.invoke(app, ["trials", str(out)]).output.splitlines()
+    assert max(map(len, every)) <= 80
+    for row in read_trials_csv(out).itertuples():
+        assert len([line for line in every if re.match(rf"^│\s*{row.trial} │{row.status}\s+│", line)]) == 1, every
+    both = runner.invoke(app, ["trials", str(out), "--pareto", "--baselines"])
+    assert both.exit_code == 2 and "--pareto and --baselines are two views of a run: pass one" in both.output
     front = read_trials_csv(out).query("pareto")
     listed_trials = [int(n) for n in re.findall(r"^trial (\d+): ", listed.output, flags=re.M)]
     assert sorted(listed_trials) == sorted(front["trial"]) and "best" in listed.output

@@ -10,6 +10,7 @@ from rich.table import Table
 from dsdnas.cli._common import accuracy_cell, console, handle_errors, human, latency_cell
 from dsdnas.cli._front import NARROW, front_table
 from dsdnas.cli._options import RunArgument, StorageOption
+from dsdnas.errors import DsdnasError
 
 
 @handle_errors
@@ -25,6 +26,8 @@ def trials_command(
     """Print the trials of a run."""
     from dsdnas.api import trials
 
+    if pareto and baselines:
+        raise DsdnasError("--pareto and --baselines are two views of a run: pass one (--baselines lists the matches)")
     if baselines:
         _print_baselines(run, storage)
         return
@@ -41,13 +44,17 @@ def trials_command(
         console.print(front_table(rows, title=title, tuned=tuned, width=console.width))
         return
     narrow = console.width < NARROW
-    table = Table(title=f"{study_name}: {len(frame)} trials", title_justify="left")
+    # Narrow, the seven columns fit 80 with one space between them (each cell padded on both sides took 86,
+    # and the status column was squeezed to a letter a line); the reasons and notations follow the table.
+    table = Table(
+        title=f"{study_name}: {len(frame)} trials", title_justify="left", collapse_padding=narrow, pad_edge=not narrow
+    )
     columns = ["trial", "status", "val accuracy [95% CI]", "MACs", "params", "latency", "pareto"]
     for column in [*columns, *([] if narrow else ["notation"])]:
         table.add_column(
             column,
             justify="left" if column in ("status", "notation") else "right",
-            no_wrap=column not in ("status", "notation"),
+            no_wrap=narrow or column not in ("status", "notation"),
             overflow="fold",
         )
     for row in rows:
