@@ -6,6 +6,8 @@ unexpected) exits 1, Ctrl-C 130; no traceback unless DSDNAS_DEBUG=1 asks for one
 
 import dataclasses
 import errno
+import subprocess
+import sys
 
 import pytest
 import typer
@@ -149,3 +151,13 @@ def test_a_commands_config_is_built_from_its_options_by_field_name():
         epochs: int
 
     assert config_from(Options, {"epochs": 3, "budget": "50", "quiet": True}) == Options(budget="50", epochs=3)
+
+
+def test_a_reader_that_stops_reading_ends_the_command_as_sigpipe_ends_a_tool_quietly():
+    """`dsdnas spaces | head -1`: the shell's 141, as for `seq` or `cat`, not 1 (a machine failure), no message."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dsdnas", "spaces"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    process.stdout.close()  # before the first line is printed: the interpreter is still starting
+    assert process.wait(timeout=120) == 141
+    assert process.stderr.read() == b""

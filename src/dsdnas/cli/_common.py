@@ -16,8 +16,26 @@ from rich.console import Console
 from dsdnas.errors import DsdnasError, ResourceError
 from dsdnas.interrupts import catching_interrupts
 
-console = Console(highlight=False)
 EXIT_USER_ERROR = 2
+# A reader that stopped reading (`dsdnas trials RUN | head`): the shell's code for a tool that SIGPIPE ended,
+# as `seq`, `git log` or `cat` give, and no message. Neither the input's fault nor the machine's (exit 1).
+EXIT_BROKEN_PIPE = 141
+
+
+def _stop_on_broken_pipe() -> None:
+    """Output goes nowhere from now on (Python's flush at exit would fail again), and the command ends."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise SystemExit(EXIT_BROKEN_PIPE)
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:  # rich's own would exit 1
+        self.quiet = True
+        _stop_on_broken_pipe()
+
+
+console = _Console(highlight=False)
 Config = TypeVar("Config")
 
 
@@ -55,6 +73,8 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             )
         except typer.Exit:
             raise
+        except BrokenPipeError:  # printed with typer.echo or print, not the console
+            _stop_on_broken_pipe()
         except (OSError, MemoryError) as error:
             _fail(f"error: {describe_os_error(error)}", EXIT_FAILURE)
         except Exception as error:  # noqa: BLE001 - the last line of defence: one line, not a traceback
