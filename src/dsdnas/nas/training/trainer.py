@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.optim.swa_utils import AveragedModel
 
 from dsdnas.interrupts import raise_if_interrupted
 from dsdnas.nas.datasets.device_data import DeviceData, DeviceSplit, random_shift
 from dsdnas.nas.quiet import CHUNK_S, QuietWindows
 from dsdnas.nas.training.config import DEFAULT_LR, TrainConfig
+from dsdnas.nas.training.ema import warmed_up_ema
 from dsdnas.nas.training.stats import EpochStats
 
 EVAL_BATCH = 1024  # images per evaluation step
@@ -111,7 +112,7 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(config.seed)  # shuffles and shifts
         torch.manual_seed(config.seed)  # dropout
         self.ema = (
-            AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
+            AveragedModel(self.model, multi_avg_fn=warmed_up_ema(config.ema_decay), use_buffers=True)
             if config.ema_decay
             else None
         )
