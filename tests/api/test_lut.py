@@ -147,6 +147,8 @@ def test_the_command_times_several_spaces_into_one_table_saying_how_long_and_how
     said = " ".join(result.output.split())
     assert f"{out}: {len(keys)} layer(s) to time, 0 already there; torch on " in said and "on a quiet machine" in said
     assert f"wrote {out}: {len(keys)} layers; constants: " in said
+    # With 2 calibration candidates the corrected error fits its own data: said, not left to read as a test.
+    assert "corrected (on the candidates the constants were fitted to: --check N times others)" in said
     assert "check: 2 candidates timed whole" in said and "mean absolute error " in said
     table = load_table(out)
     assert set(table.layers) == keys and table.check["candidates"] == 2

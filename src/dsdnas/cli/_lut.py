@@ -67,7 +67,8 @@ def lut_command(
     console.print(
         f"wrote {out}: {len(table.layers)} layers; constants: {table.call_ms:.4f} ms a layer boundary, "
         f"{table.model_ms:+.4f} ms a model; error on {calibration['candidates']} candidates timed whole: "
-        f"{_percent(calibration['mape_sum'])} for the plain sum, {_percent(calibration['mape'])} corrected"
+        f"{_percent(calibration['mape_sum'])} for the plain sum, {_percent(calibration['mape'])} corrected "
+        "(on the candidates the constants were fitted to: --check N times others)"
     )
     if check and table.check:
         _print_check(table.check)
