@@ -51,7 +51,7 @@ def test_search_options_out_of_range_are_refused_before_anything_is_created(tmp_
 def test_a_limit_below_the_spaces_cheapest_candidate_is_refused_before_anything_is_created(tmp_path):
     # dsd-tiny's cheapest candidate on MNIST's 1x28x28: 95,808 MACs (fvcore, and the analytic count).
     common = {"dataset": "mnist-sample", "space": "dsd-tiny", "epochs": 1, "train_limit": 600, "device": "cpu"}
-    with pytest.raises(DsdnasError, match=r"--max-macs 95807 is below the cheapest candidate of dsd-tiny on 1x28x28 "
+    with pytest.raises(DsdnasError, match=r"--max-macs 95,807 is below the cheapest candidate of dsd-tiny on 1x28x28 "
                                           r"input \(95,808\): raise it"):  # fmt: skip
         dsdnas.search(out=tmp_path / "run", max_macs=95_807, **common)
     with pytest.raises(DsdnasError, match="--max-params 1 is below the cheapest candidate of dsd-tiny"):

@@ -35,6 +35,8 @@ FAILURES = [
         "error: disk full writing /run/study.db; free some space and rerun the same command, finished trials are kept",
     ),
     (OSError(errno.EROFS, "Read-only file system", "/ro/run"), 1, "error: Read-only file system: /ro/run"),
+    # A broken pipe that is not standard output's (a worker's, a server's) is a failure like any other.
+    (BrokenPipeError(errno.EPIPE, "Broken pipe"), 1, "error: Broken pipe"),
     (MemoryError(), 1, "error: out of memory; pass a smaller --batch-size or --image-size"),
     (
         KeyboardInterrupt(),

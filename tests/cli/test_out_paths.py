@@ -6,9 +6,12 @@ model.py of the user's own without a word; `dsdnas lut --out` on a file that is 
 blamed --latency-lut.
 """
 
+import errno
+
 import pytest
 
 import dsdnas
+from dsdnas.errors import DsdnasError
 from tests.support import stderr_apart_runner
 
 UNWRITABLE = "/proc/dsdnas-test"  # /proc refuses new files even to root
@@ -66,6 +69,15 @@ def test_an_export_never_replaces_files_it_did_not_write_and_names_an_unwritable
     again = _cli("export", run, "--out", shipped)
     assert again.exit_code == 0, again.stderr
     assert (shipped / "weights.safetensors").stat().st_mtime_ns > first
+    # The formats asked for: a py export leaves a model.onnx it would not write; shipped again in place with fewer
+    # formats, an earlier export of ours loses the files it no longer ships (the folder would hold two models).
+    (mine / "model.py").unlink()
+    (mine / "model.onnx").write_text("my own onnx")
+    assert _cli("export", run, "--out", mine).exit_code == 0 and (mine / "model.onnx").read_text() == "my own onnx"
+    assert (
+        _cli("export", run, "--out", shipped, "--format", "onnx").exit_code == 0 and (shipped / "model.onnx").exists()
+    )
+    assert _cli("export", run, "--out", shipped).exit_code == 0 and not (shipped / "model.onnx").exists()
     line = _one_line(_cli("export", run, "--out", UNWRITABLE))
     assert line.startswith(f"error: --out {UNWRITABLE}: cannot write there (")
 
@@ -81,3 +93,14 @@ def test_lut_out_on_a_file_that_is_no_table_names_out_and_keeps_the_file(tmp_pat
     line = _one_line(_cli("lut", "--space", "dsd-tiny", "--device", "cpu", "--out", other))
     assert line.startswith(f"error: --out {other} is not a dsdnas latency table (format 1); pass another --out")
     assert notes.read_text() == "my notes, not JSON\n" and other.read_text() == '{"format": 9}'
+
+
+def test_a_full_disk_under_out_is_the_machines_failure_not_the_options():
+    from dsdnas.api._checks import unwritable
+    from dsdnas.errors import ResourceError
+
+    full = unwritable("shipped", OSError(errno.ENOSPC, "No space left on device", "shipped/.export-1"))
+    assert isinstance(full, ResourceError) and str(full).startswith("disk full writing shipped")
+    refused = unwritable("/proc/x", OSError(errno.ENOENT, "No such file or directory", "/proc/.export-1"))
+    assert type(refused) is DsdnasError
+    assert str(refused) == "--out /proc/x: cannot write there (No such file or directory); pass a path you can write to"

@@ -9,6 +9,7 @@ from dsdnas.nas.model.costs import count_params
 from dsdnas.search_spaces import (
     BUILTIN_NAMES,
     DEFAULT_SPACE,
+    _registry,
     get_space,
     list_spaces,
     parse_space,
@@ -133,12 +134,18 @@ def test_kernels_too_big_for_deep_stages_are_never_sampled():
     assert (7, 4) not in space.conv_choices(14)  # span 25 > 14
 
 
-def test_a_space_is_named_as_space_takes_it(tmp_path):
+def test_a_space_is_named_as_space_takes_it(tmp_path, monkeypatch):
     assert space_argument(get_space("dsd-tiny")) == "dsd-tiny"  # not its source, "built-in space dsd-tiny"
     path = tmp_path / "mine.toml"
     path.write_text((resources.files("dsdnas.search_spaces") / "builtin" / "dsd-tiny.toml").read_text())
     mine = get_space(str(path))
     assert mine.name == "dsd-tiny" and space_argument(mine) == str(path)  # a file of the same name: its path
+    # Registered from Python, a space is not registered in the next process: its file names it there.
+    path.write_text(path.read_text().replace('name = "dsd-tiny"', 'name = "mine-registered"'))
+    get_space("dsd-tiny")  # the built-ins loaded, then a registry of this test's own: others never see it
+    monkeypatch.setattr(_registry, "_REGISTRY", dict(_registry._REGISTRY))
+    registered = register_space(read_space_file(path))
+    assert space_argument(registered) == str(path) and get_space("mine-registered") is registered
 
 
 def test_registry_rejects_duplicates_and_unknown_names():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dsdnas.errors import DsdnasError
+from dsdnas.errors import DsdnasError, ResourceError, disk_full_message
 
 
 def check(condition: bool, message: str) -> None:
@@ -32,7 +32,14 @@ def check_out_file(out: str | Path | None, example: str) -> None:
 
 
 def unwritable(out: str | Path, error: OSError) -> DsdnasError:
-    """The one line for an --out the system refuses: the option and the system's reason, not a temporary name."""
+    """The one line for an --out the system refuses: the option and the system's reason, not a temporary name.
+
+    A full disk is the machine's failure, not the option's (ResourceError, exit 1).
+    """
+    from dsdnas.nas.files import DISK_FULL
+
+    if error.errno in DISK_FULL:
+        return ResourceError(disk_full_message(out))
     return DsdnasError(f"--out {out}: cannot write there ({error.strerror or error}); pass a path you can write to")
 
 

@@ -109,7 +109,7 @@ def export(run: str | Path, /, *, config: ExportConfig | None = None, **options:
     as keywords: `export("runs/demo", pick="knee", out="shipped")`.
     """
     config = make_config(ExportConfig, config, options).validate()
-    taken = foreign_files(config.out) if config.out is not None else []
+    taken = foreign_files(config.out, config.format_names) if config.out is not None else []
     if taken:  # a user's own files: never replaced without a word
         raise ExportError(
             f"--out {config.out} already holds {', '.join(taken)}, which dsdnas export did not write: "

@@ -212,7 +212,7 @@ def _check_limits_reachable(config: SearchConfig, space: SearchSpace, data: Data
                                  ("--max-params", config.max_params, bounds.min_params)):  # fmt: skip
         if limit is not None and limit < least:
             raise SearchSpaceError(
-                f"{option} {limit:g} is below the cheapest candidate of {space_argument(space)} on {shape} input "
+                f"{option} {limit:,.0f} is below the cheapest candidate of {space_argument(space)} on {shape} input "
                 f"({least:,}): raise it, or search a smaller space (dsdnas spaces lists their ranges)"
             )
 

@@ -6,6 +6,7 @@ import dataclasses
 import errno
 import functools
 import os
+import select
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -20,6 +21,16 @@ EXIT_USER_ERROR = 2
 # A reader that stopped reading (`dsdnas trials RUN | head`): the shell's code for a tool that SIGPIPE ended,
 # as `seq`, `git log` or `cat` give, and no message. Neither the input's fault nor the machine's (exit 1).
 EXIT_BROKEN_PIPE = 141
+
+
+def _stdout_gone() -> bool:
+    """Whether standard output is a pipe whose reader has gone (poll reports an error on it)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(event & select.POLLERR for _, event in poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # no file descriptor (a test's runner), or no poll
+        return False
 
 
 def _stop_on_broken_pipe() -> None:
@@ -73,8 +84,10 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             )
         except typer.Exit:
             raise
-        except BrokenPipeError:  # printed with typer.echo or print, not the console
-            _stop_on_broken_pipe()
+        except BrokenPipeError as error:  # printed with typer.echo or print, not the console
+            if _stdout_gone():
+                _stop_on_broken_pipe()
+            _fail(f"error: {describe_os_error(error)}", EXIT_FAILURE)  # another pipe: a worker's, a server's
         except (OSError, MemoryError) as error:
             _fail(f"error: {describe_os_error(error)}", EXIT_FAILURE)
         except Exception as error:  # noqa: BLE001 - the last line of defence: one line, not a traceback

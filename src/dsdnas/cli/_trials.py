@@ -55,7 +55,7 @@ def trials_command(
             column,
             justify="left" if column in ("status", "notation") else "right",
             no_wrap=narrow or column not in ("status", "notation"),
-            overflow="fold",
+            overflow="ellipsis" if narrow else "fold",  # under 78 columns a cut cell says so with …
         )
     for row in rows:
         status = row["status"] if narrow or not row["reason"] else f"{row['status']}: {row['reason']}"

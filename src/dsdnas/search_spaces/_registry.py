@@ -54,6 +54,9 @@ def get_space(name_or_path: str) -> SearchSpace:
 
 
 def space_argument(space: SearchSpace) -> str:
-    """What `--space` takes to name `space`: its name where it is registered under it, else its file."""
+    """What `--space` takes to name `space` in a new process: a built-in's name, else its file.
+
+    A space registered from Python is not registered in the next process, so its file it is.
+    """
     _load_builtins()
-    return space.name if _REGISTRY.get(space.name) is space else space.source
+    return space.name if space.name in BUILTIN_NAMES and _REGISTRY.get(space.name) is space else space.source

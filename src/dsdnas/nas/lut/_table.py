@@ -146,7 +146,7 @@ def load_table(path: str | Path, option: str = "--latency-lut") -> LatencyTable:
         table = LatencyTable(**fields, source=str(path))
         table.input_shape = tuple(int(side) for side in table.input_shape)
     except (TypeError, ValueError) as error:
-        raise LutError(f"{path} is not a dsdnas latency table: {error}") from None
+        raise LutError(f"{option} {path} is not a dsdnas latency table: {error}{advice}") from None
     return table
 
 

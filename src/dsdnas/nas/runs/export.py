@@ -129,22 +129,24 @@ def _check_onnx(path: Path, images: torch.Tensor, *, expected: torch.Tensor, res
 
 
 SHIPPED_FILES = (MODEL_FILE, WEIGHTS_FILE, ONNX_FILE, TORCHSCRIPT_FILE)
+FORMAT_FILES = {"py": (MODEL_FILE, WEIGHTS_FILE), "onnx": (ONNX_FILE,), "torchscript": (TORCHSCRIPT_FILE,)}
 EXPORT_MARK = "a small CNN found by dsdnas"  # in the first line of every model.py an export writes
 
 
-def foreign_files(out_dir: str | Path) -> list[str]:
-    """The files an export would replace in `out_dir` that no earlier export wrote ([] when it may write).
-
-    A folder whose model.py an export wrote is an earlier export of ours, shipped again.
-    """
-    folder = Path(out_dir)
-    taken = [name for name in SHIPPED_FILES if (folder / name).exists()]
+def exported_here(out_dir: str | Path) -> bool:
+    """Whether `out_dir` holds an earlier export of ours: its model.py says so on its first line."""
     try:
-        with (folder / MODEL_FILE).open(encoding="utf-8", errors="replace") as model:
-            ours = EXPORT_MARK in model.readline()
+        with (Path(out_dir) / MODEL_FILE).open(encoding="utf-8", errors="replace") as model:
+            return EXPORT_MARK in model.readline()
     except OSError:
-        ours = False
-    return [] if ours else taken
+        return False
+
+
+def foreign_files(out_dir: str | Path, formats: tuple[str, ...] = ("py",)) -> list[str]:
+    """The files an export in `formats` would replace in `out_dir` that no earlier export wrote ([] when it may)."""
+    names = [name for fmt in ("py", *formats) for name in FORMAT_FILES[fmt]]
+    taken = [name for name in dict.fromkeys(names) if (Path(out_dir) / name).exists()]
+    return [] if exported_here(out_dir) else taken
 
 
 def export_model(
@@ -162,6 +164,7 @@ def export_model(
     if unknown:
         raise ExportError(f"--format {','.join(unknown)}: use py, onnx and/or torchscript")
     out_dir = Path(out_dir)
+    ours = exported_here(out_dir)  # an earlier export's files in formats not asked for now are removed
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".export-", dir=out_dir.parent))
     try:
@@ -172,8 +175,12 @@ def export_model(
                 stored, staging, images, class_name=class_name, formats=formats, version=version, latency=latency
             )
         out_dir.mkdir(parents=True, exist_ok=True)
-        for file in staging.iterdir():
-            os.replace(file, out_dir / file.name)
+        written = {file.name for file in staging.iterdir()}
+        for name in written:
+            os.replace(staging / name, out_dir / name)
+        for name in SHIPPED_FILES if ours else ():  # or the folder would ship two models
+            if name not in written:
+                (out_dir / name).unlink(missing_ok=True)
         result.out_dir = out_dir
         result.files = sorted(out_dir / f.name for f in result.files)
         return result
