@@ -76,6 +76,8 @@ def test_export_ships_a_trials_fine_tuned_weights_without_being_asked_and_says_s
     assert "Test accuracy (fine-tuned" in (tmp_path / "shipped" / "model.py").read_text()
     search = dsdnas.export(run, trial=0, search_weights=True, out=tmp_path / "search")
     assert search.weights.startswith("trial 0: search weights, validation ")
+    # Its fine-tune is named as left aside, not the command that would fine-tune it (it was done).
+    assert search.weights.endswith(f"; --search-weights: its fine-tune ({run / 'finetune' / '0'}) is left aside")
     searched = load_weights(run / "trials" / "0" / "weights.safetensors")
     assert all(torch.equal(searched[name], load_weights(tmp_path / "search" / "weights.safetensors")[name])
                for name in searched)  # fmt: skip

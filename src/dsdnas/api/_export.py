@@ -80,6 +80,9 @@ def resolve_model(run: Run, choice: ModelChoice, artifacts: str | None = None) -
     stored.metrics.update({key: getattr(chosen, key) for key in SHOWN})  # one figure per model: model.py's too
     if figure := end_figure(chosen, timed):  # timed where the end ran, which need not be where it trained
         stored.metrics["latency_device"] = figure["latency_device"]
+    passed_over = finished_finetune(run.run_dir, chosen.number, run.dataset) if choice.search_weights else None
+    if passed_over is not None:  # said instead of the command that would fine-tune it
+        stored.chosen_from = f"--search-weights: its fine-tune ({passed_over}) is left aside"
     return stored
 
 

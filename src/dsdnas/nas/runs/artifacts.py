@@ -55,10 +55,8 @@ class StoredModel:
             return f"trial {self.trial}: fine-tuned weights ({self.folder}), test {score}{how}"
         score = _with_interval(self.metrics.get("val_accuracy"), self.metrics.get("val_size"))
         run = shlex.quote(str(self.folder.parent.parent))  # RUN/trials/<n>
-        return (
-            f"trial {self.trial}: search weights, validation {score}; "
-            f"`dsdnas finetune {run} --trial {self.trial}` trains it on all the training data"
-        )
+        how = self.chosen_from or f"`dsdnas finetune {run} --trial {self.trial}` trains it on all the training data"
+        return f"trial {self.trial}: search weights, validation {score}; {how}"
 
     @property
     def retrain_hint(self) -> str:
