@@ -148,6 +148,15 @@ def test_a_space_is_named_as_space_takes_it(tmp_path, monkeypatch):
     assert space_argument(registered) == str(path) and get_space("mine-registered") is registered
 
 
+def test_a_space_registered_before_any_lookup_leaves_the_built_ins_there(monkeypatch):
+    monkeypatch.setattr(_registry, "_REGISTRY", {})  # a fresh process: nothing looked up yet
+    mine = register_space(
+        parse_space({"name": "first-mine", **__import__("tomllib").loads(TINY.split("\n", 2)[2])}, "x")
+    )
+    assert [s.name for s in list_spaces()] == [*BUILTIN_NAMES, "first-mine"] and get_space("first-mine") is mine
+    assert get_space(DEFAULT_SPACE).name == DEFAULT_SPACE
+
+
 def test_registry_rejects_duplicates_and_unknown_names():
     assert [s.name for s in list_spaces()][: len(BUILTIN_NAMES)] == list(BUILTIN_NAMES)
     with pytest.raises(SearchSpaceError, match="already registered"):

@@ -19,7 +19,8 @@ _REGISTRY: dict[str, SearchSpace] = {}
 
 
 def register_space(space: SearchSpace) -> SearchSpace:
-    """Add `space` under its name; a name can be registered once."""
+    """Add `space` under its name; a name can be registered once, a built-in's never again."""
+    _load_builtins()  # first: a space registered before any lookup once kept the built-ins from loading
     if space.name in _REGISTRY:
         raise SearchSpaceError(f"a search space named {space.name!r} is already registered")
     _REGISTRY[space.name] = space
@@ -27,12 +28,12 @@ def register_space(space: SearchSpace) -> SearchSpace:
 
 
 def _load_builtins() -> None:
-    if _REGISTRY:
+    if BUILTIN_NAMES[-1] in _REGISTRY:  # loaded in order: the last one last
         return
     folder = resources.files("dsdnas.search_spaces") / "builtin"
     for name in BUILTIN_NAMES:
         with resources.as_file(folder / f"{name}.toml") as path:
-            register_space(read_space_file(path, source=f"built-in space {name}"))
+            _REGISTRY.setdefault(name, read_space_file(path, source=f"built-in space {name}"))
 
 
 def list_spaces() -> list[SearchSpace]:
