@@ -85,7 +85,9 @@ def test_an_export_never_replaces_files_it_did_not_write_and_names_an_unwritable
 def test_lut_out_on_a_file_that_is_no_table_names_out_and_keeps_the_file(tmp_path):
     notes = tmp_path / "notes.json"
     notes.write_text("my notes, not JSON\n")
-    line = _one_line(_cli("lut", "--space", "dsd-tiny", "--device", "cpu", "--out", notes))
+    refused = _cli("lut", "--space", "dsd-tiny", "--device", "cpu", "--out", notes)
+    line = _one_line(refused)
+    assert refused.stdout == ""  # not even the blank line a progress bar stopped before it started leaves
     assert line.startswith(f"error: --out: {notes}") and "--latency-lut" not in line
     assert line.endswith("pass another --out (an existing table is extended, nothing else is overwritten)")
     other = tmp_path / "other.json"

@@ -49,20 +49,27 @@ def lut_command(
         check=check,
     )
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("layers", total=None)
+    # Started once the plan is known: a refusal before it (a bad --out) leaves no blank line of the bar behind.
+    bar = Progress(*columns, console=console, transient=True)
+    task, started = bar.add_task("layers", total=None), []
 
-        def planned(plan) -> None:
-            table = plan.table
-            console.print(
-                f"{out}: {plan.todo} layer(s) to time, {plan.known} already there; {table.runtime} on "
-                f"{table.device}, {table.threads} threads; about {_duration(plan.seconds)} on a quiet machine"
-            )
+    def planned(plan) -> None:
+        table = plan.table
+        console.print(
+            f"{out}: {plan.todo} layer(s) to time, {plan.known} already there; {table.runtime} on "
+            f"{table.device}, {table.threads} threads; about {_duration(plan.seconds)} on a quiet machine"
+        )
+        bar.start()
+        started.append(True)
 
-        def progress(done: int, total: int, key: str) -> None:
-            bar.update(task, completed=done, total=total, description=key[:40])
+    def progress(done: int, total: int, key: str) -> None:
+        bar.update(task, completed=done, total=total, description=key[:40])
 
+    try:
         table = lut(config, planned=planned, progress=progress)
+    finally:
+        if started:  # stopping prints a line on a console that is no terminal, started or not
+            bar.stop()
     calibration = table.calibration
     console.print(
         f"wrote {out}: {len(table.layers)} layers; constants: {table.call_ms:.4f} ms a layer boundary, "
