@@ -98,11 +98,16 @@ def test_lut_out_on_a_file_that_is_no_table_names_out_and_keeps_the_file(tmp_pat
 
 
 def test_a_full_disk_under_out_is_the_machines_failure_not_the_options():
-    from dsdnas.api._checks import unwritable
+    from dsdnas.api._checks import writing_out
     from dsdnas.errors import ResourceError
 
-    full = unwritable("shipped", OSError(errno.ENOSPC, "No space left on device", "shipped/.export-1"))
+    def raised(out: str, error: OSError) -> Exception:
+        with pytest.raises(Exception) as caught, writing_out(out):
+            raise error
+        return caught.value
+
+    full = raised("shipped", OSError(errno.ENOSPC, "No space left on device", "shipped/.export-1"))
     assert isinstance(full, ResourceError) and str(full).startswith("disk full writing shipped")
-    refused = unwritable("/proc/x", OSError(errno.ENOENT, "No such file or directory", "/proc/.export-1"))
+    refused = raised("/proc/x", OSError(errno.ENOENT, "No such file or directory", "/proc/.export-1"))
     assert type(refused) is DsdnasError
     assert str(refused) == "--out /proc/x: cannot write there (No such file or directory); pass a path you can write to"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from dsdnas.errors import DsdnasError, ResourceError, disk_full_message
@@ -31,16 +33,22 @@ def check_out_file(out: str | Path | None, example: str) -> None:
         raise DsdnasError(f"--out {out} is a folder; pass a file name, such as {Path(out) / example}")
 
 
-def unwritable(out: str | Path, error: OSError) -> DsdnasError:
-    """The one line for an --out the system refuses: the option and the system's reason, not a temporary name.
-
-    A full disk is the machine's failure, not the option's (ResourceError, exit 1).
-    """
+@contextlib.contextmanager
+def writing_out(out: str | Path | None) -> Iterator[None]:
+    """An OSError writing a given --out as one line naming it, not a temporary file (exit 2); without --out,
+    the run's own folder, it stays a failure of the machine. A full disk is always the machine's (exit 1)."""
     from dsdnas.nas.files import DISK_FULL
 
-    if error.errno in DISK_FULL:
-        return ResourceError(disk_full_message(out))
-    return DsdnasError(f"--out {out}: cannot write there ({error.strerror or error}); pass a path you can write to")
+    try:
+        yield
+    except OSError as error:
+        if out is None:
+            raise
+        if error.errno in DISK_FULL:
+            raise ResourceError(disk_full_message(out)) from None
+        raise DsdnasError(
+            f"--out {out}: cannot write there ({error.strerror or error}); pass a path you can write to"
+        ) from None
 
 
 def check_latency(runtime: str, lut: str | Path | None) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from dsdnas.api._checks import unwritable
+from dsdnas.api._checks import writing_out
 from dsdnas.api._runs import Run, load_dataset_cached, load_run
 from dsdnas.api.config import ExportConfig, ModelChoice, make_config
 from dsdnas.errors import ExportError, RunError
@@ -60,8 +60,8 @@ def resolve_model(run: Run, choice: ModelChoice, artifacts: str | None = None) -
         max_macs=choice.max_macs,
         timed=timed,
     )
-    tuned = None if choice.search_weights else finished_finetune(run.run_dir, chosen.number, run.dataset)
-    if tuned is not None:
+    tuned = finished_finetune(run.run_dir, chosen.number, run.dataset)
+    if tuned is not None and not choice.search_weights:
         return _finetune_model(tuned, timed)
     if choice.finetuned:
         raise RunError(
@@ -80,9 +80,8 @@ def resolve_model(run: Run, choice: ModelChoice, artifacts: str | None = None) -
     stored.metrics.update({key: getattr(chosen, key) for key in SHOWN})  # one figure per model: model.py's too
     if figure := end_figure(chosen, timed):  # timed where the end ran, which need not be where it trained
         stored.metrics["latency_device"] = figure["latency_device"]
-    passed_over = finished_finetune(run.run_dir, chosen.number, run.dataset) if choice.search_weights else None
-    if passed_over is not None:  # said instead of the command that would fine-tune it
-        stored.chosen_from = f"--search-weights: its fine-tune ({passed_over}) is left aside"
+    if tuned is not None:  # --search-weights passed it over: said instead of the command that would fine-tune it
+        stored.chosen_from = f"--search-weights: its fine-tune ({tuned}) is left aside"
     return stored
 
 
@@ -128,7 +127,7 @@ def export(run: str | Path, /, *, config: ExportConfig | None = None, **options:
     images = verification_images(stored, config.data_dir)
     table = None if is_finetune_dir(Path(run)) else opened.meta.get("latency_table")
     latency = _measured_now(stored, config.latency_runtime) if config.latency_runtime else latency_lines(stored, table)
-    try:
+    with writing_out(config.out):
         return export_model(
             stored,
             config.out or default_out,
@@ -138,10 +137,6 @@ def export(run: str | Path, /, *, config: ExportConfig | None = None, **options:
             version=__version__,
             latency=latency,
         )
-    except OSError as error:
-        if config.out is None:
-            raise  # the run's own folder: a machine failure
-        raise unwritable(config.out, error) from None
 
 
 def _measured_now(stored: StoredModel, runtime: str) -> list[str]:

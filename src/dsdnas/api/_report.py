@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dsdnas.api._checks import check_out_file, unwritable
+from dsdnas.api._checks import check_out_file, writing_out
 from dsdnas.api._runs import Run, load_run
 from dsdnas.nas.files import write_text
 from dsdnas.nas.runs.rundir import RunDir
@@ -41,9 +41,5 @@ def keep_references(run_dir: RunDir, reference: str | Path) -> Path:
 def write_run_report(run: Run, out: str | Path | None = None) -> Path:
     """The report of an already opened run."""
     data = build_report_data(run.study, run.meta, run.run_dir.root)
-    try:
+    with writing_out(out):
         return write_report(data, out or run.run_dir.report_html)
-    except OSError as error:
-        if out is None:
-            raise  # the run's own folder: a machine failure
-        raise unwritable(out, error) from None

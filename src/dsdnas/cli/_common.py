@@ -84,11 +84,9 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             )
         except typer.Exit:
             raise
-        except BrokenPipeError as error:  # printed with typer.echo or print, not the console
-            if _stdout_gone():
-                _stop_on_broken_pipe()
-            _fail(f"error: {describe_os_error(error)}", EXIT_FAILURE)  # another pipe: a worker's, a server's
         except (OSError, MemoryError) as error:
+            if isinstance(error, BrokenPipeError) and _stdout_gone():  # echoed or printed, not the console's
+                _stop_on_broken_pipe()  # any other pipe (a worker's, a server's) is a failure like the rest
             _fail(f"error: {describe_os_error(error)}", EXIT_FAILURE)
         except Exception as error:  # noqa: BLE001 - the last line of defence: one line, not a traceback
             if os.environ.get("DSDNAS_DEBUG") == "1":

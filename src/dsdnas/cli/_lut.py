@@ -51,7 +51,7 @@ def lut_command(
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     # Started once the plan is known: a refusal before it (a bad --out) leaves no blank line of the bar behind.
     bar = Progress(*columns, console=console, transient=True)
-    task, started = bar.add_task("layers", total=None), []
+    task = bar.add_task("layers", total=None)
 
     def planned(plan) -> None:
         table = plan.table
@@ -60,7 +60,6 @@ def lut_command(
             f"{table.device}, {table.threads} threads; about {_duration(plan.seconds)} on a quiet machine"
         )
         bar.start()
-        started.append(True)
 
     def progress(done: int, total: int, key: str) -> None:
         bar.update(task, completed=done, total=total, description=key[:40])
@@ -68,7 +67,7 @@ def lut_command(
     try:
         table = lut(config, planned=planned, progress=progress)
     finally:
-        if started:  # stopping prints a line on a console that is no terminal, started or not
+        if bar.live.is_started:  # stopping prints a line on a console that is no terminal, started or not
             bar.stop()
     calibration = table.calibration
     console.print(
