@@ -1,6 +1,9 @@
 """The typed trial record: written once, read back the same, and old runs' attributes still load."""
 
+import uuid
+
 import optuna
+import pytest
 import sqlalchemy
 from optuna.storages import RDBStorage
 from optuna.trial import TrialState
@@ -50,6 +53,28 @@ def test_a_whole_record_is_one_commit_in_a_database_and_reads_back_from_another_
     assert (read.worker, read.macs, read.val_accuracy, read.status, read.reason) == (
         "host:1", 10, 0.5, Status.STOPPED, "stopped"
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_record_is_one_statement_replaces_its_keys_and_never_touches_a_finished_trial(kind, tmp_path, request):
+    url = f"sqlite:///{tmp_path / 'study.db'}" if kind == "sqlite" else request.getfixturevalue("postgres_url")
+    storage = RDBStorage(url)
+    study = optuna.create_study(storage=storage, directions=["maximize", "minimize"], study_name=uuid.uuid4().hex)
+    trial, other = study.ask(), study.ask()
+    statements = []
+    sqlalchemy.event.listen(storage.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    TrialRecord(worker="host:1", notation="n", macs=10, val_accuracy=0.5, val_loss_history=[0.7]).save_to(trial)
+    # The trial looked up once, then every key in one upsert, where Optuna spends two statements a key.
+    assert sum(statement.lstrip().upper().startswith("INSERT") for statement in statements) == 1
+    assert len(statements) <= 3
+    TrialRecord(notation="m", val_accuracy=0.25).save_to(trial, "notation", "val_accuracy")
+    TrialRecord(notation="other").save_to(other, "notation")
+    study.tell(other, [0.1, 1.0])
+    with pytest.raises(optuna.exceptions.UpdateFinishedTrialError):
+        TrialRecord(notation="late").save_to(other, "notation")
+    read, read_other = records(optuna.load_study(study_name=study.study_name, storage=url))
+    assert (read.notation, read.val_accuracy, read.macs, read.val_loss_history) == ("m", 0.25, 10, [0.7])
+    assert read_other.notation == "other"
 
 
 def test_an_old_runs_attributes_load_and_unknown_keys_are_ignored():

@@ -6,6 +6,8 @@ storage is comes in as a `StorageLocation` (`location.py`), which alone reads th
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import warnings
 from typing import Any
 
@@ -13,6 +15,7 @@ import optuna
 from optuna.storages import RDBStorage
 from optuna.storages._rdb import models as rdb_models  # Optuna's own tables, for one transaction of many keys
 from optuna.storages._rdb.storage import _create_scoped_session
+from sqlalchemy.dialects import postgresql, sqlite
 
 from dsdnas.errors import ResourceError, StorageError, disk_full_message
 from dsdnas.nas.search.location import StorageLocation
@@ -67,18 +70,43 @@ def open_storage(
 def write_user_attrs(storage: optuna.storages.BaseStorage, trial_id: int, attrs: dict[str, Any]) -> None:
     """Store `attrs` on a trial: in one transaction on a database, one by one on any other storage.
 
-    Optuna commits each `set_trial_user_attr` on its own; a trial's record of 40 fields took
-    0.1 s of SQLite commits in the run directory, three times a trial.
+    Optuna commits each `set_trial_user_attr` on its own, and even in one transaction each
+    key costs it a look-up of the trial and a statement of its own: 35 ms for 40 keys on
+    SQLite here, where one multi-row upsert after one look-up takes 5 ms (SQLite, PostgreSQL).
     """
     backend = getattr(storage, "_backend", storage)  # under Optuna's cache wrapper
     if not isinstance(backend, RDBStorage):
         for key, value in attrs.items():
             storage.set_trial_user_attr(trial_id, key, value)
         return
-    # As Optuna's own set_trial_user_attr: another writer's insert of the same key is not an error.
+    if not attrs:
+        return
     with _create_scoped_session(backend.scoped_session, True) as session:
-        for key, value in attrs.items():
-            backend._set_trial_attr_without_commit(session, rdb_models.TrialUserAttributeModel, trial_id, key, value)
+        insert = UPSERTS.get(backend.engine.name)
+        if insert is None:  # MySQL and the rest: Optuna's own statement, key by key
+            model = rdb_models.TrialUserAttributeModel
+            for key, value in attrs.items():
+                backend._set_trial_attr_without_commit(session, model, trial_id, key, value)
+            return
+        trial = rdb_models.TrialModel.find_or_raise_by_id(trial_id, session)
+        backend.check_trial_is_updatable(trial_id, trial.state)  # as Optuna checks: a finished trial is not written
+        session.execute(_upsert(insert, trial_id, attrs))
+
+
+# Dialects whose INSERT ... ON CONFLICT DO UPDATE takes many rows (SQLite from 3.24, as Optuna's check).
+UPSERTS = {"postgresql": postgresql.insert}
+if sqlite3.sqlite_version_info >= (3, 24, 0):
+    UPSERTS["sqlite"] = sqlite.insert
+
+
+def _upsert(insert: Any, trial_id: int, attrs: dict[str, Any]) -> Any:
+    """One statement writing every key of `attrs`, replacing a key another writer inserted first."""
+    table = rdb_models.TrialUserAttributeModel
+    rows = [{"trial_id": trial_id, "key": key, "value_json": json.dumps(value)} for key, value in attrs.items()]
+    statement = insert(table).values(rows)
+    return statement.on_conflict_do_update(
+        index_elements=[table.trial_id, table.key], set_={"value_json": statement.excluded.value_json}
+    )
 
 
 def set_user_attrs(trial: optuna.Trial, attrs: dict[str, Any]) -> None:
