@@ -67,6 +67,12 @@ def open_storage(
         raise cannot_open(error, location) from None
 
 
+# Dialects whose INSERT ... ON CONFLICT DO UPDATE takes many rows (SQLite from 3.24, as Optuna's check).
+_UPSERTS = {"postgresql": postgresql.insert}
+if sqlite3.sqlite_version_info >= (3, 24, 0):
+    _UPSERTS["sqlite"] = sqlite.insert
+
+
 def write_user_attrs(storage: optuna.storages.BaseStorage, trial_id: int, attrs: dict[str, Any]) -> None:
     """Store `attrs` on a trial: in one transaction on a database, one by one on any other storage.
 
@@ -81,8 +87,9 @@ def write_user_attrs(storage: optuna.storages.BaseStorage, trial_id: int, attrs:
         return
     if not attrs:
         return
-    with _create_scoped_session(backend.scoped_session, True) as session:
-        insert = UPSERTS.get(backend.engine.name)
+    # As Optuna's own writes: another writer's insert of the same key is not an error.
+    with _create_scoped_session(backend.scoped_session, ignore_integrity_error=True) as session:
+        insert = _UPSERTS.get(backend.engine.name)
         if insert is None:  # MySQL and the rest: Optuna's own statement, key by key
             model = rdb_models.TrialUserAttributeModel
             for key, value in attrs.items():
@@ -91,12 +98,6 @@ def write_user_attrs(storage: optuna.storages.BaseStorage, trial_id: int, attrs:
         trial = rdb_models.TrialModel.find_or_raise_by_id(trial_id, session)
         backend.check_trial_is_updatable(trial_id, trial.state)  # as Optuna checks: a finished trial is not written
         session.execute(_upsert(insert, trial_id, attrs))
-
-
-# Dialects whose INSERT ... ON CONFLICT DO UPDATE takes many rows (SQLite from 3.24, as Optuna's check).
-UPSERTS = {"postgresql": postgresql.insert}
-if sqlite3.sqlite_version_info >= (3, 24, 0):
-    UPSERTS["sqlite"] = sqlite.insert
 
 
 def _upsert(insert: Any, trial_id: int, attrs: dict[str, Any]) -> Any:
