@@ -8,7 +8,9 @@ far, Ru et al.'s TSE), and prints each signal's Spearman correlation with the fi
 validation accuracy, with a 95% bootstrap interval over the candidates, and how many of
 the finally best third the rung's best third holds. Then it replays rung rules on the same
 candidates (`_rung_replay.py`): where to judge and how many to keep, against the steps
-each spends and its wrong stops.
+each spends and its wrong stops. Each candidate is also scored untrained by zero-cost
+proxies (`_proxies.py`), and a start-up picking by each score is replayed against a
+random one (`_proxy_report.py`).
 
     python benchmarks/bench_rank.py             # 100 candidates of dsd-range on 2 datasets, 3 epochs
     python benchmarks/bench_rank.py --save rank.csv       # also keep every candidate's signals
@@ -22,11 +24,15 @@ limits it (--train-limit 5120 --val-fraction 0.25).
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 import time
 
 import numpy as np
 import pandas as pd
+import torch
+from _proxies import PROXIES
+from _proxy_report import proxy_report
 from _rung_replay import candidates_table, near_front, oracle, replay
 
 from dsdnas.api._prepare import prepare
@@ -47,6 +53,8 @@ DATASETS = {
 # recent half of the steps to the rung alone (the early, fast-falling steps left out).
 CANDIDATE_SIGNALS = {**{name: spec.higher_is_better for name, spec in SIGNALS.items()}, "recent_train_loss": False}
 BOOTSTRAP = 2000  # resamples of the candidates for each interval
+PROXY_BATCH = 64  # training images each zero-cost score sees, the same for every candidate
+PROXY_INPUT = (1, 28, 28)
 
 
 def bootstrap_interval(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[float, float]:
@@ -83,6 +91,9 @@ def measure(name: str, args: argparse.Namespace) -> pd.DataFrame:
     # Halfway to each rung too, for the mean training loss of the recent half alone.
     halves = {step: step // 2 for step in rungs.steps}
     stops = tuple(sorted({*rungs.steps, *halves.values()}))
+    batch = data.normalize(
+        data.train.x[torch.randperm(len(data.train), generator=torch.Generator().manual_seed(0))[:PROXY_BATCH]]
+    )
     rows, started = [], time.perf_counter()
     for index, arch in enumerate(archs):
         seen: dict[int, dict[str, float]] = {}
@@ -91,7 +102,9 @@ def measure(name: str, args: argparse.Namespace) -> pd.DataFrame:
             seen[step] = signals
             return True  # every candidate trains to the end
 
-        trainer = Trainer(build_model(arch, seed=train.seed + index), data, train)
+        model = build_model(arch, seed=train.seed + index)
+        scores = {name: score(copy.deepcopy(model), batch) for name, score in PROXIES.items()}  # untrained
+        trainer = Trainer(model, data, train)
         result, _ = train_in_stages(trainer, stops, on_epoch=lambda stats: None, goes_on=record)
         if result.failure is not None:
             continue
@@ -106,6 +119,7 @@ def measure(name: str, args: argparse.Namespace) -> pd.DataFrame:
                     "rung": rungs.key(step),
                     **seen[step],
                     "recent_train_loss": recent,
+                    **scores,
                     "final": result.val_accuracy,
                     "macs": macs,
                     "epochs": args.epochs,
@@ -134,7 +148,7 @@ def by_signal(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def report(name: str, frame: pd.DataFrame, rng: np.random.Generator) -> None:
+def report(name: str, frame: pd.DataFrame, space: str, rng: np.random.Generator) -> None:
     print(f"\n{name}: Spearman with final validation accuracy (95% bootstrap interval), best third kept")
     for rung, at in frame.groupby("rung", sort=False):
         print(f"  rung at {rung} epochs, {len(at)} candidates:")
@@ -158,6 +172,8 @@ def report(name: str, frame: pd.DataFrame, rng: np.random.Generator) -> None:
     print(replay(near, keys, rng).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"\n{name}: once's wrong stops by the signal it judges by, on all and near the front")
     print(by_signal(frame, rng).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    bounds = get_space(space).cost_bounds(PROXY_INPUT, 10)  # both datasets are 28x28 grey, 10 classes
+    proxy_report(name, frame, list(PROXIES), (bounds.min_macs, bounds.max_macs), rng)
     images = int(frame["val_images"].iloc[0])
     print(f"\n{name}: the ceiling, judging at 1/9 by the final accuracy on another split of {images} images")
     print(oracle(table, keys, images, rng).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
@@ -184,7 +200,9 @@ def main() -> None:
     if args.save:
         pd.concat(frames.values()).to_csv(args.save, index=False)
     for name, frame in frames.items():
-        report(name, frame, np.random.default_rng(args.seed))  # each dataset its own draws, whatever ran before
+        report(
+            name, frame, args.space, np.random.default_rng(args.seed)
+        )  # each dataset its own draws, whatever ran before
 
 
 if __name__ == "__main__":
