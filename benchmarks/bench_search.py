@@ -43,7 +43,8 @@ It writes bench_search.html, a plotly chart of the curves (median and IQR band).
 the others must reach. `tpe+early-stop/shown` is early stopping with Optuna's plain TPE,
 shown the stopped candidates as PRUNED trials (sampler_views.py); dsdnas's TPE never
 sees them. `tpe+mutate/start5+early-stop/once` is the default with a random start-up of 5
-complete candidates instead of 10 (sampler_views.py).
+complete candidates instead of 10 (sampler_views.py); `tpe+mutate+synflow+early-stop/once`
+the default with its start-up candidates picked by synflow (`--sampler tpe+mutate+synflow`).
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ METHODS = {
     # The experiments of sampler_views.py: TPE shown the stopped candidates as PRUNED trials; a start-up of 5.
     "tpe+early-stop/shown": {"sampler": "tpe", "early_stop": "on"},
     "tpe+mutate/start5+early-stop/once": {"sampler": "tpe+mutate", "early_stop": "once"},
+    "tpe+mutate+synflow+early-stop/once": {"sampler": "tpe+mutate+synflow", "early_stop": "once"},
 }
 EXPERIMENTS = {"tpe+early-stop/shown": shown_stopped, "tpe+mutate/start5+early-stop/once": early_start}
 DEFAULT_METHODS = "tpe,tpe+early-stop/once,tpe+mutate+early-stop/once"  # plain TPE, the default before, the default

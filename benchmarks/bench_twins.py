@@ -49,7 +49,9 @@ import os, sys
 import dsdnas.nas.search.study as study
 from dsdnas.cli import main
 make_sampler, worker = study.make_sampler, int(os.environ["BENCH_SALT"])
-study.make_sampler = lambda name, seed, existing_trials, salt=0: make_sampler(name, seed, 0, salt=worker)
+study.make_sampler = lambda name, seed, existing_trials, salt=0, startup_pick=None: make_sampler(
+    name, seed, 0, salt=worker, startup_pick=startup_pick
+)
 sys.exit(main())
 """
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 import optuna
 
 from dsdnas.nas.search import study as study_module
-from dsdnas.nas.search.samplers import MUTATE_SHARE, TPE_OPTIONS, TPEWithMutations, sampler_seed
+from dsdnas.nas.search.samplers import MUTATE_SHARE, TPE_OPTIONS, StartupPick, TPEWithMutations, sampler_seed
 
 EARLY_STARTUP = 5  # complete candidates of random start-up in early_start(), against TPE_OPTIONS' 10
 
@@ -40,7 +40,9 @@ def _sampler_made_by(make: Callable[..., optuna.samplers.BaseSampler]) -> Iterat
 
 
 def shown_stopped() -> contextlib.AbstractContextManager[None]:
-    def make(name: str, seed: int, existing_trials: int, *, salt: int = 0) -> optuna.samplers.BaseSampler:
+    def make(
+        name: str, seed: int, existing_trials: int, *, salt: int = 0, startup_pick: StartupPick | None = None
+    ) -> optuna.samplers.BaseSampler:
         return optuna.samplers.TPESampler(seed=sampler_seed(seed, existing_trials, salt), **TPE_OPTIONS)
 
     return _sampler_made_by(make)
@@ -52,8 +54,10 @@ class EarlyMutations(TPEWithMutations):
 
 
 def early_start() -> contextlib.AbstractContextManager[None]:
-    def make(name: str, seed: int, existing_trials: int, *, salt: int = 0) -> optuna.samplers.BaseSampler:
+    def make(
+        name: str, seed: int, existing_trials: int, *, salt: int = 0, startup_pick: StartupPick | None = None
+    ) -> optuna.samplers.BaseSampler:
         options = {**TPE_OPTIONS, "n_startup_trials": EARLY_STARTUP}
-        return EarlyMutations(seed=sampler_seed(seed, existing_trials, salt), **options)
+        return EarlyMutations(seed=sampler_seed(seed, existing_trials, salt), startup_pick=startup_pick, **options)
 
     return _sampler_made_by(make)

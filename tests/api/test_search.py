@@ -68,6 +68,16 @@ def test_other_samplers_and_three_objectives(tmp_path, sampler):
     assert 'id="scatter-matrix"' in (tmp_path / "report.html").read_text()
 
 
+def test_a_search_whose_start_up_synflow_picks_trains_other_candidates_than_the_random_start_up(tmp_path):
+    picked = dsdnas.search(budget=4, out=tmp_path / "picked", sampler="tpe+mutate+synflow", **FAST)
+    drawn = dsdnas.search(budget=4, out=tmp_path / "drawn", sampler="tpe+mutate", **FAST)
+    assert picked.study.user_attrs["sampler"] == "tpe+mutate+synflow"
+    assert picked.study.trials[0].params == drawn.study.trials[0].params  # the space's cheapest, enqueued first
+    assert [t.params for t in picked.study.trials[1:]] != [t.params for t in drawn.study.trials[1:]]
+    # No pick is a candidate already evaluated: in dsd-tiny the cheapest scored best, and was picked again (reused).
+    assert [t.user_attrs["status"] for t in picked.study.trials] == ["trained"] * 4
+
+
 def test_rerun_meets_budget_and_larger_budget_adds_exactly_the_rest(tmp_path):
     dsdnas.search(budget=2, out=tmp_path, **FAST)
     again = dsdnas.search(budget=2, out=tmp_path, **FAST)

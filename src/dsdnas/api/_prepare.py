@@ -34,7 +34,9 @@ from dsdnas.nas.search.events import SearchObserver
 from dsdnas.nas.search.location import StorageLocation
 from dsdnas.nas.search.objective import CandidateObjective, Limits
 from dsdnas.nas.search.rungs import RULES, Rungs, schedule
+from dsdnas.nas.search.samplers import PICKED_STARTUP
 from dsdnas.nas.search.study import SearchSettings, open_study, save_run_json
+from dsdnas.nas.search.warm_start import SynflowStart
 from dsdnas.nas.search.workers import ArchClaims, Twins, check_run_dir
 from dsdnas.nas.training.trainer import TrainConfig, steps_per_epoch
 from dsdnas.search_spaces import SearchSpace, get_space, space_argument
@@ -148,6 +150,7 @@ def open_run(config: SearchConfig, prepared: Prepared, *, worker: bool = False) 
                     prepared.data.input_shape, prepared.data.num_classes, spread=FIRST_SPREAD, seed=config.seed
                 )
             ),
+            startup_pick=_startup_pick(prepared) if config.sampler in PICKED_STARTUP else None,
         )
         meta = (
             {}
@@ -155,6 +158,11 @@ def open_run(config: SearchConfig, prepared: Prepared, *, worker: bool = False) 
             else save_run_json(run_dir, study, location=location, extra=_run_facts(config, prepared.latency_source))
         )
     return study, meta
+
+
+def _startup_pick(prepared: Prepared) -> SynflowStart:
+    shape, classes = prepared.data.input_shape, prepared.data.num_classes
+    return SynflowStart(prepared.space.random_draw(shape, classes), shape, prepared.limits)
 
 
 def make_objective(config: SearchConfig, prepared: Prepared, observer: SearchObserver) -> CandidateObjective:

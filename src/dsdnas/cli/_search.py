@@ -50,7 +50,11 @@ def search_command(
         _DEFAULT.objective_names
     ),
     sampler: Annotated[
-        str, typer.Option(help="tpe+mutate (TPE and mutations of front members), tpe, nsga2 or random.")
+        str,
+        typer.Option(
+            help="tpe+mutate (TPE and mutations of front members), tpe+mutate+synflow (its start-up picked by"
+            " synflow), tpe, nsga2 or random."
+        ),
     ] = _DEFAULT.sampler,
     seed: SeedOption = _DEFAULT.seed,
     device: DeviceOption = _DEFAULT.device,

@@ -29,8 +29,9 @@ from typing import Any, Protocol
 from dsdnas.errors import SearchSpaceError
 from dsdnas.nas.model.arch import Arch, Block, Head, Stem, conv_output_size, effective_kernel
 from dsdnas.nas.model.kinds import HEAD_KINDS
+from dsdnas.nas.search.warm_start import Draw
 from dsdnas.search_spaces._bounds import Bounds, cheapest_decisions, cost_bounds
-from dsdnas.search_spaces._spread import spread_over_costs
+from dsdnas.search_spaces._spread import random_draw, spread_over_costs
 
 
 class _Replay:
@@ -194,6 +195,10 @@ class SearchSpace:
         """What a new study tries first: the cheapest candidate, then `spread` candidates at log-spaced
         costs up to the dearest (see `_spread`)."""
         return spread_over_costs(self, input_shape, num_classes, count=spread, seed=seed)
+
+    def random_draw(self, input_shape: tuple[int, int, int], num_classes: int) -> Draw:
+        """A function drawing one random candidate from a stream: (its Arch, its parameters); see `_spread`."""
+        return random_draw(self, input_shape, num_classes)
 
     @property
     def size_is_exact(self) -> bool:

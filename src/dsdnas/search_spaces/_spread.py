@@ -5,7 +5,8 @@ front reaches the cheap end however the sampler explores. Then, for `count` targ
 log-spaced between the cheapest and the dearest MACs, the candidate nearest each target
 among `samples` random draws (seeded, costed by `analytic_costs`, no model built), so the
 first few trials already cover the range instead of clustering where TPE's random
-start-up happens to fall.
+start-up happens to fall. `random_draw` gives the same random candidates one at a time,
+for the start-up's picks (`nas/search/warm_start.py`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import random
 from typing import Any
 
 from dsdnas.nas.model.analytic import analytic_costs
+from dsdnas.nas.model.arch import Arch
+from dsdnas.nas.search.warm_start import Draw
 
 SAMPLES = 400  # random candidates weighed per study: a few milliseconds each
 
@@ -29,6 +32,16 @@ class _RandomTrial:
     def suggest_categorical(self, name: str, choices: Any) -> Any:
         self.params[name] = self.rng.choice(list(choices))
         return self.params[name]
+
+
+def random_draw(space, input_shape: tuple[int, int, int], num_classes: int) -> Draw:
+    """A function drawing one random candidate of `space` from a stream: (its Arch, its parameters)."""
+
+    def draw(rng: random.Random) -> tuple[Arch, dict[str, Any]]:
+        trial = _RandomTrial(rng)
+        return space.sample(trial, input_shape, num_classes), trial.params
+
+    return draw
 
 
 def spread_over_costs(

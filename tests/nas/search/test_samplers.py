@@ -142,7 +142,7 @@ def test_every_sampler_draws_the_same_from_the_same_seed_and_the_seed_wraps_at_3
 def test_an_unknown_sampler_names_the_choices():
     with pytest.raises(DsdnasError) as refused:
         make_sampler("grid", 0, 0)
-    assert str(refused.value) == "--sampler 'grid' is not one of tpe, tpe+mutate, nsga2, random"
+    assert str(refused.value) == "--sampler 'grid' is not one of tpe, tpe+mutate, tpe+mutate+synflow, nsga2, random"
 
 
 CHOICES = {  # a space of blocks: kernel, dilation, and a depth that decides whether a second block exists
@@ -307,3 +307,27 @@ def test_a_choice_the_parent_never_made_is_drawn_from_tpes_model_of_that_choice(
     ]
     assert draws[0] == draws[1]
     assert draws[0] == [3] * 40  # TPE's model of kernel_1, not its uniform prior over 3, 5 and 7
+
+
+def test_a_start_up_pick_chooses_every_start_up_candidate_and_none_after():
+    handed = []
+
+    def pick(rng: np.random.RandomState, evaluated: list) -> dict:
+        assert len(evaluated) == len(handed)  # every trial before it, complete
+        handed.append({"depth": 2, "kernel_0": int(rng.choice([3, 5, 7])), "dilation_0": 1, "kernel_1": 3})
+        return handed[-1]
+
+    sampler = make_sampler("tpe+mutate+synflow", 0, 0, startup_pick=pick)
+    study = optuna.create_study(directions=["minimize", "minimize"], sampler=sampler)
+    for _ in range(16):
+        trial = study.ask()
+        params = _draw(trial)
+        study.tell(trial, [params["kernel_0"] * params["dilation_0"], params["depth"] + params["kernel_0"]])
+    start_up = TPE_OPTIONS["n_startup_trials"]
+    assert len(handed) == start_up  # asked once for each start-up trial, never after
+    assert [t.params for t in study.trials[:start_up]] == handed
+    assert any(t.params["depth"] == 1 for t in study.trials[start_up:])  # TPE's own after: a depth never picked
+    with pytest.raises(ValueError, match="start-up pick"):  # a sampler that picks needs what picks, and only it
+        make_sampler("tpe+mutate+synflow", 0, 0)
+    with pytest.raises(ValueError, match="start-up pick"):
+        make_sampler("tpe+mutate", 0, 0, startup_pick=pick)

@@ -9,11 +9,13 @@ it the rung accuracy instead is no option with several objectives: TPE scores a 
 trial's last intermediate value with `study.direction`, which a multi-objective study
 does not have. NSGA-II breeds from complete trials only, and random sampling looks at none.
 `tpe+mutate` (the default) is that TPE, with some trials handed a mutation of a front
-member instead (`mutation.py`).
+member instead (`mutation.py`); `tpe+mutate+synflow` also picks its start-up's
+candidates by a zero-cost score (`warm_start.py`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,7 +25,9 @@ from optuna.trial import FrozenTrial, TrialState
 from dsdnas.errors import DsdnasError
 from dsdnas.nas.search.mutation import propose
 
-SAMPLERS = ("tpe", "tpe+mutate", "nsga2", "random")
+SAMPLERS = ("tpe", "tpe+mutate", "tpe+mutate+synflow", "nsga2", "random")
+# Samplers whose start-up candidates are picked (warm_start.py), not drawn at random: they need a `startup_pick`.
+PICKED_STARTUP = ("tpe+mutate+synflow",)
 # Multivariate TPE models the joint choices; constant_liar spreads parallel workers.
 TPE_OPTIONS = {"multivariate": True, "n_startup_trials": 10, "constant_liar": True}
 # The share of trials handed a mutation: a half at TPE's 10th complete trial, falling as 10 / complete (a quarter at
@@ -31,6 +35,9 @@ TPE_OPTIONS = {"multivariate": True, "n_startup_trials": 10, "constant_liar": Tr
 # member's one-choice neighbours run out of gains); the falling share ended higher on both datasets (benchmarks.md),
 # on seeds 0-4; on seeds 5-9 below plain TPE on mnist-sample. A start-up of 5, not 10, ended lower on Fashion-MNIST.
 MUTATE_SHARE = 0.5
+# Called with the sampler's own random stream and the parameters of the candidates evaluated so far: those of
+# the next start-up candidate (warm_start.py).
+StartupPick = Callable[[np.random.RandomState, list[dict[str, Any]]], dict[str, Any]]
 
 
 class WithoutStopped:
@@ -69,12 +76,26 @@ class TPEWithoutStopped(optuna.samplers.TPESampler):
 
 class TPEWithMutations(TPEWithoutStopped):
     """TPE, and after its start-up a falling share of the trials (`share`) a front member with one choice
-    changed (`mutation.py`). The front is the study's, so workers sharing it mutate the same members."""
+    changed (`mutation.py`). The front is the study's, so workers sharing it mutate the same members.
 
-    def __init__(self, *, seed: int | None = None, **options: Any) -> None:
+    `startup_pick`, given, picks each start-up candidate (`warm_start.py`) where TPE would draw at random.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        startup_pick: StartupPick | None = None,
+        **options: Any,
+    ) -> None:
         super().__init__(seed=seed, **options)
         self._mutation_rng = np.random.RandomState(seed)  # its own stream: TPE keeps self._rng
         self._proposals: dict[int, dict[str, Any]] = {}
+        self._startup_pick = startup_pick
+        # Its own stream too, so that picking the start-up leaves every later mutation's draws as they were.
+        self._startup_rng = np.random.RandomState(
+            None if seed is None else np.random.SeedSequence([seed, 1]).generate_state(1)
+        )
 
     def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
         super().before_trial(study, trial)
@@ -82,11 +103,15 @@ class TPEWithMutations(TPEWithoutStopped):
             return  # a retried or enqueued candidate: its choices are made already
         done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
         complete = [t for t in done if t.state == TrialState.COMPLETE]
-        if len(complete) < self._n_startup_trials or self._mutation_rng.rand() >= self.share(len(complete)):
+        evaluated = [t.params for t in done if t.params]  # a failed or unsampled trial says nothing
+        if len(complete) < self._n_startup_trials:
+            if self._startup_pick is not None:
+                self._proposals[trial.number] = self._startup_pick(self._startup_rng, evaluated)
+            return
+        if self._mutation_rng.rand() >= self.share(len(complete)):
             return
         trained = [t for t in study.best_trials if t.user_attrs.get("status") == "trained"]
         front = [(t.number, t.params, t.distributions) for t in trained]
-        evaluated = [t.params for t in done if t.params]  # a failed or unsampled trial says nothing
         proposal = propose(front, evaluated, self._mutation_rng)
         if proposal is not None:
             parent, changed, self._proposals[trial.number] = proposal
@@ -99,7 +124,7 @@ class TPEWithMutations(TPEWithoutStopped):
 
     def sample_relative(self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, Any]) -> dict[str, Any]:
         if trial.number in self._proposals:
-            return {}  # every choice of a mutation comes through sample_independent
+            return {}  # every choice of a mutation or a start-up pick comes through sample_independent
         return super().sample_relative(study, trial, search_space)
 
     def sample_independent(self, study: optuna.Study, trial: FrozenTrial, name: str, distribution: Any) -> Any:
@@ -131,16 +156,26 @@ def sampler_seed(seed: int, existing_trials: int, salt: int = 0) -> int:
     return int(np.random.SeedSequence([seed, existing_trials, salt]).generate_state(1)[0])
 
 
-def make_sampler(name: str, seed: int, existing_trials: int, *, salt: int = 0) -> optuna.samplers.BaseSampler:
+def make_sampler(
+    name: str,
+    seed: int,
+    existing_trials: int,
+    *,
+    salt: int = 0,
+    startup_pick: StartupPick | None = None,
+) -> optuna.samplers.BaseSampler:
     """Seeded sampler; the seed moves on with the study so a resumed run draws anew.
 
-    `salt` separates workers that share one storage and start together.
+    `salt` separates workers that share one storage and start together; `startup_pick`
+    picks the start-up candidates of a sampler in `PICKED_STARTUP` (`warm_start.py`).
     """
     seed = sampler_seed(seed, existing_trials, salt)
     if check_sampler(name) == "tpe":
         return TPEWithoutStopped(seed=seed, **TPE_OPTIONS)
-    if name == "tpe+mutate":
-        return TPEWithMutations(seed=seed, **TPE_OPTIONS)
+    if name in ("tpe+mutate", *PICKED_STARTUP):
+        if (name in PICKED_STARTUP) != (startup_pick is not None):
+            raise ValueError(f"--sampler {name} takes a start-up pick exactly when it picks its start-up")
+        return TPEWithMutations(seed=seed, startup_pick=startup_pick, **TPE_OPTIONS)
     if name == "nsga2":
         return optuna.samplers.NSGAIISampler(seed=seed, population_size=20)
     return optuna.samplers.RandomSampler(seed=seed)

@@ -23,7 +23,7 @@ from dsdnas.nas.runs.rundir import RunDir
 from dsdnas.nas.search.location import StorageLocation
 from dsdnas.nas.search.records import OBJECTIVE_DIRECTIONS
 from dsdnas.nas.search.rungs import RULES
-from dsdnas.nas.search.samplers import make_sampler
+from dsdnas.nas.search.samplers import StartupPick, make_sampler
 from dsdnas.nas.search.storage import cannot_open, open_storage
 from dsdnas.nas.search.workers import (
     check_files_match,
@@ -80,10 +80,12 @@ def open_study(
     run_dir: RunDir,
     shared: bool = False,
     first_trials: tuple[dict[str, Any], ...] = (),
+    startup_pick: StartupPick | None = None,
 ) -> optuna.Study:
     """Create the study, or load it and check that its settings and the run's files match it.
 
-    A new study is given `first_trials` (parameters) to try before the sampler's own picks.
+    A new study is given `first_trials` (parameters) to try before the sampler's own picks;
+    `startup_pick` picks the sampler's start-up candidates (`make_sampler`).
     Workers starting together take turns under the tables lock (see `workers`): one creates
     the tables and the study, the others find them.
     """
@@ -114,6 +116,7 @@ def open_study(
                 seed=seed,
                 existing_trials=len(existing.trials) if existing else 0,
                 salt=os.getpid() if shared else 0,
+                startup_pick=startup_pick,
             ),
             load_if_exists=True,
         )
