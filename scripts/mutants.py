@@ -101,6 +101,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "baselines": ("src/dsdnas/reports/_baselines.py", ["tests/reports/test_baselines.py"]),
     # Moves around the front: one choice of a front member changed, never a candidate evaluated.
     "mutation": ("src/dsdnas/nas/search/mutation.py", ["tests/nas/search/test_samplers.py"]),
+    # The start-up picked by synflow: the score, the pool near the anchor's cost, nothing evaluated picked again.
+    "warm start": ("src/dsdnas/nas/search/warm_start.py", ["tests/nas/search/test_warm_start.py"]),
     # A latency table's sums, its constants, its file and what it refuses (dsdnas lut, --latency-lut).
     "latency table": ("src/dsdnas/nas/lut/_table.py", ["tests/nas/lut/test_table.py"]),
 }

@@ -309,7 +309,8 @@ def test_a_choice_the_parent_never_made_is_drawn_from_tpes_model_of_that_choice(
     assert draws[0] == [3] * 40  # TPE's model of kernel_1, not its uniform prior over 3, 5 and 7
 
 
-def test_a_start_up_pick_chooses_every_start_up_candidate_and_none_after():
+def _picked_search(seed: int) -> tuple[list, list]:
+    """16 trials of tpe+mutate+synflow with a pick that records what it handed; (handed, the trials)."""
     handed = []
 
     def pick(rng: np.random.RandomState, evaluated: list) -> dict:
@@ -317,17 +318,23 @@ def test_a_start_up_pick_chooses_every_start_up_candidate_and_none_after():
         handed.append({"depth": 2, "kernel_0": int(rng.choice([3, 5, 7])), "dilation_0": 1, "kernel_1": 3})
         return handed[-1]
 
-    sampler = make_sampler("tpe+mutate+synflow", 0, 0, startup_pick=pick)
+    sampler = make_sampler("tpe+mutate+synflow", seed, 0, startup_pick=pick)
     study = optuna.create_study(directions=["minimize", "minimize"], sampler=sampler)
     for _ in range(16):
         trial = study.ask()
         params = _draw(trial)
         study.tell(trial, [params["kernel_0"] * params["dilation_0"], params["depth"] + params["kernel_0"]])
+    return handed, study.trials
+
+
+def test_a_start_up_pick_chooses_every_start_up_candidate_and_none_after():
+    handed, trials = _picked_search(0)
     start_up = TPE_OPTIONS["n_startup_trials"]
     assert len(handed) == start_up  # asked once for each start-up trial, never after
-    assert [t.params for t in study.trials[:start_up]] == handed
-    assert any(t.params["depth"] == 1 for t in study.trials[start_up:])  # TPE's own after: a depth never picked
+    assert [t.params for t in trials[:start_up]] == handed
+    assert any(t.params["depth"] == 1 for t in trials[start_up:])  # TPE's own after: a depth never picked
+    assert _picked_search(0)[0] == handed and _picked_search(1)[0] != handed  # its stream is the sampler's seed's
     with pytest.raises(ValueError, match="start-up pick"):  # a sampler that picks needs what picks, and only it
         make_sampler("tpe+mutate+synflow", 0, 0)
     with pytest.raises(ValueError, match="start-up pick"):
-        make_sampler("tpe+mutate", 0, 0, startup_pick=pick)
+        make_sampler("tpe+mutate", 0, 0, startup_pick=lambda rng, evaluated: {})

@@ -88,3 +88,25 @@ def test_a_pick_in_a_small_space_is_never_a_candidate_already_evaluated_while_an
     for seed in range(6):
         evaluated.append(pick(np.random.RandomState(seed), evaluated))
     assert len({str(sorted(params.items())) for params in evaluated}) == 6
+
+
+def test_a_pick_is_the_best_by_synflow_of_its_anchor_and_the_nearest_in_macs_allowed_and_not_evaluated():
+    space, picked_a_neighbour = get_space("dsd-range"), 0
+    for seed in range(4):
+        draws = RecordedDraws(space)
+        params = SynflowStart(draws, SHAPE)(np.random.RandomState(seed), [])
+        anchor = draws.drawn[0]
+        nearest = sorted(
+            draws.drawn[1:], key=lambda d: abs(math.log10(analytic_costs(d[0])[0] / analytic_costs(anchor[0])[0]))
+        )
+        pool = [anchor, *nearest[: POOL - 1]]
+        scores = [synflow(build_model(arch), SHAPE) for arch, _ in pool]
+        assert params == pool[int(np.argmax(scores))][1]
+        picked_a_neighbour += params != anchor[1]
+        # Limits at the pool's dearest neighbour keep the pool; everything evaluated leaves the anchor.
+        costs = [analytic_costs(arch) for arch, _ in pool[1:]]
+        limits = Limits(max_macs=max(macs for macs, _ in costs), max_params=max(count for _, count in costs))
+        assert SynflowStart(RecordedDraws(space), SHAPE, limits)(np.random.RandomState(seed), []) == params
+        everything = [drawn for _, drawn in draws.drawn]
+        assert SynflowStart(RecordedDraws(space), SHAPE)(np.random.RandomState(seed), everything) == anchor[1]
+    assert picked_a_neighbour >= 2
