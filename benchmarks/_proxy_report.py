@@ -76,10 +76,8 @@ def proxy_report(
     print(f"  {anchors}: {_line(random_start, random_start)}")
     print(f"  {pooled}: {_line(_startups(candidates, 'log_macs', pooled, bounds, rng), random_start)}")
     for score in scores:
-        overall, within = (
-            spearman(list(candidates[score]), list(candidates["final"])),
-            _within_thirds(candidates, score),
-        )
+        overall = spearman(list(candidates[score]), list(candidates["final"]))
+        within = _within_thirds(candidates, score)
         correlation = "too few candidates" if overall is None else f"Spearman {overall:+.3f}"
         start = _startups(candidates, score, "best-scored", bounds, rng)
         print(f"  {score:9} {correlation}, within thirds by MACs {within:+.3f}; {_line(start, random_start)}")

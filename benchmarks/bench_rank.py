@@ -54,7 +54,7 @@ DATASETS = {
 CANDIDATE_SIGNALS = {**{name: spec.higher_is_better for name, spec in SIGNALS.items()}, "recent_train_loss": False}
 BOOTSTRAP = 2000  # resamples of the candidates for each interval
 PROXY_BATCH = 64  # training images each zero-cost score sees, the same for every candidate
-PROXY_INPUT = (1, 28, 28)
+PROXY_INPUT = (1, 28, 28)  # both datasets' image shape, for the space's MACs range
 
 
 def bootstrap_interval(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[float, float]:
@@ -91,9 +91,8 @@ def measure(name: str, args: argparse.Namespace) -> pd.DataFrame:
     # Halfway to each rung too, for the mean training loss of the recent half alone.
     halves = {step: step // 2 for step in rungs.steps}
     stops = tuple(sorted({*rungs.steps, *halves.values()}))
-    batch = data.normalize(
-        data.train.x[torch.randperm(len(data.train), generator=torch.Generator().manual_seed(0))[:PROXY_BATCH]]
-    )
+    shuffled = torch.randperm(len(data.train), generator=torch.Generator().manual_seed(0))
+    batch = data.normalize(data.train.x[shuffled[:PROXY_BATCH]])  # the same images for every candidate
     rows, started = [], time.perf_counter()
     for index, arch in enumerate(archs):
         seen: dict[int, dict[str, float]] = {}
@@ -172,7 +171,7 @@ def report(name: str, frame: pd.DataFrame, space: str, rng: np.random.Generator)
     print(replay(near, keys, rng).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"\n{name}: once's wrong stops by the signal it judges by, on all and near the front")
     print(by_signal(frame, rng).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    bounds = get_space(space).cost_bounds(PROXY_INPUT, 10)  # both datasets are 28x28 grey, 10 classes
+    bounds = get_space(space).cost_bounds(PROXY_INPUT, 10)  # both datasets have 10 classes
     proxy_report(name, frame, list(PROXIES), (bounds.min_macs, bounds.max_macs), rng)
     images = int(frame["val_images"].iloc[0])
     print(f"\n{name}: the ceiling, judging at 1/9 by the final accuracy on another split of {images} images")
@@ -200,9 +199,8 @@ def main() -> None:
     if args.save:
         pd.concat(frames.values()).to_csv(args.save, index=False)
     for name, frame in frames.items():
-        report(
-            name, frame, args.space, np.random.default_rng(args.seed)
-        )  # each dataset its own draws, whatever ran before
+        # Each dataset its own draws, whatever ran before.
+        report(name, frame, args.space, np.random.default_rng(args.seed))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from dsdnas.nas.model.arch import Arch, Block, Head, Stem, conv_output_size
 from dsdnas.nas.model.kinds import HEAD_KINDS
 from dsdnas.nas.model.layers import Layer, block_layer, head_layer, stem_layer
 from dsdnas.search_spaces._space import SearchSpace
-from dsdnas.search_spaces._spread import _RandomTrial
+from dsdnas.search_spaces._spread import random_draw
 
 
 def _heads(space: SearchSpace) -> list[Head]:
@@ -86,11 +86,11 @@ def sample_archs(
 ) -> list[Arch]:
     """`count` distinct candidates that `keep` accepts, drawn uniformly at random, choice by choice, from a
     seeded stream: one it refuses (a runtime cannot run it) is replaced by the next draw."""
-    rng, archs = random.Random(seed), {}
+    rng, draw, archs = random.Random(seed), random_draw(space, input_shape, num_classes), {}
     for _ in range(20 * count):  # a small space runs out of new candidates
         if len(archs) == count:
             break
-        arch = space.sample(_RandomTrial(rng), input_shape, num_classes)
+        arch, _ = draw(rng)
         if keep(arch):
             archs.setdefault(arch.hash, arch)
     return list(archs.values())

@@ -51,12 +51,10 @@ def spread_over_costs(
     first = [space.cheapest_params(input_shape, num_classes)]
     if count < 1:
         return first
-    rng = random.Random(seed)
-    drawn = []
+    rng, draw, drawn = random.Random(seed), random_draw(space, input_shape, num_classes), []
     for _ in range(SAMPLES):
-        trial = _RandomTrial(rng)
-        macs, _ = analytic_costs(space.sample(trial, input_shape, num_classes))
-        drawn.append((math.log10(macs), trial.params))
+        arch, params = draw(rng)
+        drawn.append((math.log10(analytic_costs(arch)[0]), params))
     bounds = space.cost_bounds(input_shape, num_classes)
     low, high = math.log10(bounds.min_macs), math.log10(bounds.max_macs)
     for step in range(1, count + 1):
