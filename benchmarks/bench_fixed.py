@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import collections
 import functools
+import itertools
 import statistics
 import tempfile
 import time
@@ -72,14 +73,22 @@ def timing(spent: dict[str, list[float]]) -> None:
 
 
 def fixed_costs(study: optuna.Study) -> dict[str, list[float]]:
+    """Each candidate's fixed cost, stopped and trained apart, and in the study's later half (it grows with the
+    study, which every read of it returns whole); and the loop's gap between one trial's end and the next's start."""
     found = {r.number: r for r in records.records(study)}
-    costs: dict[str, list[float]] = {"stopped": [], "trained": []}
-    for trial in study.get_trials(deepcopy=False):
+    costs: dict[str, list[float]] = {"stopped": [], "trained": [], "later half": [], "between trials": []}
+    trials = study.get_trials(deepcopy=False)
+    for trial in trials:
         record = found.get(trial.number)
         if record is None or trial.datetime_complete is None or not record.counted:
             continue
         seconds = (trial.datetime_complete - trial.datetime_start).total_seconds() - (record.train_s or 0.0)
         costs["trained" if record.trained else "stopped"].append(seconds)
+        if trial.number >= len(trials) // 2:
+            costs["later half"].append(seconds)
+    for before, after in itertools.pairwise(trials):
+        if before.datetime_complete is not None and after.datetime_start is not None:
+            costs["between trials"].append((after.datetime_start - before.datetime_complete).total_seconds())
     return costs
 
 
@@ -107,12 +116,12 @@ def print_phases(rounds: list[dict[str, list[float]]]) -> None:
 
 
 def print_fixed_costs(rounds: list[dict[str, list[float]]]) -> None:
-    for kind in ("stopped", "trained"):
+    for kind in ("stopped", "trained", "later half", "between trials"):
         later = [costs[kind][1:] or costs[kind] for costs in rounds if costs[kind]]
         if later:
             medians = [statistics.median(values) for values in later]
             print(
-                f"fixed cost per {kind} candidate: median {statistics.median(medians):.3f} s "
+                f"fixed cost, {kind}: median {statistics.median(medians):.3f} s "
                 f"({spread(medians, digits=3)} over {len(medians)} rounds; n={sum(map(len, later))} in all, "
                 "each round's first apart)"
             )

@@ -30,6 +30,7 @@ from dsdnas.nas.search.objective import CandidateFailed, CandidateObjective
 from dsdnas.nas.search.records import TrialRecord, finished_count
 from dsdnas.nas.search.remeasure import time_at_end
 from dsdnas.nas.search.results import trial_row, write_results
+from dsdnas.nas.search.snapshot import Snapshot
 from dsdnas.nas.search.storage import storage_failure
 from dsdnas.nas.search.workers import CandidateTwin, Lock, claim_lock, end_dead_trials, naming_first, recover_on_start
 
@@ -82,7 +83,7 @@ def run_search(
     progress = _Progress(time.monotonic() if started is None else started, location)
     progress.reported = already_listed(study, run_dir)
     observer.search_started(finished_count(study), budget.trials, budget.seconds, note)
-    report_progress(study, run_dir, observer, reported=progress.reported)  # what other workers finished meanwhile
+    report_progress(Snapshot(study), run_dir, observer, reported=progress.reported)  # what others finished meanwhile
     max_attempts = 10 * (budget.trials or 100) + 50
     try:
         while (
@@ -93,7 +94,7 @@ def run_search(
             raise_if_interrupted()  # one swallowed by a finalizer while the last trial finished
             if not _start_one(study, objective, claim, budget=budget, progress=progress):
                 _wait_for_others(observer, progress)
-            report_progress(study, run_dir, observer, reported=progress.reported)
+            report_progress(Snapshot(study), run_dir, observer, reported=progress.reported)
     except KeyboardInterrupt:
         write_results(study, run_dir, final=True)  # first: the interrupted trial's FAIL row is in trials.csv
         raise
@@ -178,12 +179,13 @@ def _stop_reason(
 ) -> str | None:
     if stop := observer.should_stop():
         return stop
-    done = finished_count(study)
+    seen = Snapshot(study)  # one read for every count below
+    done = finished_count(seen)
     if budget.trials is not None and done >= budget.trials:
         return f"budget met: {done} evaluated trials (budget {budget.trials})"
     if budget.seconds is not None and time.monotonic() - progress.started >= budget.seconds:
         return f"time budget of {budget.seconds:g} s used; {done} evaluated trials"
-    if space_size is not None and _distinct_archs(study) >= space_size:
+    if space_size is not None and _distinct_archs(seen) >= space_size:
         return f"every one of the space's {space_size} architectures has been evaluated"
     if progress.attempts >= max_attempts:
         return f"stopped after {progress.attempts} attempts: limits or failures rejected too many candidates"

@@ -24,6 +24,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from dsdnas.errors import DsdnasError
 from dsdnas.nas.search.mutation import propose
+from dsdnas.nas.search.snapshot import Snapshot
 
 SAMPLERS = ("tpe", "tpe+mutate", "tpe+mutate+synflow", "nsga2", "random")
 # Samplers whose start-up candidates are picked (warm_start.py), not drawn at random: they need a `startup_pick`.
@@ -62,16 +63,35 @@ class WithoutStopped:
 
 
 class TPEWithoutStopped(optuna.samplers.TPESampler):
-    """Optuna's TPE, shown the study without its stopped candidates."""
+    """Optuna's TPE, shown the study without its stopped candidates, as one read per trial.
+
+    TPE reads the study for each choice it samples; here it reads the snapshot made as the trial begins
+    (`snapshot.py`), so a trial's choices cost one read, not one each."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._snapshots: dict[int, Snapshot] = {}  # by trial number: workers in threads share a sampler
+
+    def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        super().before_trial(study, trial)
+        self._snapshots[trial.number] = Snapshot(study)
+
+    def snapshot(self, study: optuna.Study, trial: FrozenTrial) -> Snapshot | optuna.Study:
+        """The study as `trial` began, or the study itself where no trial began here."""
+        return self._snapshots.get(trial.number, study)
 
     def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, Any]:
-        return super().infer_relative_search_space(WithoutStopped(study), trial)
+        return super().infer_relative_search_space(WithoutStopped(self.snapshot(study, trial)), trial)
 
     def sample_relative(self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, Any]) -> dict[str, Any]:
-        return super().sample_relative(WithoutStopped(study), trial, search_space)
+        return super().sample_relative(WithoutStopped(self.snapshot(study, trial)), trial, search_space)
 
     def sample_independent(self, study: optuna.Study, trial: FrozenTrial, name: str, distribution: Any) -> Any:
-        return super().sample_independent(WithoutStopped(study), trial, name, distribution)
+        return super().sample_independent(WithoutStopped(self.snapshot(study, trial)), trial, name, distribution)
+
+    def after_trial(self, study: optuna.Study, trial: FrozenTrial, state: TrialState, values: Any) -> None:
+        self._snapshots.pop(trial.number, None)
+        super().after_trial(study, trial, state, values)
 
 
 class TPEWithMutations(TPEWithoutStopped):
@@ -101,6 +121,7 @@ class TPEWithMutations(TPEWithoutStopped):
         super().before_trial(study, trial)
         if trial.params or trial.system_attrs.get("fixed_params"):
             return  # a retried or enqueued candidate: its choices are made already
+        study = self.snapshot(study, trial)
         done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
         complete = [t for t in done if t.state == TrialState.COMPLETE]
         evaluated = [t.params for t in done if t.params]  # a failed or unsampled trial says nothing
