@@ -83,7 +83,7 @@ def run_search(
     progress = _Progress(time.monotonic() if started is None else started, location)
     progress.reported = already_listed(study, run_dir)
     observer.search_started(finished_count(study), budget.trials, budget.seconds, note)
-    report_progress(Snapshot(study), run_dir, observer, reported=progress.reported)  # what others finished meanwhile
+    report_progress(study, run_dir, observer, reported=progress.reported)  # what other workers finished meanwhile
     max_attempts = 10 * (budget.trials or 100) + 50
     try:
         while (
@@ -94,7 +94,7 @@ def run_search(
             raise_if_interrupted()  # one swallowed by a finalizer while the last trial finished
             if not _start_one(study, objective, claim, budget=budget, progress=progress):
                 _wait_for_others(observer, progress)
-            report_progress(Snapshot(study), run_dir, observer, reported=progress.reported)
+            report_progress(study, run_dir, observer, reported=progress.reported)
     except KeyboardInterrupt:
         write_results(study, run_dir, final=True)  # first: the interrupted trial's FAIL row is in trials.csv
         raise
@@ -230,9 +230,11 @@ def running_trials(study: optuna.Study) -> list[RunningTrial]:
 
 
 def report_progress(study: optuna.Study, run_dir: RunDir, observer: SearchObserver, *, reported: set[int]) -> None:
-    """Tell the observer what finished since the last call (writing the results) and what runs now."""
-    _report_new_trials(study, run_dir, observer, reported=reported)
-    observer.running(running_trials(study))
+    """Tell the observer what finished since the last call (writing the results) and what runs now, all from
+    one read of the study: trials.csv and the front agree even while other workers finish trials."""
+    seen = Snapshot(study)
+    _report_new_trials(seen, run_dir, observer, reported=reported)
+    observer.running(running_trials(seen))
 
 
 def _distinct_archs(study: optuna.Study) -> int:

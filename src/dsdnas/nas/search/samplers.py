@@ -65,20 +65,19 @@ class WithoutStopped:
 class TPEWithoutStopped(optuna.samplers.TPESampler):
     """Optuna's TPE, shown the study without its stopped candidates, as one read per trial.
 
-    TPE reads the study for each choice it samples; here it reads the snapshot made as the trial begins
-    (`snapshot.py`), so a trial's choices cost one read, not one each."""
+    TPE reads the study for each choice it samples; here each of a trial's reads is served by the snapshot
+    its first read made (`snapshot.py`), so a trial's choices cost one read, not one each. What another
+    worker does in the milliseconds between a trial's first choice and its last is seen by the next trial."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self._snapshots: dict[int, Snapshot] = {}  # by trial number: workers in threads share a sampler
+        self._snapshots: dict[int, Snapshot] = {}  # by trial number, from its first read to its end
 
-    def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        super().before_trial(study, trial)
-        self._snapshots[trial.number] = Snapshot(study)
-
-    def snapshot(self, study: optuna.Study, trial: FrozenTrial) -> Snapshot | optuna.Study:
-        """The study as `trial` began, or the study itself where no trial began here."""
-        return self._snapshots.get(trial.number, study)
+    def snapshot(self, study: optuna.Study, trial: FrozenTrial) -> Snapshot:
+        """The study as `trial`'s sampling first read it: made at the first read, as late as Optuna reads."""
+        if trial.number not in self._snapshots:
+            self._snapshots[trial.number] = Snapshot(study)
+        return self._snapshots[trial.number]
 
     def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, Any]:
         return super().infer_relative_search_space(WithoutStopped(self.snapshot(study, trial)), trial)
