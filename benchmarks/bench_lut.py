@@ -6,9 +6,7 @@ whole, drawn with their own seed (never the calibration ones), and prints each o
 predicted and measured latency, the mean absolute percentage error and Spearman's rank
 correlation, for the plain sum of the layers, for the sum corrected as before (an
 identity's call a layer boundary, the median of the rest a model) and for the sum with the
-table's two constants fitted to the same calibration candidates (each entry brought to the
-per-call cost of the fit; and, beside it, the entries as timed with constants fitted to
-them, and how far an identity's call moved while the table was made). It also prints how long
+table's two constants fitted to the same calibration candidates. It also prints how long
 the table took, the floor under any prediction's error (the first --repeat candidates
 timed whole twice more: how far each figure is from its own median), and what a search
 with it spends timing candidates: nothing.
@@ -23,7 +21,6 @@ should nothing else.
 from __future__ import annotations
 
 import argparse
-import math
 import statistics
 import tempfile
 import time
@@ -35,7 +32,7 @@ from dsdnas.api import lut
 from dsdnas.api._lut import CHECK_SEED
 from dsdnas.nas.hardware import machine_info
 from dsdnas.nas.lut import load_table, mape, spearman, whole_ms
-from dsdnas.nas.lut._measure import fit_constants, identity_constants
+from dsdnas.nas.lut._measure import identity_constants
 from dsdnas.nas.lut._table import corrected_ms
 from dsdnas.search_spaces import DEFAULT_SPACE, get_space, sample_archs
 
@@ -61,7 +58,6 @@ def _measure(runtime: str, args: argparse.Namespace, work: Path) -> dict:
                 "notation": arch.notation,
                 "layers": count,
                 "sum_ms": total,
-                "raw_sum_ms": table.layer_sum_ms(arch, raw=True)[0],
                 "predicted_ms": table.predict_ms(arch),
                 "measured_ms": whole_ms(table, arch, torch.device("cpu")),
             }
@@ -93,16 +89,6 @@ def _as_before(table, rows: list[dict]) -> list[float]:
     return [corrected_ms(row["sum_ms"], row["layers"], call_ms=call, model_ms=model) for row in rows]
 
 
-def _without_drift_correction(table, rows: list[dict]) -> list[float] | None:
-    """The entries as timed, not brought to one per-call cost: the constants fitted again to the calibration
-    candidates' raw sums, and the check's candidates predicted from theirs. None for a table made before."""
-    fit = [{**row, "sum_ms": row["raw_sum_ms"]} for row in table.calibration["rows"] if "raw_sum_ms" in row]
-    if not fit:
-        return None
-    call, model = fit_constants(fit, table.calibration["identity_ms"])
-    return [corrected_ms(row["raw_sum_ms"], row["layers"], call_ms=call, model_ms=model) for row in rows]
-
-
 def _print(runtime: str, found: dict, show: int) -> None:
     table, rows = found["table"], found["rows"]
     measured = [row["measured_ms"] for row in rows]
@@ -130,18 +116,6 @@ def _print(runtime: str, found: dict, show: int) -> None:
     print(f"   measured whole: median {statistics.median(measured):.3f} ms, {min(measured):.3f}-{max(measured):.3f}")
     print(f"   plain sum:      MAPE {mape(plain, measured):6.1%}, Spearman {spearman(plain, measured):.3f}")
     print(f"   as before:      MAPE {mape(before, measured):6.1%}, Spearman {spearman(before, measured):.3f}")
-    drifting = _without_drift_correction(table, rows)
-    if drifting is not None:
-        identities = [entry["identity_ms"] for entry in table.layers.values() if entry.get("identity_ms") is not None]
-        identities = identities or [math.nan]
-        print(
-            f"   entries as timed, not brought to one per-call cost (constants fitted to them): "
-            f"MAPE {mape(drifting, measured):6.1%}, Spearman {spearman(drifting, measured):.3f}"
-        )
-        print(
-            f"   an identity's call over the table {min(identities) * 1000:.1f}-{max(identities) * 1000:.1f} us, "
-            f"at the fit {table.calibration['identity_ms'] * 1000:.1f} us"
-        )
     print(
         f"   with constants: MAPE {mape(predicted, measured):6.1%}, Spearman {spearman(predicted, measured):.3f}, "
         f"p90 error {errors[int(0.9 * (len(errors) - 1))]:.1%}, worst {errors[-1]:.1%}  ({len(rows)} candidates)"

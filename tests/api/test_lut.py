@@ -12,12 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from dsdnas.api import LutConfig, lut
-from dsdnas.api._lut import CALIBRATION_SEED
 from dsdnas.cli import app
 from dsdnas.nas.lut import LutError, load_table
-from dsdnas.nas.lut import _measure as lut_measure
-from dsdnas.nas.model.layers import arch_layers
-from dsdnas.search_spaces import read_space_file, sample_archs, space_layers
+from dsdnas.search_spaces import read_space_file, space_layers
 from tests.support import read_trials_csv
 
 # Seven layers: one stem, two blocks (dilation 1 or 2) in each of two stages, two heads.
@@ -129,46 +126,6 @@ def test_a_killed_table_keeps_what_it_last_saved_and_the_same_command_goes_on_fr
     assert len(again) == len(saved) + 1 and all(again[key] == entry for key, entry in saved.items())
 
 
-def test_each_entry_keeps_the_identitys_call_timed_beside_it_and_the_fit_brings_it_to_one(made_table):
-    data = json.loads(made_table.read_text())
-    reference = data["calibration"]["identity_ms"]
-    space = read_space_file(made_table.parent / "space.toml")
-    archs = {arch.notation: arch for arch in sample_archs(space, (1, 28, 28), 10, count=2, seed=CALIBRATION_SEED)}
-    assert [row["notation"] for row in data["calibration"]["rows"]] == list(archs)
-    for row in data["calibration"]["rows"]:
-        entries = [data["layers"][layer.key] for layer in arch_layers(archs[row["notation"]])]
-        assert row["raw_sum_ms"] == pytest.approx(sum(entry["ms"] for entry in entries))
-        brought = sum(max(0, entry["ms"] - entry["identity_ms"]) + reference for entry in entries)
-        assert row["sum_ms"] == pytest.approx(brought)
-
-
-def test_the_identitys_call_is_timed_again_as_the_layers_are_timed_and_kept_with_each(
-    tmp_path, space_file, monkeypatch
-):
-    readings = iter(range(1, 100))  # the runtime's per-call cost as a clock would read it: each figure another
-    monkeypatch.setattr(lut_measure, "_identity_ms", lambda table, device, last_ms=None: next(readings) / 1000)
-    monkeypatch.setattr(lut_measure, "IDENTITY_EVERY_S", 0.0)  # timed again before every layer
-    table = lut(spaces=(str(space_file),), out=tmp_path / "lut.json", calibrate=2, device="cpu")
-    kept = [entry["identity_ms"] for entry in table.layers.values()]
-    assert kept == [n / 1000 for n in range(2, 2 + len(kept))]  # 1 before the first layer, then one each
-    assert table.calibration["identity_ms"] == (2 + len(kept)) / 1000  # the fit's own, timed after them
-
-
-def test_a_table_made_before_entries_kept_their_identity_call_is_extended_with_the_one_it_recorded(
-    tmp_path, table_file, space_file
-):
-    data = json.loads(table_file.read_text())
-    made_before = data["calibration"]["identity_ms"]
-    for entry in data["layers"].values():
-        del entry["identity_ms"]
-    dropped = sorted(data["layers"])[0]
-    del data["layers"][dropped]  # a new space's layer, say: the table is extended and fitted again
-    table_file.write_text(json.dumps(data))
-    table = lut(spaces=(str(space_file),), out=table_file, calibrate=2, device="cpu")
-    assert table.ready and table.layers[dropped]["identity_ms"] != made_before
-    assert all(entry["identity_ms"] == made_before for key, entry in table.layers.items() if key != dropped)
-
-
 def test_a_check_times_other_candidates_whole_and_keeps_the_error(table_file, space_file):
     table = lut(spaces=(str(space_file),), out=table_file, calibrate=2, check=3, device="cpu")
     check = load_table(table_file).check
@@ -244,9 +201,7 @@ def test_a_search_with_a_table_times_no_candidate_and_says_whose_latencies_it_sh
     assert set(trials["latency_source"]) == {table.label}
     for row in trials.itertuples():  # the table's file read by hand: the trial's layers by their written names
         keys = _layer_keys(json.loads((run / "trials" / str(row.trial) / "arch.json").read_text()))
-        entries = [table.layers[key] for key in keys]  # each brought to the per-call cost of the fit
-        reference = table.calibration["identity_ms"]
-        total = sum(max(0, entry["ms"] - entry["identity_ms"]) + reference for entry in entries)
+        total = sum(table.layers[key]["ms"] for key in keys)
         assert row.latency_ms == pytest.approx(total - (len(keys) - 1) * table.call_ms + table.model_ms)
     assert json.loads((run / "run.json").read_text())["settings"]["latency"] == f"lut: {table.target}"
     assert not (run / "front_latency.json").exists()

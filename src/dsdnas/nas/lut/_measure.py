@@ -1,13 +1,10 @@
 """Making a latency table on the target device, and checking it against candidates timed whole.
 
 `fill_table` times each layer the table lacks, alone, with the same robust measurement
-as a candidate (after warm-up, the median pass scaled by the probe, retried while the
-machine is busy, never while a dsdnas process trains: `QuietWindows`), and saves the table
-every few layers, so an interrupted run goes on from where it stopped. Every
-IDENTITY_EVERY_S it times an identity's call again, the runtime's own per-call cost, and
-keeps the latest with each entry. Then it fits the two constants of `_table` to candidates
-timed whole, with an identity's call timed then as the one every entry is brought to, and
-records how far the sum is from them.
+as a candidate (after warm-up, lowest round median, retried while the machine is busy,
+never while a dsdnas process trains: `QuietWindows`), and saves the table every few
+layers, so an interrupted run goes on from where it stopped. Then it fits the two
+constants of `_table` to candidates timed whole and records how far the sum is from them.
 
 `check_table` times candidates the table never saw and compares: the mean absolute
 percentage error and Spearman's rank correlation (the Pearson correlation of the ranks).
@@ -34,7 +31,6 @@ from dsdnas.nas.model.runtimes import UnsupportedModel
 from dsdnas.nas.quiet import QuietWindows
 
 SAVE_EVERY_S = 10.0  # at most this much measuring is lost to a kill (Ctrl-C loses none)
-IDENTITY_EVERY_S = 10.0  # an identity's call timed again after this much layer timing: the per-call cost drifts
 LAYER_REPEATS = 50  # timed passes per layer, in 5 rounds: as for a whole candidate
 MIN_FIT = 8  # calibration candidates to fit the constants to: 3 of dsd-tiny gave 60 us a torch boundary (3 us)
 # A fitted boundary past this many identity calls is taken for noise: the fits of 20-40 candidates of dsd-range
@@ -51,18 +47,8 @@ def _time(table: LatencyTable, module: nn.Module, input_shape: tuple[int, ...], 
         )
 
 
-def _identity_ms(table: LatencyTable, device: torch.device, last_ms: float | None = None) -> float:
-    """An identity's call in the table's runtime: the runtime's own per-call cost, now. A figure the
-    measurement flags noisy is timed once more, and if still noisy the last figure (`last_ms`) is kept."""
-    for _ in range(2):
-        latency = _time(table, nn.Identity(), table.input_shape, device=device)
-        if not latency.noisy:
-            return latency.p50_ms
-    return latency.p50_ms if last_ms is None else last_ms
-
-
-def _entry(latency: Latency, identity_ms: float) -> dict[str, Any]:
-    return {"ms": latency.p50_ms, "p90_ms": latency.p90_ms, "noisy": latency.noisy, "identity_ms": identity_ms}
+def _entry(latency: Latency) -> dict[str, Any]:
+    return {"ms": latency.p50_ms, "p90_ms": latency.p90_ms, "noisy": latency.noisy}
 
 
 def fill_table(
@@ -76,18 +62,12 @@ def fill_table(
 ) -> LatencyTable:
     """Time the layers `table` lacks, then its constants; saved to `path` as it goes."""
     todo = [layer for key, layer in layers.items() if key not in table.layers]
-    for entry in table.layers.values():  # a table made before entries kept theirs: its identity, timed after them
-        entry.setdefault("identity_ms", table.calibration.get("identity_ms"))
-    saved = identity_at = time.monotonic()
-    identity_ms = _identity_ms(table, device) if todo else None
+    saved = time.monotonic()
     try:
         for done, layer in enumerate(todo, start=1):
-            if time.monotonic() - identity_at > IDENTITY_EVERY_S:
-                identity_ms, identity_at = _identity_ms(table, device, identity_ms), time.monotonic()
             torch.manual_seed(0)
             try:
-                timed = _time(table, layer.build(), layer.input_shape, device=device)
-                table.layers[layer.key] = _entry(timed, identity_ms)
+                table.layers[layer.key] = _entry(_time(table, layer.build(), layer.input_shape, device=device))
             except UnsupportedModel as error:  # kept, so a candidate with it fails with the reason
                 table.layers[layer.key] = {"ms": None, "p90_ms": None, "noisy": False, "unsupported": str(error)}
             progress(done, len(todo), layer.key)
@@ -99,6 +79,9 @@ def fill_table(
         raise
     if todo:
         table.model_ms = None  # new layers: measure the constants again
+    if table.call_ms is None:
+        table.call_ms = _time(table, nn.Identity(), table.input_shape, device=device).p50_ms
+        table.save(path)
     if table.model_ms is None:
         calibrate(table, calibration, device=device)
     table.save(path)
@@ -111,21 +94,16 @@ def whole_ms(table: LatencyTable, arch: Arch, device: torch.device) -> float:
 
 
 def calibrate(table: LatencyTable, archs: list[Arch], *, device: torch.device) -> None:
-    """Fit `call_ms` and `model_ms` to candidates timed whole, with every entry brought to an identity's call
-    timed now; record each candidate and the error before and after."""
-    # The per-call cost the entries are brought to, and the first guess at what a layer timed alone pays more.
-    identity_ms = _identity_ms(table, device, table.calibration.get("identity_ms"))
-    table.calibration = {"identity_ms": identity_ms}  # what entry_ms brings the entries to, from here on
+    """Fit `call_ms` and `model_ms` to candidates timed whole; record each one and the error before and after."""
     rows = []
     for arch in archs:
         if table.unsupported(arch):
             continue
         total, count = table.layer_sum_ms(arch)
         measured = whole_ms(table, arch, device)
-        raw = table.layer_sum_ms(arch, raw=True)[0]
-        rows.append(
-            {"notation": arch.notation, "layers": count, "sum_ms": total, "raw_sum_ms": raw, "measured_ms": measured}
-        )
+        rows.append({"notation": arch.notation, "layers": count, "sum_ms": total, "measured_ms": measured})
+    # An identity's call, timed by fill_table: the first guess at what a layer timed alone pays more.
+    identity_ms = table.calibration.get("identity_ms") or table.call_ms
     table.call_ms, table.model_ms = fit_constants(rows, identity_ms)
     whole = [row["measured_ms"] for row in rows]
     predicted = [

@@ -11,12 +11,7 @@ sum a whole model's latency:
 call of the runtime, and in ONNX Runtime what its own session costs beyond that: on the
 2-core VM 1.4-2x an identity's call); `model_ms` is the network's own glue (its Sequential, the flatten,
 cache effects between layers). Both are fitted to a few candidates timed whole when the
-table is made (`_measure.fit_constants`). The runtime's own per-call cost drifts over the
-half hour a table takes (ONNX Runtime's identity call: 6-13 us within minutes on the 2-core
-VM), so each entry keeps the identity's call timed beside it (`identity_ms`, at most
-`_measure.IDENTITY_EVERY_S` before it) and is brought to the identity's call timed as the
-constants are fitted (`calibration["identity_ms"]`): what the layer took beyond its
-identity's call, plus the fit's. The table's error before and after these
+table is made (`_measure.fit_constants`). The table's error before and after these
 corrections is kept in it (`calibration`, with each candidate), and `dsdnas lut --check`
 adds the error over candidates it never saw (`check`).
 """
@@ -60,8 +55,7 @@ class LatencyTable:
     machine: dict[str, Any] = field(default_factory=dict)  # host, CPU model, versions (hardware.machine_info)
     versions: dict[str, str] = field(default_factory=dict)  # of the runtime's packages
     spaces: list[str] = field(default_factory=list)
-    # key -> {"ms", "p90_ms", "noisy", "identity_ms"}, or {"unsupported": why} where the runtime cannot run it
-    layers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    layers: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> {"ms", "p90_ms", "noisy"}
     call_ms: float | None = None
     model_ms: float | None = None
     calibration: dict[str, Any] = field(default_factory=dict)  # error of the plain and the corrected sum
@@ -101,17 +95,8 @@ class LatencyTable:
     def missing(self, arch: Arch) -> list[str]:
         return [layer.key for layer in arch_layers(arch) if layer.key not in self.layers]
 
-    def entry_ms(self, key: str, *, raw: bool = False) -> float:
-        """A layer's entry brought to the per-call cost of the fit: what it took beyond its identity's call
-        (never less than nothing), plus the fit's identity call. An entry or table without them: as timed."""
-        entry, reference = self.layers[key], self.calibration.get("identity_ms")
-        if raw or reference is None or entry.get("identity_ms") is None:
-            return entry["ms"]
-        return max(0.0, entry["ms"] - entry["identity_ms"]) + reference
-
-    def layer_sum_ms(self, arch: Arch, *, raw: bool = False) -> tuple[float, int]:
-        """The plain sum of the candidate's layer entries (`raw`: as timed, not brought to one per-call cost),
-        and how many layers it has."""
+    def layer_sum_ms(self, arch: Arch) -> tuple[float, int]:
+        """The plain sum of the candidate's layer entries, and how many layers it has."""
         missing = self.missing(arch)
         if missing:
             raise LutError(
@@ -122,7 +107,7 @@ class LatencyTable:
         if reason:
             raise UnsupportedModel(f"{arch.notation}: {reason}")
         keys = [layer.key for layer in arch_layers(arch)]
-        return sum(self.entry_ms(key, raw=raw) for key in keys), len(keys)
+        return sum(self.layers[key]["ms"] for key in keys), len(keys)
 
     def predict_ms(self, arch: Arch) -> float:
         """The candidate's predicted batch-1 latency in milliseconds."""
