@@ -62,7 +62,12 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         ],
     ),
     "rungs": ("src/dsdnas/nas/search/rungs.py", ["tests/nas/search/test_rungs.py"]),
-    "samplers": ("src/dsdnas/nas/search/samplers.py", ["tests/nas/search/test_samplers.py"]),
+    "samplers": (
+        "src/dsdnas/nas/search/samplers.py",
+        ["tests/nas/search/test_samplers.py", "tests/nas/search/test_snapshot.py"],
+    ),
+    # The study as one read: what it serves, that it reads once, Optuna's front over it.
+    "snapshot": ("src/dsdnas/nas/search/snapshot.py", ["tests/nas/search/test_snapshot.py"]),
     "storage masking": (
         "src/dsdnas/nas/search/location.py",
         ["tests/nas/search/test_location.py"],
