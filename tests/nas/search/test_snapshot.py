@@ -64,11 +64,14 @@ def test_a_snapshot_reads_the_study_once_and_serves_it_as_it_was(monkeypatch):
 
 
 def test_a_snapshot_copies_what_it_is_asked_to_copy_and_shares_the_rest():
-    seen = Snapshot(_constrained_study())
+    study = _constrained_study()
+    seen = Snapshot(study)
+    assert seen.trials[0] is study.get_trials(deepcopy=False)[0]  # made without copying the study
     copied = seen.get_trials(deepcopy=True)
     copied[0].user_attrs["changed"] = True
     assert "changed" not in seen.trials[0].user_attrs
     assert seen.get_trials(deepcopy=False)[0] is seen.trials[0]
+    assert seen.get_trials()[0] is not seen.trials[0] and seen._get_trials()[0] is not seen.trials[0]  # as Optuna
 
 
 def _conditional(trial: optuna.Trial) -> tuple[float, float]:
