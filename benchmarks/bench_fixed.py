@@ -7,8 +7,10 @@ folder. Printed for each phase: its calls over all rounds, the first call (the f
 for imports), the median and the per-round total of the others (each round's first call
 apart: a search's first trial is its cheapest candidate), and the spread (min-max) of the
 rounds' medians; then, from the study's own timestamps, each candidate's fixed cost
-(datetime_start to datetime_complete, less its training), stopped and trained apart, as
-the median over rounds of each round's median, with the spread.
+(datetime_start to datetime_complete, less its training), stopped and trained apart, and
+in the study's later half (the reads of a study grow with it), as the median over rounds
+of each round's median, with the spread; and the loop's gap between one trial's end and
+the next one's start.
 
     python benchmarks/bench_fixed.py [--budget 20] [--rounds 3]
     python benchmarks/bench_fixed.py --quick     # budget 4, 1 epoch, one round (CI)
