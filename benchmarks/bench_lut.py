@@ -5,8 +5,9 @@ table from an earlier run is in --work), then times --candidates candidates of t
 whole, drawn with their own seed (never the calibration ones), and prints each one's
 predicted and measured latency, the mean absolute percentage error and Spearman's rank
 correlation, for the plain sum of the layers, for the sum corrected as before (an
-identity's call a layer boundary, the median of the rest a model) and for the sum with the
-table's two constants fitted to the same calibration candidates. It also prints how long
+identity's call a layer boundary, the median of the rest a model), for the sum with a
+boundary's and a model's constants fitted (before the element term) and for the table's own
+three constants, all fitted to the same calibration candidates. It also prints how long
 the table took, the floor under any prediction's error (the first --repeat candidates
 timed whole twice more: how far each figure is from its own median), and what a search
 with it spends timing candidates: nothing.
@@ -32,8 +33,8 @@ from dsdnas.api import lut
 from dsdnas.api._lut import CHECK_SEED
 from dsdnas.nas.hardware import machine_info
 from dsdnas.nas.lut import load_table, mape, spearman, whole_ms
-from dsdnas.nas.lut._measure import identity_constants
-from dsdnas.nas.lut._table import corrected_ms
+from dsdnas.nas.lut._measure import fit_constants, identity_constants, predict_row
+from dsdnas.nas.model.layers import handoff_elements
 from dsdnas.search_spaces import DEFAULT_SPACE, get_space, sample_archs
 
 
@@ -57,6 +58,7 @@ def _measure(runtime: str, args: argparse.Namespace, work: Path) -> dict:
             {
                 "notation": arch.notation,
                 "layers": count,
+                "handed": handoff_elements(arch),
                 "sum_ms": total,
                 "predicted_ms": table.predict_ms(arch),
                 "measured_ms": whole_ms(table, arch, torch.device("cpu")),
@@ -86,7 +88,13 @@ def _as_before(table, rows: list[dict]) -> list[float]:
     """The correction before the constants were fitted: an identity's call a layer boundary, and the median
     of what is left over the same calibration candidates."""
     call, model = identity_constants(table.calibration["rows"], table.calibration["identity_ms"])
-    return [corrected_ms(row["sum_ms"], row["layers"], call_ms=call, model_ms=model) for row in rows]
+    return [predict_row(row, (call, model)) for row in rows]
+
+
+def _without_elements(table, rows: list[dict]) -> list[float]:
+    """The fit before the element term: a boundary's and a model's constants, fitted to the same candidates."""
+    constants = fit_constants(table.calibration["rows"], table.calibration["identity_ms"], elements=False)
+    return [predict_row(row, constants) for row in rows]
 
 
 def _print(runtime: str, found: dict, show: int) -> None:
@@ -95,6 +103,7 @@ def _print(runtime: str, found: dict, show: int) -> None:
     plain = [row["sum_ms"] for row in rows]
     predicted = [row["predicted_ms"] for row in rows]
     before = _as_before(table, rows)
+    two = _without_elements(table, rows)
     noisy = sum(entry["noisy"] for entry in table.layers.values())
     cannot = sum(bool(entry.get("unsupported")) for entry in table.layers.values())
     print(
@@ -103,7 +112,8 @@ def _print(runtime: str, found: dict, show: int) -> None:
     )
     print(
         f"   constants: {table.call_ms:.4f} ms a layer boundary (an identity's call: "
-        f"{table.calibration['identity_ms']:.4f}), {table.model_ms:+.4f} ms a model"
+        f"{table.calibration['identity_ms']:.4f}), {table.element_ns:.2f} ns an element handed between layers, "
+        f"{table.model_ms:+.4f} ms a model"
     )
     print(f"   {'candidate':58} {'layers':>6} {'sum':>7} {'pred':>7} {'meas':>7} {'error':>7}")
     for row in rows[:show]:
@@ -116,6 +126,7 @@ def _print(runtime: str, found: dict, show: int) -> None:
     print(f"   measured whole: median {statistics.median(measured):.3f} ms, {min(measured):.3f}-{max(measured):.3f}")
     print(f"   plain sum:      MAPE {mape(plain, measured):6.1%}, Spearman {spearman(plain, measured):.3f}")
     print(f"   as before:      MAPE {mape(before, measured):6.1%}, Spearman {spearman(before, measured):.3f}")
+    print(f"   no element term: MAPE {mape(two, measured):6.1%}, Spearman {spearman(two, measured):.3f}")
     print(
         f"   with constants: MAPE {mape(predicted, measured):6.1%}, Spearman {spearman(predicted, measured):.3f}, "
         f"p90 error {errors[int(0.9 * (len(errors) - 1))]:.1%}, worst {errors[-1]:.1%}  ({len(rows)} candidates)"

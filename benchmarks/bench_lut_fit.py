@@ -10,7 +10,8 @@ draws:
 
     plain sum       the layers' entries added up
     identity        minus an identity's call per layer boundary, plus the median of the rest
-    fitted          the two constants fitted to the calibration candidates (what `dsdnas lut` does)
+    two constants   a boundary's and a model's constants fitted to the calibration candidates (as before)
+    fitted          those and an element's handed between layers, fitted (what `dsdnas lut` does)
 
 It also prints the floor under any prediction: each candidate's whole time, measured
 again, against its first figure.
@@ -33,10 +34,9 @@ from torch import nn
 
 from dsdnas.nas.hardware import cpu_count, machine_info
 from dsdnas.nas.lut import LatencyTable, mape
-from dsdnas.nas.lut._measure import _time, fit_constants, identity_constants, whole_ms
-from dsdnas.nas.lut._table import corrected_ms
+from dsdnas.nas.lut._measure import _time, fit_constants, identity_constants, predict_row, whole_ms
 from dsdnas.nas.model.builder import build_model
-from dsdnas.nas.model.layers import arch_layers
+from dsdnas.nas.model.layers import arch_layers, handoff_elements
 from dsdnas.nas.model.runtimes import RUNTIMES, UnsupportedModel
 from dsdnas.search_spaces import DEFAULT_SPACE, get_space, sample_archs
 
@@ -51,22 +51,30 @@ def _timed(table: LatencyTable, archs: list) -> list[dict]:
         for layer in arch_layers(arch):
             torch.manual_seed(0)
             total += _time(table, layer.build(), layer.input_shape, device=CPU).p50_ms
-        rows.append({"layers": len(arch_layers(arch)), "sum_ms": total, "measured_ms": whole_ms(table, arch, CPU)})
+        rows.append(
+            {
+                "layers": len(arch_layers(arch)),
+                "handed": handoff_elements(arch),
+                "sum_ms": total,
+                "measured_ms": whole_ms(table, arch, CPU),
+            }
+        )
     return rows
 
 
 def _errors(rows: list[dict], identity_ms: float, calibrate: int, splits: int) -> dict[str, list[float]]:
-    draw, errors = random.Random(SEED), {"plain sum": [], "identity": [], "fitted": []}
+    draw, errors = random.Random(SEED), {"plain sum": [], "identity": [], "two constants": [], "fitted": []}
     for _ in range(splits):
         order = draw.sample(range(len(rows)), len(rows))
         fit, held = [rows[i] for i in order[:calibrate]], [rows[i] for i in order[calibrate:]]
-        for name, (call, model) in {
+        for name, constants in {
             "plain sum": (0.0, 0.0),
             "identity": identity_constants(fit, identity_ms),
+            "two constants": fit_constants(fit, identity_ms, elements=False),
             "fitted": fit_constants(fit, identity_ms),
         }.items():
-            predicted = [corrected_ms(r["sum_ms"], r["layers"], call_ms=call, model_ms=model) for r in held]
-            errors[name].append(mape(predicted, [r["measured_ms"] for r in held]))
+            predicted = [predict_row(row, constants) for row in held]
+            errors[name].append(mape(predicted, [row["measured_ms"] for row in held]))
     return errors
 
 
@@ -101,9 +109,12 @@ def main() -> None:
     for name, values in _errors(rows, identity_ms, args.calibrate, args.splits).items():
         ordered = sorted(values)
         low, high = ordered[len(ordered) // 10], ordered[9 * len(ordered) // 10]
-        print(f"  {name:10} MAPE median {statistics.median(values):6.1%}  (p10 {low:.1%}, p90 {high:.1%})")
-    call, model = fit_constants(rows, identity_ms)
-    print(f"  fitted to all: {call * 1000:.1f} us a layer boundary, {model * 1000:+.1f} us a model")
+        print(f"  {name:13} MAPE median {statistics.median(values):6.1%}  (p10 {low:.1%}, p90 {high:.1%})")
+    call, model, element_ns = fit_constants(rows, identity_ms)
+    print(
+        f"  fitted to all: {call * 1000:.1f} us a layer boundary, {element_ns:.2f} ns an element handed between "
+        f"layers, {model * 1000:+.1f} us a model"
+    )
     print(f"  the floor: each candidate timed whole again reads {floor:.1%} off its first figure")
 
 

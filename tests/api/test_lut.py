@@ -3,6 +3,7 @@ checked against whole candidates, and a search that times nothing and says whose
 
 import html
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -126,6 +127,18 @@ def test_a_killed_table_keeps_what_it_last_saved_and_the_same_command_goes_on_fr
     assert len(again) == len(saved) + 1 and all(again[key] == entry for key, entry in saved.items())
 
 
+def test_a_table_from_before_the_element_cost_is_fitted_again_without_timing_its_layers(table_file, space_file):
+    data = json.loads(table_file.read_text())
+    del data["element_ns"]  # as a table written before the constant existed
+    table_file.write_text(json.dumps(data))
+    assert load_table(table_file).element_ns is None
+    timed = []
+    options = {"out": table_file, "calibrate": 2, "device": "cpu"}
+    table = lut(spaces=(str(space_file),), **options, progress=lambda *a: timed.append(a))
+    assert timed == [] and table.layers == data["layers"]  # no layer timed again
+    assert load_table(table_file).element_ns == table.element_ns == table.calibration["element_ns"] is not None
+
+
 def test_a_check_times_other_candidates_whole_and_keeps_the_error(table_file, space_file):
     table = lut(spaces=(str(space_file),), out=table_file, calibrate=2, check=3, device="cpu")
     check = load_table(table_file).check
@@ -202,7 +215,9 @@ def test_a_search_with_a_table_times_no_candidate_and_says_whose_latencies_it_sh
     for row in trials.itertuples():  # the table's file read by hand: the trial's layers by their written names
         keys = _layer_keys(json.loads((run / "trials" / str(row.trial) / "arch.json").read_text()))
         total = sum(table.layers[key]["ms"] for key in keys)
-        assert row.latency_ms == pytest.approx(total - (len(keys) - 1) * table.call_ms + table.model_ms)
+        handed = sum(math.prod(map(int, key.split("@")[1].split("x"))) for key in keys[1:-1])  # the blocks' inputs
+        boundaries = (len(keys) - 1) * table.call_ms + handed * table.element_ns * 1e-6
+        assert row.latency_ms == pytest.approx(total - boundaries + table.model_ms)
     assert json.loads((run / "run.json").read_text())["settings"]["latency"] == f"lut: {table.target}"
     assert not (run / "front_latency.json").exists()
     report = CliRunner().invoke(app, ["report", str(run)])

@@ -1,11 +1,13 @@
 """A space's distinct layers: exactly those its candidates contain, each timed as the network runs it."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 
 from dsdnas.nas.model.arch import Arch, Block, Head, Stem
 from dsdnas.nas.model.builder import build_model
-from dsdnas.nas.model.layers import arch_layers
+from dsdnas.nas.model.layers import arch_layers, handoff_elements
 from dsdnas.search_spaces import BUILTIN_NAMES, get_space, sample_archs, space_layers
 
 
@@ -40,6 +42,9 @@ def test_a_key_names_the_input_shape_the_activation_and_the_classes_but_not_the_
         "std_k3_d1_c16_s1_res_hardswish@16x14x14",
         "head_pool2_h32_n10@16x14x14",
     ]
+    # What the stem hands the first block (8x28x28) and that block the second (16x14x14); not the head's input.
+    assert handoff_elements(arch) == 8 * 28 * 28 + 16 * 14 * 14
+    assert handoff_elements(replace(arch, blocks=())) == 0  # the stem hands its map straight to the head
 
 
 def test_the_layers_chained_with_the_networks_weights_compute_the_network(small_arch):

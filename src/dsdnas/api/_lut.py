@@ -40,7 +40,7 @@ class LutConfig:
     threads: int | None = None  # None: every CPU of this machine, as a candidate is timed
     device: str = "auto"
     out: str | Path = "lut.json"
-    calibrate: int = 20  # candidates timed whole to fit the table's two constants
+    calibrate: int = 20  # candidates timed whole to fit the table's constants
     check: int = 0  # candidates timed whole afterwards, to measure its error
 
     def validate(self) -> LutConfig:

@@ -29,7 +29,7 @@ def lut_command(
     out: Annotated[Path, typer.Option(help="The table; one that exists is extended with what it lacks.")] = Path(
         "lut.json"
     ),
-    calibrate: Annotated[int, typer.Option(help="Candidates timed whole to fit the table's two constants.")] = 20,
+    calibrate: Annotated[int, typer.Option(help="Candidates timed whole to fit the table's constants.")] = 20,
     check: Annotated[
         int, typer.Option(help="Then time N other candidates whole and print the table's error against them.")
     ] = 0,
@@ -72,7 +72,8 @@ def lut_command(
     calibration = table.calibration
     console.print(
         f"wrote {out}: {len(table.layers)} layers; constants: {table.call_ms:.4f} ms a layer boundary, "
-        f"{table.model_ms:+.4f} ms a model; error on {calibration['candidates']} candidates timed whole: "
+        f"{table.element_ns:.2f} ns an element handed between layers, {table.model_ms:+.4f} ms a model; "
+        f"error on {calibration['candidates']} candidates timed whole: "
         f"{_percent(calibration['mape_sum'])} for the plain sum, {_percent(calibration['mape'])} corrected "
         "(on the candidates the constants were fitted to: --check N times others)"
     )

@@ -35,14 +35,51 @@ def test_a_prediction_is_the_sum_of_the_layers_less_the_extra_calls_plus_the_mod
     assert _table(call_ms=0.0, model_ms=0.0).predict_ms(ARCH) == pytest.approx(0.4)
 
 
-def _rows(*candidates):
-    return [{"layers": layers, "sum_ms": total, "measured_ms": whole} for layers, total, whole in candidates]
+def _rows(*candidates, handed=(1000, 3000, 2000)):
+    """Calibration rows; each hands `handed` elements in turn between layers (the fit is free to find them free)."""
+    return [
+        {"layers": layers, "handed": handed[i % len(handed)], "sum_ms": total, "measured_ms": whole}
+        for i, (layers, total, whole) in enumerate(candidates)
+    ]
+
+
+def test_a_prediction_takes_off_what_the_layers_alone_paid_for_each_element_handed_between_them():
+    # ARCH's block takes the stem's 8x28x28 = 6,272 elements (the head's input is not counted): at 2 ns each,
+    # 0.012544 ms off the 0.41 above.
+    assert _table(element_ns=2.0).predict_ms(ARCH) == pytest.approx(0.41 - 0.012544)
+    assert _table(element_ns=None).predict_ms(ARCH) == pytest.approx(0.41)  # a table from before: none taken off
 
 
 def test_the_constants_are_the_line_through_the_candidates_timed_whole():
     # Each made so: whole = sum - (layers - 1) * 0.017 + 0.004, the boundary cost twice the identity's 0.008.
     exact = _rows(*[(2, 0.030, 0.017), (3, 0.080, 0.050), (5, 0.200, 0.136), (4, 0.100, 0.053)] * 2)
-    assert fit_constants(exact, identity_ms=0.008) == pytest.approx((0.017, 0.004))
+    assert fit_constants(exact, identity_ms=0.008) == pytest.approx((0.017, 0.004, 0.0), abs=1e-9)
+
+
+def test_the_fit_finds_what_a_layer_alone_pays_for_each_element_it_is_handed():
+    # whole = sum - (layers - 1) * 0.017 - handed * 1.5 ns + 0.004; handed (thousands) varies apart from the layers.
+    made = [(layers, handed, total) for layers, handed, total in [(2, 2, 0.03), (3, 9, 0.08), (5, 12, 0.2)] * 2]
+    made += [(4, 20, 0.1), (3, 1, 0.05), (4, 6, 0.12), (2, 15, 0.04)]
+    rows = [
+        {"layers": n, "handed": k * 1000, "sum_ms": total, "measured_ms": total - (n - 1) * 0.017 - k * 0.0015 + 0.004}
+        for n, k, total in made
+    ]
+    assert fit_constants(rows, identity_ms=0.008) == pytest.approx((0.017, 0.004, 1.5))
+    # Without the element term, as bench_lut prints beside it: the boundary absorbs what it can.
+    call_ms, model_ms, element_ns = fit_constants(rows, identity_ms=0.008, elements=False)
+    assert element_ns == 0.0 and call_ms != pytest.approx(0.017, rel=0.05)
+
+
+def test_an_element_that_comes_out_cheaper_handed_than_kept_is_left_out_of_the_fit():
+    # whole = sum - (layers - 1) * 0.017 + handed * 1.5 ns + 0.004: a negative cost an element, which no copy makes.
+    made = [(2, 2, 0.03), (3, 9, 0.08), (5, 12, 0.2), (4, 20, 0.1), (3, 1, 0.05), (4, 6, 0.12), (2, 15, 0.04)] * 2
+    rows = [
+        {"layers": n, "handed": k * 1000, "sum_ms": total, "measured_ms": total - (n - 1) * 0.017 + k * 0.0015 + 0.004}
+        for n, k, total in made
+    ]
+    call_ms, model_ms, element_ns = fit_constants(rows, identity_ms=0.008)
+    assert element_ns == 0.0
+    assert (call_ms, model_ms, element_ns) == fit_constants(rows, identity_ms=0.008, elements=False)
 
 
 def test_the_fit_weighs_each_candidate_by_its_relative_error():
@@ -50,8 +87,9 @@ def test_the_fit_weighs_each_candidate_by_its_relative_error():
     # fit (a plain least-squares fit follows the large one's 0.2 ms off, to 0.0074 ms a boundary).
     small = [(2, 0.030, 0.017), (3, 0.080, 0.050), (4, 0.100, 0.053)] * 3
     rows = _rows(*small, (5, 2.068 + 0.2, 2.0 * 1.1 + 0.036))
-    call_ms, model_ms = fit_constants(rows, identity_ms=0.008)
+    call_ms, model_ms, element_ns = fit_constants(rows, identity_ms=0.008)
     assert call_ms == pytest.approx(0.017, rel=0.05) and model_ms == pytest.approx(0.004, abs=0.001)
+    assert element_ns == pytest.approx(0.0, abs=0.1)
 
 
 @pytest.mark.parametrize(
@@ -66,7 +104,7 @@ def test_the_fit_weighs_each_candidate_by_its_relative_error():
     ids=["seven candidates", "one layer count", "a falling line", "far past an identity's call"],
 )
 def test_without_a_fit_to_trust_the_boundary_costs_an_identitys_call(rows, model_ms):
-    assert fit_constants(rows, identity_ms=0.008) == pytest.approx((0.008, model_ms))
+    assert fit_constants(rows, identity_ms=0.008) == pytest.approx((0.008, model_ms, 0.0))
 
 
 def test_a_missing_layer_is_named_with_the_command_that_adds_it():

@@ -3,7 +3,7 @@
 `fill_table` times each layer the table lacks, alone, with the same robust measurement
 as a candidate (after warm-up, lowest round median, retried while the machine is busy,
 never while a dsdnas process trains: `QuietWindows`), and saves the table every few
-layers, so an interrupted run goes on from where it stopped. Then it fits the two
+layers, so an interrupted run goes on from where it stopped. Then it fits the three
 constants of `_table` to candidates timed whole and records how far the sum is from them.
 
 `check_table` times candidates the table never saw and compares: the mean absolute
@@ -26,7 +26,7 @@ from dsdnas.nas.lut._table import LatencyTable, corrected_ms
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.latency import Latency, measure_latency
-from dsdnas.nas.model.layers import Layer
+from dsdnas.nas.model.layers import Layer, handoff_elements
 from dsdnas.nas.model.runtimes import UnsupportedModel
 from dsdnas.nas.quiet import QuietWindows
 
@@ -82,7 +82,7 @@ def fill_table(
     if table.call_ms is None:
         table.call_ms = _time(table, nn.Identity(), table.input_shape, device=device).p50_ms
         table.save(path)
-    if table.model_ms is None:
+    if table.model_ms is None or table.element_ns is None:  # None: new layers, or a table from before element_ns
         calibrate(table, calibration, device=device)
     table.save(path)
     return table
@@ -94,21 +94,28 @@ def whole_ms(table: LatencyTable, arch: Arch, device: torch.device) -> float:
 
 
 def calibrate(table: LatencyTable, archs: list[Arch], *, device: torch.device) -> None:
-    """Fit `call_ms` and `model_ms` to candidates timed whole; record each one and the error before and after."""
+    """Fit the table's constants to candidates timed whole; record each one and the error before and after."""
     rows = []
     for arch in archs:
         if table.unsupported(arch):
             continue
         total, count = table.layer_sum_ms(arch)
         measured = whole_ms(table, arch, device)
-        rows.append({"notation": arch.notation, "layers": count, "sum_ms": total, "measured_ms": measured})
+        rows.append(
+            {
+                "notation": arch.notation,
+                "layers": count,
+                "handed": handoff_elements(arch),
+                "sum_ms": total,
+                "measured_ms": measured,
+            }
+        )
     # An identity's call, timed by fill_table: the first guess at what a layer timed alone pays more.
     identity_ms = table.calibration.get("identity_ms") or table.call_ms
-    table.call_ms, table.model_ms = fit_constants(rows, identity_ms)
+    table.call_ms, table.model_ms, table.element_ns = fit_constants(rows, identity_ms)
     whole = [row["measured_ms"] for row in rows]
-    predicted = [
-        corrected_ms(row["sum_ms"], row["layers"], call_ms=table.call_ms, model_ms=table.model_ms) for row in rows
-    ]
+    constants = (table.call_ms, table.model_ms, table.element_ns)
+    predicted = [predict_row(row, constants) for row in rows]
     table.calibration = {
         "candidates": len(rows),
         "mape_sum": mape([row["sum_ms"] for row in rows], whole),
@@ -116,29 +123,55 @@ def calibrate(table: LatencyTable, archs: list[Arch], *, device: torch.device) -
         "identity_ms": identity_ms,
         "call_ms": table.call_ms,
         "model_ms": table.model_ms,
+        "element_ns": table.element_ns,
         "rows": rows,
     }
 
 
-def fit_constants(rows: list[dict[str, Any]], identity_ms: float) -> tuple[float, float]:
-    """(call_ms, model_ms): the line whole = sum - (layers - 1) * call_ms + model_ms through the candidates
-    timed whole, fitted to their relative errors (a 20 us model weighs as much as a 2 ms one).
+def predict_row(row: dict[str, Any], constants: tuple[float, ...]) -> float:
+    """A calibration or check row's corrected sum, from its layers, handed elements and entries' sum;
+    `constants` are (call_ms, model_ms[, element_ns]), as `fit_constants` returns them."""
+    call_ms, model_ms, element_ns = (*constants, 0.0)[:3]
+    return corrected_ms(
+        row["sum_ms"], row["layers"], call_ms=call_ms, model_ms=model_ms, handed=row["handed"], element_ns=element_ns
+    )
+
+
+def fit_constants(rows: list[dict[str, Any]], identity_ms: float, *, elements: bool = True) -> tuple[float, ...]:
+    """(call_ms, model_ms, element_ns): the plane whole = sum - (layers - 1) * call_ms - handed * element_ns +
+    model_ms through the candidates timed whole, fitted to their relative errors (a 20 us model weighs as much
+    as a 2 ms one).
 
     A layer timed alone pays more than an identity's call: in ONNX Runtime the fit found 16-17
     us a boundary on the 2-core VM where an identity took 8-11 (docs/benchmarks.md, latency
-    tables). So the cost of a boundary is fitted, not assumed. With fewer than MIN_FIT candidates,
-    or layer counts all alike, or a fit that finds a boundary free or dearer than MAX_CALL
-    identity calls, it is the identity's call and model_ms the median of what is left.
+    tables), and more again the larger the activation it takes, which it converts to the runtime's
+    layout and back (about 1.5 ns an element there). So these costs are fitted, not assumed. A fit
+    that finds an element's cost negative (torch has no such copy), or `elements` False, leaves it out
+    (0). With fewer than MIN_FIT candidates, or layer counts all alike, or a fit that finds a boundary
+    free or dearer than MAX_CALL identity calls, the boundary is the identity's call and model_ms the
+    median of what is left.
     """
     boundaries = [row["layers"] - 1 for row in rows]
     if len(rows) >= MIN_FIT and len(set(boundaries)) >= 2:
-        weights = torch.tensor([1.0 / row["measured_ms"] for row in rows], dtype=torch.float64)
-        design = torch.tensor([[-b, 1.0] for b in boundaries], dtype=torch.float64) * weights[:, None]
-        target = torch.tensor([row["measured_ms"] - row["sum_ms"] for row in rows], dtype=torch.float64) * weights
-        call_ms, model_ms = torch.linalg.lstsq(design, target[:, None]).solution.flatten().tolist()
+        if elements and len({row["handed"] for row in rows}) >= 2:
+            call_ms, model_ms, element_ns = _plane(rows, with_elements=True)
+            if 0 < call_ms <= MAX_CALL * identity_ms and element_ns >= 0:
+                return call_ms, model_ms, element_ns
+        call_ms, model_ms = _plane(rows, with_elements=False)
         if 0 < call_ms <= MAX_CALL * identity_ms:
-            return call_ms, model_ms
-    return identity_constants(rows, identity_ms)
+            return call_ms, model_ms, 0.0
+    return (*identity_constants(rows, identity_ms), 0.0)
+
+
+def _plane(rows: list[dict[str, Any]], *, with_elements: bool) -> list[float]:
+    """Least squares of whole - sum on -(layers - 1), [-handed / 1e6,] 1, each row over its whole: a
+    coefficient of millions of elements in ms is one of an element in ns."""
+    weights = torch.tensor([1.0 / row["measured_ms"] for row in rows], dtype=torch.float64)
+    columns = [[-(row["layers"] - 1), *([-row["handed"] / 1e6] if with_elements else []), 1.0] for row in rows]
+    design = torch.tensor(columns, dtype=torch.float64) * weights[:, None]
+    target = torch.tensor([row["measured_ms"] - row["sum_ms"] for row in rows], dtype=torch.float64) * weights
+    call_ms, *rest = torch.linalg.lstsq(design, target[:, None]).solution.flatten().tolist()
+    return [call_ms, rest[-1], *rest[:-1]]  # call_ms, model_ms[, element_ns]
 
 
 def identity_constants(rows: list[dict[str, Any]], identity_ms: float) -> tuple[float, float]:

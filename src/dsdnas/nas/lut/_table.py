@@ -2,18 +2,22 @@
 
 FBNet's answer to "latency differs across devices": time every distinct layer a space can
 contain on the device and in the runtime the model will ship to, then predict a
-candidate's latency anywhere as the sum of its layers' entries. Two constants make the
+candidate's latency anywhere as the sum of its layers' entries. Three constants make the
 sum a whole model's latency:
 
-    predicted = sum(layer entries) - (layers - 1) * call_ms + model_ms
+    predicted = sum(layer entries) - (layers - 1) * call_ms - handed * element_ns + model_ms
 
 `call_ms` is what each layer timed alone pays more than it does inside a whole model (a
 call of the runtime, and in ONNX Runtime what its own session costs beyond that: on the
-2-core VM 1.4-2x an identity's call); `model_ms` is the network's own glue (its Sequential, the flatten,
-cache effects between layers). Both are fitted to a few candidates timed whole when the
+2-core VM 1.4-2x an identity's call); `element_ns` what it pays more for each element of
+the activation it takes from another convolutional layer (`handed`, `layers.handoff_elements`:
+ONNX Runtime reorders a layer's input and output into and out of its blocked layout, a
+whole model once); `model_ms` is the network's own glue (its Sequential, the flatten,
+cache effects between layers). All are fitted to a few candidates timed whole when the
 table is made (`_measure.fit_constants`). The table's error before and after these
 corrections is kept in it (`calibration`, with each candidate), and `dsdnas lut --check`
-adds the error over candidates it never saw (`check`).
+adds the error over candidates it never saw (`check`). A table made before `element_ns`
+existed predicts without it (0) until `dsdnas lut` fits it again.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import Any
 from dsdnas.errors import DsdnasError, RunError
 from dsdnas.nas.files import read_json, write_json
 from dsdnas.nas.model.arch import Arch
-from dsdnas.nas.model.layers import arch_layers
+from dsdnas.nas.model.layers import arch_layers, handoff_elements
 from dsdnas.nas.model.runtimes import UnsupportedModel
 
 FORMAT = 1
@@ -38,9 +42,12 @@ class LutError(DsdnasError):
     """A latency table cannot be read, lacks a layer, or was made for another input or runtime."""
 
 
-def corrected_ms(sum_ms: float, layers: int, *, call_ms: float, model_ms: float) -> float:
-    """A whole model's latency from its layers' entries: each of the layers - 1 boundaries less, the glue more."""
-    return max(0.0, sum_ms - (layers - 1) * call_ms + model_ms)
+def corrected_ms(
+    sum_ms: float, layers: int, *, call_ms: float, model_ms: float, handed: int = 0, element_ns: float = 0.0
+) -> float:
+    """A whole model's latency from its layers' entries: each of the layers - 1 boundaries less, and each of the
+    `handed` activation elements, the glue more."""
+    return max(0.0, sum_ms - (layers - 1) * call_ms - handed * element_ns * 1e-6 + model_ms)
 
 
 @dataclass
@@ -58,6 +65,7 @@ class LatencyTable:
     layers: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> {"ms", "p90_ms", "noisy"}
     call_ms: float | None = None
     model_ms: float | None = None
+    element_ns: float | None = None  # None: a table from before it was fitted (predicts with 0)
     calibration: dict[str, Any] = field(default_factory=dict)  # error of the plain and the corrected sum
     check: dict[str, Any] = field(default_factory=dict)  # `dsdnas lut --check`: candidates timed whole
     source: str = "lut.json"  # the file it was read from
@@ -113,7 +121,13 @@ class LatencyTable:
         """The candidate's predicted batch-1 latency in milliseconds."""
         if not self.ready:
             raise LutError(f"{self.source} is unfinished: rerun the dsdnas lut command that made it to complete it")
-        return corrected_ms(*self.layer_sum_ms(arch), call_ms=self.call_ms, model_ms=self.model_ms)
+        return corrected_ms(
+            *self.layer_sum_ms(arch),
+            call_ms=self.call_ms,
+            model_ms=self.model_ms,
+            handed=handoff_elements(arch),
+            element_ns=self.element_ns or 0.0,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

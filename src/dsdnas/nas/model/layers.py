@@ -16,6 +16,7 @@ class the network itself is built from, so the two are timed alike.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -83,3 +84,15 @@ def arch_layers(arch: Arch) -> list[Layer]:
         channels = block.channels
     layers.append(head_layer(arch.head, (channels, height, width), arch.num_classes))
     return layers
+
+
+def handoff_elements(arch: Arch) -> int:
+    """How many activation elements the candidate's convolutional layers hand one to the next: the input of
+    each block (the stem's input and the head's are left out).
+
+    A layer timed alone converts what it takes and what it gives between the runtime's layouts, where a
+    whole model converts once: ONNX Runtime computes convolutions in a blocked layout (NCHWc) and adds a
+    reorder at each end of a graph. That copy grows with the activation, so a latency table's fit counts it
+    per element (`lut._table.corrected_ms`).
+    """
+    return sum(math.prod(layer.input_shape) for layer in arch_layers(arch)[1:-1])
