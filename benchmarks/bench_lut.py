@@ -33,7 +33,7 @@ from dsdnas.api import lut
 from dsdnas.api._lut import CHECK_SEED
 from dsdnas.nas.hardware import machine_info
 from dsdnas.nas.lut import load_table, mape, spearman, whole_ms
-from dsdnas.nas.lut._measure import fit_constants, identity_constants, predict_row
+from dsdnas.nas.lut._fit import fit_constants, identity_constants, predict_row
 from dsdnas.nas.model.layers import handoff_elements
 from dsdnas.search_spaces import DEFAULT_SPACE, get_space, sample_archs
 

@@ -34,7 +34,8 @@ from torch import nn
 
 from dsdnas.nas.hardware import cpu_count, machine_info
 from dsdnas.nas.lut import LatencyTable, mape
-from dsdnas.nas.lut._measure import _time, fit_constants, identity_constants, predict_row, whole_ms
+from dsdnas.nas.lut._fit import fit_constants, identity_constants, predict_row
+from dsdnas.nas.lut._measure import _time, whole_ms
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.layers import arch_layers, handoff_elements
 from dsdnas.nas.model.runtimes import RUNTIMES, UnsupportedModel

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from dsdnas.nas.lut import LatencyTable, LutError, check_identity, load_table, mape, spearman
-from dsdnas.nas.lut._measure import fit_constants
+from dsdnas.nas.lut._fit import fit_constants
 from dsdnas.nas.model.arch import Arch, Block, Head, Stem
 
 ARCH = Arch((1, 28, 28), 10, Stem(8), (Block("separable", 3, 1, 16, 2),), Head())
