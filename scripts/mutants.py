@@ -110,6 +110,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "warm start": ("src/dsdnas/nas/search/warm_start.py", ["tests/nas/search/test_warm_start.py"]),
     # A latency table's sums, its constants, its file and what it refuses (dsdnas lut, --latency-lut).
     "latency table": ("src/dsdnas/nas/lut/_table.py", ["tests/nas/lut/test_table.py"]),
+    # The table's constants fitted to candidates timed whole (the element term, the guards), and its error measures.
+    "latency fit": ("src/dsdnas/nas/lut/_fit.py", ["tests/nas/lut/test_table.py"]),
 }
 
 STATUSES = "killed|survived|timeout|no tests|suspicious|segfault|skipped|not checked|check was interrupted by user"
