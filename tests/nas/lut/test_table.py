@@ -5,7 +5,7 @@ import json
 import pytest
 
 from dsdnas.nas.lut import LatencyTable, LutError, check_identity, load_table, mape, spearman
-from dsdnas.nas.lut._fit import fit_constants
+from dsdnas.nas.lut._fit import fit_constants, predict_row, spearman_text
 from dsdnas.nas.model.arch import Arch, Block, Head, Stem
 
 ARCH = Arch((1, 28, 28), 10, Stem(8), (Block("separable", 3, 1, 16, 2),), Head())
@@ -53,21 +53,31 @@ def test_a_prediction_takes_off_what_the_layers_alone_paid_for_each_element_hand
 def test_the_constants_are_the_line_through_the_candidates_timed_whole():
     # Each made so: whole = sum - (layers - 1) * 0.017 + 0.004, the boundary cost twice the identity's 0.008.
     exact = _rows(*[(2, 0.030, 0.017), (3, 0.080, 0.050), (5, 0.200, 0.136), (4, 0.100, 0.053)] * 2)
-    assert fit_constants(exact, identity_ms=0.008) == pytest.approx((0.017, 0.004, 0.0), abs=1e-9)
+    # To 1e-12 ms: the fit is in float64 (float32 would be off by about 1e-8).
+    assert fit_constants(exact, identity_ms=0.008) == pytest.approx((0.017, 0.004, 0.0), rel=1e-9, abs=1e-12)
+    two_counts = _rows(*[(2, 0.030, 0.017), (4, 0.100, 0.053), (2, 0.050, 0.037), (4, 0.090, 0.043)] * 2)
+    assert fit_constants(two_counts, identity_ms=0.008) == pytest.approx((0.017, 0.004, 0.0), rel=1e-9, abs=1e-12)
 
 
 def test_the_fit_finds_what_a_layer_alone_pays_for_each_element_it_is_handed():
-    # whole = sum - (layers - 1) * 0.017 - handed * 1.5 ns + 0.004; handed (thousands) varies apart from the layers.
+    # whole = sum - (layers - 1) * 0.017 - handed * 0.5 ns + 0.004; handed (thousands) varies apart from the layers.
     made = [(layers, handed, total) for layers, handed, total in [(2, 2, 0.03), (3, 9, 0.08), (5, 12, 0.2)] * 2]
     made += [(4, 20, 0.1), (3, 1, 0.05), (4, 6, 0.12), (2, 15, 0.04)]
     rows = [
-        {"layers": n, "handed": k * 1000, "sum_ms": total, "measured_ms": total - (n - 1) * 0.017 - k * 0.0015 + 0.004}
+        {"layers": n, "handed": k * 1000, "sum_ms": total, "measured_ms": total - (n - 1) * 0.017 - k * 0.0005 + 0.004}
         for n, k, total in made
     ]
-    assert fit_constants(rows, identity_ms=0.008) == pytest.approx((0.017, 0.004, 1.5))
+    assert fit_constants(rows, identity_ms=0.008) == pytest.approx((0.017, 0.004, 0.5))
+    # Two values of handed are enough when they do not follow the layer count.
+    pairs = [(2, 0, 0.03), (3, 10, 0.08), (4, 0, 0.12), (2, 10, 0.05), (3, 0, 0.07), (4, 10, 0.15)] * 2
+    rows = [
+        {"layers": n, "handed": k * 1000, "sum_ms": total, "measured_ms": total - (n - 1) * 0.017 - k * 0.0005 + 0.004}
+        for n, k, total in pairs
+    ]
+    assert fit_constants(rows, identity_ms=0.008) == pytest.approx((0.017, 0.004, 0.5))
     # Without the element term, as bench_lut prints beside it: the boundary absorbs what it can.
     call_ms, model_ms, element_ns = fit_constants(rows, identity_ms=0.008, elements=False)
-    assert element_ns == 0.0 and call_ms != pytest.approx(0.017, rel=0.05)
+    assert element_ns == 0.0 and (call_ms, model_ms) != pytest.approx((0.017, 0.004), rel=0.01)
 
 
 def test_an_element_that_comes_out_cheaper_handed_than_kept_is_left_out_of_the_fit():
@@ -164,7 +174,24 @@ def test_a_bad_table_file_is_one_line_naming_it(tmp_path, content, message):
         path.write_text(content)
     with pytest.raises(LutError, match=message) as error:
         load_table(path)
+    unreadable = content in (None, "{")  # the file's own error, after the option it came from
+    assert str(error.value).startswith(f"--latency-lut: {path}" if unreadable else f"--latency-lut {path}")
     assert str(path) in str(error.value) and "\n" not in str(error.value)
+    if content is None:
+        assert str(error.value).endswith("does not exist")  # nothing after it: no advice for --latency-lut
+
+
+def test_a_file_that_is_no_table_given_as_out_is_never_overwritten_and_the_error_says_to_pass_another(tmp_path):
+    path = tmp_path / "notes.json"
+    path.write_text('{"format": 9}')
+    with pytest.raises(LutError) as error:
+        load_table(path, option="--out")
+    assert str(error.value) == (
+        f"--out {path} is not a dsdnas latency table (format 1); pass another --out (an existing table is extended, "
+        "nothing else is overwritten)"
+    )
+    with pytest.raises(LutError, match=r"\(format 1\); make one with dsdnas lut$"):
+        load_table(path)
 
 
 @pytest.mark.parametrize(
@@ -178,9 +205,24 @@ def test_a_table_made_for_other_facts_is_refused_naming_the_first(name, value):
         check_identity(_table(), {**wanted, name: value})
 
 
+def test_without_candidates_the_boundary_is_an_identitys_call_and_nothing_more():
+    assert fit_constants([], identity_ms=0.008) == (0.008, 0.0, 0.0)
+
+
+def test_a_row_is_predicted_from_its_layers_handed_elements_and_sum():
+    row = {"layers": 4, "handed": 10_000, "sum_ms": 0.2, "measured_ms": 0.1}
+    # 0.2 - 3 boundaries * 0.01 - 10,000 elements * 2 ns (0.02 ms) + 0.005
+    assert predict_row(row, (0.01, 0.005, 2.0)) == pytest.approx(0.155)
+    assert predict_row(row, (0.01, 0.005)) == pytest.approx(0.175)  # the constants before the element term
+
+
 def test_the_error_measures_agree_with_cases_worked_by_hand():
     assert mape([1.1, 1.8], [1.0, 2.0]) == pytest.approx(0.1)  # 10% over, 10% under
     assert mape([], []) is None
+    with pytest.raises(ValueError):  # a prediction without its measurement is a bug, not a shorter mean
+        mape([1.0, 2.0], [1.0])
+    assert spearman_text({"spearman": 0.9749}) == "0.97" and spearman_text({"spearman": None}) == "n/a"
+    assert spearman_text({}) == "n/a"  # a check of fewer than 3 candidates
     assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
     assert spearman([1, 2, 3, 4], [40, 30, 20, 10]) == pytest.approx(-1.0)
     assert spearman([1, 2, 3], [1, 3, 2]) == pytest.approx(0.5)  # ranks 1,2,3 vs 1,3,2: 1 - 6*2/(3*8)

@@ -44,8 +44,7 @@ def fit_constants(rows: list[dict[str, Any]], identity_ms: float, *, elements: b
     free or dearer than MAX_CALL identity calls, the boundary is the identity's call and model_ms the
     median of what is left.
     """
-    boundaries = [row["layers"] - 1 for row in rows]
-    if len(rows) >= MIN_FIT and len(set(boundaries)) >= 2:
+    if len(rows) >= MIN_FIT and len({row["layers"] for row in rows}) >= 2:
         if elements and len({row["handed"] for row in rows}) >= 2:
             call_ms, model_ms, element_ns = _plane(rows, with_elements=True)
             if 0 < call_ms <= MAX_CALL * identity_ms and element_ns >= 0:

@@ -43,7 +43,7 @@ class LutError(DsdnasError):
 
 
 def corrected_ms(
-    sum_ms: float, layers: int, *, call_ms: float, model_ms: float, handed: int = 0, element_ns: float = 0.0
+    sum_ms: float, layers: int, *, call_ms: float, model_ms: float, handed: int, element_ns: float
 ) -> float:
     """A whole model's latency from its layers' entries: each of the layers - 1 boundaries less, and each of the
     `handed` activation elements, the glue more."""
