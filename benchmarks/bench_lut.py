@@ -139,7 +139,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--space", default=DEFAULT_SPACE)
     parser.add_argument("--candidates", type=int, default=50)
-    parser.add_argument("--calibrate", type=int, default=20)
+    parser.add_argument("--calibrate", type=int, default=40)
     parser.add_argument("--runtimes", default="torch,onnxruntime")
     parser.add_argument("--work", type=Path, default=None, help="Keep the tables here (resumed on a rerun).")
     parser.add_argument("--show", type=int, default=12, help="Candidates printed one by one.")

@@ -40,7 +40,7 @@ class LutConfig:
     threads: int | None = None  # None: every CPU of this machine, as a candidate is timed
     device: str = "auto"
     out: str | Path = "lut.json"
-    calibrate: int = 20  # candidates timed whole to fit the table's constants
+    calibrate: int = 40  # candidates drawn and timed whole to fit the table's constants (those it cannot run left out)
     check: int = 0  # candidates timed whole afterwards, to measure its error
 
     def validate(self) -> LutConfig:

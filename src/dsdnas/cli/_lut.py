@@ -29,7 +29,7 @@ def lut_command(
     out: Annotated[Path, typer.Option(help="The table; one that exists is extended with what it lacks.")] = Path(
         "lut.json"
     ),
-    calibrate: Annotated[int, typer.Option(help="Candidates timed whole to fit the table's constants.")] = 20,
+    calibrate: Annotated[int, typer.Option(help="Candidates timed whole to fit the table's constants.")] = 40,
     check: Annotated[
         int, typer.Option(help="Then time N other candidates whole and print the table's error against them.")
     ] = 0,
