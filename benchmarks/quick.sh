@@ -58,4 +58,5 @@ run benchmarks/bench_lut.py --quick
 run benchmarks/bench_lut_fit.py --quick
 run benchmarks/bench_agreement.py --quick
 run benchmarks/bench_scaling.py --quick
+run benchmarks/bench_reference.py --quick
 run benchmarks/bench_fixed.py --quick

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from dsdnas.nas.datasets.sources import load_dataset
+from dsdnas.nas.model import speed
 from dsdnas.nas.model.arch import Arch, Block, Head, Stem
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -63,6 +64,13 @@ def _isolated_cache(tmp_path, monkeypatch):
     """Each test gets its own dataset cache and never downloads."""
     monkeypatch.setenv("DSDNAS_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("DSDNAS_OFFLINE", "1")
+
+
+@pytest.fixture(autouse=True)
+def _short_speed_reference(monkeypatch):
+    """The probe's reference from 12 windows (1.2 s), not 48 (5 s), in this process: its length sets how well
+    figures agree between processes (benchmarks/bench_reference.py), not anything a test here asserts."""
+    monkeypatch.setattr(speed, "REFERENCE_WINDOWS", 12)
 
 
 def skip_or_fail(message: str) -> None:

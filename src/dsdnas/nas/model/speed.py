@@ -11,10 +11,14 @@ by the probe's varied 10-18% over windows where the raw times varied 80-99%.
 So each timed pass of a model is followed by one timed pass of the probe (in the same
 runtime), and the model's pass is scaled by (the probe's reference time / that probe
 pass); the figure is the median scaled pass (`figure.figure_ms`): what the model takes
-when the machine runs as fast as the probe's reference. The reference is the probe's fastest window median among several
-spread over about 1.3 s, measured once per process, device and thread count, so every
-figure a process records (a search's candidates, and its front and trained models timed at its end)
-shares it. CUDA timings are not scaled: the probe gauges the CPU.
+when the machine runs as fast as the probe's reference. The reference is the probe's fastest
+window median among 48 spread over about 5 s, measured once per process, device and thread
+count, so every figure a process records (a search's candidates, and its front and trained
+models timed at its end) shares it. The machine's slow state can outlast a shorter span: with
+12 windows (1.2 s) the references of 12 processes in a row spread 27-41% over three runs,
+and with them every figure those processes recorded; with 48, 11-19%
+(benchmarks/bench_reference.py). CUDA
+timings are not scaled: the probe gauges the CPU.
 
 The probe's timed pass comes after SETTLE_PASSES untimed ones. A probe pass right after a
 model's pass runs slow itself, the more so the heavier the model (most likely its code and
@@ -35,10 +39,10 @@ from torch import nn
 
 from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME, prepare
 
-REFERENCE_WINDOWS = 12  # windows of the probe alone, spread out, for its reference time
+REFERENCE_WINDOWS = 48  # windows of the probe alone, spread out, for its reference time (about 5 s in all)
 REFERENCE_PASSES = 20  # probe passes per window
 SETTLE_PASSES = 2  # untimed probe passes between a model's pass and the probe's timed one
-REFERENCE_GAP_S = 0.1  # pause between windows (about 1.3 s in all): the machine's states last up to seconds
+REFERENCE_GAP_S = 0.1  # pause between windows: the machine's states last up to seconds
 _references: dict[tuple[str, int, str], float] = {}  # (device, threads, runtime) -> the probe's reference, ms
 
 
