@@ -11,7 +11,7 @@ draws:
     plain sum       the layers' entries added up
     identity        minus an identity's call per layer boundary, plus the median of the rest
     two constants   a boundary's and a model's constants fitted to the calibration candidates (as before)
-    fitted          those and an element's handed between layers, fitted (what `dsdnas lut` does)
+    fitted          those and an element's handed between layers, fitted (as `dsdnas lut` does, to --calibrate)
 
 It also prints the floor under any prediction: each candidate's whole time, measured
 again, against its first figure.

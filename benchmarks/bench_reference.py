@@ -10,8 +10,8 @@ candidates read 1.4x in one process what they read in the next.
 This starts --processes fresh processes one after another. Each times the probe as
 `SpeedProbe.reference_ms` does (warm-up, then windows of REFERENCE_PASSES passes with
 REFERENCE_GAP_S between them), --windows of them, and reports the reference it would take
-with the first N windows, for each N of --lengths. It prints, for each N, the seconds that
-takes and the references over the processes: lowest, highest, and the spread (highest /
+with the first N windows, for each N of --lengths. It prints, for each N, about how many seconds
+that takes and the references over the processes: lowest, highest, and the spread (highest /
 lowest - 1), which is how far two processes' figures of one model can differ from the
 reference alone. Then each process times --models candidates of the default space (the
 same ones in every process) against its own reference, and the parent prints, for each N,
@@ -97,7 +97,8 @@ def main() -> None:
     medians = [statistics.median(model) for model in zip(*longest, strict=True)]
     shifts = [statistics.median(f / m for f, m in zip(row, medians, strict=True)) for row in longest]
     print("each process's models over their medians: " + " ".join(f"{shift:.2f}" for shift in shifts))
-    # Seconds a reference of N windows takes: its passes (at the probe's median pass) and the gaps.
+    # About how long a reference of N windows takes: its passes (each at about the fastest window median's pass)
+    # and the gaps; warm-up and the gaps' overshoot left out.
     pass_ms = statistics.median(min(r) for r in references.values())
     print(f"\n{'windows':>8} {'seconds':>8} {'lowest':>9} {'highest':>9} {'spread':>7}   a model's figures' spread")
     for n in lengths:

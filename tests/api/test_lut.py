@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from dsdnas.api import LutConfig, lut
 from dsdnas.cli import app
 from dsdnas.nas.lut import LutError, load_table
-from dsdnas.search_spaces import read_space_file, space_layers
+from dsdnas.nas.model.layers import arch_layers
+from dsdnas.search_spaces import read_space_file, sample_archs, space_layers
 from tests.support import read_trials_csv
 
 # Seven layers: one stem, two blocks (dilation 1 or 2) in each of two stages, two heads.
@@ -127,16 +128,31 @@ def test_a_killed_table_keeps_what_it_last_saved_and_the_same_command_goes_on_fr
     assert len(again) == len(saved) + 1 and all(again[key] == entry for key, entry in saved.items())
 
 
-def test_a_table_from_before_the_element_cost_is_fitted_again_without_timing_its_layers(table_file, space_file):
+def test_a_table_from_before_the_element_cost_keeps_its_constants_and_predicts_as_it_did(table_file, space_file):
     data = json.loads(table_file.read_text())
     del data["element_ns"]  # as a table written before the constant existed
     table_file.write_text(json.dumps(data))
-    assert load_table(table_file).element_ns is None
+    old = load_table(table_file)
+    arch = sample_archs(read_space_file(space_file), (1, 28, 28), 10, count=1, seed=0)[0]
+    keys = [layer.key for layer in arch_layers(arch)]
+    by_hand = sum(old.layers[key]["ms"] for key in keys) - (len(keys) - 1) * old.call_ms + old.model_ms
+    assert old.element_ns is None and old.predict_ms(arch) == pytest.approx(by_hand)  # no element term
     timed = []
     options = {"out": table_file, "calibrate": 2, "device": "cpu"}
     table = lut(spaces=(str(space_file),), **options, progress=lambda *a: timed.append(a))
-    assert timed == [] and table.layers == data["layers"]  # no layer timed again
-    assert load_table(table_file).element_ns == table.element_ns == table.calibration["element_ns"] is not None
+    # Nothing timed again, and not fitted again in this process, where whole candidates read unlike its layers.
+    assert timed == [] and table.layers == data["layers"] and table.calibration == data["calibration"]
+    assert load_table(table_file).element_ns is None
+
+
+def test_constants_fitted_anew_drop_the_check_of_the_old_ones(table_file, space_file):
+    checked = lut(spaces=(str(space_file),), out=table_file, calibrate=2, check=2, device="cpu")
+    assert checked.check["candidates"] == 2
+    data = json.loads(table_file.read_text())
+    data["model_ms"] = None  # as after new layers: the constants are fitted again
+    table_file.write_text(json.dumps(data))
+    refitted = lut(spaces=(str(space_file),), out=table_file, calibrate=2, device="cpu")
+    assert refitted.ready and refitted.check == {} == load_table(table_file).check
 
 
 def test_a_check_times_other_candidates_whole_and_keeps_the_error(table_file, space_file):
@@ -205,6 +221,9 @@ def _search_logging_locks(tmp_path, monkeypatch, space_file, budget: str, *optio
 def test_a_search_with_a_table_times_no_candidate_and_says_whose_latencies_it_shows(
     tmp_path, table_file, space_file, monkeypatch
 ):
+    data = json.loads(table_file.read_text())
+    data["element_ns"] = 3.0  # 2 calibration candidates fit none: set by hand, so the sums below must take it off
+    table_file.write_text(json.dumps(data))
     options = ["--objectives", "accuracy,latency", "--latency-lut", str(table_file)]
     run, log, args = _search_logging_locks(tmp_path, monkeypatch, space_file, "3", *options)
     windows = [json.loads(line)["kind"] for line in log.read_text().splitlines()]

@@ -35,10 +35,10 @@ def fit_constants(rows: list[dict[str, Any]], identity_ms: float, *, elements: b
     model_ms through the candidates timed whole, fitted to their relative errors (a 20 us model weighs as much
     as a 2 ms one).
 
-    A layer timed alone pays more than an identity's call: in ONNX Runtime the fit found 16-17
-    us a boundary on the 2-core VM where an identity took 8-11 (docs/benchmarks.md, latency
+    A layer timed alone pays more than an identity's call: in ONNX Runtime on the 2-core VM the
+    fits found 10-19 us a boundary where an identity took 7-16 (docs/benchmarks.md, latency
     tables), and more again the larger the activation it takes, which it converts to the runtime's
-    layout and back (about 1.5 ns an element there). So these costs are fitted, not assumed. A fit
+    layout and back (0.5-1.0 ns an element there). So these costs are fitted, not assumed. A fit
     that finds an element's cost negative (torch has no such copy), or `elements` False, leaves it out
     (0). With fewer than MIN_FIT candidates, or layer counts all alike, or a fit that finds a boundary
     free or dearer than MAX_CALL identity calls, the boundary is the identity's call and model_ms the

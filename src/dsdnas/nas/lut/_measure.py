@@ -77,7 +77,10 @@ def fill_table(
     if table.call_ms is None:
         table.call_ms = _time(table, nn.Identity(), table.input_shape, device=device).p50_ms
         table.save(path)
-    if table.model_ms is None or table.element_ns is None:  # None: new layers, or a table from before element_ns
+    # A finished table from before element_ns keeps its constants (predicting with 0 ns): fitted again here, they
+    # would be fitted to candidates timed in another process than its layers, which can read 0.88-1.19x
+    # (docs/benchmarks.md, the probe's reference between processes).
+    if table.model_ms is None:
         calibrate(table, calibration, device=device)
     table.save(path)
     return table
@@ -108,6 +111,7 @@ def calibrate(table: LatencyTable, archs: list[Arch], *, device: torch.device) -
     # An identity's call, timed by fill_table: the first guess at what a layer timed alone pays more.
     identity_ms = table.calibration.get("identity_ms") or table.call_ms
     table.call_ms, table.model_ms, table.element_ns = fit_constants(rows, identity_ms)
+    table.check = {}  # a check measured the constants before these
     whole = [row["measured_ms"] for row in rows]
     constants = (table.call_ms, table.model_ms, table.element_ns)
     predicted = [predict_row(row, constants) for row in rows]

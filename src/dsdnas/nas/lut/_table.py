@@ -14,10 +14,10 @@ the activation it takes from another convolutional layer (`handed`, `layers.hand
 ONNX Runtime reorders a layer's input and output into and out of its blocked layout, a
 whole model once); `model_ms` is the network's own glue (its Sequential, the flatten,
 cache effects between layers). All are fitted to a few candidates timed whole when the
-table is made (`_measure.fit_constants`). The table's error before and after these
+table is made (`_fit.fit_constants`). The table's error before and after these
 corrections is kept in it (`calibration`, with each candidate), and `dsdnas lut --check`
 adds the error over candidates it never saw (`check`). A table made before `element_ns`
-existed predicts without it (0) until `dsdnas lut` fits it again.
+existed predicts without it (0), as it did.
 """
 
 from __future__ import annotations

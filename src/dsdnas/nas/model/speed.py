@@ -17,7 +17,9 @@ count, so every figure a process records (a search's candidates, and its front a
 models timed at its end) shares it. The machine's slow state can outlast a shorter span: with
 12 windows (1.2 s) the references of 12 processes in a row spread 27-41% over three runs,
 and with them every figure those processes recorded; with 48, 11-19%
-(benchmarks/bench_reference.py). CUDA
+(benchmarks/bench_reference.py). Something else still moves all of a process's figures
+together (0.88-1.19x there, so one model's figures spread about 34% over 12 processes):
+figures compare best within one process. CUDA
 timings are not scaled: the probe gauges the CPU.
 
 The probe's timed pass comes after SETTLE_PASSES untimed ones. A probe pass right after a
