@@ -112,7 +112,7 @@ def _print(runtime: str, found: dict, show: int) -> None:
     )
     print(
         f"   constants: {table.call_ms:.4f} ms a layer boundary (an identity's call: "
-        f"{table.calibration['identity_ms']:.4f}), {table.element_ns:.2f} ns an element handed between layers, "
+        f"{table.calibration['identity_ms']:.4f}), {table.element_ns or 0.0:.2f} ns an element handed between layers, "
         f"{table.model_ms:+.4f} ms a model"
     )
     print(f"   {'candidate':58} {'layers':>6} {'sum':>7} {'pred':>7} {'meas':>7} {'error':>7}")

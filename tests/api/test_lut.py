@@ -137,12 +137,14 @@ def test_a_table_from_before_the_element_cost_keeps_its_constants_and_predicts_a
     keys = [layer.key for layer in arch_layers(arch)]
     by_hand = sum(old.layers[key]["ms"] for key in keys) - (len(keys) - 1) * old.call_ms + old.model_ms
     assert old.element_ns is None and old.predict_ms(arch) == pytest.approx(by_hand)  # no element term
-    timed = []
-    options = {"out": table_file, "calibrate": 2, "device": "cpu"}
-    table = lut(spaces=(str(space_file),), **options, progress=lambda *a: timed.append(a))
-    # Nothing timed again, and not fitted again in this process, where whole candidates read unlike its layers.
-    assert timed == [] and table.layers == data["layers"] and table.calibration == data["calibration"]
-    assert load_table(table_file).element_ns is None
+    args = ["lut", "--space", str(space_file), "--calibrate", "2", "--device", "cpu", "--out", str(table_file)]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0 and f"{table_file}: 0 layer(s) to time" in said, result.output
+    assert "0.00 ns an element handed between layers" in said  # what it predicts with
+    # Not fitted again in this process, where whole candidates read unlike its layers.
+    table = load_table(table_file)
+    assert table.layers == data["layers"] and table.calibration == data["calibration"] and table.element_ns is None
 
 
 def test_constants_fitted_anew_drop_the_check_of_the_old_ones(table_file, space_file):

@@ -72,7 +72,7 @@ def lut_command(
     calibration = table.calibration
     console.print(
         f"wrote {out}: {len(table.layers)} layers; constants: {table.call_ms:.4f} ms a layer boundary, "
-        f"{table.element_ns:.2f} ns an element handed between layers, {table.model_ms:+.4f} ms a model; "
+        f"{table.element_ns or 0.0:.2f} ns an element handed between layers, {table.model_ms:+.4f} ms a model; "
         f"error on {calibration['candidates']} candidates timed whole: "
         f"{_percent(calibration['mape_sum'])} for the plain sum, {_percent(calibration['mape'])} corrected "
         "(on the candidates the constants were fitted to: --check N times others)"
