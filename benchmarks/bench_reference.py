@@ -50,13 +50,7 @@ def _child(count: int, models: int) -> dict:
     """One process's probe window medians, in ms, measured as the reference is; then each model's figure over
     the reference it was scaled with."""
     device = torch.device("cpu")
-    probe = speed.SpeedProbe(device)
-    for _ in range(speed.REFERENCE_PASSES):  # warm-up, as reference_ms does
-        probe.pass_ms()
-    windows = []
-    for _ in range(count):
-        windows.append(statistics.median(probe.pass_ms() for _ in range(speed.REFERENCE_PASSES)))
-        time.sleep(speed.REFERENCE_GAP_S)
+    windows = speed.SpeedProbe(device).windows(count)  # as reference_ms measures them
     reference = speed._references[(str(device), torch.get_num_threads(), "torch")] = min(windows)
     archs = sample_archs(get_space(DEFAULT_SPACE), (1, 28, 28), 10, count=models, seed=MODEL_SEED)
     ratios = [measure_latency(build_model(arch), arch.input_shape, device=device).p50_ms / reference for arch in archs]
@@ -88,9 +82,9 @@ def main() -> None:
         found = json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout)
         windows = found["windows"]
         for n in lengths:
-            figures[n].append([ratio * min(windows[:n]) for ratio in found["ratios"]])
             references[n].append(min(windows[:n]))
-        print(f"process {process + 1}: " + "  ".join(f"{n}: {min(windows[:n]) * 1000:6.1f} us" for n in lengths))
+            figures[n].append([ratio * references[n][-1] for ratio in found["ratios"]])
+        print(f"process {process + 1}: " + "  ".join(f"{n}: {references[n][-1] * 1000:6.1f} us" for n in lengths))
     # Whether a process moves all its models together (its state) or each model alone (noise): each process's
     # median over the models of figure / that model's median figure, under the longest reference.
     longest = figures[max(lengths)]

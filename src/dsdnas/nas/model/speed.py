@@ -19,8 +19,8 @@ models timed at its end) shares it. The machine's slow state can outlast a short
 and with them every figure those processes recorded; with 48, 11-19%
 (benchmarks/bench_reference.py). Something else still moves all of a process's figures
 together (0.88-1.19x there, so one model's figures spread about 34% over 12 processes):
-figures compare best within one process. CUDA
-timings are not scaled: the probe gauges the CPU.
+figures compare best within one process. CUDA timings are not scaled: the probe gauges the
+CPU.
 
 The probe's timed pass comes after SETTLE_PASSES untimed ones. A probe pass right after a
 model's pass runs slow itself, the more so the heavier the model (most likely its code and
@@ -94,11 +94,15 @@ class SpeedProbe:
         """The probe's fastest window median on this device, thread count and runtime: measured once per process."""
         key = (str(self.device), torch.get_num_threads(), self.runtime)
         if key not in _references:
-            for _ in range(REFERENCE_PASSES):  # warm-up
-                self.pass_ms()
-            windows = []
-            for _ in range(REFERENCE_WINDOWS):
-                windows.append(statistics.median(self.pass_ms() for _ in range(REFERENCE_PASSES)))
-                time.sleep(REFERENCE_GAP_S)
-            _references[key] = min(windows)
+            _references[key] = min(self.windows(REFERENCE_WINDOWS))
         return _references[key]
+
+    def windows(self, count: int) -> list[float]:
+        """After a warm-up, `count` window medians of REFERENCE_PASSES passes each, REFERENCE_GAP_S apart, in ms."""
+        for _ in range(REFERENCE_PASSES):  # warm-up
+            self.pass_ms()
+        medians = []
+        for _ in range(count):
+            medians.append(statistics.median(self.pass_ms() for _ in range(REFERENCE_PASSES)))
+            time.sleep(REFERENCE_GAP_S)
+        return medians
