@@ -20,6 +20,11 @@ worst model): a figure is the model's passes over the probe's times the referenc
 figure under N windows is the timed one times (reference of N / reference timed with).
 Each length is read from the same windows and passes, so the lengths compare equal work.
 
+The last row, "pooled", is what dsdnas scales by (`speed_store.py`): each process's reference of
+REFERENCE_WINDOWS windows pooled with those of the processes before it (the median of the last
+KEEP), kept in a cache of the benchmark's own, empty at its start as on a fresh machine. It is
+read from the same passes too.
+
     python benchmarks/bench_reference.py [--processes 10] [--lengths 12,24,36,48,60] [--models 8]
     python benchmarks/bench_reference.py --quick     # 2 processes, 12 windows (CI)
 
@@ -30,9 +35,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import torch
@@ -41,9 +48,11 @@ from dsdnas.nas.hardware import machine_info
 from dsdnas.nas.model import speed
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.latency import measure_latency
+from dsdnas.nas.model.speed_store import KEEP, shared_reference
 from dsdnas.search_spaces import DEFAULT_SPACE, get_space, sample_archs
 
 MODEL_SEED = 7  # the candidates every process times
+CACHE = "DSDNAS_CACHE"  # where the children pool their references (speed_store.py)
 
 
 def _child(count: int, models: int) -> dict:
@@ -51,10 +60,12 @@ def _child(count: int, models: int) -> dict:
     the reference it was scaled with."""
     device = torch.device("cpu")
     windows = speed.SpeedProbe(device).windows(count)  # as reference_ms measures them
-    reference = speed._references[(str(device), torch.get_num_threads(), "torch")] = min(windows)
+    # As reference_ms pools them: this process's reference of dsdnas's length with the earlier processes'.
+    shared = shared_reference(min(windows[: speed.REFERENCE_WINDOWS]), torch.get_num_threads(), "torch")
+    speed._references[(str(device), torch.get_num_threads(), "torch")] = shared
     archs = sample_archs(get_space(DEFAULT_SPACE), (1, 28, 28), 10, count=models, seed=MODEL_SEED)
-    ratios = [measure_latency(build_model(arch), arch.input_shape, device=device).p50_ms / reference for arch in archs]
-    return {"windows": windows, "ratios": ratios}
+    ratios = [measure_latency(build_model(arch), arch.input_shape, device=device).p50_ms / shared for arch in archs]
+    return {"windows": windows, "ratios": ratios, "shared": shared}
 
 
 def main() -> None:
@@ -75,34 +86,44 @@ def main() -> None:
     print(f"# bench_reference {time.strftime('%Y-%m-%d %H:%M')} on {machine['cpu']} ({machine['cpus']} CPUs)")
     passes, gap = speed.REFERENCE_PASSES, speed.REFERENCE_GAP_S
     print(f"# dsdnas takes {speed.REFERENCE_WINDOWS} windows of {passes} probe passes, {gap} s apart")
-    references: dict[int, list[float]] = {n: [] for n in lengths}
-    figures: dict[int, list[list[float]]] = {n: [] for n in lengths}  # per length, per process, per model
-    for process in range(args.processes):
-        child = [sys.executable, __file__, "--child", str(max(lengths)), "--models", str(args.models)]
-        found = json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout)
-        windows = found["windows"]
-        for n in lengths:
-            references[n].append(min(windows[:n]))
-            figures[n].append([ratio * references[n][-1] for ratio in found["ratios"]])
-        print(f"process {process + 1}: " + "  ".join(f"{n}: {references[n][-1] * 1000:6.1f} us" for n in lengths))
+    references: dict[str, list[float]] = {}  # per reference rule, per process
+    figures: dict[str, list[list[float]]] = {}  # per reference rule, per process, per model
+    with tempfile.TemporaryDirectory() as cache:  # the children pool their references here, as on a fresh machine
+        for process in range(args.processes):
+            child = [sys.executable, __file__, "--child", str(max(lengths)), "--models", str(args.models)]
+            run = subprocess.run(child, check=True, capture_output=True, text=True, env={**os.environ, CACHE: cache})
+            found = json.loads(run.stdout)
+            own = {f"{n} windows": min(found["windows"][:n]) for n in lengths}
+            for rule, reference in {**own, "pooled (dsdnas)": found["shared"]}.items():
+                references.setdefault(rule, []).append(reference)
+                figures.setdefault(rule, []).append([ratio * reference for ratio in found["ratios"]])
+            print(f"process {process + 1}: " + "  ".join(f"{r}: {v[-1] * 1000:6.1f} us" for r, v in references.items()))
     # Whether a process moves all its models together (its state) or each model alone (noise): each process's
-    # median over the models of figure / that model's median figure, under the longest reference.
-    longest = figures[max(lengths)]
-    medians = [statistics.median(model) for model in zip(*longest, strict=True)]
-    shifts = [statistics.median(f / m for f, m in zip(row, medians, strict=True)) for row in longest]
-    print("each process's models over their medians: " + " ".join(f"{shift:.2f}" for shift in shifts))
+    # median over the models of figure / that model's median figure.
+    for rule in (f"{speed.REFERENCE_WINDOWS} windows", "pooled (dsdnas)"):
+        if rule in figures:
+            shifts = " ".join(f"{shift:.2f}" for shift in _shifts(figures[rule]))
+            print(f"each process's models over their medians, {rule}: {shifts}")
     # About how long a reference of N windows takes: its passes (each at about the fastest window median's pass)
     # and the gaps; warm-up and the gaps' overshoot left out.
     pass_ms = statistics.median(min(r) for r in references.values())
-    print(f"\n{'windows':>8} {'seconds':>8} {'lowest':>9} {'highest':>9} {'spread':>7}   a model's figures' spread")
-    for n in lengths:
-        low, high = min(references[n]), max(references[n])
+    print(f"\n{'reference':>16} {'seconds':>8} {'lowest':>9} {'highest':>9} {'spread':>7}   a model's figures' spread")
+    for rule, values in references.items():
+        n = int(rule.split()[0]) if rule[0].isdigit() else speed.REFERENCE_WINDOWS
         seconds = n * (speed.REFERENCE_PASSES * pass_ms / 1000 + speed.REFERENCE_GAP_S)
-        spreads = sorted(max(model) / min(model) - 1 for model in zip(*figures[n], strict=True))
+        spreads = sorted(max(model) / min(model) - 1 for model in zip(*figures[rule], strict=True))
+        low, high = min(values), max(values)
         print(
-            f"{n:8d} {seconds:8.1f} {low * 1000:6.1f} us {high * 1000:6.1f} us {high / low - 1:7.1%}   "
+            f"{rule:>16} {seconds:8.1f} {low * 1000:6.1f} us {high * 1000:6.1f} us {high / low - 1:7.1%}   "
             f"median {statistics.median(spreads):.1%}, worst {spreads[-1]:.1%} ({len(spreads)} models)"
         )
+    print(f"pooled: each process scales by the median {speed.REFERENCE_WINDOWS}-window reference of the last {KEEP}")
+
+
+def _shifts(by_process: list[list[float]]) -> list[float]:
+    """Each process's median, over the models, of its figure over that model's median figure."""
+    medians = [statistics.median(model) for model in zip(*by_process, strict=True)]
+    return [statistics.median(f / m for f, m in zip(row, medians, strict=True)) for row in by_process]
 
 
 if __name__ == "__main__":

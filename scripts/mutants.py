@@ -82,6 +82,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "recovery": ("src/dsdnas/nas/search/workers/_recovery.py", ["tests/nas/search/test_recovery.py"]),
     "interrupts": ("src/dsdnas/interrupts.py", ["tests/test_interrupts.py"]),
     "speed probe": ("src/dsdnas/nas/model/speed.py", ["tests/nas/model/test_speed.py"]),
+    # The probe's reference pooled over a machine's processes through the cache (the fastest of the latest).
+    "speed store": ("src/dsdnas/nas/model/speed_store.py", ["tests/nas/model/test_speed_store.py"]),
     # The figure: each pass scaled by its probe pass, the median of them; the spread and the noise flag. Against the
     # tests of that arithmetic: the ones that time real models wait for a quiet machine, which two mutants checked
     # side by side never leave (26 of latency.py's mutants checked in 13 minutes, 6 of figure.py's in 12).

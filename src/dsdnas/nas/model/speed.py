@@ -16,9 +16,11 @@ window median among 48 spread over about 5 s, measured once per process, device 
 count, so every figure a process records (a search's candidates, and its front and trained
 models timed at its end) shares it. The machine's slow state can outlast a shorter span: with
 12 windows (1.2 s) the references of 12 processes in a row spread 27-41% over three runs,
-and with them every figure those processes recorded; with 48, 11-19%
-(benchmarks/bench_reference.py). Something else still moves all of a process's figures
-together (0.88-1.19x there, so one model's figures spread about 34% over 12 processes):
+and with them every figure those processes recorded; with 48, 11-21%
+(benchmarks/bench_reference.py). It can outlast 5 s too, so the process then scales by the
+median reference of the machine's latest processes (`speed_store.py`): 2-8% apart. What
+still moves all of a process's figures together is the model against the probe (0.92-1.18x
+of their medians by process), so one model's figures spread about 30% over 16 processes:
 figures compare best within one process. CUDA timings are not scaled: the probe gauges the
 CPU.
 
@@ -40,6 +42,7 @@ import torch
 from torch import nn
 
 from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME, prepare
+from dsdnas.nas.model.speed_store import shared_reference
 
 REFERENCE_WINDOWS = 48  # windows of the probe alone, spread out, for its reference time (about 5 s in all)
 REFERENCE_PASSES = 20  # probe passes per window
@@ -91,10 +94,12 @@ class SpeedProbe:
         return self.pass_ms()
 
     def reference_ms(self) -> float:
-        """The probe's fastest window median on this device, thread count and runtime: measured once per process."""
+        """The probe's fastest window median on this device, thread count and runtime, measured once per process
+        and pooled with those of the machine's latest processes (`speed_store.py`)."""
         key = (str(self.device), torch.get_num_threads(), self.runtime)
         if key not in _references:
-            _references[key] = min(self.windows(REFERENCE_WINDOWS))
+            own = min(self.windows(REFERENCE_WINDOWS))
+            _references[key] = shared_reference(own, torch.get_num_threads(), self.runtime)
         return _references[key]
 
     def windows(self, count: int) -> list[float]:
