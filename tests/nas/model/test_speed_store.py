@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from dsdnas.nas.files import cache_dir
-from dsdnas.nas.model import speed
+from dsdnas.nas.model import speed, speed_store
 from dsdnas.nas.model.speed import SpeedProbe
 from dsdnas.nas.model.speed_store import FILE, KEEP, KEYS, machine_key, pooled, shared_reference
 
@@ -46,6 +46,12 @@ def test_each_thread_count_runtime_and_host_keeps_its_own_references(monkeypatch
     assert len(json.loads((cache_dir() / FILE).read_text())) == 4
 
 
+def test_a_new_version_of_the_runtime_starts_afresh(monkeypatch):
+    shared_reference(1.0, 1, "onnxruntime")
+    monkeypatch.setattr(speed_store, "runtime_versions", lambda runtime: {"onnxruntime": "99.0"})
+    assert shared_reference(3.0, 1, "onnxruntime") == 3.0  # not pooled with the older version's 1.0
+
+
 def test_the_cache_holds_the_latest_processes_only():
     for ms in range(1, KEEP + 5):
         shared_reference(float(ms), 1, "torch")
@@ -73,6 +79,8 @@ def test_the_cache_forgets_the_machines_least_recently_used(monkeypatch):
         '{"KEY": [1.0]}',
         '{"KEY": {"references_ms": [1.0]}}',
         '{"other": []}',
+        '{"KEY": {"references_ms": [0], "used": 1}}',
+        '{"KEY": {"references_ms": [1], "used": "x"}}',
     ],
 )
 def test_a_damaged_cache_is_started_afresh(content):

@@ -69,7 +69,8 @@ def _read(path: Path) -> dict[str, dict]:
     try:
         table = json.loads(path.read_text(encoding="utf-8"))
         for entry in table.values():
-            if not all(float(ms) > 0 for ms in entry["references_ms"]) or not float(entry["used"]) >= 0:
+            float(entry["used"])  # a time, or the entry is not ours
+            if not all(float(ms) > 0 for ms in entry["references_ms"]):
                 raise ValueError(entry)
     except (OSError, ValueError, TypeError, AttributeError, KeyError):
         return {}
