@@ -102,16 +102,22 @@ def test_the_fit_weighs_each_candidate_by_its_relative_error():
     assert element_ns == pytest.approx(0.0, abs=0.1)
 
 
+def test_a_layer_may_pay_less_alone_than_in_the_whole_model():
+    # whole = sum + (layers - 1) * 0.030 - 0.010: each boundary adds 3.75 identity calls (torch's layers, cached alone).
+    rows = _rows(*[(2, 0.100, 0.120), (3, 0.200, 0.250), (4, 0.300, 0.380), (5, 0.400, 0.510)] * 2)
+    assert fit_constants(rows, identity_ms=0.008) == pytest.approx((-0.030, -0.010, 0.0), rel=1e-9, abs=1e-12)
+
+
 @pytest.mark.parametrize(
     ("rows", "model_ms"),
     [  # model_ms: the median of whole - sum + boundaries * 0.008
         (_rows(*[(2, 0.030, 0.017), (3, 0.080, 0.050)] * 3, (4, 0.100, 0.053)), -0.014),  # 7: too few to trust
         (_rows(*[(3, 0.080, 0.060), (3, 0.090, 0.072), (3, 0.100, 0.080)] * 3), -0.004),  # one layer count
-        (_rows(*[(2, 0.030, 0.017), (3, 0.080, 0.090), (4, 0.100, 0.130)] * 3), 0.026),  # cheaper alone
         # whole = sum - 0.06 a boundary: 7.5 identity calls, past what any real fit gave (noise in a narrow spread)
         (_rows(*[(3, 0.200, 0.080), (4, 0.300, 0.120)] * 4), (-0.104 - 0.156) / 2),
+        (_rows(*[(3, 0.080, 0.200), (4, 0.120, 0.300)] * 4), (0.136 + 0.204) / 2),  # and + 0.06, the other way
     ],
-    ids=["seven candidates", "one layer count", "a falling line", "far past an identity's call"],
+    ids=["seven candidates", "one layer count", "far past an identity's call", "as far the other way"],
 )
 def test_without_a_fit_to_trust_the_boundary_costs_an_identitys_call(rows, model_ms):
     assert fit_constants(rows, identity_ms=0.008) == pytest.approx((0.008, model_ms, 0.0))

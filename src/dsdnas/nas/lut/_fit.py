@@ -16,8 +16,9 @@ import torch
 from dsdnas.nas.lut._table import corrected_ms
 
 MIN_FIT = 8  # calibration candidates to fit the constants to: 3 of dsd-tiny gave 60 us a torch boundary (3 us)
-# A fitted boundary past this many identity calls is taken for noise: the fits of 20-40 candidates of dsd-range
-# gave 1.4x (onnxruntime) and 2.9x (torch); 8 of dsd-tiny, whose candidates all have 3 or 4 layers, gave 24x.
+# A fitted boundary past this many identity calls, either way, is taken for noise: the fits of 20-40 candidates of
+# dsd-range gave 1.4x (onnxruntime), 2.9x and -4.0x (torch); 8 of dsd-tiny, whose candidates all have 3 or 4
+# layers, gave 24x.
 MAX_CALL = 5.0
 
 
@@ -36,21 +37,23 @@ def fit_constants(rows: list[dict[str, Any]], identity_ms: float, *, elements: b
     as a 2 ms one).
 
     A layer timed alone pays more than an identity's call: in ONNX Runtime on the 2-core VM the
-    fits found 10-19 us a boundary where an identity took 7-16 (docs/benchmarks.md, latency
+    fits found 8-19 us a boundary where an identity took 6-16 (docs/benchmarks.md, latency
     tables), and more again the larger the activation it takes, which it converts to the runtime's
-    layout and back (0.5-1.0 ns an element there). So these costs are fitted, not assumed. A fit
-    that finds an element's cost negative (torch has no such copy), or `elements` False, leaves it out
-    (0). With fewer than MIN_FIT candidates, or layer counts all alike, or a fit that finds a boundary
-    free or dearer than MAX_CALL identity calls, the boundary is the identity's call and model_ms the
-    median of what is left.
+    layout and back (0.5-1.1 ns an element there). In torch a layer can pay less alone than in the
+    whole model, whose other layers evict its weights and input from the caches: one fit found
+    -10 us a boundary (whole models 5-15% above their sums). So these costs are fitted, not assumed.
+    A fit that finds an element's cost negative (torch has no such copy), or `elements` False, leaves
+    it out (0). With fewer than MIN_FIT candidates, or layer counts all alike, or a fit that finds a
+    boundary dearer than MAX_CALL identity calls either way, the boundary is the identity's call and
+    model_ms the median of what is left.
     """
     if len(rows) >= MIN_FIT and len({row["layers"] for row in rows}) >= 2:
         if elements and len({row["handed"] for row in rows}) >= 2:
             call_ms, model_ms, element_ns = _plane(rows, with_elements=True)
-            if 0 < call_ms <= MAX_CALL * identity_ms and element_ns >= 0:
+            if abs(call_ms) <= MAX_CALL * identity_ms and element_ns >= 0:
                 return call_ms, model_ms, element_ns
         call_ms, model_ms = _plane(rows, with_elements=False)
-        if 0 < call_ms <= MAX_CALL * identity_ms:
+        if abs(call_ms) <= MAX_CALL * identity_ms:
             return call_ms, model_ms, 0.0
     return (*identity_constants(rows, identity_ms), 0.0)
 
