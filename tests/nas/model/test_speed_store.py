@@ -25,8 +25,8 @@ def test_a_process_scales_by_the_median_reference_of_the_latest_processes():
 
 
 def test_only_the_latest_processes_are_pooled_so_that_the_reference_follows_the_machine():
-    reference, kept = pooled([9.0] * (KEEP // 2 + 1) + [1.0] * (KEEP // 2 - 1), 1.0)
-    assert len(kept) == KEEP and kept[-1] == 1.0
+    reference, latest = pooled([9.0] * (KEEP // 2 + 1) + [1.0] * (KEEP // 2 - 1), 1.0)
+    assert len(latest) == KEEP and latest[-1] == 1.0
     assert reference == 5.0  # the oldest 9.0 aged out: half of the 16 kept are 9.0, half 1.0
 
 

@@ -37,7 +37,7 @@ FILE = "speed_reference.json"
 
 
 def pooled(kept: list[float], own_ms: float) -> tuple[float, list[float]]:
-    """The reference to scale by, their median, and the references to keep: the latest KEEP with `own_ms` last."""
+    """(reference, kept): the median to scale by, of the latest KEEP references with `own_ms` last, and them."""
     kept = [*kept, own_ms][-KEEP:]
     return statistics.median(kept), kept
 
