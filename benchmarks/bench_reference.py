@@ -109,7 +109,7 @@ def main() -> None:
     pass_ms = statistics.median(min(r) for r in references.values())
     print(f"\n{'reference':>16} {'seconds':>8} {'lowest':>9} {'highest':>9} {'spread':>7}   a model's figures' spread")
     for rule, values in references.items():
-        n = int(rule.split()[0]) if rule[0].isdigit() else speed.REFERENCE_WINDOWS
+        n = int(rule.split()[0]) if rule[0].isdigit() else min(speed.REFERENCE_WINDOWS, max(lengths))
         seconds = n * (speed.REFERENCE_PASSES * pass_ms / 1000 + speed.REFERENCE_GAP_S)
         spreads = sorted(max(model) / min(model) - 1 for model in zip(*figures[rule], strict=True))
         low, high = min(values), max(values)
@@ -117,7 +117,8 @@ def main() -> None:
             f"{rule:>16} {seconds:8.1f} {low * 1000:6.1f} us {high * 1000:6.1f} us {high / low - 1:7.1%}   "
             f"median {statistics.median(spreads):.1%}, worst {spreads[-1]:.1%} ({len(spreads)} models)"
         )
-    print(f"pooled: each process scales by the median {speed.REFERENCE_WINDOWS}-window reference of the last {KEEP}")
+    windows = min(speed.REFERENCE_WINDOWS, max(lengths))
+    print(f"pooled: each process scales by the median {windows}-window reference of the last {KEEP}")
 
 
 def _shifts(by_process: list[list[float]]) -> list[float]:
