@@ -48,7 +48,7 @@ from dsdnas.nas.hardware import machine_info
 from dsdnas.nas.model import speed
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.latency import measure_latency
-from dsdnas.nas.model.speed_store import KEEP, shared_reference
+from dsdnas.nas.model.speed_store import KEEP
 from dsdnas.search_spaces import DEFAULT_SPACE, get_space, sample_archs
 
 MODEL_SEED = 7  # the candidates every process times
@@ -59,10 +59,9 @@ def _child(count: int, models: int) -> dict:
     """One process's probe window medians, in ms, measured as the reference is; then each model's figure over
     the reference it was scaled with."""
     device = torch.device("cpu")
-    windows = speed.SpeedProbe(device).windows(count)  # as reference_ms measures them
-    # As reference_ms pools them: this process's reference of dsdnas's length with the earlier processes'.
-    shared = shared_reference(min(windows[: speed.REFERENCE_WINDOWS]), torch.get_num_threads(), "torch")
-    speed._references[(str(device), torch.get_num_threads(), "torch")] = shared
+    probe = speed.SpeedProbe(device)
+    windows = probe.windows(count)  # as reference_ms measures them
+    shared = probe.keep_reference(windows)  # and as it keeps one: of dsdnas's length, pooled with earlier processes'
     archs = sample_archs(get_space(DEFAULT_SPACE), (1, 28, 28), 10, count=models, seed=MODEL_SEED)
     ratios = [measure_latency(build_model(arch), arch.input_shape, device=device).p50_ms / shared for arch in archs]
     return {"windows": windows, "ratios": ratios, "shared": shared}

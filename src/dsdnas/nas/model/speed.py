@@ -98,9 +98,15 @@ class SpeedProbe:
         and pooled with those of the machine's latest processes (`speed_store.py`)."""
         key = (str(self.device), torch.get_num_threads(), self.runtime)
         if key not in _references:
-            own = min(self.windows(REFERENCE_WINDOWS))
-            _references[key] = shared_reference(own, torch.get_num_threads(), self.runtime)
+            self.keep_reference(self.windows(REFERENCE_WINDOWS))
         return _references[key]
+
+    def keep_reference(self, windows: list[float]) -> float:
+        """This process's reference from `windows` (the fastest of the first REFERENCE_WINDOWS), pooled and kept."""
+        threads = torch.get_num_threads()
+        reference = shared_reference(min(windows[:REFERENCE_WINDOWS]), threads, self.runtime)
+        _references[(str(self.device), threads, self.runtime)] = reference
+        return reference
 
     def windows(self, count: int) -> list[float]:
         """After a warm-up, `count` window medians of REFERENCE_PASSES passes each, REFERENCE_GAP_S apart, in ms."""
