@@ -14,7 +14,10 @@ scaled to [0, 1]), with reference point (1, 1); only candidates trained to the f
 epochs count, as on the front. Printed:
 
 - hypervolume against wall time (the median over seeds) at tenths of the budget;
-- the median and IQR of each method's final hypervolume;
+- the median and IQR of each method's final hypervolume, each seed's, and each method
+  against the yardstick seed by seed (_paired.py: on how many seeds it ends ahead, the
+  sign test's p, a bootstrap interval of the median difference), since a median over 5
+  seeds moves between sets of seeds by more than the methods differ;
 - the time each method needs to reach the yardstick's (plain TPE's) median final
   hypervolume (median over seeds; a seed that never reaches it counts as the whole budget);
 - both again scored on the test split: the front each search chose on validation, its
@@ -60,6 +63,7 @@ from pathlib import Path
 import numpy as np
 import optuna
 from _equal_work import in_turns
+from _paired import paired_line
 from _search_counts import done_by, fixed_costs, startup_end
 from _test_front import accuracies_on_test, curve_on_test, normalized
 from optuna._hypervolume import compute_hypervolume  # Optuna's own hypervolume
@@ -185,6 +189,8 @@ def finals_at(curves: dict[str, list], runs: dict[str, list[dict]], yardstick: s
             f"of {len(times)} seeds reach it); {statistics.median(evaluated):.0f} evaluated, "
             f"{statistics.median(trained):.0f} trained by then; by seed " + " ".join(f"{v:.4f}" for v in values)
         )  # each seed's figure, so that runs on other seeds can be pooled
+        if name != yardstick:
+            print(f"  {'':33} " + paired_line(values, finals[yardstick], yardstick))
 
 
 def chart(curves: dict[str, list[list[tuple[float, float]]]], budget: float, path: Path) -> None:
