@@ -16,8 +16,8 @@ epochs count, as on the front. Printed:
 - hypervolume against wall time (the median over seeds) at tenths of the budget;
 - the median and IQR of each method's final hypervolume, each seed's, and each method
   against the yardstick seed by seed (_paired.py: on how many seeds it ends ahead, the
-  sign test's p, a bootstrap interval of the median difference), since a median over 5
-  seeds moves between sets of seeds by more than the methods differ;
+  mean difference with a bootstrap interval, the sign-flip test's p), since a median over
+  5 seeds moves between sets of seeds by more than the methods differ;
 - the time each method needs to reach the yardstick's (plain TPE's) median final
   hypervolume (median over seeds; a seed that never reaches it counts as the whole budget);
 - both again scored on the test split: the front each search chose on validation, its
