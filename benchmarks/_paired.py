@@ -22,14 +22,13 @@ def sign_flip_p(differences: list[float], seed: int = 0) -> float:
     """Two-sided paired test of a zero mean difference: the share of the differences' sign patterns whose
     mean is at least as far from 0 as the observed one (each seed's two results equally likely either way)."""
     values = np.abs(np.asarray(differences, dtype=float))
-    if len(values) <= EXACT_UP_TO:
+    exact = len(values) <= EXACT_UP_TO
+    if exact:
         signs = np.array(list(itertools.product((1.0, -1.0), repeat=len(values))))
     else:
         signs = np.random.default_rng(seed).choice((1.0, -1.0), size=(2**EXACT_UP_TO, len(values)))
     hits = int(np.sum(np.abs(signs @ values) / len(values) >= abs(float(np.mean(differences))) - 1e-12))
-    if len(values) <= EXACT_UP_TO:
-        return hits / len(signs)
-    return (hits + 1) / (len(signs) + 1)  # the observed pattern counted among the draws
+    return hits / len(signs) if exact else (hits + 1) / (len(signs) + 1)  # a draw: the observed pattern counted
 
 
 def mean_interval(differences: list[float], seed: int = 0) -> tuple[float, float]:

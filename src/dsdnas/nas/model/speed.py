@@ -96,17 +96,19 @@ class SpeedProbe:
     def reference_ms(self) -> float:
         """The probe's fastest window median on this device, thread count and runtime, measured once per process
         and pooled with those of the machine's latest processes (`speed_store.py`)."""
-        key = (str(self.device), torch.get_num_threads(), self.runtime)
-        if key not in _references:
+        if self._reference_key() not in _references:
             self.keep_reference(self.windows(REFERENCE_WINDOWS))
-        return _references[key]
+        return _references[self._reference_key()]
 
     def keep_reference(self, windows: list[float]) -> float:
         """This process's reference from `windows` (the fastest of the first REFERENCE_WINDOWS), pooled and kept."""
-        threads = torch.get_num_threads()
-        reference = shared_reference(min(windows[:REFERENCE_WINDOWS]), threads, self.runtime)
-        _references[(str(self.device), threads, self.runtime)] = reference
+        reference = shared_reference(min(windows[:REFERENCE_WINDOWS]), torch.get_num_threads(), self.runtime)
+        _references[self._reference_key()] = reference
         return reference
+
+    def _reference_key(self) -> tuple[str, int, str]:
+        """What a process's reference is kept by: the device, the thread count now, and the runtime."""
+        return str(self.device), torch.get_num_threads(), self.runtime
 
     def windows(self, count: int) -> list[float]:
         """After a warm-up, `count` window medians of REFERENCE_PASSES passes each, REFERENCE_GAP_S apart, in ms."""
