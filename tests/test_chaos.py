@@ -158,7 +158,8 @@ def test_kills_inside_trials_at_every_moment_lose_nothing(tmp_path):
     """Each kill lands inside a trial, timed from what the search has done (never from the clock):
     while it trains, just after its files are written, or in the next trial after one finished.
     Every killed trial is then recovered by the next start, and no finished trial is ever lost."""
-    out, budget, rng = tmp_path / "run", 8, random.Random(0)  # 8: trials stopped at a rung take a fraction of a second
+    # 12: trials stopped at a rung take a fraction of a second, and the third launch must still find one that trains
+    out, budget, rng = tmp_path / "run", 12, random.Random(0)
     command = [*DSDNAS, "search", "--budget", str(budget), "--out", str(out), *KILL_ARGS]
     kept: dict[int, str] = {}  # trained trials seen so far: number -> SHA-256 of their weights
     logs, killed_training = [], []
