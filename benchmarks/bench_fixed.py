@@ -1,6 +1,6 @@
 """Where a candidate's time outside training goes: the same real search `--rounds` times, each phase timed.
 
-Runs `dsdnas search` in this process (mnist-sample, the default space, 3 epochs, seed 3,
+Runs `dsdnas search` in this process (mnist-sample unless `--dataset`, the default space, 3 epochs, seed 3,
 `--early-stop once`, the default) with a timer around each phase a trial goes through,
 once per round, each round the same search (same seed, budget and settings) in a fresh
 folder. Printed for each phase: its calls over all rounds, the first call (the first round's first trial pays
@@ -13,6 +13,7 @@ of each round's median, with the spread; and the loop's gap between one trial's 
 the next one's start.
 
     python benchmarks/bench_fixed.py [--budget 20] [--rounds 3]
+    python benchmarks/bench_fixed.py --dataset fashion-mnist --train-limit 5120 --val-fraction 0.25
     python benchmarks/bench_fixed.py --quick     # budget 4, 1 epoch, one round (CI)
 
 Run it while nothing else runs.
@@ -37,6 +38,7 @@ import dsdnas.nas.search.objective as objective
 import dsdnas.nas.search.records as records
 import dsdnas.nas.search.rungs as rungs
 import dsdnas.nas.search.stages as stages
+import dsdnas.nas.search.storage as storage
 import dsdnas.nas.training.trainer as trainer
 import dsdnas.search_spaces._space as space
 from dsdnas.api import search
@@ -46,6 +48,7 @@ from dsdnas.nas.hardware import machine_info
 PHASES = [
     (optuna.Study, "ask", "study.ask (a new trial)"),
     (space.SearchSpace, "sample", "sample the architecture (TPE)"),
+    (storage, "write_params", "write its choices (one commit)"),
     (records.TrialRecord, "save_to", "record.save_to (one commit)"),
     (objective, "profile_costs", "profile_costs (fvcore MACs)"),
     (objective, "build_model", "build_model"),
@@ -61,7 +64,9 @@ PHASES = [
 
 def timing(spent: dict[str, list[float]]) -> None:
     for owner, name, label in PHASES:
-        original = getattr(owner, name)
+        original = getattr(owner, name, None)
+        if original is None:  # code from before the phase existed (a git worktree of an older commit)
+            continue
 
         @functools.wraps(original)
         def timed(*args, __original=original, __label=label, **kwargs):
@@ -133,13 +138,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--dataset", default="mnist-sample")
+    parser.add_argument("--train-limit", type=int, default=None)
+    parser.add_argument("--val-fraction", type=float, default=0.1)
     parser.add_argument("--quick", action="store_true", help="budget 4, 1 epoch, one round (CI)")
     args = parser.parse_args()
     budget, epochs, rounds = (4, 1, 1) if args.quick else (args.budget, 3, args.rounds)
     machine = machine_info(torch.device("cpu"))
     print(f"machine: {machine['cpu']}, {machine['cpus']} CPUs, torch {machine['versions']['torch']}")
     print(
-        f"search: mnist-sample, dsd-range, budget {budget}, {epochs} epochs, seed 3, early stopping once, "
+        f"search: {args.dataset} (train limit {args.train_limit}, validation {args.val_fraction}), dsd-range, "
+        f"budget {budget}, {epochs} epochs, seed 3, early stopping once, "
         f"{rounds} rounds of the same search"
     )
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -150,7 +159,14 @@ def main() -> None:
     for _ in range(rounds):
         with tempfile.TemporaryDirectory() as work:
             result = search(
-                dataset="mnist-sample", budget=budget, epochs=epochs, seed=3, device="cpu", out=Path(work) / "run"
+                dataset=args.dataset,
+                train_limit=args.train_limit,
+                val_fraction=args.val_fraction,
+                budget=budget,
+                epochs=epochs,
+                seed=3,
+                device="cpu",
+                out=Path(work) / "run",
             )
             costs.append(fixed_costs(result.study))
         phases.append(dict(spent))

@@ -17,8 +17,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "dsdnas"
 MAX_LINES = 300
 MAX_POSITIONAL = 3  # parameters a caller may pass by position (self and cls aside); the rest are keyword-only
 # Signatures others set: the public SearchObserver hooks, which users' subclasses override
-# positionally, and Optuna's sampler interface.
-OUTSIDE_SIGNATURES = {"search_started", "trial_finished", "sample_independent", "after_trial"}
+# positionally, and Optuna's sampler and storage interfaces.
+OUTSIDE_SIGNATURES = {"search_started", "trial_finished", "sample_independent", "after_trial", "set_trial_param"}
 
 # Who may import whom, by layer. The package root (`dsdnas/__init__`) re-exports lazily by name.
 ALLOWED = {

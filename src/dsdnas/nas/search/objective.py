@@ -33,6 +33,7 @@ from dsdnas.nas.search import rungs
 from dsdnas.nas.search.events import SearchObserver
 from dsdnas.nas.search.records import Status, TrialRecord
 from dsdnas.nas.search.stages import train_in_stages
+from dsdnas.nas.search.storage import choices_in_one_commit
 from dsdnas.nas.search.workers import CandidateTwin, Twins
 from dsdnas.nas.training.trainer import TrainConfig, Trainer, TrainResult
 
@@ -95,7 +96,8 @@ class CandidateObjective:
 
     def _evaluate(self, trial: optuna.Trial) -> list[float]:
         started = time.perf_counter()
-        arch = self.space.sample(trial, self.data.input_shape, self.data.num_classes)
+        with choices_in_one_commit(trial):  # one commit for all of them, not one each
+            arch = self.space.sample(trial, self.data.input_shape, self.data.num_classes)
         folder = self.run_dir.trial_dir(trial.number)
         record = TrialRecord(
             number=trial.number,

@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import optuna
+from optuna.distributions import BaseDistribution, check_distribution_compatibility, distribution_to_json
 from optuna.storages import RDBStorage
 from optuna.storages._rdb import models as rdb_models  # Optuna's own tables, for one transaction of many keys
 from optuna.storages._rdb.storage import _create_scoped_session
@@ -114,6 +117,87 @@ def set_user_attrs(trial: optuna.Trial, attrs: dict[str, Any]) -> None:
     """`write_user_attrs` through a running trial, which keeps its own copy of them."""
     write_user_attrs(trial.storage, trial._trial_id, attrs)
     trial._cached_frozen_trial.user_attrs.update(attrs)  # what Trial.set_user_attr keeps for itself
+
+
+# A parameter as Optuna's storage takes it: its name, its value in Optuna's internal form, its distribution.
+Param = tuple[str, float, BaseDistribution]
+
+
+class _ParamsKept:
+    """A trial's storage while it draws its choices: each parameter kept, every other call passed on."""
+
+    def __init__(self, storage: optuna.storages.BaseStorage) -> None:
+        self.storage = storage
+        self.params: list[Param] = []
+
+    def set_trial_param(self, trial_id: int, name: str, value: float, distribution: BaseDistribution) -> None:
+        self.params.append((name, value, distribution))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.storage, name)
+
+
+@contextmanager
+def choices_in_one_commit(trial: optuna.Trial) -> Iterator[None]:
+    """While `trial` draws its choices (suggest_*), keep them, then write them all in one transaction.
+
+    Optuna commits each choice on its own: 14 categorical choices took 19.6 ms on SQLite
+    here, kept and written together 2.4 ms (2-core AMD EPYC VM, 2026-12-07; a commit costs
+    about twice as much on the Intel Xeon kind), and a candidate of the default space
+    makes 10 to 20. The trial keeps its own copy of each choice as it is made, and the
+    sampler reads the study, not this trial's storage, so what is drawn is the same. A
+    drawing that raises writes none of them: a trial's choices are stored whole or not at all.
+    """
+    kept = _ParamsKept(trial.storage)
+    trial.storage = kept  # Trial._suggest writes each choice through trial.storage
+    try:
+        yield
+    finally:
+        trial.storage = kept.storage
+    write_params(trial.storage, trial._trial_id, kept.params)
+
+
+def write_params(storage: optuna.storages.BaseStorage, trial_id: int, params: list[Param]) -> None:
+    """Store a trial's parameters: in one transaction on a database, one by one on any other storage.
+
+    Each is checked as Optuna checks it: against the distribution the study first stored
+    under its name (a choice whose options changed is refused with Optuna's ValueError).
+    """
+    backend = getattr(storage, "_backend", storage)  # under Optuna's cache wrapper
+    if not isinstance(backend, RDBStorage):
+        for name, value, distribution in params:
+            storage.set_trial_param(trial_id, name, value, distribution)
+        return
+    if not params:
+        return
+    known = _known_distributions(storage, trial_id)
+    with _create_scoped_session(backend.scoped_session, ignore_integrity_error=True) as session:
+        trial = rdb_models.TrialModel.find_or_raise_by_id(trial_id, session)
+        backend.check_trial_is_updatable(trial_id, trial.state)  # as Optuna checks: a finished trial is not written
+        for name, value, distribution in params:
+            if name not in known:  # Optuna's own statement, which looks the study's first one up
+                backend._set_trial_param_without_commit(session, trial_id, name, value, distribution)
+                continue
+            check_distribution_compatibility(known[name], distribution)
+            session.add(
+                rdb_models.TrialParamModel(
+                    trial_id=trial_id,
+                    param_name=name,
+                    param_value=value,
+                    distribution_json=distribution_to_json(distribution),
+                )
+            )
+    for name, _, distribution in params:
+        known.setdefault(name, distribution)
+
+
+def _known_distributions(storage: optuna.storages.BaseStorage, trial_id: int) -> dict[str, BaseDistribution]:
+    """The distributions Optuna's cache wrapper has stored for the trial's study, by name; kept up to date by both."""
+    try:
+        study_id, _ = storage._trial_id_to_study_id_and_number[trial_id]  # type: ignore[attr-defined]
+        return storage._studies[study_id].param_distribution  # type: ignore[attr-defined]
+    except (AttributeError, KeyError):  # no cache, or one that does not know the trial: ask the database
+        return {}
 
 
 def cannot_open(error: BaseException, location: StorageLocation) -> StorageError:
