@@ -68,6 +68,28 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ),
     # The study as one read: what it serves, that it reads once, Optuna's front over it.
     "snapshot": ("src/dsdnas/nas/search/snapshot.py", ["tests/nas/search/test_snapshot.py"]),
+    # A record in one statement, a candidate's choices in one commit: whole, as Optuna checks them, from elsewhere.
+    # On SQLite: the PostgreSQL cases start a cluster from .ci/, which the module's copy does not hold.
+    "storage writes": (
+        "src/dsdnas/nas/search/storage.py",
+        [
+            "tests/nas/search/test_storage.py::test_a_candidates_choices_are_one_commit_and_read_back_from_another_connection[sqlite]",
+            *(
+                f"tests/nas/search/test_storage.py::{name}"
+                for name in (
+                    "test_tpe_draws_the_same_candidates_whether_choices_are_committed_one_by_one_or_together",
+                    "test_a_drawing_that_raises_stores_none_of_its_choices",
+                    "test_a_choice_whose_options_changed_is_refused_as_optuna_refuses_it",
+                    "test_a_finished_trials_choices_are_not_written",
+                    "test_on_a_storage_that_is_no_database_the_choices_are_written_as_optuna_writes_them",
+                    "test_a_name_the_study_has_stored_is_checked_without_a_query_of_its_own",
+                )
+            ),
+            "tests/nas/search/test_records.py::test_a_record_round_trips_through_optuna_user_attributes",
+            "tests/nas/search/test_records.py::test_a_whole_record_is_one_commit_in_a_database_and_reads_back_from_another_connection",
+            "tests/nas/search/test_records.py::test_a_record_is_one_statement_replaces_its_keys_and_never_touches_a_finished_trial[sqlite]",
+        ],
+    ),
     "storage masking": (
         "src/dsdnas/nas/search/location.py",
         ["tests/nas/search/test_location.py"],

@@ -92,3 +92,31 @@ def test_a_finished_trials_choices_are_not_written(tmp_path):
     with pytest.raises(optuna.exceptions.UpdateFinishedTrialError), choices_in_one_commit(trial):
         trial.suggest_categorical("kernel", [3, 5])
         study.tell(trial, [0.5, 1.0])  # finished before its choices are written: as Optuna refuses a late one
+
+
+def test_on_a_storage_that_is_no_database_the_choices_are_written_as_optuna_writes_them():
+    study = optuna.create_study(directions=["maximize", "minimize"], sampler=make_sampler("random", 4, 0))
+    trial = study.ask()
+    with choices_in_one_commit(trial):
+        get_space("dsd-range").sample(trial, INPUT, CLASSES)
+        trial.set_user_attr("drawn", True)  # any other call goes to the storage itself, at once
+        assert study._storage.get_trial(trial._trial_id).user_attrs == {"drawn": True}
+    stored = study._storage.get_trial(trial._trial_id)
+    assert stored.params == trial.params and len(stored.params) >= 8
+    assert stored.distributions == trial.distributions
+
+
+def test_a_name_the_study_has_stored_is_checked_without_a_query_of_its_own(tmp_path):
+    study = _study(f"sqlite:///{tmp_path / 'study.db'}", sampler="random")
+    _draw(study, kept=True)  # the first candidate: Optuna looks each name up
+    engine, statements = study._storage._backend.engine, []
+    sqlalchemy.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    trial = study.ask()
+    statements.clear()
+    with choices_in_one_commit(trial):
+        get_space("dsd-range").sample(trial, INPUT, CLASSES)
+    selects = sum(statement.lstrip().upper().startswith("SELECT") for statement in statements)
+    known = set(study.trials[0].params)
+    assert len(known & set(trial.params)) >= 6
+    # The trial looked up once; only a name the first candidate never made is looked up again.
+    assert selects <= 1 + len(set(trial.params) - known)
