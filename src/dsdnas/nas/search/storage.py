@@ -1,4 +1,8 @@
-"""Opening an Optuna storage, and saying in one line what went wrong with one.
+"""Opening an Optuna storage, writing a trial's record and choices in one commit each, and saying in one
+line what went wrong with one.
+
+Optuna commits every user attribute and every choice of a trial on its own; a candidate has
+about 40 of the one and 10-20 of the other, and on SQLite each commit cost 1.4-5 ms on this project's VMs.
 
 Messages never show the SQL, SQLAlchemy's background links or a password. Where the
 storage is comes in as a `StorageLocation` (`location.py`), which alone reads the URL.
