@@ -13,6 +13,7 @@ timed whole twice more: how far each figure is from its own median), and what a 
 with it spends timing candidates: nothing.
 
     python benchmarks/bench_lut.py [--space dsd-range] [--candidates 50] [--runtimes torch,onnxruntime]
+    python benchmarks/bench_lut.py --runtimes onnxruntime --threads 1     # one thread, as `dsdnas lut --threads 1`
     python benchmarks/bench_lut.py --quick     # dsd-tiny, 8 candidates, torch only (CI)
 
 Run it on a quiet machine: the table and the whole-model timings wait for one, and so
@@ -41,7 +42,9 @@ from dsdnas.search_spaces import DEFAULT_SPACE, get_space, sample_archs
 def _measure(runtime: str, args: argparse.Namespace, work: Path) -> dict:
     out = work / f"lut-{args.space}-{runtime}.json"
     started = time.perf_counter()
-    table = lut(spaces=(args.space,), runtime=runtime, out=out, device="cpu", calibrate=args.calibrate)
+    table = lut(
+        spaces=(args.space,), runtime=runtime, out=out, device="cpu", calibrate=args.calibrate, threads=args.threads
+    )
     build_s = time.perf_counter() - started
     space = get_space(args.space)
     archs = sample_archs(space, table.input_shape, table.num_classes, count=3 * args.candidates, seed=CHECK_SEED + 100)
@@ -144,6 +147,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="Keep the tables here (resumed on a rerun).")
     parser.add_argument("--show", type=int, default=12, help="Candidates printed one by one.")
     parser.add_argument("--repeat", type=int, default=12, help="Candidates timed whole twice more: the floor.")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads the runtimes run with (default: all)")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:
