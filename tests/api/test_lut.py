@@ -187,6 +187,23 @@ def test_the_command_times_several_spaces_into_one_table_saying_how_long_and_how
     assert f"{out}: 0 layer(s) to time, {len(keys)} already there" in " ".join(again.output.split())
 
 
+@pytest.mark.parametrize("noisy", [0, 1], ids=["none", "one of 7"])
+def test_the_command_says_how_many_layers_stayed_noisy_and_what_to_do_when_many_did(noisy, table_file, space_file):
+    made = json.loads(table_file.read_text())
+    for key in sorted(made["layers"])[:noisy]:
+        made["layers"][key]["noisy"] = True
+    table_file.write_text(json.dumps(made))
+    total = len(made["layers"])
+    args = ["lut", "--space", str(space_file), "--calibrate", "2", "--device", "cpu", "--out", str(table_file)]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert f"{table_file}: 0 layer(s) to time, {total} already there" in said  # nothing timed again
+    assert f"wrote {table_file}: {total} layers, {noisy} of them timed noisy; constants: " in said
+    advice = f"{noisy} of {total} layers stayed noisy: the machine was busy, or its cores are shared"
+    assert (advice in said and "or at --threads 1 if the model will run on one thread" in said) == bool(noisy)
+
+
 def test_a_table_is_never_extended_with_figures_of_another_runtime(table_file, space_file):
     before = table_file.read_bytes()
     with pytest.raises(LutError, match="measured with runtime torch, not onnxruntime"):

@@ -71,12 +71,19 @@ def lut_command(
             bar.stop()
     calibration = table.calibration
     console.print(
-        f"wrote {out}: {len(table.layers)} layers; constants: {table.call_ms:.4f} ms a layer boundary, "
+        f"wrote {out}: {len(table.layers)} layers, {table.noisy} of them timed noisy; constants: "
+        f"{table.call_ms:.4f} ms a layer boundary, "
         f"{table.element_ns or 0.0:.2f} ns an element handed between layers, {table.model_ms:+.4f} ms a model; "
         f"error on {calibration['candidates']} candidates timed whole: "
         f"{_percent(calibration['mape_sum'])} for the plain sum, {_percent(calibration['mape'])} corrected "
         "(on the candidates the constants were fitted to: --check N times others)"
     )
+    if table.too_noisy:
+        console.print(
+            f"{table.noisy} of {len(table.layers)} layers stayed noisy: the machine was busy, or its cores are shared "
+            "(a cloud VM's); make the table again when it is quiet, or at --threads 1 if the model will run on one "
+            "thread (docs/latency.md, Threads)"
+        )
     if check and table.check:
         _print_check(table.check)
 

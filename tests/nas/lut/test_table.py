@@ -155,6 +155,23 @@ def test_an_unfinished_table_predicts_nothing():
         _table(model_ms=None).predict_ms(ARCH)
 
 
+def test_a_table_counts_the_layers_that_stayed_noisy_whatever_else_an_entry_holds():
+    layers = {
+        "a": {"ms": 0.1, "p90_ms": 0.2, "noisy": True},
+        "b": {"ms": 0.1, "p90_ms": 0.1, "noisy": False},
+        "c": {"ms": None, "p90_ms": None, "noisy": False, "unsupported": "onnxruntime cannot run it"},
+        "d": {"ms": 0.3, "p90_ms": 0.5, "noisy": True},
+        "e": {"ms": 0.3, "p90_ms": 0.3},  # a table from before the flag
+    }
+    assert _table(layers=layers).noisy == 2 and _table().noisy == 0
+
+
+@pytest.mark.parametrize(("noisy", "too_many"), [(0, False), (1, False), (2, True)])
+def test_a_table_is_too_noisy_past_one_layer_in_twenty(noisy, too_many):
+    layers = {f"layer{index}": {"ms": 0.1, "p90_ms": 0.1, "noisy": index < noisy} for index in range(20)}
+    assert _table(layers=layers).too_noisy is too_many
+
+
 def test_a_table_round_trips_through_its_file(tmp_path):
     path = _table(check={"candidates": 3, "mape": 0.1}).save(tmp_path / "phone.json")
     read = load_table(path)

@@ -36,6 +36,9 @@ from dsdnas.nas.model.runtimes import UnsupportedModel
 FORMAT = 1
 # What the table was measured on: a table made for other facts cannot be extended or used for them.
 IDENTITY = ("device", "runtime", "threads", "input_shape", "num_classes")
+# Over this share of layers left noisy, `dsdnas lut` says why and what to do: 149-167 of 1,481 (10-11%) in ONNX Runtime
+# on every core of a 2-core VM, 2 (0.1%) on one thread, 32-45 (2-3%) in torch (docs/benchmarks.md, latency tables).
+NOISY_SHARE = 0.05
 
 
 class LutError(DsdnasError):
@@ -79,6 +82,16 @@ class LatencyTable:
     def label(self) -> str:
         """How trials.csv and a report name its figures: "predicted for HOST cpu, torch 2 threads (lut.json)"."""
         return f"predicted for {self.target} ({Path(self.source).name})"
+
+    @property
+    def noisy(self) -> int:
+        """How many layers stayed unstable after every try (`latency.Latency.noisy`): timed on a busy machine."""
+        return sum(bool(entry.get("noisy")) for entry in self.layers.values())
+
+    @property
+    def too_noisy(self) -> bool:
+        """More than NOISY_SHARE of its layers stayed noisy: worth saying why and what to do."""
+        return self.noisy > NOISY_SHARE * len(self.layers)
 
     @property
     def ready(self) -> bool:
