@@ -177,7 +177,7 @@ def test_the_command_times_several_spaces_into_one_table_saying_how_long_and_how
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
     assert f"{out}: {len(keys)} layer(s) to time, 0 already there; torch on " in said and "on a quiet machine" in said
-    assert f"wrote {out}: {len(keys)} layers; constants: " in said
+    assert f"wrote {out}: {len(keys)} layers, " in said and " of them timed noisy; constants: " in said
     # With 2 calibration candidates the corrected error fits its own data: said, not left to read as a test.
     assert "corrected (on the candidates the constants were fitted to: --check N times others)" in said
     assert "check: 2 candidates timed whole" in said and "mean absolute error " in said
