@@ -36,7 +36,7 @@ from dsdnas.nas.model.runtimes import UnsupportedModel
 FORMAT = 1
 # What the table was measured on: a table made for other facts cannot be extended or used for them.
 IDENTITY = ("device", "runtime", "threads", "input_shape", "num_classes")
-# Over this share of layers left noisy, `dsdnas lut` says why and what to do: 149-167 of 1,481 (10-11%) in ONNX Runtime
+# Over this share of layers left noisy, `dsdnas lut` says why and what to do: 149-211 of 1,481 (10-14%) in ONNX Runtime
 # on every core of a 2-core VM, 2 (0.1%) on one thread, 32-45 (2-3%) in torch (docs/benchmarks.md, latency tables).
 NOISY_SHARE = 0.05
 
