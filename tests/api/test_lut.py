@@ -190,8 +190,8 @@ def test_the_command_times_several_spaces_into_one_table_saying_how_long_and_how
 @pytest.mark.parametrize("noisy", [0, 1], ids=["none", "one of 7"])
 def test_the_command_says_how_many_layers_stayed_noisy_and_what_to_do_when_many_did(noisy, table_file, space_file):
     made = json.loads(table_file.read_text())
-    for key in sorted(made["layers"])[:noisy]:
-        made["layers"][key]["noisy"] = True
+    for index, key in enumerate(sorted(made["layers"])):  # whatever the fixture's real timing flagged
+        made["layers"][key]["noisy"] = index < noisy
     table_file.write_text(json.dumps(made))
     total = len(made["layers"])
     args = ["lut", "--space", str(space_file), "--calibrate", "2", "--device", "cpu", "--out", str(table_file)]

@@ -81,8 +81,8 @@ def lut_command(
     if table.too_noisy:
         console.print(
             f"{table.noisy} of {len(table.layers)} layers stayed noisy: the machine was busy, or its cores are shared "
-            "(a cloud VM's); make the table again when it is quiet, or at --threads 1 if the model will run on one "
-            "thread (docs/latency.md, Threads)"
+            "(a cloud VM's); make it again into a new --out when the machine is quiet (a table keeps what it has "
+            "timed), or at --threads 1 if the model will run on one thread (docs/latency.md, Threads)"
         )
     if check and table.check:
         _print_check(table.check)

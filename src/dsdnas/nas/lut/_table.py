@@ -90,8 +90,9 @@ class LatencyTable:
 
     @property
     def too_noisy(self) -> bool:
-        """More than NOISY_SHARE of its layers stayed noisy: worth saying why and what to do."""
-        return self.noisy > NOISY_SHARE * len(self.layers)
+        """More than NOISY_SHARE of its timed layers stayed noisy: worth saying why and what to do."""
+        timed = sum(entry.get("ms") is not None for entry in self.layers.values())  # not those it cannot run
+        return self.noisy > NOISY_SHARE * timed
 
     @property
     def ready(self) -> bool:

@@ -175,7 +175,9 @@ def write_params(storage: optuna.storages.BaseStorage, trial_id: int, params: li
     if not params:
         return
     known = _known_distributions(storage, trial_id)
-    with _create_scoped_session(backend.scoped_session, ignore_integrity_error=True) as session:
+    # A row already there would be a choice made twice (Optuna's Trial never does): raise, where Optuna's own
+    # ignore_integrity_error=True would roll back every choice of the trial and say nothing.
+    with _create_scoped_session(backend.scoped_session, ignore_integrity_error=False) as session:
         trial = rdb_models.TrialModel.find_or_raise_by_id(trial_id, session)
         backend.check_trial_is_updatable(trial_id, trial.state)  # as Optuna checks: a finished trial is not written
         for name, value, distribution in params:
