@@ -87,8 +87,8 @@ def write_user_attrs(storage: optuna.storages.BaseStorage, trial_id: int, attrs:
     key costs it a look-up of the trial and a statement of its own: 35 ms for 40 keys on
     SQLite here, where one multi-row upsert after one look-up takes 5 ms (SQLite, PostgreSQL).
     """
-    backend = getattr(storage, "_backend", storage)  # under Optuna's cache wrapper
-    if not isinstance(backend, RDBStorage):
+    backend = _database(storage)
+    if backend is None:
         for key, value in attrs.items():
             storage.set_trial_user_attr(trial_id, key, value)
         return
@@ -102,9 +102,20 @@ def write_user_attrs(storage: optuna.storages.BaseStorage, trial_id: int, attrs:
             for key, value in attrs.items():
                 backend._set_trial_attr_without_commit(session, model, trial_id, key, value)
             return
-        trial = rdb_models.TrialModel.find_or_raise_by_id(trial_id, session)
-        backend.check_trial_is_updatable(trial_id, trial.state)  # as Optuna checks: a finished trial is not written
+        _check_updatable(backend, session, trial_id)
         session.execute(_upsert(insert, trial_id, attrs))
+
+
+def _database(storage: optuna.storages.BaseStorage) -> RDBStorage | None:
+    """The database under `storage` (itself, or under Optuna's cache wrapper); None for any other storage."""
+    backend = getattr(storage, "_backend", storage)
+    return backend if isinstance(backend, RDBStorage) else None
+
+
+def _check_updatable(backend: RDBStorage, session: Any, trial_id: int) -> None:
+    """The trial looked up once, and checked as Optuna checks it: a finished trial is not written."""
+    trial = rdb_models.TrialModel.find_or_raise_by_id(trial_id, session)
+    backend.check_trial_is_updatable(trial_id, trial.state)
 
 
 def _upsert(insert: Any, trial_id: int, attrs: dict[str, Any]) -> Any:
@@ -167,8 +178,8 @@ def write_params(storage: optuna.storages.BaseStorage, trial_id: int, params: li
     Each is checked as Optuna checks it: against the distribution the study first stored
     under its name (a choice whose options changed is refused with Optuna's ValueError).
     """
-    backend = getattr(storage, "_backend", storage)  # under Optuna's cache wrapper
-    if not isinstance(backend, RDBStorage):
+    backend = _database(storage)
+    if backend is None:
         for name, value, distribution in params:
             storage.set_trial_param(trial_id, name, value, distribution)
         return
@@ -178,8 +189,7 @@ def write_params(storage: optuna.storages.BaseStorage, trial_id: int, params: li
     # A row already there would be a choice made twice (Optuna's Trial never does): raise, where Optuna's own
     # ignore_integrity_error=True would roll back every choice of the trial and say nothing.
     with _create_scoped_session(backend.scoped_session, ignore_integrity_error=False) as session:
-        trial = rdb_models.TrialModel.find_or_raise_by_id(trial_id, session)
-        backend.check_trial_is_updatable(trial_id, trial.state)  # as Optuna checks: a finished trial is not written
+        _check_updatable(backend, session, trial_id)
         for name, value, distribution in params:
             if name not in known:  # Optuna's own statement, which looks the study's first one up
                 backend._set_trial_param_without_commit(session, trial_id, name, value, distribution)
