@@ -10,6 +10,7 @@ import random
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -127,42 +128,59 @@ def _training(study: optuna.Study, out: Path, pid: int) -> list[int]:
     ]
 
 
-def _freeze_in_training(process: subprocess.Popen, out: Path) -> int | None:
+def _freeze_in_training(process: subprocess.Popen, out: Path, *, files_written: bool = False) -> int | None:
     """Stop `process` (SIGSTOP) while one of its trials trains, and return that trial; None if it ended first.
 
-    Read again once frozen: between a read and the signal the trial may have moved on.
+    Read again once frozen: between a read and the signal the trial may have moved on. With
+    `files_written` the trial goes on while this test holds the database's write lock (BEGIN
+    IMMEDIATE): trained to its end, or stopped at the rung whose scores it wrote before it was judged,
+    the search writes its files (weights.safetensors if trained, and metrics.json), then waits on the
+    lock to tell the study (SQLite's timeout, 60 s), and is frozen there. The moment is then certain,
+    where a kill timed from the files alone lost the race to the study's few milliseconds.
     """
-    storage = optuna.storages.RDBStorage(
-        f"sqlite:///{out / 'study.db'}", engine_kwargs={"connect_args": {"timeout": 1}}
-    )
+    database = out / "study.db"
+    storage = optuna.storages.RDBStorage(f"sqlite:///{database}", engine_kwargs={"connect_args": {"timeout": 1}})
     study = optuna.load_study(study_name=None, storage=storage)
+    lock = sqlite3.connect(database, timeout=30, isolation_level=None)  # transactions begun by hand
     deadline, doomed = time.monotonic() + 120, None
     try:
         while doomed is None and process.poll() is None:
             assert time.monotonic() < deadline, "no progress"
             with contextlib.suppress(sqlalchemy.exc.OperationalError):  # the search held the database's lock
                 if _training(study, out, process.pid):
+                    if files_written:
+                        lock.execute("BEGIN IMMEDIATE")
                     process.send_signal(signal.SIGSTOP)
                     doomed = next(iter(_training(study, out, process.pid)), None)
             if doomed is None:
+                if lock.in_transaction:
+                    lock.execute("ROLLBACK")
                 process.send_signal(signal.SIGCONT)  # it moved on meanwhile, or was not stopped
                 time.sleep(0.02)
+        if doomed is not None and files_written:
+            process.send_signal(signal.SIGCONT)  # on to the lock
+            assert _wait_until((out / "trials" / str(doomed) / METRICS_FILE).exists, process, timeout_s=60)
+            process.send_signal(signal.SIGSTOP)
         return doomed
     finally:
         if doomed is None:
             process.send_signal(signal.SIGCONT)  # never left stopped, whatever failed here
+        if lock.in_transaction:
+            lock.execute("ROLLBACK")  # the process is stopped: it tells nothing before it is killed
+        lock.close()
         storage.engine.dispose()
 
 
 def test_kills_inside_trials_at_every_moment_lose_nothing(tmp_path):
     """Each kill lands inside a trial, timed from what the search has done (never from the clock):
-    while it trains, just after its files are written, or in the next trial after one finished.
-    Every killed trial is then recovered by the next start, and no finished trial is ever lost."""
-    # 12: trials stopped at a rung take a fraction of a second, and the third launch must still find one that trains
+    while it trains, after its files are written but before the study hears, or in the next trial
+    after one finished. Every killed trial is then recovered by the next start (the first two kinds
+    certainly), and no finished trial is ever lost."""
+    # 12: trials stopped at a rung take a fraction of a second, and four launches must still find one that trains
     out, budget, rng = tmp_path / "run", 12, random.Random(0)
     command = [*DSDNAS, "search", "--budget", str(budget), "--out", str(out), *KILL_ARGS]
     kept: dict[int, str] = {}  # trained trials seen so far: number -> SHA-256 of their weights
-    logs, killed_training = [], []
+    logs, killed_training, killed_written = [], [], []
     for kill in range(2 * len(KILL_MOMENTS)):
         before = {path.parent.name for path in out.glob("trials/*/arch.json")}
         logs.append(tmp_path / f"launch{kill}.log")
@@ -174,39 +192,42 @@ def test_kills_inside_trials_at_every_moment_lose_nothing(tmp_path):
             new = sorted({path.parent.name for path in out.glob("trials/*/arch.json")} - before, key=int)
             return new if len(new) >= count else []
 
-        def written(new=started) -> bool:  # weights, or for a trial stopped at a rung (most are) its metrics.json
-            return any(
-                (out / "trials" / n / name).exists() for n in new() for name in ("weights.safetensors", METRICS_FILE)
-            )
-
         if not _wait_until(started, process):
             break  # the budget was met before a trial started
         doomed = None
-        if moment == "training":
-            if (doomed := _freeze_in_training(process, out)) is None:
+        if moment in ("training", "files written"):
+            if (doomed := _freeze_in_training(process, out, files_written=moment == "files written")) is None:
                 break  # the budget was met before a trial trained
-        elif moment == "files written":
-            _wait_until(written, process)
         else:  # inside the second trial, which may be stopped at its first rung within a tenth of a second
             time.sleep(rng.uniform(0.0, 0.1))
         process.send_signal(signal.SIGKILL)
         process.wait()
         _, study, _ = load_run(out)
-        if doomed is not None:  # the kill landed in training: the dead process's last word on its trial says so
+        if moment == "training":  # the kill landed in training: the dead process's last word on its trial says so
             assert _training(study, out, process.pid) == [doomed], (kill, doomed)
             killed_training.append(doomed)
+        elif moment == "files written":  # its files complete, the study never told
+            assert study.trials[doomed].state is TrialState.RUNNING, (kill, doomed)
+            # Trained, or stopped: a rung's scores are written before it is judged
+            status = json.loads((out / "trials" / str(doomed) / METRICS_FILE).read_text())["status"]
+            killed_written.append((doomed, status))
         trained = {r.number: r.weights_sha256 for r in records(study) if r.trained}
         assert all(trained.get(number) == sha256 for number, sha256 in kept.items()), (kill, moment)
         kept.update(trained)
     final = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr
     notes = "\n".join(log.read_text() for log in logs) + final.stdout
-    recovered = [int(n) for found in RECOVERED.findall(notes) for n in found.split(",")]
-    assert len(recovered) >= 4, notes  # most kills caught a trial running, and the next start ended it
+    recovered = {int(n) for found in RECOVERED.findall(notes) for n in found.split(",")}
+    assert {*killed_training, *(n for n, _ in killed_written)} <= recovered, notes  # the next start ended each
     assert_consistent(out, budget)
     _, study, _ = load_run(out)
     assert all(r.weights_sha256 == kept[r.number] for r in records(study) if r.number in kept)
-    assert len(killed_training) == 2  # both kills meant for training landed in it
+    assert len(killed_training) == len(killed_written) == 2  # each kill landed at its moment
+    finished_as = {"trained": ("completed", TrialState.COMPLETE), "stopped": ("recorded", TrialState.PRUNED)}
+    for done, status in killed_written:  # finished from its files as what they say, never trained again
+        said, state = finished_as[status]
+        assert f"{said} trial(s) [{done}]" in notes, notes
+        assert study.trials[done].state is state
     for doomed in killed_training:  # no files to complete it from: failed with the reason, its candidate retried
         trial = study.trials[doomed]
         assert trial.state is TrialState.FAIL

@@ -152,6 +152,8 @@ def test_what_optuna_holds_of_a_trial_is_never_read_from_its_files(run):
     "damage",
     [
         {"status": "failed"},
+        {"status": "reused"},  # naming no twin
+        {"status": "reused", "reused_from": "1"},
         {"arch_hash": "0123456789ab"},
         {"weights_sha256": None},
         {"weights_sha256": "0" * 64},
@@ -173,8 +175,37 @@ def test_a_dead_workers_trial_whose_files_do_not_vouch_for_it_is_failed_with_the
     trial = _trial(study, number)
     assert trial.state == TrialState.FAIL and trial.values is None
     assert trial.user_attrs["reason"] == f"worker {worker} died (process gone)"
+    assert trial.user_attrs["status"] == "failed"
     (retry,) = _retries(study, number)
     assert retry.state == TrialState.WAITING and retry.params == trial.params
+
+
+def test_a_dead_workers_reused_trial_is_completed_from_its_metrics_with_its_twins_figures(run):
+    # Killed after metrics.json and the record said "reused", before Optuna heard: it copied a trained
+    # twin's result and keeps no weights, so its metrics.json alone finishes it, as a reused trial.
+    study, run_dir = run
+    number = _started(study, run_dir, _dead_worker())
+    _trained_files(study, run_dir, number, status="reused", reused_from=0, weights_sha256=None)
+    (run_dir.trial_dir(number) / WEIGHTS_FILE).unlink()
+    write_user_attrs(study._storage, study.trials[number]._trial_id, {"status": "reused", "reused_from": 0})
+    assert recover_dead_trials(study, run_dir) == ([number], [], [])
+    trial = _trial(study, number)
+    assert trial.state == TrialState.COMPLETE and trial.values == [ACCURACY, MACS]
+    record = TrialRecord.from_trial(trial)
+    assert (record.status, record.reused_from, record.counted) == ("reused", 0, True)
+    assert _retries(study, number) == []
+
+
+@pytest.mark.parametrize("said", ["reused", "skipped", "trained"])
+def test_a_dead_workers_trial_whose_record_claimed_a_result_its_files_lack_is_failed_and_no_longer_claims_it(run, said):
+    """Killed between saving its record and telling the study, its metrics.json lost: the status the record
+    saved must not stay on the FAIL trial (trials.csv would count a "reused" row as evaluated)."""
+    study, run_dir = run
+    number = _started(study, run_dir, _dead_worker())
+    write_user_attrs(study._storage, study.trials[number]._trial_id, {"status": said, "reused_from": 0})
+    assert recover_dead_trials(study, run_dir) == ([], [], [number])
+    record = TrialRecord.from_trial(_trial(study, number))
+    assert (record.state, record.status, record.counted) == ("FAIL", "failed", False)
 
 
 @pytest.mark.parametrize("saved", [True, False], ids=["record saved", "metrics.json only"])

@@ -25,7 +25,7 @@ class Status(enum.StrEnum):
     TRAINED = "trained"  # trained for all its epochs; its weights are on disk
     REUSED = "reused"  # an architecture trained before: that trial's result is copied
     SKIPPED = "skipped"  # over a --max-macs/--max-params/--max-latency-ms limit; never trained
-    FAILED = "failed"  # the loss became nan or inf, or the device ran out of memory
+    FAILED = "failed"  # the loss became nan or inf, the device ran out of memory, or its worker died
     TWIN = "twin"  # another worker was training the same architecture: given up, another one sampled
     STOPPED = "stopped"  # stopped at a rung by early stopping: evaluated, counted, never on the front
 

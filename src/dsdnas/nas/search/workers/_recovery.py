@@ -5,10 +5,12 @@ A worker killed after it wrote a trained trial's files but before the study hear
 complete. Such a trial is completed from its metrics.json once its weights match the
 recorded hash; it is never left orphaned. A candidate stopped at a rung has no weights: its
 metrics.json alone finishes it, as the stopped (PRUNED) trial it was, since it was
-evaluated and the budget counts it. Any other dead trial is marked FAIL, with the
-reason, and its candidate retried: at once when the worker was a process on this
-machine, else through Optuna's heartbeat once its grace period passes. A trial whose
-worker died before naming itself is failed too (`fail_orphaned_trials`).
+evaluated and the budget counts it. So does a reused one's, which copied a trained twin's
+result and has no weights of its own. Any other dead trial is marked FAIL (its status
+"failed", whatever its record said before), with the reason, and its candidate retried:
+at once when the worker was a process on this machine, else through Optuna's heartbeat
+once its grace period passes. A trial whose worker died before naming itself is failed
+too (`fail_orphaned_trials`).
 """
 
 from __future__ import annotations
@@ -47,15 +49,18 @@ def _dead_here(record: TrialRecord) -> bool:
 
 
 def finished_from_files(record: TrialRecord, run_dir: RunDir) -> TrialRecord | None:
-    """The trained or stopped trial its complete files describe, or None when they are missing, partial or
-    altered: a trained one needs its weights, matching the recorded hash; a stopped one has none."""
+    """The trained, reused or stopped trial its complete files describe, or None when they are missing,
+    partial or altered: a trained one needs its weights, matching the recorded hash; the others have none
+    (a reused one names its twin)."""
     folder = Path(record.folder) if record.folder else run_dir.trial_dir(record.number)
     try:
         metrics = read_json(folder / METRICS_FILE)
     except RunError:
         return None
     status = metrics.get("status")
-    if status not in (Status.TRAINED, Status.STOPPED) or metrics.get("arch_hash") != record.arch_hash:
+    if status not in (Status.TRAINED, Status.REUSED, Status.STOPPED) or metrics.get("arch_hash") != record.arch_hash:
+        return None
+    if status == Status.REUSED and not isinstance(metrics.get("reused_from"), int):
         return None
     weights, sha256 = folder / WEIGHTS_FILE, metrics.get("weights_sha256")
     if status == Status.TRAINED and (not sha256 or not weights.exists() or file_sha256(weights) != sha256):
@@ -82,7 +87,8 @@ def _complete(study: optuna.Study, trial: FrozenTrial, finished: TrialRecord) ->
 def _fail_and_retry(study: optuna.Study, trial: FrozenTrial, reason: str, *, retry: bool = True) -> bool:
     storage = study._storage
     try:
-        storage.set_trial_user_attr(trial._trial_id, "reason", reason)
+        # A record saved before the kill may say "reused" or "skipped": trials.csv must not count it.
+        write_user_attrs(storage, trial._trial_id, {"reason": reason, "status": Status.FAILED.value})
         # The storage's compare-and-set: only one of several recovering workers wins.
         if not storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
             return False
