@@ -11,7 +11,7 @@ import pandas as pd
 from dsdnas.api._runs import load_run
 from dsdnas.errors import DsdnasError
 from dsdnas.nas.hardware import resolve_device
-from dsdnas.nas.model import costs
+from dsdnas.nas.model import block_costs, costs
 from dsdnas.nas.model.arch import Arch, load_arch
 from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME, check_runtime
 from dsdnas.nas.search.end_latency import end_latencies, with_end_latency
@@ -68,13 +68,13 @@ def profile(
 
 def compare_blocks(
     *, in_channels: int, out_channels: int, kernel: int, dilation: int, size: int, device: str = "auto"
-) -> list[costs.BlockComparison]:
+) -> list[block_costs.BlockComparison]:
     """One block as standard, dilated, separable and dilated separable, measured side by side."""
     if kernel < 1 or kernel % 2 == 0:
         raise DsdnasError(f"--kernel {kernel}: kernels must be odd (1, 3, 5, 7, ...)")
     if min(in_channels, out_channels, dilation, size) < 1:
         raise DsdnasError("--in, --out, --dilation and --size must be positive")
-    return costs.compare_blocks(
+    return block_costs.compare_blocks(
         in_channels, out_channels, kernel, dilation=dilation, size=size, device=resolve_device(device)
     )
 

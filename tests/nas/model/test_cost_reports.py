@@ -5,7 +5,8 @@ import torch
 from torch import nn
 
 from dsdnas.nas.model.arch import Arch, Block, Head, Stem
-from dsdnas.nas.model.costs import compare_blocks, profile_arch, reference_costs
+from dsdnas.nas.model.block_costs import compare_blocks
+from dsdnas.nas.model.costs import profile_arch, reference_costs
 
 CPU = torch.device("cpu")
 

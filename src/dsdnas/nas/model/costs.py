@@ -6,8 +6,7 @@ conv at inference), activations, residual adds and pooling are left out, so the 
 equals the analytic count.
 
 `profile_costs` is what a search records for every candidate; `profile_arch` is what
-`dsdnas profile` prints; `compare_blocks` measures one block in its standard, dilated,
-separable and dilated-separable forms for `dsdnas blocks`.
+`dsdnas profile` prints (`block_costs` compares blocks for `dsdnas blocks`).
 
 This is the only module that imports fvcore.
 """
@@ -23,10 +22,8 @@ import torch
 from torch import nn
 
 from dsdnas.nas.hardware import cpu_count
-from dsdnas.nas.model.arch import Arch, effective_kernel
-from dsdnas.nas.model.blocks import BLOCK_CLASSES
+from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.model.builder import build_model
-from dsdnas.nas.model.kinds import BLOCK_KINDS
 from dsdnas.nas.model.latency import Latency, measure_latency
 from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME
 from dsdnas.nas.quiet import QuietWindows
@@ -112,8 +109,9 @@ def candidate_latency(
     batch_size: int = 1,
     repeats: int = LATENCY_REPEATS,
     runtime: str = DEFAULT_RUNTIME,
+    threads: int | None = None,
 ) -> Latency:
-    """Latency in `runtime` on all the machine's CPU threads, as every figure dsdnas records is measured;
+    """Latency in `runtime` on `threads` CPU threads (None: all the machine's, as dsdnas measures unless told);
     the caller holds a quiet window (`quiet_latency` takes one for a single model)."""
     return measure_latency(
         model,
@@ -122,7 +120,7 @@ def candidate_latency(
         device=device,
         warmup=LATENCY_WARMUP,
         repeats=repeats,
-        threads=cpu_count(),
+        threads=threads or cpu_count(),
         runtime=runtime,
     )
 
@@ -135,11 +133,14 @@ def quiet_latency(
     batch_size: int = 1,
     repeats: int,
     runtime: str = DEFAULT_RUNTIME,
+    threads: int | None = None,
 ) -> Latency:
-    """Latency in `runtime`, measured while no dsdnas process on this machine trains on `device`, on all its
-    CPU threads."""
+    """Latency in `runtime`, measured while no dsdnas process on this machine trains on `device`, on `threads`
+    CPU threads (None: all)."""
     with QuietWindows(device).measuring():
-        return candidate_latency(model, input_shape, device, batch_size=batch_size, repeats=repeats, runtime=runtime)
+        return candidate_latency(
+            model, input_shape, device, batch_size=batch_size, repeats=repeats, runtime=runtime, threads=threads
+        )
 
 
 _UNTIMED = {"latency_reason": "", "latency_load": None, "threads": None}
@@ -160,9 +161,13 @@ def latency_costs(latency: Latency | None) -> dict[str, Any]:
     }
 
 
-def time_candidate(model: nn.Module, arch: Arch, device: torch.device, *, runtime: str = DEFAULT_RUNTIME) -> Latency:
-    """A candidate's batch-1 latency in `runtime`, as every search times it."""
-    return quiet_latency(model.to(device), arch.input_shape, device, repeats=LATENCY_REPEATS, runtime=runtime)
+def time_candidate(
+    model: nn.Module, arch: Arch, device: torch.device, *, runtime: str = DEFAULT_RUNTIME, threads: int | None = None
+) -> Latency:
+    """A candidate's batch-1 latency in `runtime` on `threads` CPU threads, as every search times it."""
+    return quiet_latency(
+        model.to(device), arch.input_shape, device, repeats=LATENCY_REPEATS, runtime=runtime, threads=threads
+    )
 
 
 def profile_costs(
@@ -171,17 +176,19 @@ def profile_costs(
     device: torch.device,
     *,
     runtime: str = DEFAULT_RUNTIME,
+    threads: int | None = None,
     predicted: Latency | None = None,
     source: str | None = None,
     timed: bool = True,
 ) -> Costs:
-    """MACs, params, receptive field and batch-1 latency of a freshly built model: timed in `runtime`, or
+    """MACs, params, receptive field and batch-1 latency of a freshly built model: timed in `runtime` (on
+    `threads` CPU threads, None: all), or
     `predicted` (by a latency table, `source` naming it) and then not timed at all. `timed=False` leaves
     the latency out (None), for a search that times only the candidates it trains to the end."""
     started = time.perf_counter()
     model = model.to(device)
     macs = count_macs(model, arch.input_shape)
-    latency = predicted or (time_candidate(model, arch, device, runtime=runtime) if timed else None)
+    latency = predicted or (time_candidate(model, arch, device, runtime=runtime, threads=threads) if timed else None)
     return Costs(
         macs=macs.macs,
         params=count_params(model),
@@ -194,12 +201,17 @@ def profile_costs(
 
 
 def reference_costs(
-    model: nn.Module, input_shape: tuple[int, ...], device: torch.device, *, runtime: str = DEFAULT_RUNTIME
+    model: nn.Module,
+    input_shape: tuple[int, ...],
+    device: torch.device,
+    *,
+    runtime: str = DEFAULT_RUNTIME,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """MACs, params and batch-1 latency of any model (a reference one), measured as candidates are."""
     model = model.to(device)
     macs = count_macs(model, input_shape)
-    latency = quiet_latency(model, input_shape, device, repeats=LATENCY_REPEATS, runtime=runtime)
+    latency = quiet_latency(model, input_shape, device, repeats=LATENCY_REPEATS, runtime=runtime, threads=threads)
     return {
         "macs": macs.macs,
         "params": count_params(model),
@@ -214,13 +226,21 @@ def reference_costs(
 
 
 def profile_arch(
-    arch: Arch, device: torch.device, *, batch_size: int, repeats: int, runtime: str = DEFAULT_RUNTIME
+    arch: Arch,
+    device: torch.device,
+    *,
+    batch_size: int,
+    repeats: int,
+    runtime: str = DEFAULT_RUNTIME,
+    threads: int | None = None,
 ) -> dict[str, Any]:
-    """MACs, params, receptive field, and latency in `runtime` at batch 1 and at `batch_size`."""
+    """MACs, params, receptive field, and latency in `runtime` on `threads` CPU threads (None: all) at batch 1
+    and at `batch_size`."""
     model = build_model(arch).to(device)
     macs = count_macs(model, arch.input_shape)
-    single = quiet_latency(model, arch.input_shape, device, repeats=repeats, runtime=runtime)
-    batched = quiet_latency(model, arch.input_shape, device, batch_size=batch_size, repeats=repeats, runtime=runtime)
+    timing = {"repeats": repeats, "runtime": runtime, "threads": threads}
+    single = quiet_latency(model, arch.input_shape, device, **timing)
+    batched = quiet_latency(model, arch.input_shape, device, batch_size=batch_size, **timing)
     return {
         "notation": arch.notation,
         "arch_hash": arch.hash,
@@ -236,65 +256,3 @@ def profile_arch(
         "images_per_s": batch_size / (batched.p50_ms / 1000.0),
         "unsupported_ops": macs.unsupported_ops,
     }
-
-
-@dataclass(frozen=True)
-class BlockComparison:
-    name: str
-    kind: str
-    dilation: int
-    conv_params: int  # conv weights only (BatchNorm folds into them at inference)
-    params: int  # with BatchNorm's scale and shift
-    macs: int
-    receptive_field: int  # pixels one output sees: d*(k-1)+1
-    latency_ms: float  # median at batch 1
-    latency_p90_ms: float
-
-
-def _conv_weights(module: nn.Module) -> int:
-    return sum(m.weight.numel() for m in module.modules() if isinstance(m, nn.Conv2d))
-
-
-def _sees(module: nn.Module) -> int:
-    """Pixels one output of the block sees, read off the convs that were timed: d*(k-1)+1 of the widest."""
-    convs = [m for m in module.modules() if isinstance(m, nn.Conv2d)]
-    return max(effective_kernel(m.kernel_size[0], m.dilation[0]) for m in convs)
-
-
-def compare_blocks(
-    in_channels: int,
-    out_channels: int,
-    kernel: int,
-    *,
-    dilation: int,
-    size: int,
-    device: torch.device,
-    stride: int = 1,
-    repeats: int = LATENCY_REPEATS,
-) -> list[BlockComparison]:
-    """The same block in every kind of the kinds table, each undilated and then dilated by `dilation`."""
-    variants = []
-    for kind in BLOCK_KINDS:
-        variants.append((kind, kind, 1))
-        if dilation > 1:
-            variants.append((f"{kind} d{dilation}", kind, dilation))
-    rows = []
-    shape = (in_channels, size, size)
-    for name, kind, d in variants:
-        torch.manual_seed(0)
-        block = BLOCK_CLASSES[kind](in_channels, out_channels, kernel, dilation=d, stride=stride).to(device)
-        latency = quiet_latency(block, shape, device, repeats=repeats)
-        rows.append(
-            BlockComparison(
-                name=name,
-                kind=kind,
-                dilation=d,
-                conv_params=_conv_weights(block),
-                params=count_params(block),
-                macs=count_macs(block, shape).macs,
-                receptive_field=_sees(block),
-                latency_ms=latency.p50_ms,
-                latency_p90_ms=latency.p90_ms,
-            )
-        )
-    return rows
