@@ -52,7 +52,9 @@ def baseline(
     )
     notes = _pretrain(reference, config)
     # Before training, as for candidates.
-    costs = reference_costs(reference.model, data.input_shape, device, runtime=config.latency_runtime)
+    costs = reference_costs(
+        reference.model, data.input_shape, device, runtime=config.latency_runtime, threads=config.latency_threads
+    )
     train = _train_config(config, data)
     trainer = Trainer(reference.model, data, train, frozen=frozen_parts(reference, config.freeze))
     result = trainer.run(on_epoch=on_epoch)

@@ -51,13 +51,23 @@ def writing_out(out: str | Path | None) -> Iterator[None]:
         ) from None
 
 
-def check_latency(runtime: str, lut: str | Path | None) -> None:
+def check_latency(runtime: str, lut: str | Path | None, threads: int | None = None) -> None:
+    from dsdnas.nas.hardware import cpu_count
     from dsdnas.nas.lut import load_table
     from dsdnas.nas.model.runtimes import check_runtime
 
     check_runtime(runtime)
+    cores = cpu_count()
+    check(
+        threads is None or 1 <= threads <= cores,
+        f"--latency-threads {threads} must be from 1 to this machine's {cores} CPU threads",
+    )
     table = load_table(lut) if lut is not None else None
     check(
         table is None or runtime in ("torch", table.runtime),
         f"--latency-runtime {runtime}: the table {lut} was measured in {table and table.runtime}; drop one",
+    )
+    check(
+        table is None or threads is None,
+        f"--latency-threads {threads}: the table {lut} was measured on {table and table.threads} thread(s); drop one",
     )

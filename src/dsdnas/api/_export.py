@@ -14,6 +14,7 @@ from dsdnas.errors import ExportError, RunError
 from dsdnas.nas.files import file_sha256
 from dsdnas.nas.hardware import hostname
 from dsdnas.nas.model.costs import LATENCY_REPEATS, quiet_latency
+from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME
 from dsdnas.nas.runs.artifacts import (
     StoredModel,
     finished_finetune,
@@ -126,7 +127,9 @@ def export(run: str | Path, /, *, config: ExportConfig | None = None, **options:
         default_out = stored.folder / EXPORT_DIR if stored.finetuned else opened.run_dir.export_dir(stored.trial)
     images = verification_images(stored, config.data_dir)
     table = None if is_finetune_dir(Path(run)) else opened.meta.get("latency_table")
-    latency = _measured_now(stored, config.latency_runtime) if config.latency_runtime else latency_lines(stored, table)
+    now = config.latency_runtime is not None or config.latency_threads is not None
+    runtime = config.latency_runtime or DEFAULT_RUNTIME
+    latency = _measured_now(stored, runtime, config.latency_threads) if now else latency_lines(stored, table)
     with writing_out(config.out):
         return export_model(
             stored,
@@ -139,11 +142,11 @@ def export(run: str | Path, /, *, config: ExportConfig | None = None, **options:
         )
 
 
-def _measured_now(stored: StoredModel, runtime: str) -> list[str]:
-    """--latency-runtime: the model timed here, now, in that runtime (on the CPU, where models ship)."""
-    latency = quiet_latency(
-        stored.build(), stored.arch.input_shape, torch.device("cpu"), repeats=LATENCY_REPEATS, runtime=runtime
-    )
+def _measured_now(stored: StoredModel, runtime: str, threads: int | None) -> list[str]:
+    """--latency-runtime or --latency-threads: the model timed here, now, in that runtime on that many threads
+    (on the CPU, where models ship)."""
+    cpu, shape = torch.device("cpu"), stored.arch.input_shape
+    latency = quiet_latency(stored.build(), shape, cpu, repeats=LATENCY_REPEATS, runtime=runtime, threads=threads)
     return [
         f"Latency: {latency.p50_ms:.3f} ms (median, batch 1, cpu, {runtime} {latency.threads} threads; "
         f"measured at export on {hostname()})"

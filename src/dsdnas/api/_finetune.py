@@ -16,7 +16,7 @@ from dsdnas.errors import DataError, DsdnasError
 from dsdnas.nas.datasets.base import Dataset
 from dsdnas.nas.datasets.device_data import DeviceData, DeviceSplit, to_device
 from dsdnas.nas.files import write_text
-from dsdnas.nas.hardware import hostname, resolve_device
+from dsdnas.nas.hardware import cpu_count, hostname, resolve_device
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.model.builder import build_model
 from dsdnas.nas.model.costs import profile_costs
@@ -83,9 +83,12 @@ def finetune(
         config.resume,
     )
     runtime = opened.meta.get("latency_runtime", DEFAULT_RUNTIME)
+    threads = opened.meta.get("latency_threads")  # None: every core
     # The same model on the same machine: the search's end already timed it (one figure per model).
-    timed = {} if setup.transfer else end_latencies(opened.run_dir, timed_on=(hostname(), str(device), runtime))
-    plan.extra_metrics = _cost_metrics(setup.arch, device, runtime=runtime, at_end=timed.get(stored.trial))
+    timed_on = (hostname(), str(device), runtime, threads or cpu_count())
+    timed = {} if setup.transfer else end_latencies(opened.run_dir, timed_on=timed_on)
+    at_end = timed.get(stored.trial)
+    plan.extra_metrics = _cost_metrics(setup.arch, device, runtime=runtime, threads=threads, at_end=at_end)
     plan.on_epoch = on_epoch
     if not setup.transfer:  # transfer reports its own best validation accuracy instead
         plan.extra_metrics["val_accuracy"] = stored.metrics.get("val_accuracy")
@@ -211,11 +214,14 @@ def training_settings(config: FinetuneConfig) -> dict[str, Any]:
     return {name: getattr(config, name) for name in TRAINING_SETTINGS}
 
 
-def _cost_metrics(arch: Arch, device: torch.device, *, runtime: str, at_end: dict[str, Any] | None) -> dict[str, Any]:
+def _cost_metrics(
+    arch: Arch, device: torch.device, *, runtime: str, threads: int | None, at_end: dict[str, Any] | None
+) -> dict[str, Any]:
     """The fine-tuned model's costs. Its latency: `at_end`, the figure the end of its search timed on this
-    machine and device in its runtime, when there is one; else timed here in the search's runtime (a table's,
-    when the search predicted latencies: this machine is not the table's device, and the figure says so)."""
-    costs = profile_costs(build_model(arch), arch, device, runtime=runtime, timed=at_end is None)
+    machine and device in its runtime, when there is one; else timed here in the search's runtime and threads
+    (a table's runtime, when the search predicted latencies: this machine is not the table's device, and the
+    figure says so)."""
+    costs = profile_costs(build_model(arch), arch, device, runtime=runtime, threads=threads, timed=at_end is None)
     latency = {"latency_ms": costs.latency_ms, "latency_p90_ms": costs.latency_p90_ms}
     if at_end is not None:
         latency = {"latency_ms": at_end["latency_ms"], "latency_p90_ms": at_end["latency_p90_ms"]}

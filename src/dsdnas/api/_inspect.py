@@ -8,12 +8,13 @@ from typing import Any
 
 import pandas as pd
 
+from dsdnas.api._checks import check_latency
 from dsdnas.api._runs import load_run
 from dsdnas.errors import DsdnasError
 from dsdnas.nas.hardware import resolve_device
 from dsdnas.nas.model import block_costs, costs
 from dsdnas.nas.model.arch import Arch, load_arch
-from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME, check_runtime
+from dsdnas.nas.model.runtimes import DEFAULT_RUNTIME
 from dsdnas.nas.search.end_latency import end_latencies, with_end_latency
 from dsdnas.nas.search.records import OBJECTIVE_FIELDS, objective_names
 from dsdnas.nas.search.results import pareto_trials, trials_frame
@@ -53,16 +54,16 @@ def profile(
     batch_size: int = 64,
     repeats: int = 30,
     latency_runtime: str = DEFAULT_RUNTIME,
+    latency_threads: int | None = None,
 ) -> tuple[Arch, dict[str, Any]]:
-    """An architecture file and its costs: MACs, params, receptive field, latency in `latency_runtime` at
-    batch 1 and `batch_size`."""
+    """An architecture file and its costs: MACs, params, receptive field, latency in `latency_runtime` on
+    `latency_threads` CPU threads (None: all) at batch 1 and `batch_size`."""
     if batch_size < 1 or repeats < 1:
         raise DsdnasError(f"--batch-size {batch_size} and --repeats {repeats} must be at least 1")
-    check_runtime(latency_runtime)
+    check_latency(latency_runtime, None, latency_threads)
     arch = load_arch(str(arch_file))
-    found = costs.profile_arch(
-        arch, resolve_device(device), batch_size=batch_size, repeats=repeats, runtime=latency_runtime
-    )
+    timing = {"runtime": latency_runtime, "threads": latency_threads}
+    found = costs.profile_arch(arch, resolve_device(device), batch_size=batch_size, repeats=repeats, **timing)
     return arch, found
 
 

@@ -205,7 +205,7 @@ def _folder_kept_only_on_success(folder: Path) -> Iterator[None]:
 def _latency_source(config: SearchConfig, space: SearchSpace, data: Dataset) -> LatencySource:
     """Timed here in --latency-runtime, or predicted by --latency-lut, whose table must cover the space."""
     if config.latency_lut is None:
-        return LatencySource(runtime=config.latency_runtime)
+        return LatencySource(runtime=config.latency_runtime, threads=config.latency_threads)
     table = load_table(config.latency_lut)
     check_covers(table, space, input_shape=data.input_shape, num_classes=data.num_classes)
     return LatencySource(runtime=table.runtime, table=table)
@@ -255,6 +255,7 @@ def _run_facts(config: SearchConfig, latency: LatencySource) -> dict[str, Any]:
         "budget": str(config.budget),
         "jobs": config.jobs,
         "latency_runtime": latency.runtime,
+        "latency_threads": latency.threads,  # None: every core (a table's figures: its own threads)
         "artifacts": config.artifacts,
         "device": str(device),
         "torch": torch.__version__,

@@ -1,12 +1,11 @@
 """One dataclass of options per command, built once and passed whole.
 
-The CLI builds a config from its options; a notebook builds one directly or passes the
-same names as keywords (`dsdnas.search(budget=6, epochs=1)`). Defaults live here only:
-the CLI shows them in its --help. `validate()` checks every option's range before
-anything is created, and its errors name the option; it returns the config with each
-option parsed into its typed value (`SearchConfig.budget` a `Budget`, `objectives` a
-tuple of names, accuracy first), so nothing downstream parses an option again. Fields
-are keyword-only. This module imports no torch, so the CLI can read it at start-up.
+The CLI builds a config from its options; a notebook builds one directly or passes the same names as keywords
+(`dsdnas.search(budget=6, epochs=1)`). Defaults live here only: the CLI shows them in its --help. `validate()`
+checks every option's range before anything is created, and its errors name the option; it returns the config with
+each option parsed into its typed value (`SearchConfig.budget` a `Budget`, `objectives` a tuple of names, accuracy
+first), so nothing downstream parses an option again. Fields are keyword-only. This module imports no torch, so the
+CLI can read it at start-up.
 """
 
 from __future__ import annotations
@@ -64,8 +63,7 @@ class SearchConfig:
     epochs: int = 3
     batch_size: int = 64
     objectives: tuple[str, ...] | str = ("accuracy", "macs")  # a tuple, accuracy first, once validated
-    # TPE with a falling share of mutations of front members: the highest final hypervolume of the methods run in 3 of
-    # 4 dataset-and-seed sets of bench_search (180 s, 2026-12-06; lowest in the 4th); plain TPE before.
+    # TPE with a falling share of front members' mutations: best final hypervolume in 3 of 4 bench_search sets (180 s)
     sampler: str = "tpe+mutate"
     seed: int = 0
     device: str = "auto"
@@ -79,6 +77,7 @@ class SearchConfig:
     max_params: float | None = None
     max_latency_ms: float | None = None
     latency_runtime: str = "torch"  # torch, torchscript or onnxruntime (nas/model/runtimes.py)
+    latency_threads: int | None = None  # CPU threads a candidate is timed on; None: all
     latency_lut: str | Path | None = None  # a lut.json whose sums stand for timing (dsdnas lut)
     augment: bool = False
     optimizer: str = "adamw"
@@ -89,9 +88,9 @@ class SearchConfig:
     color: str = "auto"
     jobs: int = 1  # candidates trained at once on this machine, as processes sharing the study
     threads: int | None = None  # CPU threads per job for training; None: this machine's CPUs / jobs
-    # Judge candidates at rungs and stop the worst (nas/search/rungs.py): once, one rung in optimizer steps
-    # keeping half; on, two keeping a third each; epochs, at whole epochs on validation accuracy; off, train all.
-    early_stop: str = "once"  # one rung keeping half: the best front per minute in bench_search (180 s, 2 datasets)
+    # Stop the worst at rungs (nas/search/rungs.py): once, one rung in steps keeping half (the best front per minute
+    # in bench_search); on, two keeping a third each; epochs, at whole epochs on val accuracy; off, train all.
+    early_stop: str = "once"
     artifacts: str | None = None  # a folder or s3://BUCKET every worker can read and write
 
     @property
@@ -125,7 +124,7 @@ class SearchConfig:
             f"--artifacts {self.artifacts}: give a folder or s3://BUCKET",
         )
         Limits(max_macs=self.max_macs, max_params=self.max_params, max_latency_ms=self.max_latency_ms)
-        check_latency(self.latency_runtime, self.latency_lut)
+        check_latency(self.latency_runtime, self.latency_lut, self.latency_threads)
         if self.reference is not None:
             from dsdnas.reports._references import read_references  # pandas only, not the plots
 
@@ -154,11 +153,8 @@ class ModelChoice:
         check(not (self.finetuned and self.search_weights), "pass --finetuned or --search-weights, not both")
         # One way to choose: a choice that another overrides would be dropped without a word.
         budget = self.max_latency_ms is not None or self.max_macs is not None
-        ways = {
-            "--trial": self.trial is not None,
-            "--pick": self.pick is not None,
-            "--max-latency-ms/--max-macs": budget,
-        }
+        ways = {"--trial": self.trial is not None, "--pick": self.pick is not None,
+                "--max-latency-ms/--max-macs": budget}  # fmt: skip
         given = [name for name, used in ways.items() if used]
         if len(given) > 1:
             raise DsdnasError(f"{given[0]} and {given[1]} each choose the model: pass one of them")
@@ -233,6 +229,7 @@ class ExportConfig(ModelChoice):
     artifacts: str | None = None  # default: the store the run recorded
     data_dir: str | None = None
     latency_runtime: str | None = None  # time the model now in this runtime for model.py; None: the search's figure
+    latency_threads: int | None = None  # time it now on this many CPU threads (in latency_runtime, else torch)
 
     @property
     def format_names(self) -> tuple[str, ...]:
@@ -249,8 +246,8 @@ class ExportConfig(ModelChoice):
         unknown = [name for name in self.format_names if name not in EXPORT_FORMATS]
         check(not unknown, f"--format {','.join(unknown)}: use {', '.join(EXPORT_FORMATS)}")
         check_class_name(self.name)
-        if self.latency_runtime is not None:
-            check_latency(self.latency_runtime, None)
+        if self.latency_runtime is not None or self.latency_threads is not None:
+            check_latency(self.latency_runtime or "torch", None, self.latency_threads)
         return self
 
 
@@ -271,6 +268,7 @@ class BaselineConfig:
     seed: int = 0
     device: str = "auto"
     latency_runtime: str = "torch"  # where its latency is measured (nas/model/runtimes.py)
+    latency_threads: int | None = None  # on how many CPU threads; None: all
     storage: str | None = None
     data_dir: str | None = None
 
@@ -296,5 +294,5 @@ class BaselineConfig:
             f"--weights {self.weights}: no such file (or DEFAULT for torchvision's own weights)",
         )
         resolve_device(self.device)
-        check_latency(self.latency_runtime, None)
+        check_latency(self.latency_runtime, None, self.latency_threads)
         return self

@@ -15,6 +15,7 @@ from dsdnas.cli._options import (
     DeviceOption,
     LabelSmoothingOption,
     LatencyRuntimeOption,
+    LatencyThreadsOption,
     LrOption,
     RunArgument,
     SeedOption,
@@ -57,6 +58,7 @@ def baseline_command(
     seed: SeedOption = _DEFAULT.seed,
     device: DeviceOption = _DEFAULT.device,
     latency_runtime: LatencyRuntimeOption = _DEFAULT.latency_runtime,
+    latency_threads: LatencyThreadsOption = _DEFAULT.latency_threads,
     storage: StorageOption = _DEFAULT.storage,
     data_dir: DataDirOption = _DEFAULT.data_dir,
 ) -> None:

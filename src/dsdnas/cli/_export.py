@@ -54,6 +54,13 @@ def export_command(
             "model.py. Default: the figure the search recorded, with its runtime or table."
         ),
     ] = _DEFAULT.latency_runtime,
+    latency_threads: Annotated[
+        int | None,
+        typer.Option(
+            help="Time the model here, now, on this many CPU threads (in --latency-runtime, default torch), and "
+            "state that figure in model.py.",
+        ),
+    ] = _DEFAULT.latency_threads,
 ) -> None:
     """Export a model as readable standalone PyTorch (model.py + weights.safetensors), verified.
 

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dsdnas.cli._common import console, handle_errors, human
-from dsdnas.cli._options import DeviceOption, JsonOption, LatencyRuntimeOption
+from dsdnas.cli._options import DeviceOption, JsonOption, LatencyRuntimeOption, LatencyThreadsOption
 
 
 @handle_errors
@@ -25,14 +25,14 @@ def profile_command(
     batch_size: Annotated[int, typer.Option(help="Throughput batch size for the second latency figure.")] = 64,
     repeats: Annotated[int, typer.Option(help="Timed forward passes per latency figure.")] = 30,
     latency_runtime: LatencyRuntimeOption = "torch",
+    latency_threads: LatencyThreadsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """MACs, params, receptive field and measured latency of one architecture."""
     from dsdnas.api import profile
 
-    arch, report = profile(
-        arch_file, device=device, batch_size=batch_size, repeats=repeats, latency_runtime=latency_runtime
-    )
+    timing = {"latency_runtime": latency_runtime, "latency_threads": latency_threads}
+    arch, report = profile(arch_file, device=device, batch_size=batch_size, repeats=repeats, **timing)
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return

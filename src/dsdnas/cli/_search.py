@@ -20,6 +20,7 @@ from dsdnas.cli._options import (
     ImageSizeOption,
     LabelSmoothingOption,
     LatencyRuntimeOption,
+    LatencyThreadsOption,
     ReferenceOption,
     SeedOption,
     StorageOption,
@@ -69,6 +70,7 @@ def search_command(
         float | None, typer.Option(help="Never train candidates slower than this (batch 1, median).")
     ] = None,
     latency_runtime: LatencyRuntimeOption = _DEFAULT.latency_runtime,
+    latency_threads: LatencyThreadsOption = _DEFAULT.latency_threads,
     latency_lut: Annotated[
         Path | None,
         typer.Option(

@@ -19,18 +19,24 @@ from dsdnas.nas.files import read_json
 from dsdnas.nas.runs.rundir import FINETUNE_DIR, RunDir
 from dsdnas.nas.search.records import TrialRecord
 
-SHOWN = ("latency_ms", "latency_p10_ms", "latency_p90_ms", "latency_noisy")  # what a record shows of the end's
+# What a record shows of the end's figure (files from before threads were kept lack that key)
+SHOWN = ("latency_ms", "latency_p10_ms", "latency_p90_ms", "latency_noisy", "threads")
 AT_END, DURING_SEARCH = "at the end", "during the search"  # when a shown figure was timed
 FINETUNE_AT_END = "at the end of the search"  # a fine-tune's latency_when when it took the end's figure
 
 
-def end_latencies(run_dir: RunDir | None, *, timed_on: tuple[str, str, str] | None = None) -> dict[int, dict[str, Any]]:
+def end_latencies(
+    run_dir: RunDir | None, *, timed_on: tuple[str, str, str, int] | None = None
+) -> dict[int, dict[str, Any]]:
     """trial -> the latency timed at the end of its search, from RUN/front_latency.json when the run has one;
-    with `timed_on` (host, device, runtime), only if it was timed there, in that runtime."""
+    with `timed_on` (host, device, runtime, CPU threads), only if it was timed there, so."""
     if run_dir is None or not run_dir.front_latency_json.exists():
         return {}
     data = read_json(run_dir.front_latency_json)
-    if timed_on is not None and (data.get("host"), data.get("device"), data.get("runtime")) != timed_on:
+    if (
+        timed_on is not None
+        and (data.get("host"), data.get("device"), data.get("runtime"), data.get("threads")) != timed_on
+    ):
         return {}
     # Each figure names the device it was timed on (model.py says so), which need not be the one that trained;
     # files from before rows named it hold one device for all.

@@ -126,6 +126,7 @@ class CandidateObjective:
                 arch,
                 self.data.device,
                 runtime=source.runtime,
+                threads=source.threads,
                 predicted=source.predicted(arch),
                 source=source.label,
                 timed=self.time_every_candidate,

@@ -27,7 +27,7 @@ import optuna
 import torch
 
 from dsdnas.nas.files import write_json
-from dsdnas.nas.hardware import cpu_count, hostname
+from dsdnas.nas.hardware import hostname
 from dsdnas.nas.lut import LatencySource
 from dsdnas.nas.model.arch import Arch
 from dsdnas.nas.model.builder import build_model
@@ -62,12 +62,14 @@ def time_at_end(
     source = latency_source or LatencySource()
     if source.table is not None:
         return {}
-    earlier = end_latencies(run_dir, timed_on=(hostname(), str(device), source.runtime))  # here, or timed again
+    timed_on = (hostname(), str(device), source.runtime, source.timing_threads)
+    earlier = end_latencies(run_dir, timed_on=timed_on)  # here, or timed again
     measured: dict[int, dict[str, Any]] = {}
     with QuietWindows(device).measuring():
         for record in to_time_at_end(study, earlier):
             arch = Arch.from_dict(record.arch)
-            latency = candidate_latency(build_model(arch).to(device), arch.input_shape, device, runtime=source.runtime)
+            model = build_model(arch).to(device)
+            latency = candidate_latency(model, arch.input_shape, device, runtime=source.runtime, threads=source.threads)
             fields = latency_costs(latency)
             measured[record.number] = {
                 **{key: fields[key] for key in SHOWN},
@@ -80,7 +82,7 @@ def time_at_end(
     data = {
         "host": hostname(),
         "device": str(device),
-        "threads": cpu_count(),
+        "threads": source.timing_threads,
         "runtime": source.runtime,
         "measured": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "trials": {str(number): timed[number] for number in sorted(timed)},

@@ -33,6 +33,7 @@ COLUMNS = [
     "latency_p90_ms",
     "latency_noisy",
     "latency_source",
+    "latency_threads",
     "latency_when",
     "pareto",
     "pick",
@@ -78,6 +79,7 @@ def trial_row(record: TrialRecord, front_numbers: set[int], picks: dict[int, str
         "latency_p90_ms": record.latency_p90_ms,
         "latency_noisy": record.latency_noisy,
         "latency_source": record.latency_source or "torch",
+        "latency_threads": record.threads,  # CPU threads it was timed on (or the table's)
         "latency_when": "",
         "pareto": record.number in front_numbers,
         "pick": (picks or {}).get(record.number, ""),
