@@ -28,10 +28,11 @@ core and on one thread in turns, in rounds of 5 ms as `measure_latency` times. F
 passes it reads each rule: the lowest round median scaled round by round (before) and the
 median pass scaled by the probe pass after it (now). It prints the share of pairs of one
 model's figures within 5% of each other (what the target asks of a search and its end) and
-the p90 of each figure's distance from its model's median. (Before 2026-12-08 it compared
+the p90 of each figure's distance from its model's median. (Before 2026-12-07, evening, it compared
 rounds of 5 and 20 ms, on every core.)
 
     python benchmarks/bench_agreement.py [--budget 20] [--rounds 3] [--repeats 12] [--skip-part-two]
+    python benchmarks/bench_agreement.py --skip-part-two --latency-threads 1   # part 1 timed on one thread
     python benchmarks/bench_agreement.py --quick     # budget 4, 1 epoch, 1 round; part 3 one model, 2 repeats (CI)
 
 Run it while nothing else runs: the figures are ratios of a few percent.
@@ -78,11 +79,13 @@ OTHER = Arch((1, 28, 28), 10, Stem(16), (Block("standard", 3, 1, 32, 2), Block("
 def part_one(args: argparse.Namespace, out: Path) -> list[tuple[Arch, dict[str, torch.Tensor]]]:
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     settings = {"dataset": "mnist-sample", "budget": args.budget, "epochs": args.epochs, "seed": 3, "device": "cpu"}
+    settings["latency_threads"] = args.latency_threads
     result = search(**settings, out=out / "default", early_stop="off")
     untimed = all(record.latency_ms is None for record in records(result.study))
     timed = read_json(out / "default" / "front_latency.json")["trials"]
     trained = [record.number for record in records(result.study) if record.trained]
-    print(f"\n== part 1: a search (budget {args.budget}, {args.epochs} epochs) with latency no objective or limit")
+    on = f", timed on {args.latency_threads or 'every'} thread(s)"
+    print(f"\n== part 1: a search (budget {args.budget}, {args.epochs} epochs{on}) with latency no objective or limit")
     print(f"   timed during the search: {'none' if untimed else 'SOME'}; timed at the end: {len(timed)} models, of")
     print(f"   {len(trained)} trained to the end ({'each once' if sorted(map(int, timed)) == trained else 'NOT ALL'})")
     result = search(**settings, out=out / "timed", early_stop="off", max_latency_ms=1e6)
@@ -210,6 +213,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=12, help="part 3: measurements of each model per round length")
+    parser.add_argument("--latency-threads", type=int, help="part 1: the searches' --latency-threads (default: all)")
     parser.add_argument("--skip-part-two", action="store_true", help="part 2 (the conditions) takes half the time")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()

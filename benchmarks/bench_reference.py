@@ -25,7 +25,7 @@ REFERENCE_WINDOWS windows pooled with those of the processes before it (the medi
 KEEP), kept in a cache of the benchmark's own, empty at its start as on a fresh machine. It is
 read from the same passes too.
 
-    python benchmarks/bench_reference.py [--processes 10] [--lengths 12,24,36,48,60] [--models 8]
+    python benchmarks/bench_reference.py [--processes 10] [--lengths 12,24,36,48,60] [--models 8] [--threads 1]
     python benchmarks/bench_reference.py --quick     # 2 processes, 12 windows (CI)
 
 Run it on a quiet machine.
@@ -73,9 +73,12 @@ def main() -> None:
     parser.add_argument("--lengths", default="12,24,36,48,60", help="Window counts to compare (the first N of each).")
     parser.add_argument("--models", type=int, default=8)
     parser.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)  # in a child: its windows and models
+    parser.add_argument("--threads", type=int, help="CPU threads each process times on (default: all, as dsdnas)")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.child:
+        if args.threads:
+            torch.set_num_threads(args.threads)
         print(json.dumps(_child(args.child, args.models)))
         return
     if args.quick:
@@ -85,11 +88,13 @@ def main() -> None:
     print(f"# bench_reference {time.strftime('%Y-%m-%d %H:%M')} on {machine['cpu']} ({machine['cpus']} CPUs)")
     passes, gap = speed.REFERENCE_PASSES, speed.REFERENCE_GAP_S
     print(f"# dsdnas takes {speed.REFERENCE_WINDOWS} windows of {passes} probe passes, {gap} s apart")
+    print(f"# each process times on {args.threads or 'every'} CPU thread(s)")
     references: dict[str, list[float]] = {}  # per reference rule, per process
     figures: dict[str, list[list[float]]] = {}  # per reference rule, per process, per model
     with tempfile.TemporaryDirectory() as cache:  # the children pool their references here, as on a fresh machine
         for process in range(args.processes):
             child = [sys.executable, __file__, "--child", str(max(lengths)), "--models", str(args.models)]
+            child += ["--threads", str(args.threads)] if args.threads else []
             run = subprocess.run(child, check=True, capture_output=True, text=True, env={**os.environ, CACHE: cache})
             found = json.loads(run.stdout)
             own = {f"{n} windows": min(found["windows"][:n]) for n in lengths}

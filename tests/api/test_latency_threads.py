@@ -8,9 +8,11 @@ this machine's real cores: each check would read its CPU count (2 in CI) were th
 import json
 
 import pytest
+from typer.testing import CliRunner
 
 import dsdnas
 from dsdnas.api import profile
+from dsdnas.cli import app
 from dsdnas.errors import DsdnasError
 from dsdnas.nas.hardware import cpu_count
 from dsdnas.nas.search.records import records
@@ -33,6 +35,14 @@ def test_a_search_times_every_candidate_and_its_front_again_on_the_threads_it_is
     end = json.loads((run / "front_latency.json").read_text())
     assert end["threads"] == 1 and {row["threads"] for row in end["trials"].values()} == {1}
     assert meta["latency_threads"] == 1 and meta["settings"]["latency"] == "torch on 1 thread(s)"
+    assert "torch on 1 CPU thread(s), batch 1, the median pass" in (run / "report.html").read_text()
+
+
+def test_model_py_states_the_threads_its_figure_was_timed_on(run, tmp_path):
+    pareto = json.loads((run / "pareto.json").read_text())["trials"]
+    dsdnas.export(run, trial=pareto[-1]["trial"], out=tmp_path / "shipped")
+    line = f"Latency: {pareto[-1]['latency_ms']:.3f} ms (median, batch 1, cpu, torch on 1 CPU thread(s))"
+    assert line in (tmp_path / "shipped" / "model.py").read_text()
 
 
 def test_a_fine_tune_keeps_the_figure_its_search_timed_on_those_threads(run, tmp_path):
@@ -65,3 +75,14 @@ def test_a_thread_count_this_machine_cannot_give_is_refused_naming_the_option(th
     with pytest.raises(DsdnasError, match=f"--latency-threads {threads} must be from 1 to"):
         dsdnas.search(budget=2, out=tmp_path / "run", latency_threads=threads, **FAST)
     assert not (tmp_path / "run").exists()
+
+
+def test_the_cli_passes_the_option_to_each_command(run, tmp_path):
+    arch_file = next(run.glob("trials/*/arch.json"))
+    options = ["--repeats", "5", "--latency-threads", "1", "--json"]
+    profiled = CliRunner().invoke(app, ["profile", str(arch_file), *options])
+    assert profiled.exit_code == 0, profiled.output
+    assert json.loads(profiled.output)["latency_batch1"]["threads"] == 1
+    refused = CliRunner().invoke(app, ["export", str(run), "--out", str(tmp_path / "x"), "--latency-threads", "0"])
+    assert refused.exit_code == 2 and "--latency-threads 0 must be from 1 to" in refused.output
+    assert not (tmp_path / "x").exists()

@@ -51,9 +51,10 @@ def latency_line(meta: dict[str, Any], noisy: int, finished: int) -> str:
     """How the run's latencies were had: timed here in a runtime, or predicted by a table, with its error."""
     table = meta.get("latency_table")
     if not table:
-        runtime = meta.get("latency_runtime", "torch")
+        runtime, threads = meta.get("latency_runtime", "torch"), meta.get("latency_threads")
         rule = figure_rule(runtime, meta.get("device", "cpu"))
-        return f"{runtime}, batch 1, {rule}; {noisy} of {finished} flagged noisy"
+        on = f" on {threads} CPU thread(s)" if threads else ""  # None: every core, as the machine line says
+        return f"{runtime}{on}, batch 1, {rule}; {noisy} of {finished} flagged noisy"
     check, calibration = table.get("check") or {}, table.get("calibration") or {}
     if check.get("candidates"):
         error = (

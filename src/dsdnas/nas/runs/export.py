@@ -52,7 +52,9 @@ def latency_lines(stored: StoredModel, table: dict[str, Any] | None = None) -> l
         return []
     if not source.startswith("predicted"):
         device = stored.metrics.get("latency_device") or stored.metrics.get("device", "?")  # where it was timed
-        return [f"Latency: {ms:.3f} ms (median, batch 1, {device}, {source})"]
+        threads = stored.metrics.get("threads")  # on the CPU; figures from before it was kept lack it
+        on = f" on {threads} CPU thread(s)" if threads and str(device).startswith("cpu") else ""
+        return [f"Latency: {ms:.3f} ms (median, batch 1, {device}, {source}{on})"]
     check = (table or {}).get("check") or {}
     if not check.get("candidates"):
         error = "its error was not checked (dsdnas lut --check N measures it)"
