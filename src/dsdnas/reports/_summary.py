@@ -16,7 +16,7 @@ from dsdnas.nas.stats import tied_with_best
 def summary(study: optuna.Study, meta: dict[str, Any], finished: list[TrialRecord]) -> dict[str, Any]:
     settings = study.user_attrs.get("settings", {})
     trials = study.get_trials(deepcopy=False)
-    outcomes = [record.status.value if record.status else record.state.lower() for record in records(study)]
+    outcomes = [record.outcome for record in records(study)]
     statuses = pd.Series(outcomes).value_counts().to_dict() if outcomes else {}
     starts = [t.datetime_start for t in trials if t.datetime_start]
     ends = [t.datetime_complete for t in trials if t.datetime_complete]

@@ -175,7 +175,7 @@ def test_a_dead_workers_trial_whose_files_do_not_vouch_for_it_is_failed_with_the
     trial = _trial(study, number)
     assert trial.state == TrialState.FAIL and trial.values is None
     assert trial.user_attrs["reason"] == f"worker {worker} died (process gone)"
-    assert trial.user_attrs["status"] == "failed"
+    assert TrialRecord.from_trial(trial).outcome == "fail"
     (retry,) = _retries(study, number)
     assert retry.state == TrialState.WAITING and retry.params == trial.params
 
@@ -196,16 +196,24 @@ def test_a_dead_workers_reused_trial_is_completed_from_its_metrics_with_its_twin
     assert _retries(study, number) == []
 
 
-@pytest.mark.parametrize("said", ["reused", "skipped", "trained"])
-def test_a_dead_workers_trial_whose_record_claimed_a_result_its_files_lack_is_failed_and_no_longer_claims_it(run, said):
-    """Killed between saving its record and telling the study, its metrics.json lost: the status the record
-    saved must not stay on the FAIL trial (trials.csv would count a "reused" row as evaluated)."""
+@pytest.mark.parametrize(
+    ("said", "shown"), [("reused", "fail"), ("trained", "fail"), ("stopped", "fail"), ("skipped", "skipped")]
+)
+def test_a_dead_workers_trial_whose_record_claimed_a_result_its_files_lack_shows_no_result_nor_does_its_retry(
+    run, said, shown
+):
+    """Killed between saving its record and telling the study, its metrics.json lost: the result its record
+    claims must not show on the FAIL trial (trials.csv would count a "reused" row as evaluated), nor on the
+    retry, which inherits the record while it waits and runs."""
     study, run_dir = run
     number = _started(study, run_dir, _dead_worker())
     write_user_attrs(study._storage, study.trials[number]._trial_id, {"status": said, "reused_from": 0})
     assert recover_dead_trials(study, run_dir) == ([], [], [number])
     record = TrialRecord.from_trial(_trial(study, number))
-    assert (record.state, record.status, record.counted) == ("FAIL", "failed", False)
+    assert (record.state, record.outcome, record.counted) == ("FAIL", shown, False)
+    (retry,) = _retries(study, number)
+    assert retry.user_attrs["status"] == said  # Optuna's retry copies the record
+    assert TrialRecord.from_trial(retry).outcome == "waiting"
 
 
 @pytest.mark.parametrize("saved", [True, False], ids=["record saved", "metrics.json only"])

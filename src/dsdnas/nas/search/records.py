@@ -25,7 +25,7 @@ class Status(enum.StrEnum):
     TRAINED = "trained"  # trained for all its epochs; its weights are on disk
     REUSED = "reused"  # an architecture trained before: that trial's result is copied
     SKIPPED = "skipped"  # over a --max-macs/--max-params/--max-latency-ms limit; never trained
-    FAILED = "failed"  # the loss became nan or inf, the device ran out of memory, or its worker died
+    FAILED = "failed"  # the loss became nan or inf, or the device ran out of memory
     TWIN = "twin"  # another worker was training the same architecture: given up, another one sampled
     STOPPED = "stopped"  # stopped at a rung by early stopping: evaluated, counted, never on the front
 
@@ -34,6 +34,9 @@ class Status(enum.StrEnum):
 # stopped candidate (a PRUNED trial) is not finished, but it was evaluated: --budget N counts
 # both (see TrialRecord.counted).
 FINISHED = frozenset({Status.TRAINED, Status.REUSED})
+# The state each result's status needs: a record saved just before a kill claims a result the study never heard
+# of, and a retry inherits its failed trial's record.
+_CLAIMED_STATE = {Status.TRAINED: "COMPLETE", Status.REUSED: "COMPLETE", Status.STOPPED: "PRUNED"}
 
 OBJECTIVE_DIRECTIONS = {"accuracy": "maximize", "macs": "minimize", "params": "minimize", "latency": "minimize"}
 # Objective name -> the record field holding its value.
@@ -113,6 +116,15 @@ class TrialRecord:
     def save_to(self, trial: optuna.Trial, *names: str) -> None:
         """Store the record (or only `names`) as the trial's user attributes, in one commit where it can."""
         set_user_attrs(trial, self.attrs(*names))
+
+    @property
+    def outcome(self) -> str:
+        """The word trials.csv and the report show: the status, where the study's state holds it; else the state's
+        own word (a trial waiting or running has no outcome yet, whatever record it inherited)."""
+        unfinished = self.state in (TrialState.WAITING.name, TrialState.RUNNING.name)
+        if self.status is None or unfinished or _CLAIMED_STATE.get(self.status, self.state) != self.state:
+            return self.state.lower()
+        return self.status.value
 
     @property
     def finished(self) -> bool:

@@ -67,7 +67,7 @@ def trial_row(record: TrialRecord, front_numbers: set[int], picks: dict[int, str
     return {
         "trial": record.number,
         "state": record.state,
-        "status": record.status.value if record.status is not None else record.state.lower(),
+        "status": record.outcome,
         "accuracy": record.val_accuracy,
         "accuracy_low": interval[0] if interval else None,
         "accuracy_high": interval[1] if interval else None,

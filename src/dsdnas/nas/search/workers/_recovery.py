@@ -6,11 +6,12 @@ complete. Such a trial is completed from its metrics.json once its weights match
 recorded hash; it is never left orphaned. A candidate stopped at a rung has no weights: its
 metrics.json alone finishes it, as the stopped (PRUNED) trial it was, since it was
 evaluated and the budget counts it. So does a reused one's, which copied a trained twin's
-result and has no weights of its own. Any other dead trial is marked FAIL (its status
-"failed", whatever its record said before), with the reason, and its candidate retried:
-at once when the worker was a process on this machine, else through Optuna's heartbeat
-once its grace period passes. A trial whose worker died before naming itself is failed
-too (`fail_orphaned_trials`).
+result and has no weights of its own. Any other dead trial is marked FAIL, with the
+reason, and its candidate retried: at once when the worker was a process on this
+machine, else through Optuna's heartbeat once its grace period passes. A status its
+record claimed before the kill is shown only where the state holds it
+(`TrialRecord.outcome`). A trial whose worker died before naming itself is failed too
+(`fail_orphaned_trials`).
 """
 
 from __future__ import annotations
@@ -87,8 +88,7 @@ def _complete(study: optuna.Study, trial: FrozenTrial, finished: TrialRecord) ->
 def _fail_and_retry(study: optuna.Study, trial: FrozenTrial, reason: str, *, retry: bool = True) -> bool:
     storage = study._storage
     try:
-        # A record saved before the kill may say "reused" or "skipped": trials.csv must not count it.
-        write_user_attrs(storage, trial._trial_id, {"reason": reason, "status": Status.FAILED.value})
+        storage.set_trial_user_attr(trial._trial_id, "reason", reason)
         # The storage's compare-and-set: only one of several recovering workers wins.
         if not storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
             return False
