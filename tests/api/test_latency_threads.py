@@ -16,6 +16,8 @@ from dsdnas.cli import app
 from dsdnas.errors import DsdnasError
 from dsdnas.nas.hardware import cpu_count
 from dsdnas.nas.search.records import records
+from dsdnas.reports import build_report_data
+from dsdnas.reports._figures import pareto_figure
 from tests.support import FAST, read_trials_csv
 
 
@@ -50,7 +52,9 @@ def test_a_fine_tune_keeps_the_figure_its_search_timed_on_those_threads(run, tmp
     number = int(next(iter(end)))
     tuned = dsdnas.finetune(run, trial=number, epochs=1, device="cpu", out=tmp_path / "ft")
     assert tuned.metrics["latency_when"] == "at the end of the search"  # the same threads: not timed again
-    assert tuned.metrics["latency_ms"] == end[str(number)]["latency_ms"]
+    assert tuned.metrics["latency_ms"] == end[str(number)]["latency_ms"] and tuned.metrics["threads"] == 1
+    dsdnas.export(tuned.out_dir, out=tmp_path / "shipped")  # its model.py states them too
+    assert "cpu, torch on 1 CPU thread(s))" in (tmp_path / "shipped" / "model.py").read_text()
 
 
 def test_a_continued_search_on_other_threads_is_refused_before_it_trains(run):
@@ -86,3 +90,14 @@ def test_the_cli_passes_the_option_to_each_command(run, tmp_path):
     refused = CliRunner().invoke(app, ["export", str(run), "--out", str(tmp_path / "x"), "--latency-threads", "0"])
     assert refused.exit_code == 2 and "--latency-threads 0 must be from 1 to" in refused.output
     assert not (tmp_path / "x").exists()
+
+
+def test_a_baseline_is_timed_on_the_runs_threads_unless_told_and_compared_only_on_the_same(run):
+    mlp = dsdnas.baseline(run, model="mlp", hidden=4, epochs=1, device="cpu")  # the run's: 1
+    seed = dsdnas.baseline(run, model="seed-cnn", epochs=1, device="cpu", latency_threads=cpu_count())
+    assert (mlp.metrics["threads"], seed.metrics["threads"]) == (1, cpu_count())
+    _, study, meta = dsdnas.load_run(run)
+    data = build_report_data(study, meta, run)
+    stars = [name for trace in pareto_figure(data, "latency_ms", "latency_ms").data
+             if trace.name == "reference models" for name in trace.text]  # fmt: skip
+    assert "mlp-h4" in stars and "seed-cnn" not in stars

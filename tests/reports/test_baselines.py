@@ -17,7 +17,9 @@ def _baseline(run_dir, name: str, **extra) -> None:
     (folder / "metrics.json").write_text(json.dumps(metrics | extra))
 
 
-def _candidate(number: int, accuracy: float, macs: int, latency_ms: float, source: str = "") -> TrialRecord:
+def _candidate(
+    number: int, accuracy: float, macs: int, latency_ms: float, source: str = "", threads: int | None = None
+) -> TrialRecord:
     return TrialRecord(
         number=number,
         state="COMPLETE",
@@ -27,6 +29,7 @@ def _candidate(number: int, accuracy: float, macs: int, latency_ms: float, sourc
         params=macs // 100,
         latency_ms=latency_ms,
         latency_source=source,
+        threads=threads,
     )
 
 
@@ -67,6 +70,21 @@ def test_latencies_from_different_runtimes_are_not_compared(tmp_path, baseline_r
 
 
 @pytest.mark.parametrize(
+    ("baseline_threads", "candidate_threads", "fraction_shown"),
+    [(2, 1, "-"), (1, 2, "-"), (1, 1, "1/4.0"), (None, 1, "1/4.0"), (2, None, "1/4.0")],  # None: a file from before
+)
+def test_latencies_timed_on_different_thread_counts_are_not_compared(
+    tmp_path, baseline_threads, candidate_threads, fraction_shown
+):
+    _baseline(tmp_path, "seed-cnn", **({} if baseline_threads is None else {"threads": baseline_threads}))
+    [row] = compare([_candidate(3, 0.91, 10_000, 0.25, threads=candidate_threads)], load_baselines(tmp_path), {})
+    assert row["latency_fraction"] == fraction_shown
+    if fraction_shown == "-":
+        said = f"seed-cnn's was timed on {baseline_threads} CPU thread(s), the candidate's on {candidate_threads}"
+        assert row["sentence"].endswith(f"; no latency ratio: {said}")
+
+
+@pytest.mark.parametrize(
     ("baseline", "candidate", "shown"),
     [
         (1000.0, 1.0, "1/1,000"),  # ten times or more: a whole number, with thousands separated
@@ -87,7 +105,7 @@ def test_with_no_baseline_there_is_an_empty_table_with_every_column(tmp_path):
         frame = load_baselines(run_dir)
         assert frame.empty and list(frame.columns) == [
             "baseline", "split", "accuracy", "accuracy_low", "accuracy_high", "size", "macs", "params", "latency_ms",
-            "latency_p10_ms", "latency_p90_ms", "latency_noisy", "latency_runtime", "epochs",
+            "latency_p10_ms", "latency_p90_ms", "latency_noisy", "latency_runtime", "threads", "epochs",
         ]  # fmt: skip
 
 

@@ -52,9 +52,8 @@ def baseline(
     )
     notes = _pretrain(reference, config)
     # Before training, as for candidates.
-    costs = reference_costs(
-        reference.model, data.input_shape, device, runtime=config.latency_runtime, threads=config.latency_threads
-    )
+    threads = config.latency_threads or opened.meta.get("latency_threads")  # the run's, as its candidates'
+    costs = reference_costs(reference.model, data.input_shape, device, runtime=config.latency_runtime, threads=threads)
     train = _train_config(config, data)
     trainer = Trainer(reference.model, data, train, frozen=frozen_parts(reference, config.freeze))
     result = trainer.run(on_epoch=on_epoch)

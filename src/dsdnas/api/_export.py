@@ -128,7 +128,8 @@ def export(run: str | Path, /, *, config: ExportConfig | None = None, **options:
     images = verification_images(stored, config.data_dir)
     table = None if is_finetune_dir(Path(run)) else opened.meta.get("latency_table")
     now = config.latency_runtime is not None or config.latency_threads is not None
-    runtime = config.latency_runtime or DEFAULT_RUNTIME
+    searched = DEFAULT_RUNTIME if is_finetune_dir(Path(run)) else opened.meta.get("latency_runtime", DEFAULT_RUNTIME)
+    runtime = config.latency_runtime or searched  # --latency-threads alone: the search's runtime
     latency = _measured_now(stored, runtime, config.latency_threads) if now else latency_lines(stored, table)
     with writing_out(config.out):
         return export_model(

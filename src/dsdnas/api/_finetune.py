@@ -222,9 +222,9 @@ def _cost_metrics(
     (a table's runtime, when the search predicted latencies: this machine is not the table's device, and the
     figure says so)."""
     costs = profile_costs(build_model(arch), arch, device, runtime=runtime, threads=threads, timed=at_end is None)
-    latency = {"latency_ms": costs.latency_ms, "latency_p90_ms": costs.latency_p90_ms}
-    if at_end is not None:
-        latency = {"latency_ms": at_end["latency_ms"], "latency_p90_ms": at_end["latency_p90_ms"]}
+    latency = {"latency_ms": costs.latency_ms, "latency_p90_ms": costs.latency_p90_ms, "threads": costs.threads}
+    if at_end is not None:  # an end from before threads were kept timed on every core
+        latency = {key: at_end.get(key) for key in ("latency_ms", "latency_p90_ms", "threads")}
     return {
         "macs": costs.macs,
         "params": costs.params,

@@ -229,7 +229,7 @@ class ExportConfig(ModelChoice):
     artifacts: str | None = None  # default: the store the run recorded
     data_dir: str | None = None
     latency_runtime: str | None = None  # time the model now in this runtime for model.py; None: the search's figure
-    latency_threads: int | None = None  # time it now on this many CPU threads (in latency_runtime, else torch)
+    latency_threads: int | None = None  # time it now on this many CPU threads (in latency_runtime, else the search's)
 
     @property
     def format_names(self) -> tuple[str, ...]:
@@ -268,7 +268,7 @@ class BaselineConfig:
     seed: int = 0
     device: str = "auto"
     latency_runtime: str = "torch"  # where its latency is measured (nas/model/runtimes.py)
-    latency_threads: int | None = None  # on how many CPU threads; None: all
+    latency_threads: int | None = None  # on how many CPU threads; None: the run's --latency-threads, else all
     storage: str | None = None
     data_dir: str | None = None
 

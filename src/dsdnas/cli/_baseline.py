@@ -15,7 +15,6 @@ from dsdnas.cli._options import (
     DeviceOption,
     LabelSmoothingOption,
     LatencyRuntimeOption,
-    LatencyThreadsOption,
     LrOption,
     RunArgument,
     SeedOption,
@@ -58,7 +57,10 @@ def baseline_command(
     seed: SeedOption = _DEFAULT.seed,
     device: DeviceOption = _DEFAULT.device,
     latency_runtime: LatencyRuntimeOption = _DEFAULT.latency_runtime,
-    latency_threads: LatencyThreadsOption = _DEFAULT.latency_threads,
+    latency_threads: Annotated[
+        int | None,
+        typer.Option(help="CPU threads its latency is timed on. Default: the run's --latency-threads, else all."),
+    ] = _DEFAULT.latency_threads,
     storage: StorageOption = _DEFAULT.storage,
     data_dir: DataDirOption = _DEFAULT.data_dir,
 ) -> None:

@@ -57,7 +57,7 @@ def export_command(
     latency_threads: Annotated[
         int | None,
         typer.Option(
-            help="Time the model here, now, on this many CPU threads (in --latency-runtime, default torch), and "
+            help="Time the model here, now, on this many CPU threads (in --latency-runtime, else the search's), and "
             "state that figure in model.py.",
         ),
     ] = _DEFAULT.latency_threads,

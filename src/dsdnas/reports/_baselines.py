@@ -38,6 +38,7 @@ COLUMNS = [
     "latency_p90_ms",
     "latency_noisy",
     "latency_runtime",
+    "threads",  # CPU threads its latency was timed on
     "epochs",
 ]
 
@@ -59,6 +60,11 @@ def load_baselines(run_dir: Path | None) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def same_threads(theirs: float | None, ours: int | None) -> bool:
+    """Whether two figures were timed on as many CPU threads; a count a file lacks matches any."""
+    return theirs is None or ours is None or pd.isna(theirs) or int(theirs) == ours
 
 
 def fraction(baseline: float, candidate: float) -> str:
@@ -106,10 +112,15 @@ def compare(front: list[TrialRecord], baselines: pd.DataFrame, finetuned: dict[i
 
 def _latency_ratio(baseline: dict[str, Any], record: TrialRecord) -> tuple[str, str]:
     """The candidate's latency as a fraction of the baseline's, and how the sentence says it; '-' and why
-    not when the two figures come from different runtimes (or one was predicted by a latency table)."""
+    not when the two figures come from different runtimes or thread counts (or one was predicted by a table)."""
     theirs, ours = baseline["latency_runtime"], record.latency_source or DEFAULT_RUNTIME
     if theirs != ours:
         how = ours if ours.startswith("predicted") else f"timed in {ours}"
         return "-", f"; no latency ratio: {baseline['baseline']}'s was timed in {theirs}, the candidate's {how}"
+    if not same_threads(baseline.get("threads"), record.threads):
+        return "-", (
+            f"; no latency ratio: {baseline['baseline']}'s was timed on {baseline['threads']:.0f} CPU thread(s), "
+            f"the candidate's on {record.threads}"
+        )
     latency = fraction(baseline["latency_ms"], record.latency_ms)
     return latency, f" and {latency} of its latency"

@@ -34,7 +34,7 @@ from dsdnas.reports._blocks import block_stats, importances, layer_table
 from dsdnas.reports._hypervolume import hypervolume_history
 from dsdnas.reports._references import COLUMNS as REFERENCE_COLUMNS
 from dsdnas.reports._references import REFERENCES_FILE, read_references, verdicts
-from dsdnas.reports._summary import accuracy_note, summary
+from dsdnas.reports._summary import accuracy_note, summary, timing_threads
 
 POINT_COLUMNS = [
     "trial",
@@ -78,6 +78,7 @@ class ReportData:
     verdicts: list[dict[str, Any]] = field(default_factory=list)  # each reference point against the members
     latency_table: dict[str, Any] | None = None  # run.json's: the search's latencies were predicted by it
     latency_source: str = DEFAULT_RUNTIME  # the runtime that timed the search's latencies, or the table's label
+    latency_threads: int | None = None  # the CPU threads that timed them (None: unknown, or a table's)
 
 
 def _finished(study: optuna.Study) -> list[TrialRecord]:
@@ -235,4 +236,5 @@ def build_report_data(study: optuna.Study, meta: dict[str, Any], run_dir: Path |
         **({} if references is None else {"references": references, "verdicts": verdicts(references, members)}),
         latency_table=meta.get("latency_table"),
         latency_source=(meta.get("latency_table") or {}).get("label") or meta.get("latency_runtime") or DEFAULT_RUNTIME,
+        latency_threads=None if meta.get("latency_table") else timing_threads(meta),
     )

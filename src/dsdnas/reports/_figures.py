@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dsdnas.reports._baselines import same_threads
 from dsdnas.reports._data import ReportData
 from dsdnas.reports._names import parameter_label
 from dsdnas.reports._plotly_imports import go, make_subplots
@@ -193,10 +194,11 @@ def rung_figure(data: ReportData) -> go.Figure:
 
 def _add_baselines(figure: go.Figure, data: ReportData, cost: str) -> None:
     """Reference models scored on the validation split, as labelled stars with their 95% interval; on the
-    latency axis only those timed in the runtime that timed the search's candidates."""
+    latency axis only those timed in the runtime, and on the threads, that timed the search's candidates."""
     shown = data.baselines[data.baselines["split"] == "validation"]
     if cost == "latency_ms":
-        shown = shown[shown["latency_runtime"] == data.latency_source]
+        alike = [same_threads(threads, data.latency_threads) for threads in shown["threads"]]
+        shown = shown[(shown["latency_runtime"] == data.latency_source) & pd.Series(alike, index=shown.index)]
     if shown.empty:
         return
     figure.add_trace(

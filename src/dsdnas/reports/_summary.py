@@ -51,9 +51,9 @@ def latency_line(meta: dict[str, Any], noisy: int, finished: int) -> str:
     """How the run's latencies were had: timed here in a runtime, or predicted by a table, with its error."""
     table = meta.get("latency_table")
     if not table:
-        runtime, threads = meta.get("latency_runtime", "torch"), meta.get("latency_threads")
+        runtime, threads = meta.get("latency_runtime", "torch"), timing_threads(meta)
         rule = figure_rule(runtime, meta.get("device", "cpu"))
-        on = f" on {threads} CPU thread(s)" if threads else ""  # None: every core, as the machine line says
+        on = f" on {threads} CPU thread(s)" if threads else ""
         return f"{runtime}{on}, batch 1, {rule}; {noisy} of {finished} flagged noisy"
     check, calibration = table.get("check") or {}, table.get("calibration") or {}
     if check.get("candidates"):
@@ -64,6 +64,11 @@ def latency_line(meta: dict[str, Any], noisy: int, finished: int) -> str:
     else:
         error = f"not checked (dsdnas lut --check N); {calibration.get('mape') or 0:.1%} on its calibration candidates"
     return f"{table['label']}; {error}"
+
+
+def timing_threads(meta: dict[str, Any]) -> int | None:
+    """The CPU threads a run's latencies were timed on: --latency-threads, else every core of its machine."""
+    return meta.get("latency_threads") or (meta.get("machine") or {}).get("cpus")
 
 
 def machine_lines(meta: dict[str, Any]) -> dict[str, str]:

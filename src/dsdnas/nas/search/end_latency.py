@@ -68,7 +68,7 @@ def finetune_latency(metrics: dict[str, Any], timed: dict[int, dict[str, Any]]) 
     again = timed.get(int(metrics["trial"]), {}) if metrics.get("latency_when") == FINETUNE_AT_END else {}
     if again.get("latency_ms") is None:
         return {}
-    return {key: again.get(key) for key in ("latency_ms", "latency_p90_ms", "latency_device")}
+    return {key: again.get(key) for key in ("latency_ms", "latency_p90_ms", "latency_device", "threads")}
 
 
 def finetune_run(folder: Path) -> RunDir | None:
