@@ -58,7 +58,7 @@ LatencyThreadsOption = Annotated[
     int | None,
     typer.Option(
         help="CPU threads the model is timed on. Default: all. On a shared or busy machine, 1 gives figures "
-        "that repeat (docs/latency.md, Threads); give what the model will have where it ships.",
+        "that repeat (docs/latency.md); give what the model will have where it ships.",
     ),
 ]
 LatencyRuntimeOption = Annotated[
