@@ -118,19 +118,21 @@ def export(run: str | Path, /, *, config: ExportConfig | None = None, **options:
             f"--out {config.out} already holds {', '.join(taken)}, which dsdnas export did not write: "
             f"pass another --out (nothing was written)"
         )
+    meta: dict = {}  # run.json's, for a model of a run (a fine-tune folder has none)
     if is_finetune_dir(Path(run)):
         stored = _finetune_model(Path(run))
         default_out = stored.folder / EXPORT_DIR
     else:
         opened = load_run(run, config.storage)
+        meta = opened.meta
         stored = resolve_model(opened, config.choice, config.artifacts)
         default_out = stored.folder / EXPORT_DIR if stored.finetuned else opened.run_dir.export_dir(stored.trial)
     images = verification_images(stored, config.data_dir)
-    table = None if is_finetune_dir(Path(run)) else opened.meta.get("latency_table")
-    now = config.latency_runtime is not None or config.latency_threads is not None
-    searched = DEFAULT_RUNTIME if is_finetune_dir(Path(run)) else opened.meta.get("latency_runtime", DEFAULT_RUNTIME)
-    runtime = config.latency_runtime or searched  # --latency-threads alone: the search's runtime
-    latency = _measured_now(stored, runtime, config.latency_threads) if now else latency_lines(stored, table)
+    if config.latency_runtime is None and config.latency_threads is None:
+        latency = latency_lines(stored, meta.get("latency_table"))
+    else:  # --latency-threads alone: in the search's runtime
+        runtime = config.latency_runtime or meta.get("latency_runtime", DEFAULT_RUNTIME)
+        latency = _measured_now(stored, runtime, config.latency_threads)
     with writing_out(config.out):
         return export_model(
             stored,

@@ -64,7 +64,7 @@ def load_baselines(run_dir: Path | None) -> pd.DataFrame:
 
 def same_threads(theirs: float | None, ours: int | None) -> bool:
     """Whether two figures were timed on as many CPU threads; a count a file lacks matches any."""
-    return theirs is None or ours is None or pd.isna(theirs) or int(theirs) == ours
+    return ours is None or pd.isna(theirs) or int(theirs) == ours
 
 
 def fraction(baseline: float, candidate: float) -> str:

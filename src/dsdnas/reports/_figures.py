@@ -197,8 +197,8 @@ def _add_baselines(figure: go.Figure, data: ReportData, cost: str) -> None:
     latency axis only those timed in the runtime, and on the threads, that timed the search's candidates."""
     shown = data.baselines[data.baselines["split"] == "validation"]
     if cost == "latency_ms":
-        alike = [same_threads(threads, data.latency_threads) for threads in shown["threads"]]
-        shown = shown[(shown["latency_runtime"] == data.latency_source) & pd.Series(alike, index=shown.index)]
+        alike = shown["threads"].map(lambda threads: same_threads(threads, data.latency_threads)).astype(bool)
+        shown = shown[(shown["latency_runtime"] == data.latency_source) & alike]
     if shown.empty:
         return
     figure.add_trace(
